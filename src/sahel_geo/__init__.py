@@ -1,0 +1,59 @@
+"""sahel_geo: conflict events, admin boundaries, drought and malnutrition rasters.
+
+Read ACLED or UCDP GED exports, put each event in exactly one admin unit, overlay
+drought and malnutrition rasters, and measure how violence spread from Mali into
+Burkina Faso and Niger (Liptako-Gourma). See the README and ``DESIGN.md``.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+# --- layer 0: base -------------------------------------------------------------------
+from sahel_geo._errors import (
+    ConfigError,
+    CRSError,
+    CRSMismatchError,
+    EmptyResultError,
+    InputFileError,
+    MissingCRSError,
+    MissingDependencyError,
+    NetworkError,
+    NodataWarning,
+    SahelGeoError,
+    SahelGeoWarning,
+    SchemaError,
+)
+from sahel_geo._report import StepReport, rejects, reports
+from sahel_geo._show_versions import show_versions
+from sahel_geo.options import get_option, set_options
+
+# --- layer 1: edges (io, datasets) ---------------------------------------------------
+# --- layer 2: compute ----------------------------------------------------------------
+# --- layer 3: present ----------------------------------------------------------------
+# --- layer 4: run --------------------------------------------------------------------
+
+try:
+    __version__ = version("sahel_geo")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+__all__ = [
+    "CRSError",
+    "CRSMismatchError",
+    "ConfigError",
+    "EmptyResultError",
+    "InputFileError",
+    "MissingCRSError",
+    "MissingDependencyError",
+    "NetworkError",
+    "NodataWarning",
+    "SahelGeoError",
+    "SahelGeoWarning",
+    "SchemaError",
+    "StepReport",
+    "__version__",
+    "get_option",
+    "rejects",
+    "reports",
+    "set_options",
+    "show_versions",
+]

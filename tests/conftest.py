@@ -1,0 +1,35 @@
+"""Shared fixtures.
+
+``shared_data`` is the one way tests reach the real third-party files in
+``../shared/data`` (relative to the project root). Those files are never copied into
+the project; when the folder is absent, the tests that need it skip with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(
+    os.environ.get("SAHEL_GEO_SHARED_DATA", PROJECT_ROOT.parent / "shared" / "data")
+)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Folder of real third-party test data (``../shared/data``); skip when absent."""
+    if not (SHARED_DATA / "README.md").is_file():
+        pytest.skip(
+            f"real third-party data not found at {SHARED_DATA}: these tests need the "
+            "shared data folder beside the project (or SAHEL_GEO_SHARED_DATA set to it)"
+        )
+    return SHARED_DATA
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "shared_data" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.shared_data)
