@@ -27,6 +27,7 @@ from sahel_geo._show_versions import show_versions
 from sahel_geo.options import get_option, set_options
 
 # --- layer 1: edges (io, datasets) ---------------------------------------------------
+from sahel_geo.io.geojson import geojson_text, write_geojson
 # --- layer 2: compute ----------------------------------------------------------------
 # --- layer 3: present ----------------------------------------------------------------
 # --- layer 4: run --------------------------------------------------------------------
@@ -51,9 +52,11 @@ __all__ = [
     "SchemaError",
     "StepReport",
     "__version__",
+    "geojson_text",
     "get_option",
     "rejects",
     "reports",
     "set_options",
     "show_versions",
+    "write_geojson",
 ]
