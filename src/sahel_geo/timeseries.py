@@ -355,9 +355,8 @@ def allocate_by_area(
 
     Examples
     --------
-    >>> # doctest: +SKIP
-    >>> table = allocate_by_area(events, adm2, adm1, unit="adm2_pcode")
-    >>> aggregate(table, unit="adm2_pcode", weight="weight")
+    >>> table = allocate_by_area(events, adm2, adm1, unit="adm2_pcode")  # doctest: +SKIP
+    >>> aggregate(table, unit="adm2_pcode", weight="weight")  # doctest: +SKIP
     """
     check_columns(events, ["location_level", unit], what="events")
     check_columns(parents, ["admin_level"], what="parents")
