@@ -1,0 +1,445 @@
+"""Conflict-event readers: ACLED, UCDP GED and any table with a column mapping.
+
+Every reader returns the canonical events GeoDataFrame (``DESIGN.md``, "Canonical
+schemas"): EPSG:4326 Point geometry built from the source's latitude/longitude, the
+canonical columns first in :data:`~sahel_geo.schema.EVENT_COLUMNS` order, then every
+source column of the file, untouched, in file order, then ``geometry``. All three
+readers go through one private builder (``sahel_geo.io._event_builder``), so the
+validation, the rejects and the column rules below are the same for every source.
+
+Canonical columns
+-----------------
+``event_id`` (str; ids stored as floats such as UCDP's ``300380.0`` become ``"300380"``),
+``source`` (``acled``, ``ucdp``, ``generic`` or ``demo``), ``event_date`` and ``date_end``
+(``datetime64[ns]``; ``date_end`` equals ``event_date`` where the source has no end date),
+``time_precision`` (``day``, ``week``, ``month``, ``year``), ``location_precision`` (the
+source's own code, ``Int64``), ``location_level`` (``point``, ``admin2``, ``admin1``,
+``country``), ``country_iso3`` (null where the source's country cannot be mapped:
+counted in the report notes as ``unknown_country``, never a reject), ``event_type``,
+``sub_event_type``, ``actor1``, ``actor2``, ``fatalities`` and ``civilian_fatalities``
+(``float64``, NaN where the source has none), ``notes``.
+
+Source columns whose name collides with a canonical name
+--------------------------------------------------------
+A source column with the same name *and* the same content as a canonical column (ACLED
+``event_type``, ``sub_event_type``, ``actor1``, ``actor2``, ``notes``, ``fatalities``)
+*is* that canonical column: its values are kept as they are (``fatalities`` as float).
+A source column with the same name but different content is kept under
+``<source>_<name>``: ACLED ``source`` (its news sources) -> ``acled_source``, ACLED
+``event_date`` (text) -> ``acled_event_date``, ACLED ``time_precision`` (code 1-3) ->
+``acled_time_precision``, UCDP ``date_end`` (text) -> ``ucdp_date_end``; the generic
+reader uses its ``source`` value as the prefix (``generic_event_date``).
+
+Rejected rows
+-------------
+A row that cannot be used is not dropped silently: it goes to the rejects of the
+:class:`~sahel_geo.StepReport` attached to the result (``sahel_geo.rejects(gdf)``), with
+``row`` (1-based data row number in the file, header excluded: in a spreadsheet the row
+is ``row + 1``; in a UCDP API page, the position in ``Result``), ``reason``, ``column`` (the
+file's column names) and the row's raw values as text. Reasons, exactly:
+
+- ``missing coordinates``, ``missing latitude``, ``missing longitude``
+- ``latitude is not a number``, ``longitude is not a number`` (e.g. ``14.1N``)
+- ``latitude out of range`` (outside [-90, 90]), ``longitude out of range`` (outside
+  [-180, 180]), ``latitude out of range; latitude and longitude look swapped`` (the
+  swapped pair would be valid)
+- ``null island coordinates (0, 0)``
+- ``missing event_date``, ``event_date could not be parsed``,
+  ``date_end could not be parsed``, ``date_end before event_date`` (a missing
+  ``date_end`` is set to ``event_date`` and counted in the notes)
+- ``missing event_id``, ``duplicate event_id (first at row N)``: the first of the rows
+  that are otherwise valid is kept, later ones are rejected
+- ``fatalities is not a number``, ``negative fatalities`` (same for ``civilian_fatalities``)
+
+A row with several problems gets them all, joined with ``"; "``. Counts in = kept +
+rejected, logged at INFO. Likely latitude/longitude swaps that stay in range are not
+fixed: a kept point outside its country's bounding box whose swapped point falls inside
+(13 countries: Mali, Niger, Burkina Faso and their neighbours) is counted in the notes
+(``likely_latlon_swap``) and logged at WARNING with its rows. When more than half of the
+rows look swapped, the reader raises :class:`~sahel_geo.SchemaError` instead.
+
+Structural problems raise instead of rejecting every row: a missing or 0-byte file or
+an unreadable workbook/sheet (:class:`~sahel_geo.InputFileError`), missing required
+columns (:class:`~sahel_geo.SchemaError` listing the missing and the found columns). A
+file with a header and no data rows is legitimate (an export of a quiet month): it gives
+an empty canonical GeoDataFrame with the file's columns and a report of 0 rows, and
+a WARNING log line.
+
+Encodings: files are read as UTF-8 (with or without BOM); a file that is not valid UTF-8
+is read as cp1252 with a :class:`~sahel_geo.SahelGeoWarning` naming the file; pass
+``encoding=`` to choose.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+import geopandas as gpd
+import pandas as pd
+
+from sahel_geo._errors import InputFileError, SchemaError
+from sahel_geo.io._event_builder import EventSpec, build_events, read_table
+from sahel_geo.schema import (
+    ACLED_GEO_PRECISION,
+    ACLED_TIME_PRECISION,
+    EVENT_SOURCES,
+    UCDP_DATE_PRECISION,
+    UCDP_WHERE_PRECISION,
+)
+
+__all__ = ["UCDP_VIOLENCE_TYPES", "read_acled", "read_events", "read_ucdp"]
+
+#: UCDP ``type_of_violence`` codes -> canonical ``event_type``.
+UCDP_VIOLENCE_TYPES: Final[dict[int, str]] = {1: "state-based", 2: "non-state", 3: "one-sided"}
+
+_ACLED_COLUMNS: Final[dict[str, str]] = {
+    "event_id": "event_id_cnty",
+    "event_date": "event_date",
+    "time_precision": "time_precision",
+    "location_precision": "geo_precision",
+    "event_type": "event_type",
+    "sub_event_type": "sub_event_type",
+    "actor1": "actor1",
+    "actor2": "actor2",
+    "fatalities": "fatalities",
+    "notes": "notes",
+    "latitude": "latitude",
+    "longitude": "longitude",
+}
+_ACLED_REQUIRED: Final = (
+    "event_id_cnty",
+    "event_date",
+    "time_precision",
+    "event_type",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "fatalities",
+)
+
+_UCDP_COLUMNS: Final[dict[str, str]] = {
+    "event_id": "id",
+    "event_date": "date_start",
+    "date_end": "date_end",
+    "time_precision": "date_prec",
+    "location_precision": "where_prec",
+    "event_type": "type_of_violence",
+    "actor1": "side_a",
+    "actor2": "side_b",
+    "fatalities": "best",
+    "civilian_fatalities": "deaths_civilians",
+    # The headline describes the event itself; ``where_description`` (kept as a source
+    # column) only describes its place.
+    "notes": "source_headline",
+    "latitude": "latitude",
+    "longitude": "longitude",
+}
+_UCDP_REQUIRED: Final = (
+    "id",
+    "date_start",
+    "date_end",
+    "date_prec",
+    "where_prec",
+    "type_of_violence",
+    "latitude",
+    "longitude",
+    "best",
+    "country",
+)
+
+#: Fields a generic ``columns=`` mapping may use.
+GENERIC_FIELDS: Final = (
+    "event_id",
+    "event_date",
+    "date_end",
+    "time_precision",
+    "location_precision",
+    "location_level",
+    "country_iso3",
+    "event_type",
+    "sub_event_type",
+    "actor1",
+    "actor2",
+    "fatalities",
+    "civilian_fatalities",
+    "notes",
+    "latitude",
+    "longitude",
+)
+
+
+def _acled_spec(raw: pd.DataFrame, source: str) -> EventSpec:
+    cols = {k: v for k, v in _ACLED_COLUMNS.items() if v in raw.columns or v in _ACLED_REQUIRED}
+    return EventSpec(
+        reader="read_acled",
+        source=source,
+        prefix="acled",
+        columns=cols,
+        required=_ACLED_REQUIRED,
+        required_any=(("iso3", "iso"),),
+        country_columns=("iso3", "iso"),
+        date_formats=("%Y-%m-%d", "%d %B %Y", "%d-%B-%Y", "ISO8601"),
+        location_levels=ACLED_GEO_PRECISION,
+        time_precisions=ACLED_TIME_PRECISION,
+        hint=(
+            "read_acled reads ACLED exports (current or pre-2023 column sets); for other "
+            "tables use read_events(path, columns={...})."
+        ),
+    )
+
+
+def _ucdp_spec() -> EventSpec:
+    return EventSpec(
+        reader="read_ucdp",
+        source="ucdp",
+        prefix="ucdp",
+        columns=_UCDP_COLUMNS,
+        required=_UCDP_REQUIRED,
+        country_columns=("country",),
+        date_formats=("ISO8601",),
+        location_levels=UCDP_WHERE_PRECISION,
+        time_precisions=UCDP_DATE_PRECISION,
+        event_types=UCDP_VIOLENCE_TYPES,
+        hint=(
+            "read_ucdp reads UCDP GED CSV files (all 49 columns) and UCDP API JSON pages; "
+            "for other tables use read_events(path, columns={...})."
+        ),
+    )
+
+
+def build_acled(
+    raw: pd.DataFrame, *, source: str = "acled", origin: str, step: str
+) -> gpd.GeoDataFrame:
+    """Canonical events from an in-memory ACLED table (used by the demo generator)."""
+    return build_events(raw, _acled_spec(raw, source), origin=origin, step=step)
+
+
+def build_ucdp(raw: pd.DataFrame, *, origin: str, step: str) -> gpd.GeoDataFrame:
+    """Canonical events from an in-memory UCDP GED table (CSV or API records)."""
+    return build_events(raw, _ucdp_spec(), origin=origin, step=step)
+
+
+def ucdp_records_frame(payload: Any, origin: str) -> pd.DataFrame:
+    """Turn a UCDP API page (``{"Result": [...]}``) or a list of records into a table."""
+    records: Any
+    if isinstance(payload, Mapping):
+        if "Result" not in payload:
+            keys = sorted(str(k) for k in payload)[:10]
+            raise InputFileError(
+                f"{origin} is JSON but not a UCDP API page: it has no 'Result' member "
+                f"(members: {keys}). Save the API's response as it comes."
+            )
+        records = payload["Result"]
+    else:
+        records = payload
+    if not isinstance(records, list) or not all(isinstance(r, Mapping) for r in records):
+        raise InputFileError(
+            f"{origin}: the UCDP records must be a JSON list of objects (the 'Result' of an "
+            "API page)."
+        )
+    return pd.DataFrame.from_records(records)
+
+
+def read_acled(path: str | os.PathLike[str], *, encoding: str | None = None) -> gpd.GeoDataFrame:
+    """Read an ACLED export (CSV or XLSX) into the canonical events GeoDataFrame.
+
+    Reads the current column set (``event_date`` as ``YYYY-MM-DD``, numeric ``iso``) and
+    the pre-2023 one (``data_id``, ``event_id_no_cnty``, ``iso3``, ``event_date`` like
+    ``15 March 2019``). ``event_id`` is ``event_id_cnty``; ``country_iso3`` comes from
+    ``iso3`` or else the ISO 3166-1 numeric ``iso``; ``location_precision`` is
+    ``geo_precision`` and ``location_level`` follows
+    :data:`~sahel_geo.schema.ACLED_GEO_PRECISION`; ``time_precision`` becomes ``day``,
+    ``week`` or ``month``; ``civilian_fatalities`` is null (ACLED has no such column).
+    ACLED's own ``source``, ``event_date`` and ``time_precision`` columns are kept as
+    ``acled_source``, ``acled_event_date`` and ``acled_time_precision``. An XLSX file is
+    read from its first sheet.
+
+    Parameters
+    ----------
+    path
+        The ``.csv`` or ``.xlsx`` export.
+    encoding
+        Text encoding of a CSV file; by default UTF-8, falling back to cp1252 with a
+        warning.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Canonical events (see the module docstring), with the step report attached.
+
+    Raises
+    ------
+    InputFileError
+        The file is missing, empty or unreadable.
+    SchemaError
+        Required ACLED columns are missing, or latitude and longitude look swapped.
+
+    Examples
+    --------
+    >>> import sahel_geo as sg
+    >>> events = sg.read_acled("acled_sahel.csv")  # doctest: +SKIP
+    >>> sg.rejects(events)[["row", "reason"]]  # doctest: +SKIP
+    """
+    raw, p = read_table(path, encoding=encoding, sheet=None, reader="read_acled")
+    return build_acled(raw, origin=str(p), step="read_acled")
+
+
+def read_ucdp(path: str | os.PathLike[str], *, encoding: str | None = None) -> gpd.GeoDataFrame:
+    """Read a UCDP GED file (CSV, or a saved API JSON page) into canonical events.
+
+    ``event_id`` from ``id`` (``300380.0`` -> ``"300380"``), ``event_date``/``date_end``
+    from ``date_start``/``date_end`` (the text ``date_end`` is kept as ``ucdp_date_end``),
+    ``location_precision`` = ``where_prec`` with ``location_level`` from
+    :data:`~sahel_geo.schema.UCDP_WHERE_PRECISION`, ``time_precision`` from ``date_prec``,
+    ``country_iso3`` from the ``country`` name (parentheticals stripped:
+    ``DR Congo (Zaire)`` -> ``COD``), ``event_type`` from ``type_of_violence``
+    (state-based, non-state, one-sided), ``actor1``/``actor2`` = ``side_a``/``side_b``,
+    ``fatalities`` = ``best`` (``low`` and ``high`` kept), ``civilian_fatalities`` =
+    ``deaths_civilians``, ``notes`` = ``source_headline`` (``where_description`` is kept
+    as a source column).
+
+    A ``.json`` file is read as a UCDP API page (``{"Result": [...]}``, as written by
+    :func:`~sahel_geo.io.ucdp_api.download_ucdp`) or a list of records: the local-file
+    twin of the API.
+
+    Parameters
+    ----------
+    path
+        A GED CSV (plain or zipped) or a JSON page.
+    encoding
+        Text encoding; by default UTF-8, falling back to cp1252 with a warning for CSV.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Canonical events with the step report attached.
+
+    Examples
+    --------
+    >>> import sahel_geo as sg
+    >>> events = sg.read_ucdp("ged231.csv")  # doctest: +SKIP
+    >>> events.groupby("country_iso3").size()  # doctest: +SKIP
+    """
+    p = Path(path)
+    if p.suffix.lower() == ".json":
+        p = _check_json(p)
+        try:
+            payload = json.loads(p.read_text(encoding=encoding or "utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputFileError(
+                f"read_ucdp: {p} is not valid JSON ({exc}). Save the API response again."
+            ) from exc
+        raw = ucdp_records_frame(payload, str(p))
+        if raw.columns.empty:
+            raise InputFileError(
+                f"read_ucdp: {p} holds no events (an empty 'Result'), so it has no columns "
+                "to check. Query a period or country with events."
+            )
+        return build_ucdp(raw, origin=str(p), step="read_ucdp")
+    raw, p = read_table(p, encoding=encoding, sheet=None, reader="read_ucdp")
+    return build_ucdp(raw, origin=str(p), step="read_ucdp")
+
+
+def _check_json(p: Path) -> Path:
+    if not p.is_file():
+        raise InputFileError(f"read_ucdp: file not found: {p}. Check the path and the folder.")
+    if p.stat().st_size == 0:
+        raise InputFileError(f"read_ucdp: {p} is empty (0 bytes). Download the page again.")
+    return p
+
+
+def read_events(
+    path: str | os.PathLike[str],
+    *,
+    columns: Mapping[str, str],
+    source: str = "generic",
+    date_format: str | None = None,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+) -> gpd.GeoDataFrame:
+    """Read any event table (CSV or XLSX) through a column mapping.
+
+    Parameters
+    ----------
+    path
+        The ``.csv`` (``.tsv`` for tab-separated) or ``.xlsx`` file.
+    columns
+        Canonical field -> the file's column. ``event_date``, ``latitude`` and
+        ``longitude`` are required; the others are optional: ``event_id``, ``date_end``,
+        ``time_precision`` (text such as ``day``, lower-cased), ``location_precision``
+        (integer code), ``location_level`` (``point``, ``admin2``, ``admin1``,
+        ``country``), ``country_iso3`` (ISO3, ISO2, numeric codes or names),
+        ``event_type``, ``sub_event_type``, ``actor1``, ``actor2``, ``fatalities``,
+        ``civilian_fatalities``, ``notes``. Without ``event_id`` the ids are generated from
+        the data row number, ``"<file stem>-<row>"`` (stable for the same file); without
+        ``location_level`` every event is taken as a ``point`` and without
+        ``time_precision`` as ``day``.
+    source
+        Value of the canonical ``source`` column, one of ``acled``, ``ucdp``, ``generic``,
+        ``demo``.
+    date_format
+        ``strftime`` format of the dates, e.g. ``"%d/%m/%Y"``; by default ISO 8601
+        (``YYYY-MM-DD``, optionally with a time).
+    encoding
+        Text encoding of a CSV file; by default UTF-8, falling back to cp1252 with a
+        warning.
+    sheet
+        Sheet name or 0-based number of an XLSX file (default: the first sheet).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Canonical events with the step report attached.
+
+    Raises
+    ------
+    SchemaError
+        ``columns`` lacks a required field, names an unknown field or a column the file
+        does not have.
+
+    Examples
+    --------
+    >>> import sahel_geo as sg
+    >>> events = sg.read_events(  # doctest: +SKIP
+    ...     "incidents.csv",
+    ...     columns={"event_id": "id", "event_date": "date", "latitude": "lat",
+    ...              "longitude": "lon", "fatalities": "killed"},
+    ...     date_format="%d/%m/%Y",
+    ... )
+    """
+    if source not in EVENT_SOURCES:
+        raise SchemaError(
+            f"read_events: source must be one of {list(EVENT_SOURCES)}; got {source!r}."
+        )
+    unknown = [k for k in columns if k not in GENERIC_FIELDS]
+    missing = [k for k in ("event_date", "latitude", "longitude") if k not in columns]
+    if unknown or missing:
+        problems = []
+        if missing:
+            problems.append(f"columns= lacks the required field(s) {missing}")
+        if unknown:
+            problems.append(f"columns= has unknown field(s) {unknown}")
+        raise SchemaError(
+            f"read_events: {'; '.join(problems)}. Map each canonical field to a column of "
+            f"the file, e.g. columns={{'event_date': 'date', 'latitude': 'lat', "
+            f"'longitude': 'lon'}}. Known fields: {list(GENERIC_FIELDS)}."
+        )
+    raw, p = read_table(path, encoding=encoding, sheet=sheet, reader="read_events")
+    spec = EventSpec(
+        reader="read_events",
+        source=source,
+        prefix=source,
+        columns={k: columns[k] for k in columns if k != "country_iso3"},
+        required=tuple(dict.fromkeys(columns.values())),
+        country_columns=(columns["country_iso3"],) if "country_iso3" in columns else (),
+        date_formats=(date_format,) if date_format else ("ISO8601",),
+        default_location_level="point",
+        default_time_precision="day",
+        id_prefix=p.stem,
+        hint="Check the columns= mapping against the file's header.",
+    )
+    return build_events(raw, spec, origin=str(p), step="read_events")
