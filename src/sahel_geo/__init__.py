@@ -27,6 +27,7 @@ from sahel_geo._show_versions import show_versions
 from sahel_geo.options import get_option, set_options
 
 # --- layer 1: edges (io, datasets) ---------------------------------------------------
+from sahel_geo.datasets import load_boundaries
 from sahel_geo.io.geojson import geojson_text, write_geojson
 # --- layer 2: compute ----------------------------------------------------------------
 # --- layer 3: present ----------------------------------------------------------------
@@ -54,6 +55,7 @@ __all__ = [
     "__version__",
     "geojson_text",
     "get_option",
+    "load_boundaries",
     "rejects",
     "reports",
     "set_options",

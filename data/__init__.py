@@ -1,0 +1,1 @@
+"""Bundled data files, installed as ``sahel_geo._bundled`` (see ``boundaries/README.md``)."""
