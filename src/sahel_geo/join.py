@@ -1,0 +1,550 @@
+"""One event, one unit: assign each event to exactly one admin unit.
+
+:func:`assign_admin` puts every event in exactly one unit of one admin level, or reports
+it as unassigned, by rules that are documented here and deterministic (they do not
+depend on row order):
+
+``inside``
+    The point is in the interior of exactly one unit.
+``border``
+    The point lies on the boundary of one or more units and in the interior of none
+    (a shared border, a vertex). It goes to the touching unit of the event's own country
+    (``country_iso3``) if exactly that rule picks one, else to the touching unit with
+    the smallest ``pcode`` (string order).
+``overlap``
+    The point is in the interior of two or more units (boundaries from different
+    producers overlap along these borders). Same rule: the unit of the event's own
+    country first, then the smallest ``pcode``.
+``snapped``
+    The point is in no unit (coastline, border sliver, a gap between units, just outside
+    the outer edge) but within ``tolerance_km`` of one: it goes to the nearest unit. The
+    nearest point of each candidate unit is found in longitude/latitude and its distance
+    is measured geodesically on the WGS84 ellipsoid (``adm{L}_snap_km``); ties go to the
+    smallest ``pcode``.
+``unassigned``
+    Farther than ``tolerance_km`` from every unit, or no coordinates: ``pcode`` is null.
+``coarsened``
+    With ``coarse="coarsen"``: the event's location is coarser than the level (an admin-1
+    centroid joined to admin-2 units); its ``pcode`` is null and ``parent_pcode`` holds
+    the parent of the unit the point fell in.
+
+How it is fast: a lookup grid is laid over the boundaries. Cells that no boundary line
+crosses (after widening the crossed cells by one cell on every side) lie wholly inside
+exactly one unit, wholly inside several (an overlap) or wholly outside all, so every
+point in them is resolved by one array lookup. Only points in crossed cells, overlaps
+and outside every unit go through exact shapely predicates (an STRtree query of the
+prepared polygons). There is no Python loop per event.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+from pyproj import CRS, Geod
+from rasterio import features
+from rasterio.enums import MergeAlg
+from rasterio.transform import from_origin
+
+from sahel_geo._errors import CRSMismatchError, MissingCRSError, SchemaError
+from sahel_geo._report import StepReport, attach_report
+from sahel_geo.options import get_option
+from sahel_geo.schema import LOCATION_LEVEL_RANK, WGS84
+
+__all__ = ["MATCH_TYPES", "assign_admin"]
+
+logger = logging.getLogger(__name__)
+
+#: The values of the ``adm{L}_match`` column, in the order of the rules above.
+MATCH_TYPES: tuple[str, ...] = (
+    "inside",
+    "border",
+    "overlap",
+    "snapped",
+    "unassigned",
+    "coarsened",
+)
+
+_GEOD = Geod(ellps="WGS84")
+_KM_PER_DEG = 111.32  # equatorial km per degree: only used to size search windows
+_OUTSIDE = -1  # lookup code: the cell is wholly outside every unit
+_EXACT = 0  # lookup code: the cell needs the exact predicates
+
+
+def _check_crs(gdf: gpd.GeoDataFrame, what: str) -> None:
+    if gdf.crs is None:
+        raise MissingCRSError(
+            f"The {what} have no CRS. If the coordinates are longitude/latitude, set it with "
+            f"'{what}.set_crs(\"EPSG:4326\")'; otherwise set their real CRS and reproject "
+            f"with '{what}.to_crs(\"EPSG:4326\")'."
+        )
+    if CRS.from_user_input(gdf.crs) != CRS.from_user_input(WGS84):
+        raise CRSMismatchError(
+            f"The {what} are in {CRS.from_user_input(gdf.crs).to_string()}, but assign_admin "
+            f"needs both layers in {WGS84}. Reproject with '{what}.to_crs(\"EPSG:4326\")'."
+        )
+
+
+def _check_boundaries(boundaries: gpd.GeoDataFrame) -> int:
+    problems = []
+    missing = [c for c in ("pcode", "name", "admin_level") if c not in boundaries.columns]
+    if missing:
+        problems.append(
+            f"missing column(s) {missing} (found: {list(boundaries.columns)}); read the file "
+            "with sahel_geo.read_boundaries() to map it onto the canonical schema"
+        )
+        raise SchemaError("Boundaries: " + "; ".join(problems) + ".")
+    if boundaries.empty:
+        raise SchemaError("Boundaries: the table is empty; there is nothing to assign to.")
+    levels = pd.unique(boundaries["admin_level"])
+    if len(levels) != 1:
+        problems.append(
+            f"several admin levels {sorted(int(v) for v in levels)}; pass one level at a time, "
+            "e.g. boundaries[boundaries.admin_level == 1]"
+        )
+    pcodes = boundaries["pcode"]
+    if pcodes.isna().any():
+        rows = np.flatnonzero(pcodes.isna().to_numpy())[:10].tolist()
+        problems.append(f"null pcode in row(s) {rows}")
+    dup = pcodes[pcodes.duplicated(keep=False) & pcodes.notna()]
+    if not dup.empty:
+        problems.append(f"duplicate pcode(s) {sorted(set(dup.astype(str)))[:10]}")
+    geoms = boundaries.geometry.to_numpy()
+    kinds = shapely.get_type_id(geoms)
+    bad = np.flatnonzero(~np.isin(kinds, (3, 6)) | shapely.is_empty(geoms))
+    if bad.size:
+        problems.append(
+            f"row(s) {bad[:10].tolist()} are not (non-empty) Polygon/MultiPolygon geometries"
+        )
+    invalid = np.flatnonzero(~shapely.is_valid(geoms))
+    if invalid.size:
+        problems.append(
+            f"row(s) {invalid[:10].tolist()} have invalid geometries; repair them with "
+            "sahel_geo.read_boundaries() or 'boundaries.make_valid()'"
+        )
+    if problems:
+        raise SchemaError("Boundaries: " + "; ".join(problems) + ".")
+    return int(levels[0])
+
+
+class _GridIndex:
+    """A lookup grid over polygons (see the module docstring).
+
+    ``code`` holds, per cell: ``u + 1`` when the cell lies wholly inside unit ``u`` and
+    no other; ``_OUTSIDE`` when it lies wholly outside every unit; ``_EXACT`` when it lies
+    wholly inside two or more units (an overlap, resolved with the STRtree); and
+    ``-(2 + k)`` for a cell crossed by a boundary, whose candidate units are
+    ``cand[offsets[k]:offsets[k + 1]]``.
+
+    Crossed cells are found exactly (a supercover of every boundary segment): each
+    boundary is cut into pieces shorter than half a cell, so a piece spans at most two
+    columns and two rows, and the four cells of its end points' rows and columns hold
+    every cell the piece passes through.
+    """
+
+    def __init__(self, geoms: NDArray[np.object_], max_cells: int) -> None:
+        minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+        width, height = max(maxx - minx, 1e-9), max(maxy - miny, 1e-9)
+        cell = float(np.sqrt(width * height / max_cells))
+        nx = max(1, int(np.ceil(width / cell)))
+        ny = max(1, int(np.ceil(height / cell)))
+        self.x0, self.y0, self.cell, self.nx, self.ny = minx, maxy, cell, nx, ny
+        transform = from_origin(minx, maxy, cell, cell)
+        shape = (ny, nx)
+        labels = features.rasterize(
+            zip(geoms, range(1, len(geoms) + 1), strict=True),
+            out_shape=shape,
+            transform=transform,
+            fill=0,
+            dtype="int32",
+        ).ravel()
+        counts = features.rasterize(
+            ((g, 1) for g in geoms),
+            out_shape=shape,
+            transform=transform,
+            fill=0,
+            dtype="uint16",
+            merge_alg=MergeAlg.add,
+        ).ravel()
+
+        # Supercover of the boundaries: (cell, unit) for every cell a boundary crosses.
+        parts, part_unit = shapely.get_parts(shapely.boundary(geoms), return_index=True)
+        parts = shapely.segmentize(parts, 0.5 * cell)
+        xy, part_of = shapely.get_coordinates(parts, return_index=True)
+        col = np.clip(np.floor((xy[:, 0] - minx) / cell), 0, nx - 1).astype(np.int64)
+        row = np.clip(np.floor((maxy - xy[:, 1]) / cell), 0, ny - 1).astype(np.int64)
+        same = part_of[1:] == part_of[:-1]
+        r0, r1, c0, c1 = row[:-1][same], row[1:][same], col[:-1][same], col[1:][same]
+        seg_unit = part_unit[part_of[:-1][same]].astype(np.int64)
+        nu = len(geoms)
+        keys = np.concatenate(
+            [
+                (cell * nu + seg_unit)
+                for cell in (r0 * nx + c0, r1 * nx + c1, r0 * nx + c1, r1 * nx + c0)
+            ]
+        )
+        crossed = np.zeros(nx * ny, dtype=bool)
+        crossed[keys // nu] = True
+        crossed_cells = np.flatnonzero(crossed)
+        # Add the unit whose interior holds the cell centre (the one unit of a crossed
+        # cell that may not cross it); crossed cells in overlaps go to the STRtree.
+        one = crossed_cells[counts[crossed_cells] == 1]
+        keys = np.sort(np.concatenate((keys, one * nu + (labels[one] - 1))))
+        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
+        pair_cell = keys // nu
+        pair_unit = (keys % nu).astype(np.intp)
+        first = np.concatenate(([True], pair_cell[1:] != pair_cell[:-1]))
+        slot_cells, starts = pair_cell[first], np.flatnonzero(first)
+
+        code = np.where(counts == 1, labels, np.where(counts == 0, _OUTSIDE, _EXACT))
+        code = code.astype(np.int32)
+        code[slot_cells] = -(2 + np.arange(len(slot_cells), dtype=np.int32))
+        code[crossed_cells[counts[crossed_cells] >= 2]] = _EXACT
+        self.code = code.reshape(shape)
+        self.offsets = np.append(starts, len(keys)).astype(np.intp)
+        self.cand = pair_unit
+        self.share_direct = float((code > 0).mean())
+
+    def lookup(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.int32]:
+        """Return the cell code of each point; ``_EXACT`` for points off the grid."""
+        col = np.floor((x - self.x0) / self.cell)
+        row = np.floor((self.y0 - y) / self.cell)
+        ok = (col >= 0) & (col < self.nx) & (row >= 0) & (row < self.ny)
+        out = np.full(x.shape, _EXACT, dtype=np.int32)
+        out[ok] = self.code[row[ok].astype(np.intp), col[ok].astype(np.intp)]
+        return out
+
+    def candidates(self, slots: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """Expand crossed-cell slots into (position in ``slots``, candidate unit) pairs."""
+        start = self.offsets[slots]
+        count = self.offsets[slots + 1] - start
+        pos = np.repeat(np.arange(len(slots)), count)
+        within = np.arange(len(pos)) - np.repeat(np.cumsum(count) - count, count)
+        return pos, self.cand[np.repeat(start, count) + within]
+
+
+def _categories(values: NDArray[np.object_]) -> tuple[pd.Index, NDArray[np.intp]]:
+    """Return the unique non-null values (sorted) and the code of each value (-1: null)."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), sort=True)
+    return pd.Index(uniques, dtype=object), codes.astype(np.intp)
+
+
+def _same_country(a: NDArray[np.object_], b: NDArray[np.object_]) -> NDArray[np.bool_]:
+    """Elementwise ``a == b`` where both are known (not None/NaN)."""
+    known = pd.notna(a) & pd.notna(b)
+    out = np.zeros(a.shape, dtype=bool)
+    out[known] = a[known] == b[known]
+    return out
+
+
+def _pick(
+    point_idx: NDArray[np.intp],
+    poly_idx: NDArray[np.intp],
+    country_match: NDArray[np.bool_],
+    pcode_rank: NDArray[np.intp],
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """For each point, its candidate unit of the event's country first, then smallest pcode."""
+    order = np.lexsort((pcode_rank[poly_idx], ~country_match, point_idx))
+    p_sorted = point_idx[order]
+    first = np.ones(p_sorted.shape, dtype=bool)
+    first[1:] = p_sorted[1:] != p_sorted[:-1]
+    return p_sorted[first], poly_idx[order][first]
+
+
+def assign_admin(
+    events: gpd.GeoDataFrame,
+    boundaries: gpd.GeoDataFrame,
+    *,
+    tolerance_km: float | None = None,
+    coarse: Literal["keep", "drop", "coarsen"] = "keep",
+) -> gpd.GeoDataFrame:
+    """Assign each event to exactly one admin unit of the boundaries' level.
+
+    The rules (inside, border, overlap, snapped, unassigned, coarsened) are in the
+    module docstring of :mod:`sahel_geo.join`. No event is duplicated; none is dropped
+    unless ``coarse="drop"`` asks for it, and then it is listed with its reason in the
+    step's rejects (:func:`sahel_geo.rejects`).
+
+    Parameters
+    ----------
+    events
+        Events in EPSG:4326 with Point geometry (e.g. from :func:`sahel_geo.read_acled`).
+        ``country_iso3`` (optional) is used to resolve borders and overlaps;
+        ``location_level`` (optional; absent means ``"point"``) flags events coarser than
+        the level.
+    boundaries
+        Canonical boundaries of ONE admin level in EPSG:4326 (``pcode``, ``name``,
+        ``admin_level``; ``parent_pcode`` and ``country_iso3`` used when present).
+    tolerance_km
+        Snapping tolerance for events outside every unit, geodesic km. Default: the
+        ``snap_tolerance_km`` option (5 km).
+    coarse
+        What to do with events whose location is coarser than the level: ``"keep"``
+        (assign by their coordinates, flag them), ``"drop"`` (remove them, listed in the
+        rejects) or ``"coarsen"`` (no unit at this level; the parent unit is kept).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A new frame: the events (minus dropped ones) with ``adm{L}_pcode``,
+        ``adm{L}_name``, ``adm{L}_parent_pcode``, ``adm{L}_match`` (one of
+        :data:`MATCH_TYPES`), ``adm{L}_snap_km`` (0 for events in a unit, the geodesic
+        distance for snapped ones, NaN when unassigned) and ``adm{L}_coarse`` (bool).
+        Its :func:`sahel_geo.reports` gain a step report with the counts of each match.
+
+    Examples
+    --------
+    >>> import sahel_geo as sg
+    >>> events = sg.demo_events(n=200, seed=3)
+    >>> adm1 = sg.load_boundaries(level=1)
+    >>> joined = sg.assign_admin(events, adm1)
+    >>> int(joined["adm1_match"].isin(["inside", "border", "overlap", "snapped"]).sum()) > 0
+    True
+    """
+    if not isinstance(events, gpd.GeoDataFrame):
+        raise SchemaError(
+            f"events must be a GeoDataFrame, got {type(events).__name__}; read them with "
+            "sahel_geo.read_acled/read_ucdp/read_events."
+        )
+    if not isinstance(boundaries, gpd.GeoDataFrame):
+        raise SchemaError(
+            f"boundaries must be a GeoDataFrame, got {type(boundaries).__name__}; load them "
+            "with sahel_geo.load_boundaries() or sahel_geo.read_boundaries()."
+        )
+    if coarse not in ("keep", "drop", "coarsen"):
+        raise SchemaError(f"coarse must be 'keep', 'drop' or 'coarsen'; got {coarse!r}.")
+    tol = float(get_option("snap_tolerance_km") if tolerance_km is None else tolerance_km)
+    if not tol >= 0:
+        raise SchemaError(f"tolerance_km must be a number >= 0; got {tolerance_km!r}.")
+    _check_crs(events, "events")
+    _check_crs(boundaries, "boundaries")
+    level = _check_boundaries(boundaries)
+    prefix = f"adm{level}_"
+    new_cols = [prefix + s for s in ("pcode", "name", "parent_pcode", "match", "snap_km")]
+    new_cols.append(prefix + "coarse")
+    clash = [c for c in new_cols if c in events.columns]
+    if clash:
+        raise SchemaError(
+            f"events already have column(s) {clash} from an earlier assign_admin at admin "
+            f"level {level}; drop them first: events.drop(columns={clash})."
+        )
+
+    geoms = np.asarray(boundaries.geometry.to_numpy(), dtype=object)
+    pcodes = boundaries["pcode"].astype(str).to_numpy()
+    # Rank of each unit's pcode in string order: the deterministic tie-break.
+    pcode_rank = np.empty(len(pcodes), dtype=np.intp)
+    pcode_rank[np.argsort(pcodes, kind="stable")] = np.arange(len(pcodes))
+    unit_country = (
+        boundaries["country_iso3"].astype(object).to_numpy()
+        if "country_iso3" in boundaries.columns
+        else np.full(len(geoms), None, dtype=object)
+    )
+
+    n = len(events)
+    pts = events.geometry.to_numpy()
+    kinds = shapely.get_type_id(pts)
+    usable = (kinds == 0) & ~shapely.is_empty(pts)
+    x = np.full(n, np.nan)
+    y = np.full(n, np.nan)
+    x[usable] = shapely.get_x(pts[usable])
+    y[usable] = shapely.get_y(pts[usable])
+    usable &= np.isfinite(x) & np.isfinite(y)
+    if (~usable & ~shapely.is_missing(pts)).any():
+        bad = np.flatnonzero(~usable & ~shapely.is_missing(pts))[:10].tolist()
+        raise SchemaError(
+            f"events: row(s) {bad} have a geometry that is not a Point; assign_admin takes "
+            "point events (use the centroid of other shapes, e.g. events.centroid)."
+        )
+    event_country = (
+        events["country_iso3"].astype(object).to_numpy()
+        if "country_iso3" in events.columns
+        else np.full(n, None, dtype=object)
+    )
+
+    # unit index per event, -1 = none; match code per event (index into MATCH_TYPES)
+    unit = np.full(n, -1, dtype=np.intp)
+    match = np.full(n, MATCH_TYPES.index("unassigned"), dtype=np.int8)
+    snap_km = np.full(n, np.nan)
+
+    index = _GridIndex(geoms, int(get_option("join_index_cells")))
+    code = np.full(n, _OUTSIDE, dtype=np.int32)
+    code[usable] = index.lookup(x[usable], y[usable])
+    direct = code > 0
+    unit[direct] = code[direct] - 1
+    match[direct] = MATCH_TYPES.index("inside")
+    snap_km[direct] = 0.0
+
+    # Exact predicates for points in crossed cells (candidates from the grid), in
+    # overlaps and off the grid (candidates from an STRtree of the units' boxes).
+    crossed = np.flatnonzero(code <= -2)
+    pos, cand = index.candidates((-code[crossed] - 2).astype(np.intp))
+    fallback = np.flatnonzero(usable & (code == _EXACT))
+    if fallback.size:
+        tree = shapely.STRtree(geoms)
+        pi, gi = tree.query(shapely.points(x[fallback], y[fallback]))
+        pos = np.concatenate((pos, crossed.size + pi))
+        cand = np.concatenate((cand, gi))
+    # cand_rows[local] is the event of each (event, candidate unit) pair
+    cand_rows = np.concatenate((crossed, fallback))
+    local, unit_all = pos.astype(np.intp), cand.astype(np.intp)
+    rows_all = cand_rows[local]
+    outside = np.flatnonzero(usable & (code == _OUTSIDE))
+    if cand_rows.size:
+        shapely.prepare(geoms)
+        interior = shapely.contains_xy(geoms[unit_all], x[rows_all], y[rows_all])
+        n_interior = np.bincount(local[interior], minlength=cand_rows.size)
+        cmatch = _same_country(unit_country[unit_all], event_country[rows_all])
+        # in the interior of one unit (inside) or of several (overlap)
+        p_first, g_first = _pick(local[interior], unit_all[interior], cmatch[interior], pcode_rank)
+        rows = cand_rows[p_first]
+        unit[rows] = g_first
+        match[rows] = np.where(
+            n_interior[p_first] > 1, MATCH_TYPES.index("overlap"), MATCH_TYPES.index("inside")
+        )
+        snap_km[rows] = 0.0
+        # on a boundary, in no interior (border)
+        sel = np.flatnonzero(n_interior[local] == 0)
+        touch = shapely.intersects_xy(geoms[unit_all[sel]], x[rows_all[sel]], y[rows_all[sel]])
+        sel = sel[touch]
+        p_first, g_first = _pick(local[sel], unit_all[sel], cmatch[sel], pcode_rank)
+        rows = cand_rows[p_first]
+        unit[rows] = g_first
+        match[rows] = MATCH_TYPES.index("border")
+        snap_km[rows] = 0.0
+        n_touch = np.bincount(local[sel], minlength=cand_rows.size)
+        outside = np.union1d(outside, cand_rows[(n_interior == 0) & (n_touch == 0)])
+
+    if outside.size and tol > 0:
+        _snap(outside, x, y, geoms, pcode_rank, tol, unit, match, snap_km)
+
+    # Coarse events: location known only to a level coarser than the boundaries'
+    if "location_level" in events.columns:
+        lvl = events["location_level"]
+        unknown = [v for v in pd.unique(lvl.dropna()) if v not in LOCATION_LEVEL_RANK]
+        if unknown:
+            raise SchemaError(
+                f"events column 'location_level' has unknown value(s) {unknown[:5]}; "
+                f"expected one of {list(LOCATION_LEVEL_RANK)} or null."
+            )
+        rank = lvl.astype(object).map(LOCATION_LEVEL_RANK).fillna(99).to_numpy(dtype=np.int64)
+        is_coarse = rank < level
+    else:
+        is_coarse = np.zeros(n, dtype=bool)
+
+    parent = (
+        boundaries["parent_pcode"].astype(object).to_numpy()
+        if "parent_pcode" in boundaries.columns
+        else np.full(len(geoms), None, dtype=object)
+    )
+    names = boundaries["name"].astype(object).to_numpy()
+    has_unit = unit >= 0
+    # Categorical columns built from codes: no per-event string work, little memory.
+    pcode_codes = unit.copy()
+    name_cats, name_of_unit = _categories(names)
+    parent_cats, parent_of_unit = _categories(parent)
+    name_codes = np.where(has_unit, name_of_unit[np.maximum(unit, 0)], -1)
+    parent_codes = np.where(has_unit, parent_of_unit[np.maximum(unit, 0)], -1)
+    notes: dict[str, int] = {
+        f"match_{m}": int(c)
+        for m, c in zip(MATCH_TYPES, np.bincount(match, minlength=len(MATCH_TYPES)), strict=True)
+    }
+    notes["coarse_events"] = int(is_coarse.sum())
+
+    if coarse == "coarsen":
+        sel = is_coarse & has_unit
+        pcode_codes[sel] = -1
+        name_codes[sel] = -1
+        match[sel] = MATCH_TYPES.index("coarsened")
+        notes["coarsened"] = int(sel.sum())
+
+    out = events.copy(deep=False)
+    out[prefix + "pcode"] = pd.Categorical.from_codes(pcode_codes, categories=pd.Index(pcodes))
+    out[prefix + "name"] = pd.Categorical.from_codes(name_codes, categories=name_cats)
+    out[prefix + "parent_pcode"] = pd.Categorical.from_codes(parent_codes, categories=parent_cats)
+    out[prefix + "match"] = pd.Categorical.from_codes(match, categories=pd.Index(MATCH_TYPES))
+    out[prefix + "snap_km"] = snap_km
+    out[prefix + "coarse"] = is_coarse
+
+    rejected = pd.DataFrame({"row": [], "reason": [], "column": []}, dtype=object)
+    if coarse == "drop" and is_coarse.any():
+        dropped = out.loc[is_coarse]
+        reasons = (
+            "location known only to "
+            + dropped["location_level"].astype(str)
+            + f" level, coarser than admin {level}; dropped as asked (coarse='drop')"
+        )
+        rejected = pd.concat(
+            [
+                pd.DataFrame(
+                    {"row": dropped.index, "reason": reasons.to_numpy(), "column": "location_level"}
+                ),
+                pd.DataFrame(dropped.drop(columns=dropped.geometry.name)).reset_index(drop=True),
+            ],
+            axis=1,
+        )
+        out = out.loc[~is_coarse]
+        notes["dropped_coarse"] = int(is_coarse.sum())
+
+    report = StepReport(
+        step=f"assign_admin[adm{level}]",
+        source=f"{len(boundaries)} units at admin level {level}",
+        n_in=n,
+        n_kept=len(out),
+        rejects=rejected,
+        notes=notes,
+    )
+    attach_report(out, report)
+    logger.info(
+        "%s (lookup grid %dx%d resolved %.1f%% of events directly)",
+        report.summary(),
+        index.nx,
+        index.ny,
+        100.0 * direct.sum() / max(n, 1),
+    )
+    return out
+
+
+def _snap(
+    rows: NDArray[np.intp],
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    geoms: NDArray[np.object_],
+    pcode_rank: NDArray[np.intp],
+    tol_km: float,
+    unit: NDArray[np.intp],
+    match: NDArray[np.int8],
+    snap_km: NDArray[np.float64],
+) -> None:
+    """Snap points outside every unit to the nearest unit within ``tol_km`` (in place)."""
+    px, py = x[rows], y[rows]
+    pts = np.asarray(shapely.points(px, py), dtype=object)
+    # Search radius in degrees: generous in longitude (degrees shrink with latitude).
+    coslat = np.clip(
+        np.cos(np.radians(np.minimum(np.abs(py) + tol_km / _KM_PER_DEG, 89.0))), 0.01, 1
+    )
+    radius = 1.05 * tol_km / (_KM_PER_DEG * coslat)
+    tree = shapely.STRtree(geoms)
+    pi, gi = tree.query(pts, predicate="dwithin", distance=radius)
+    if pi.size == 0:
+        return
+    lines = shapely.shortest_line(geoms[gi], pts[pi])
+    near = shapely.get_coordinates(shapely.get_point(lines, 0))
+    _, _, dist_m = _GEOD.inv(px[pi], py[pi], near[:, 0], near[:, 1])
+    dist_km = np.asarray(dist_m) / 1000.0
+    ok = dist_km <= tol_km
+    pi, gi, dist_km = pi[ok], gi[ok], dist_km[ok]
+    if pi.size == 0:
+        return
+    order = np.lexsort((pcode_rank[gi], dist_km, pi))
+    p_sorted = pi[order]
+    first = np.ones(p_sorted.shape, dtype=bool)
+    first[1:] = p_sorted[1:] != p_sorted[:-1]
+    chosen = rows[p_sorted[first]]
+    unit[chosen] = gi[order][first]
+    match[chosen] = MATCH_TYPES.index("snapped")
+    snap_km[chosen] = dist_km[order][first]
