@@ -356,9 +356,9 @@ def build_events(
     lat_missing = raw[lat_col].isna().to_numpy()
     lon_missing = raw[lon_col].isna().to_numpy()
     if raw[lat_col].dtype == object or pd.api.types.is_string_dtype(raw[lat_col].dtype):
-        lat_missing |= (raw[lat_col].astype("str").str.strip() == "").to_numpy()
+        lat_missing = lat_missing | (raw[lat_col].astype("str").str.strip() == "").to_numpy()
     if raw[lon_col].dtype == object or pd.api.types.is_string_dtype(raw[lon_col].dtype):
-        lon_missing |= (raw[lon_col].astype("str").str.strip() == "").to_numpy()
+        lon_missing = lon_missing | (raw[lon_col].astype("str").str.strip() == "").to_numpy()
     both = lat_missing & lon_missing
     reject(both, "missing coordinates", f"{lat_col}, {lon_col}")
     reject(lat_missing & ~both, "missing latitude", lat_col)
