@@ -28,8 +28,11 @@ from sahel_geo.options import get_option, set_options
 
 # --- layer 1: edges (io, datasets) ---------------------------------------------------
 from sahel_geo.datasets import load_boundaries
+from sahel_geo.demo import demo_acled_table, demo_events
+from sahel_geo.io.events import read_acled, read_events, read_ucdp
 from sahel_geo.io.geojson import geojson_text, write_geojson
 # --- layer 2: compute ----------------------------------------------------------------
+from sahel_geo.join import MATCH_TYPES, assign_admin
 # --- layer 3: present ----------------------------------------------------------------
 # --- layer 4: run --------------------------------------------------------------------
 
@@ -41,6 +44,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "CRSError",
     "CRSMismatchError",
+    "MATCH_TYPES",
     "ConfigError",
     "EmptyResultError",
     "InputFileError",
@@ -53,9 +57,15 @@ __all__ = [
     "SchemaError",
     "StepReport",
     "__version__",
+    "assign_admin",
+    "demo_acled_table",
+    "demo_events",
     "geojson_text",
     "get_option",
     "load_boundaries",
+    "read_acled",
+    "read_events",
+    "read_ucdp",
     "rejects",
     "reports",
     "set_options",

@@ -197,7 +197,8 @@ def _pick(rng: np.random.Generator, probs: np.ndarray, rows: np.ndarray) -> np.n
     cum = np.cumsum(probs, axis=1)
     cum[:, -1] = 1.0
     u = rng.random(len(rows))
-    return np.minimum((u[:, None] > cum[rows]).sum(axis=1), probs.shape[1] - 1)
+    idx: np.ndarray = np.minimum((u[:, None] > cum[rows]).sum(axis=1), probs.shape[1] - 1)
+    return idx
 
 
 def _check_n(n: int) -> None:
@@ -209,7 +210,7 @@ def _check_n(n: int) -> None:
 
 
 def demo_acled_table(*, n: int = 5000, seed: int = 20120117) -> pd.DataFrame:
-    """A SYNTHETIC ACLED-style table of Sahel conflict events (not real data).
+    """Make a SYNTHETIC ACLED-style table of Sahel conflict events (not real data).
 
     Columns and types as a current ACLED CSV export has them, sorted by date then id; the
     spread, volumes and flawed rows are described in the module docstring.
