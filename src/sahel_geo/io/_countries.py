@@ -43,23 +43,28 @@ UCDP_NAME_OVERRIDES: Final[dict[str, str]] = {
 
 #: Bounding boxes ``(minx, miny, maxx, maxy)`` in degrees of the 13 countries the
 #: package bundles at admin-0 (Mali, Niger, Burkina Faso and their neighbours), from the
-#: bundled Natural Earth admin-0 polygons, widened by 0.05 degrees. Used only to spot
-#: likely latitude/longitude swaps; countries not listed are not checked.
+#: bundled Natural Earth admin-0 polygons (``load_boundaries(level=0)``), widened by 0.05
+#: degrees and rounded outwards to 0.01 (a test checks they still contain the polygons).
+#: Used only to spot likely latitude/longitude swaps; countries not listed are not checked.
+#: A constant rather than computed at import, so reading events never loads boundaries.
 COUNTRY_BBOX: Final[dict[str, tuple[float, float, float, float]]] = {
-    "MLI": (-12.29, 10.10, 4.32, 25.05),
-    "NER": (0.12, 11.65, 16.05, 23.57),
-    "BFA": (-5.57, 9.34, 2.46, 15.14),
-    "MRT": (-17.12, 14.67, -4.78, 27.35),
-    "DZA": (-8.72, 18.91, 12.04, 37.14),
-    "SEN": (-17.58, 12.26, -11.31, 16.74),
-    "GIN": (-15.13, 7.14, -7.59, 12.73),
-    "CIV": (-8.65, 4.31, -2.44, 10.79),
-    "GHA": (-3.31, 4.69, 1.25, 11.22),
-    "TGO": (-0.20, 6.05, 1.86, 11.19),
-    "BEN": (0.72, 6.18, 3.90, 12.46),
-    "NGA": (2.62, 4.22, 14.73, 13.94),
-    "TCD": (13.42, 7.39, 24.05, 23.50),
+    "MLI": (-12.32, 10.09, 4.29, 25.05),
+    "NER": (0.10, 11.64, 16.03, 23.57),
+    "BFA": (-5.58, 9.34, 2.44, 15.13),
+    "MRT": (-17.14, 14.68, -4.77, 27.34),
+    "DZA": (-8.74, 18.92, 12.02, 37.15),
+    "SEN": (-17.59, 12.25, -11.32, 16.75),
+    "GIN": (-15.14, 7.14, -7.61, 12.73),
+    "CIV": (-8.68, 4.29, -2.45, 10.78),
+    "GHA": (-3.32, 4.68, 1.24, 11.22),
+    "TGO": (-0.22, 6.04, 1.84, 11.19),
+    "BEN": (0.71, 6.16, 3.89, 12.45),
+    "NGA": (2.61, 4.22, 14.72, 13.94),
+    "TCD": (13.39, 7.40, 24.04, 23.50),
 }
+
+#: Codes outside ISO 3166-1 accepted as they are.
+_EXTRA_ISO3: Final = frozenset({"XKX"})
 
 _PAREN = re.compile(r"\s*\([^)]*\)")
 
@@ -126,9 +131,11 @@ def iso3_from_values(values: pd.Series) -> tuple[pd.Series, int]:
             lookup[u] = _numeric_to_iso3(int(num))
         elif len(s) == 3 and s.isalpha():
             country = pycountry.countries.get(alpha_3=s.upper())
-            lookup[u] = None if country is None else str(country.alpha_3)
-            if lookup[u] is None:
-                lookup[u] = UCDP_NAME_OVERRIDES.get(s.casefold())
+            if country is not None:
+                lookup[u] = str(country.alpha_3)
+            else:
+                upper = s.upper()
+                lookup[u] = upper if upper in _EXTRA_ISO3 else None
         else:
             lookup[u] = _name_to_iso3(s)
     out = _map_unique(text, lookup)
