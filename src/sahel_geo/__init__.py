@@ -31,8 +31,20 @@ from sahel_geo.datasets import load_boundaries
 from sahel_geo.demo import demo_acled_table, demo_events
 from sahel_geo.io.events import read_acled, read_events, read_ucdp
 from sahel_geo.io.geojson import geojson_text, write_geojson
+from sahel_geo.io.osm import osm_places, road_network, tri_border_roads_path
 # --- layer 2: compute ----------------------------------------------------------------
 from sahel_geo.join import MATCH_TYPES, assign_admin
+from sahel_geo.network import (
+    OffNetworkWarning,
+    RoadNetwork,
+    borderlands_by_road,
+    corridor_exposure,
+    corridor_layer,
+    road_corridors,
+    road_distances,
+    road_segments,
+    snap_to_roads,
+)
 # --- layer 3: present ----------------------------------------------------------------
 # --- layer 4: run --------------------------------------------------------------------
 
@@ -52,23 +64,35 @@ __all__ = [
     "MissingDependencyError",
     "NetworkError",
     "NodataWarning",
+    "OffNetworkWarning",
+    "RoadNetwork",
     "SahelGeoError",
     "SahelGeoWarning",
     "SchemaError",
     "StepReport",
     "__version__",
     "assign_admin",
+    "borderlands_by_road",
+    "corridor_exposure",
+    "corridor_layer",
     "demo_acled_table",
     "demo_events",
     "geojson_text",
     "get_option",
     "load_boundaries",
+    "osm_places",
     "read_acled",
     "read_events",
     "read_ucdp",
     "rejects",
     "reports",
+    "road_corridors",
+    "road_distances",
+    "road_network",
+    "road_segments",
     "set_options",
     "show_versions",
+    "snap_to_roads",
+    "tri_border_roads_path",
     "write_geojson",
 ]
