@@ -1,0 +1,643 @@
+"""Zonal statistics: coverage-weighted (exactextract) or cell-centre/all-touched (rasterstats).
+
+One call computes every statistic for every zone, for a single raster or every step of a
+time stack. The cell coverage of all zones is computed once, in one vectorised pass
+(:mod:`sahel_geo._coverage`); sums then cost one prefix sum per raster column plus one
+lookup per run of covered rows, and order statistics (min, max, median, percentiles,
+majority) one sort of the covered cells.
+
+Weights of a cell
+-----------------
+``coverage="fraction"`` (default)
+    The fraction of the cell inside the polygon, as exactextract computes it (its
+    fractions are 32-bit floats; so are these, which makes the answers agree to ~1e-12).
+    A polygon smaller than a cell still gets the value of the cell(s) it lies in.
+``coverage="center"``
+    1 for cells whose centre is inside the polygon, else 0: rasterstats' default. A
+    polygon that contains no cell centre gets no value (count 0, statistics NaN).
+``coverage="all_touched"``
+    1 for every cell the polygon touches: rasterstats' ``all_touched=True``.
+
+``area_weighted=True`` multiplies every cell's weight by its true area in km². On a grid
+in degrees cells shrink towards the poles (a 0.05° cell is 30.8 km² at the equator and
+28.0 km² at 25° N), so area weighting is what a "share of the land" mean needs there;
+``count`` and ``sum`` are then in km² and value x km². The cell area is the exact area on
+the WGS84 ellipsoid of the cell's latitude band (projected grids: ``|dx * dy|``).
+``area_km2`` is always the area of the zone covered by the raster's cells, in km², with
+true cell areas, whatever the other weights.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+
+from sahel_geo._coverage import Coverage, _ranges, compute_coverage
+from sahel_geo._errors import (
+    CRSMismatchError,
+    EmptyResultError,
+    MissingCRSError,
+    NodataWarning,
+    SchemaError,
+)
+from sahel_geo._raster import Raster
+
+__all__ = ["STATISTICS", "cell_areas_km2", "check_crs", "zonal_stats"]
+
+logger = logging.getLogger(__name__)
+
+CoverageMode = Literal["fraction", "center", "all_touched"]
+
+#: Statistics :func:`zonal_stats` knows, besides ``percentile_<q>`` (0 <= q <= 100).
+STATISTICS: dict[str, str] = {
+    "count": "sum of the weights of the cells with data (fraction mode: covered cells)",
+    "sum": "sum of value x weight",
+    "mean": "sum / count",
+    "min": "smallest value of a cell with weight > 0",
+    "max": "largest value of a cell with weight > 0",
+    "std": "population standard deviation, weighted",
+    "median": "weighted median (percentile_50)",
+    "majority": "value with the largest total weight (ties: exactextract the largest "
+    "value, center/all_touched the smallest, as rasterstats)",
+    "nodata_frac": "share of the zone's weight on nodata cells",
+    "area_km2": "area of the zone covered by raster cells, km² (true cell areas)",
+    "weighted_mean": "sum of value x weight x w / sum of weight x w, w from 'weights'",
+    "weighted_sum": "sum of value x weight x w",
+    "weights_nodata_frac": "share of the zone's weight (cells with data) where 'weights' "
+    "is nodata; those cells are left out of weighted_mean and weighted_sum",
+}
+
+_PCT = re.compile(r"^percentile_(\d+(?:\.\d+)?)$")
+_MOMENTS = {"count", "sum", "mean", "std", "nodata_frac", "area_km2"}
+_WEIGHTED = {"weighted_mean", "weighted_sum", "weights_nodata_frac"}
+_TINY = 1e-12
+
+# WGS84 ellipsoid
+_A = 6378137.0
+_F = 1 / 298.257223563
+_E2 = _F * (2 - _F)
+_E = math.sqrt(_E2)
+
+
+def check_crs(zones_crs: object, raster: Raster, *, what: str = "zones") -> None:
+    """Raise unless the raster has a CRS equal to ``zones_crs``.
+
+    Parameters
+    ----------
+    zones_crs
+        The CRS of the vector data (a :class:`pyproj.CRS` or None).
+    raster
+        The raster.
+    what
+        Name of the vector data in the message.
+
+    Raises
+    ------
+    MissingCRSError
+        The raster or the vector data has no CRS.
+    CRSMismatchError
+        They differ; the message names both.
+    """
+    src = raster.source if raster.source != "<array>" else (raster.name or "the raster")
+    if raster.crs is None:
+        raise MissingCRSError(
+            f"Raster {src!r} has no CRS. Set it when building the raster "
+            "(Raster.from_array(..., crs='EPSG:4326')) or fix the file, e.g. "
+            "'gdal_edit.py -a_srs EPSG:4326 <file>'."
+        )
+    if zones_crs is None:
+        raise MissingCRSError(
+            f"The {what} have no CRS. Set it with '.set_crs(\"EPSG:4326\")' if the "
+            "coordinates are longitude/latitude."
+        )
+    if raster.crs != zones_crs:
+        zname = getattr(zones_crs, "to_string", lambda: str(zones_crs))()
+        raise CRSMismatchError(
+            f"CRS mismatch: the {what} are in {zname} but raster {src!r} is in "
+            f"{raster.crs.to_string()}. Reproject the {what} with "
+            f"'.to_crs({raster.crs.to_string()!r})' (or warp the raster)."
+        )
+
+
+def _q_authalic(lat_deg: NDArray[np.float64]) -> NDArray[np.float64]:
+    s = np.sin(np.radians(lat_deg))
+    out: NDArray[np.float64] = (1 - _E2) * (
+        s / (1 - _E2 * s * s) - (1 / (2 * _E)) * np.log((1 - _E * s) / (1 + _E * s))
+    )
+    return out
+
+
+def cell_areas_km2(raster: Raster) -> NDArray[np.float64]:
+    """Return the true area of one cell of each row, km² (a row's cells are equal).
+
+    For a grid in degrees this is the area on the WGS84 ellipsoid of the band between
+    the row's edges, over the cell's width in longitude; for a projected grid it is
+    ``|dx * dy|`` in the CRS's units converted to km.
+
+    Parameters
+    ----------
+    raster
+        The raster (only its grid and CRS are used).
+
+    Returns
+    -------
+    numpy.ndarray
+        One area per row, km².
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from affine import Affine
+    >>> r = Raster.from_array(np.zeros((2, 1)), transform=Affine(1, 0, 0, 0, -1, 1),
+    ...                       crs="EPSG:4326")
+    >>> [round(a, 1) for a in cell_areas_km2(r)]
+    [12308.8, 12308.8]
+    """
+    h, _ = raster.shape
+    t = raster.transform
+    if raster.crs is not None and raster.crs.is_geographic:
+        edges = t.f + t.e * np.arange(h + 1, dtype=np.float64)
+        q = _q_authalic(np.clip(edges, -90, 90))
+        dlon = math.radians(abs(t.a))
+        return np.asarray(0.5 * _A * _A * dlon * np.abs(q[:-1] - q[1:]) / 1e6)
+    unit = 1.0
+    if raster.crs is not None and raster.crs.axis_info:
+        unit = raster.crs.axis_info[0].unit_conversion_factor or 1.0
+    return np.full(h, abs(t.a * t.e) * unit * unit / 1e6)
+
+
+@dataclass(frozen=True)
+class _Weights:
+    """Per-run and per-boundary-cell weights for one coverage mode."""
+
+    run_w: NDArray[np.float64]
+    cell_w: NDArray[np.float64]  # the cell's own weight
+    cell_delta: NDArray[np.float64]  # its weight minus the run value under it
+
+
+def _mode_weights(cov: Coverage, mode: CoverageMode, geoms: NDArray[np.object_]) -> _Weights:
+    g = cov.grid
+    if mode == "fraction":
+        cell_w = cov.cell_cover.astype(np.float32).astype(np.float64)
+        run_w = cov.run_value
+    elif mode == "center":
+        xc = g.x0 + (cov.cell_col + 0.5) * g.dx
+        yc = g.y0 - (cov.cell_row + 0.5) * g.dy
+        shapely.prepare(geoms)
+        cell_w = shapely.contains_xy(geoms[cov.cell_zone], xc, yc).astype(np.float64)
+        run_w = np.round(cov.run_value)
+    else:
+        cell_w = np.ones(len(cov.cell_zone))
+        run_w = np.round(cov.run_value)
+    base = cov.cell_base if mode == "fraction" else np.round(cov.cell_base)
+    return _Weights(run_w=run_w, cell_w=cell_w, cell_delta=cell_w - base)
+
+
+def _scaled(cov: Coverage, w: _Weights, row_area: NDArray[np.float64] | None) -> _Weights:
+    """Boundary-cell weights times their row's area (runs are scaled when summing)."""
+    if row_area is None:
+        return w
+    ra = row_area[cov.cell_row]
+    return _Weights(run_w=w.run_w, cell_w=w.cell_w * ra, cell_delta=w.cell_delta * ra)
+
+
+def _prefix(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    p = np.zeros((x.shape[0] + 1, x.shape[1]), dtype=np.float64)
+    np.cumsum(x, axis=0, out=p[1:])
+    return p
+
+
+def _zone_sum(
+    cov: Coverage, w: _Weights, x: NDArray[np.float64], row_area: NDArray[np.float64] | None
+) -> NDArray[np.float64]:
+    """Sum over each zone of weight x ``x`` (``x`` 2-D, 0 where it must not count)."""
+    n = cov.n_zones
+    xr = x if row_area is None else x * row_area[:, None]
+    p = _prefix(xr)
+    s_run = w.run_w * (p[cov.run_row1, cov.run_col] - p[cov.run_row0, cov.run_col])
+    s_cell = w.cell_delta * x[cov.cell_row, cov.cell_col]
+    out: NDArray[np.float64] = np.bincount(cov.run_zone, s_run, n).astype(np.float64)
+    out += np.bincount(cov.cell_zone, s_cell, n)
+    return out
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """Every cell with weight > 0, grouped by zone: zone, flat index, weight."""
+
+    zone: NDArray[np.int64]
+    flat: NDArray[np.int64]
+    weight: NDArray[np.float64]
+
+
+def _cells(cov: Coverage, w: _Weights, row_area: NDArray[np.float64] | None) -> _Cells:
+    width = cov.grid.width
+    stride = np.int64(cov.grid.height + 1)
+    owner, row = _ranges(cov.run_row0, cov.run_row1 - 1)
+    zone = cov.run_zone[owner]
+    col = cov.run_col[owner]
+    key = (zone * width + col) * stride + row
+    bkey = (cov.cell_zone * width + cov.cell_col) * stride + cov.cell_row
+    # Boundary keys are sorted (np.unique); drop run cells that are boundary cells.
+    if len(bkey):
+        pos = np.clip(np.searchsorted(bkey, key), 0, len(bkey) - 1)
+        interior = bkey[pos] != key
+    else:
+        interior = np.ones(len(key), dtype=bool)
+    rz = zone[interior]
+    rf = row[interior] * width + col[interior]
+    rw = w.run_w[owner[interior]]
+    if row_area is not None:
+        rw = rw * row_area[row[interior]]
+    keep = w.cell_w > _TINY
+    z = np.concatenate([rz, cov.cell_zone[keep]])
+    f = np.concatenate([rf, cov.cell_row[keep] * width + cov.cell_col[keep]])
+    wt = np.concatenate([rw, w.cell_w[keep]])
+    pos_w = wt > _TINY
+    order = np.argsort(z[pos_w], kind="stable")
+    return _Cells(zone=z[pos_w][order], flat=f[pos_w][order], weight=wt[pos_w][order])
+
+
+def _group_starts(zone: NDArray[np.int64], n: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """For values sorted by zone: start index and count of each zone."""
+    counts = np.bincount(zone, minlength=n).astype(np.int64)
+    starts = np.cumsum(counts) - counts
+    return starts, counts
+
+
+def _minmax(
+    zone: NDArray[np.int64], vals: NDArray[np.float64], n: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    lo = np.full(n, np.inf)
+    hi = np.full(n, -np.inf)
+    np.minimum.at(lo, zone, vals)
+    np.maximum.at(hi, zone, vals)
+    lo[np.isinf(lo)] = np.nan
+    hi[np.isinf(hi)] = np.nan
+    return lo, hi
+
+
+def _sorted_by_zone_value(
+    zone: NDArray[np.int64], vals: NDArray[np.float64], wts: NDArray[np.float64], merge: bool
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    order = np.lexsort((vals, zone))
+    z, v, w = zone[order], vals[order], wts[order]
+    if merge and len(z):
+        new = np.ones(len(z), dtype=bool)
+        new[1:] = (z[1:] != z[:-1]) | (v[1:] != v[:-1])
+        idx = np.flatnonzero(new)
+        w = np.add.reduceat(w, idx)
+        z, v = z[idx], v[idx]
+    return z, v, w
+
+
+def _quantiles(
+    z: NDArray[np.int64],
+    v: NDArray[np.float64],
+    w: NDArray[np.float64],
+    n: int,
+    qs: Sequence[float],
+) -> list[NDArray[np.float64]]:
+    """Weighted quantiles as exactextract computes them (unit weights: numpy's 'linear')."""
+    starts, counts = _group_starts(z, n)
+    m = len(z)
+    out = [np.full(n, np.nan) for _ in qs]
+    if m == 0:
+        return out
+    i = np.arange(m) - np.repeat(starts, counts)
+    csum = np.cumsum(w)
+    zone_base = np.repeat(csum[starts] - w[starts], counts)
+    cum = csum - zone_base
+    cum_prev = cum - w
+    nz = np.repeat(counts, counts).astype(np.float64)
+    s = i * w + (nz - 1) * cum_prev
+    total = np.repeat(cum[starts + counts - 1] if m else cum, counts)
+    sn_all = total * (nz - 1)
+    has = counts > 0
+    zs = np.flatnonzero(has)
+    sn = (cum[starts[zs] + counts[zs] - 1]) * (counts[zs] - 1)
+    # Normalised keys, searchable across zones at once.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        snorm = np.where(sn_all > 0, s / sn_all, 0.0)
+    key = z.astype(np.float64) * 4.0 + snorm
+    for out_q, q in zip(out, qs, strict=True):
+        target = zs.astype(np.float64) * 4.0 + q
+        right = np.searchsorted(key, target, side="right")
+        st, en = starts[zs], starts[zs] + counts[zs]
+        single = counts[zs] == 1
+        at_start = right <= st
+        at_end = right >= en
+        r = np.clip(right, st, en - 1)
+        left = np.clip(right - 1, st, en - 1)
+        tq = q * sn
+        with np.errstate(invalid="ignore", divide="ignore"):
+            denom = s[r] - s[left]
+            interp = v[left] + (tq - s[left]) * (v[r] - v[left]) / denom
+        val = np.where(at_start, v[st], np.where(at_end, v[en - 1], interp))
+        val = np.where(single, v[st], val)
+        out_q[zs] = val
+    return out
+
+
+def _majority(
+    z: NDArray[np.int64], v: NDArray[np.float64], w: NDArray[np.float64], n: int, ties_high: bool
+) -> NDArray[np.float64]:
+    out = np.full(n, np.nan)
+    if len(z) == 0:
+        return out
+    tie = v if ties_high else -v
+    order = np.lexsort((tie, w, z))
+    zz = z[order]
+    last = np.ones(len(zz), dtype=bool)
+    last[:-1] = zz[1:] != zz[:-1]
+    out[zz[last]] = v[order][last]
+    return out
+
+
+def _parse_stats(stats: Sequence[str], weights: Raster | None) -> list[str]:
+    if isinstance(stats, str):
+        stats = [stats]
+    bad = [s for s in stats if s not in STATISTICS and not _PCT.match(s)]
+    if bad:
+        raise SchemaError(
+            f"Unknown statistic(s) {bad}. Known: {sorted(STATISTICS)} and 'percentile_<q>' "
+            "with 0 <= q <= 100, e.g. 'percentile_90'."
+        )
+    for s in stats:
+        m = _PCT.match(s)
+        if m and not 0 <= float(m.group(1)) <= 100:
+            raise SchemaError(f"{s!r}: the percentile must be between 0 and 100.")
+    needs_w = [s for s in stats if s in _WEIGHTED]
+    if needs_w and weights is None:
+        raise SchemaError(f"Statistic(s) {needs_w} need a 'weights' raster.")
+    if not stats:
+        raise SchemaError("'stats' is empty: ask for at least one statistic, e.g. ['mean'].")
+    return list(dict.fromkeys(stats))
+
+
+def _zone_ids(zones: gpd.GeoDataFrame, id_column: str) -> pd.Index:
+    if id_column not in zones.columns:
+        raise SchemaError(
+            f"The zones have no {id_column!r} column (columns: {list(zones.columns)}). "
+            "Pass id_column= naming the column that identifies each zone."
+        )
+    ids = zones[id_column]
+    bad = ids.isna() | ids.duplicated(keep=False)
+    if bad.any():
+        rows = np.flatnonzero(bad.to_numpy())[:10].tolist()
+        raise SchemaError(
+            f"Zone ids in column {id_column!r} must be unique and not missing; rows "
+            f"{rows} (0-based) are missing or duplicated. Dissolve duplicates first "
+            "(zones.dissolve(by=id_column)) or choose another id_column."
+        )
+    index: pd.Index = pd.Index(ids.to_numpy(), name=id_column)
+    return index
+
+
+def _one_step(
+    cov: Coverage,
+    w: _Weights,
+    cells: _Cells | None,
+    values: NDArray[np.generic],
+    valid: NDArray[np.bool_],
+    stats: list[str],
+    *,
+    mode: CoverageMode,
+    row_area: NDArray[np.float64] | None,
+    true_area: NDArray[np.float64],
+    area_w: _Weights,
+    wts: NDArray[np.float64] | None,
+    wts_valid: NDArray[np.bool_] | None,
+) -> dict[str, NDArray[np.float64]]:
+    n = cov.n_zones
+    out: dict[str, NDArray[np.float64]] = {}
+    vals = np.where(valid, values, 0.0).astype(np.float64)
+    need = set(stats)
+    validf = valid.astype(np.float64)
+    count = _zone_sum(cov, w, validf, row_area)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if need & {"sum", "mean", "std"}:
+            total = _zone_sum(cov, w, vals, row_area)
+            mean = np.where(count > 0, total / count, np.nan)
+            out["sum"] = total
+            out["mean"] = mean
+            if "std" in need:
+                # Shift by a reference value first: keeps E[x²] - E[x]² well conditioned.
+                ref = float(vals[valid].mean()) if valid.any() else 0.0
+                sh = np.where(valid, vals - ref, 0.0)
+                s1 = _zone_sum(cov, w, sh, row_area)
+                s2 = _zone_sum(cov, w, sh * sh, row_area)
+                var = np.where(count > 0, s2 / count - (s1 / count) ** 2, np.nan)
+                out["std"] = np.sqrt(np.clip(var, 0, None))
+        out["count"] = count
+        if "nodata_frac" in need:
+            nod = _zone_sum(cov, w, (~valid).astype(np.float64), row_area)
+            out["nodata_frac"] = np.where(count + nod > 0, nod / (count + nod), np.nan)
+        if "area_km2" in need:
+            # Coverage x true cell area, all cells in the raster (with data or not).
+            out["area_km2"] = _zone_sum(cov, area_w, np.ones(valid.shape), true_area)
+        if need & _WEIGHTED and wts is not None and wts_valid is not None:
+            both = valid & wts_valid
+            wv = np.where(both, wts, 0.0)
+            wsum = _zone_sum(cov, w, wv, row_area)
+            wvsum = _zone_sum(cov, w, wv * vals, row_area)
+            out["weighted_sum"] = wvsum
+            out["weighted_mean"] = np.where(wsum != 0, wvsum / wsum, np.nan)
+            wnod = _zone_sum(cov, w, (valid & ~wts_valid).astype(np.float64), row_area)
+            out["weights_nodata_frac"] = np.where(count > 0, wnod / count, np.nan)
+    order_stats = [s for s in stats if s in {"min", "max", "median", "majority"} or _PCT.match(s)]
+    if order_stats and cells is not None:
+        flat_vals = np.asarray(values).reshape(-1)[cells.flat].astype(np.float64)
+        ok = valid.reshape(-1)[cells.flat]
+        z, v, cw = cells.zone[ok], flat_vals[ok], cells.weight[ok]
+        if "min" in need or "max" in need:
+            out["min"], out["max"] = _minmax(z, v, n)
+        qs_names = [s for s in order_stats if s == "median" or _PCT.match(s)]
+        if qs_names:
+            merge = mode == "fraction"
+            zz, vv, ww = _sorted_by_zone_value(z, v, cw if merge else np.ones(len(z)), merge)
+            qs = [0.5 if s == "median" else float(_PCT.match(s).group(1)) / 100 for s in qs_names]  # type: ignore[union-attr]
+            for s, arr in zip(qs_names, _quantiles(zz, vv, ww, n, qs), strict=True):
+                out[s] = arr
+        if "majority" in need:
+            zz, vv, ww = _sorted_by_zone_value(z, v, cw, True)
+            out["majority"] = _majority(zz, vv, ww, n, ties_high=mode == "fraction")
+    return out
+
+
+def zonal_stats(
+    zones: gpd.GeoDataFrame,
+    raster: Raster,
+    *,
+    stats: Sequence[str] = ("count", "mean"),
+    weights: Raster | None = None,
+    weights_nodata: float | None = None,
+    coverage: CoverageMode = "fraction",
+    area_weighted: bool = False,
+    id_column: str = "pcode",
+) -> pd.DataFrame:
+    """Statistics of a raster (or each step of a time stack) over every zone.
+
+    Parameters
+    ----------
+    zones
+        Polygons, in the raster's CRS, with a unique ``id_column``.
+    raster
+        A :class:`~sahel_geo.Raster` (from :func:`~sahel_geo.open_raster` or
+        :meth:`Raster.from_array`); a time stack gives one row per zone and step.
+    stats
+        Names from :data:`STATISTICS` and ``percentile_<q>``, in output column order.
+    weights
+        A raster on exactly the same grid (e.g. WorldPop population) for
+        ``weighted_mean``, ``weighted_sum`` and ``weights_nodata_frac``.
+    weights_nodata
+        Value given to cells where ``weights`` is nodata. None (default): those cells
+        are left out of the weighted statistics only, and their share is reported as
+        ``weights_nodata_frac`` (a zone is never made NaN by a few missing weights).
+    coverage
+        ``"fraction"`` (exactextract), ``"center"`` or ``"all_touched"`` (rasterstats);
+        see the module docstring.
+    area_weighted
+        Multiply each cell's weight by its true area (km²); see the module docstring.
+    id_column
+        Column of ``zones`` that identifies each zone (the output index).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per zone (index ``id_column``), or per zone and step (index
+        ``(id_column, "time")``) for a stack; one float column per statistic. Zones with
+        no data get count 0 and NaN statistics (and a :class:`NodataWarning`).
+
+    Raises
+    ------
+    MissingCRSError, CRSMismatchError
+        The raster has no CRS, or the zones are in another CRS.
+    EmptyResultError
+        No zone overlaps the raster.
+
+    Examples
+    --------
+    >>> import numpy as np, geopandas as gpd
+    >>> from affine import Affine
+    >>> from shapely.geometry import box
+    >>> r = Raster.from_array(np.arange(4.0).reshape(2, 2), crs="EPSG:4326",
+    ...                       transform=Affine(1, 0, 0, 0, -1, 2))
+    >>> z = gpd.GeoDataFrame({"pcode": ["A"]}, geometry=[box(0, 0, 1.5, 2)], crs=4326)
+    >>> zonal_stats(z, r, stats=["count", "mean"])
+           count  mean
+    pcode
+    A        3.0  1.333333
+    """
+    if coverage not in ("fraction", "center", "all_touched"):
+        raise SchemaError(
+            f"coverage must be 'fraction', 'center' or 'all_touched'; got {coverage!r}."
+        )
+    names = _parse_stats(stats, weights)
+    ids = _zone_ids(zones, id_column)
+    check_crs(zones.crs, raster)
+    if weights is not None:
+        check_crs(zones.crs, weights, what="zones")
+        if weights.shape != raster.shape or weights.transform != raster.transform:
+            raise SchemaError(
+                f"The weights raster {weights.source!r} ({weights.shape}, "
+                f"{tuple(weights.transform)[:6]}) is not on the grid of {raster.source!r} "
+                f"({raster.shape}, {tuple(raster.transform)[:6]}). Resample one onto the "
+                "other first (e.g. rasterio.warp.reproject or 'gdalwarp -tr -te')."
+            )
+        if weights.is_stack:
+            raise SchemaError("The weights raster must be a single 2-D raster, not a stack.")
+    geoms = np.asarray(zones.geometry.array, dtype=object)
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    b = shapely.bounds(geoms[ok]) if ok.any() else np.empty((0, 4))
+    rb = raster.bounds
+    if len(b):
+        tb = (
+            max(b[:, 0].min(), rb[0]),
+            max(b[:, 1].min(), rb[1]),
+            min(b[:, 2].max(), rb[2]),
+            min(b[:, 3].max(), rb[3]),
+        )
+    else:
+        tb = (0.0, 0.0, 0.0, 0.0)
+    r0, r1, c0, c1 = raster.window_for(tb)
+    if not len(b) or tb[0] >= tb[2] or tb[1] >= tb[3] or r1 <= r0 or c1 <= c0:
+        raise EmptyResultError(
+            f"No zone overlaps raster {raster.source!r} (raster bounds {rb}; zones' bounds "
+            f"{tuple(np.round(shapely.total_bounds(geoms), 6))}). Check that both cover "
+            "the same area and are in the same CRS."
+        )
+    win = raster.crop(r0, r1, c0, c1)
+    wwin = weights.crop(r0, r1, c0, c1) if weights is not None else None
+    cov = compute_coverage(geoms, win.grid)
+    true_area = cell_areas_km2(win)
+    row_area = true_area if area_weighted else None
+    w0 = _mode_weights(cov, coverage, geoms)
+    w = _scaled(cov, w0, row_area)
+    area_w = _scaled(cov, w0, true_area)
+    need_cells = any(s in {"min", "max", "median", "majority"} or _PCT.match(s) for s in names)
+    cells = _cells(cov, w, row_area) if need_cells else None
+    wts = wts_valid = None
+    if wwin is not None:
+        wts_valid = wwin.valid_mask()
+        wts = np.where(wts_valid, wwin.values, 0.0).astype(np.float64)
+        if weights_nodata is not None:
+            wts = np.where(wts_valid, wts, float(weights_nodata))
+            wts_valid = np.ones_like(wts_valid)
+    steps = range(win.values.shape[0]) if win.is_stack else [None]
+    frames = []
+    for step in steps:
+        vals = win.values if step is None else win.values[step]
+        res = _one_step(
+            cov,
+            w,
+            cells,
+            vals,
+            win.valid_mask(vals),
+            names,
+            mode=coverage,
+            row_area=row_area,
+            true_area=true_area,
+            area_w=area_w,
+            wts=wts,
+            wts_valid=wts_valid,
+        )
+        frames.append(pd.DataFrame({s: res[s] for s in names}, index=ids))
+    no_data = frames[0]["count"] if "count" in names else None
+    _warn_empty(ids, frames, raster, no_data)
+    if win.is_stack:
+        assert win.times is not None
+        out = pd.concat(frames, keys=win.times, names=["time", id_column])
+        out = out.swaplevel(0, 1).sort_index(level=0, sort_remaining=False)
+        return out.reindex(pd.MultiIndex.from_product([ids, win.times], names=[id_column, "time"]))
+    return frames[0]
+
+
+def _warn_empty(
+    ids: pd.Index, frames: list[pd.DataFrame], raster: Raster, count: pd.Series | None
+) -> None:
+    first = frames[0]
+    empty = first.isna().all(axis=1) if count is None else first["count"].eq(0)
+    if count is None and "count" not in first:
+        empty = first.isna().all(axis=1)
+    if empty.any():
+        which = [str(x) for x in ids[empty.to_numpy()][:10]]
+        warnings.warn(
+            f"{int(empty.sum())} of {len(ids)} zones have no data in raster "
+            f"{raster.source!r} (outside it, on nodata only, or smaller than a cell with "
+            f"coverage='center'): {which}{' ...' if empty.sum() > 10 else ''}. Their "
+            "statistics are NaN.",
+            NodataWarning,
+            stacklevel=3,
+        )

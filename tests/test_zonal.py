@@ -1,0 +1,350 @@
+from __future__ import annotations
+
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+import shapely
+from affine import Affine
+from shapely.geometry import Polygon, box
+
+from sahel_geo import (
+    CRSMismatchError,
+    EmptyResultError,
+    MissingCRSError,
+    NodataWarning,
+    SchemaError,
+)
+from sahel_geo._coverage import GridSpec, compute_coverage
+from sahel_geo._raster import Raster
+from sahel_geo.zonal import cell_areas_km2, zonal_stats
+
+T4 = Affine(1, 0, 0, 0, -1, 4)  # 4 x 4 grid of unit cells, x 0..4, y 0..4
+
+
+def _r(values, *, nodata=None, crs="EPSG:4326", transform=T4):
+    return Raster.from_array(
+        np.asarray(values, dtype=float), transform=transform, crs=crs, nodata=nodata
+    )
+
+
+def _z(*geoms, crs=4326):
+    return gpd.GeoDataFrame(
+        {"pcode": [f"Z{i}" for i in range(len(geoms))]}, geometry=list(geoms), crs=crs
+    )
+
+
+VALS = np.arange(16.0).reshape(4, 4)  # row 0 is the top (y 3..4)
+
+
+def _dense(cov, z):
+    g = cov.grid
+    a = np.zeros((g.height, g.width))
+    m = cov.run_zone == z
+    for c, r0, r1, val in zip(
+        cov.run_col[m], cov.run_row0[m], cov.run_row1[m], cov.run_value[m], strict=True
+    ):
+        a[r0:r1, c] += val
+    m = cov.cell_zone == z
+    a[cov.cell_row[m], cov.cell_col[m]] += cov.cell_cover[m] - cov.cell_base[m]
+    return a
+
+
+def test_coverage_matches_shapely_cell_by_cell():
+    rng = np.random.default_rng(3)
+    polys = [
+        shapely.Point(rng.uniform(-2, 14), rng.uniform(-2, 10)).buffer(rng.uniform(0.1, 5))
+        for _ in range(20)
+    ]
+    polys.append(box(1, 1, 9, 7).difference(box(3.3, 2.2, 5.5, 4.4)))  # a hole
+    polys.append(shapely.MultiPolygon([box(0.1, 0.1, 0.2, 0.3), box(10.5, 6.5, 11.9, 7.9)]))
+    polys.append(Polygon([(2, 2), (2, 6), (6, 2)]).reverse())  # clockwise shell
+    g = GridSpec(0.0, 8.0, 1.0, 1.0, 8, 12)
+    cov = compute_coverage(np.array(polys, dtype=object), g)
+    cells = shapely.box(
+        *np.meshgrid(np.arange(12.0), np.arange(8.0))[::1],
+        np.meshgrid(np.arange(12.0), np.arange(8.0))[0] + 1,
+        np.meshgrid(np.arange(12.0), np.arange(8.0))[1] + 1,
+    )
+    # rows count down from y=8: row r spans y 7-r .. 8-r
+    cells = cells[::-1]
+    for k, p in enumerate(polys):
+        expect = shapely.area(shapely.intersection(p, cells))
+        np.testing.assert_allclose(_dense(cov, k), expect, atol=1e-12)
+
+
+def test_half_cell_and_subcell_polygons_exact():
+    r = _r(VALS)
+    z = _z(
+        box(0, 3.5, 1, 4),  # half of the top-left cell (value 0)
+        box(1.25, 3.25, 1.5, 3.5),  # inside cell value 1, 1/16 of it
+        box(0, 0, 2, 4),  # the two left columns
+        box(1.5, 2, 2.5, 3),
+    )  # half of 5, half of 6
+    out = zonal_stats(z, r, stats=["count", "sum", "mean", "min", "max", "area_km2"])
+    assert out.loc["Z0", "count"] == 0.5
+    assert out.loc["Z0", "mean"] == 0.0
+    assert out.loc["Z1", "count"] == pytest.approx(1 / 16, abs=1e-15)
+    assert out.loc["Z1", "mean"] == 1.0  # smaller than a cell and still a value
+    assert out.loc["Z2", "count"] == 8.0
+    assert out.loc["Z2", "sum"] == 0 + 1 + 4 + 5 + 8 + 9 + 12 + 13
+    assert out.loc["Z3", "mean"] == 5.5
+    assert (out.loc["Z3", "min"], out.loc["Z3", "max"]) == (5.0, 6.0)
+    # coverage (1/2) x the true area of the cell (3..4 N, 1 degree wide)
+    assert out.loc["Z0", "area_km2"] == pytest.approx(cell_areas_km2(r)[0] / 2, rel=1e-12)
+    assert list(out.columns) == ["count", "sum", "mean", "min", "max", "area_km2"]
+    assert out.index.name == "pcode"
+
+
+def test_center_and_all_touched_on_tiny_polygons():
+    r = _r(VALS)
+    z = _z(box(1.25, 3.25, 1.5, 3.5), box(0.4, 2.4, 1.4, 3.4))
+    with pytest.warns(NodataWarning, match="Z0"):
+        c = zonal_stats(z, r, stats=["count", "mean"], coverage="center")
+    assert c.loc["Z0", "count"] == 0 and np.isnan(c.loc["Z0", "mean"])
+    assert c.loc["Z1", "count"] == 1 and c.loc["Z1", "mean"] == 4.0  # centre (0.5, 2.5)
+    a = zonal_stats(z, r, stats=["count", "mean"], coverage="all_touched")
+    assert a.loc["Z0", "count"] == 1 and a.loc["Z0", "mean"] == 1.0
+    assert a.loc["Z1", "count"] == 4 and a.loc["Z1", "mean"] == (0 + 1 + 4 + 5) / 4
+
+
+def test_nodata_zone_and_nodata_frac():
+    v = VALS.copy()
+    v[0, :2] = -9
+    r = _r(v, nodata=-9)
+    z = _z(box(0, 3, 2, 4), box(0, 2, 2, 4))
+    with pytest.warns(NodataWarning, match=r"1 of 2 zones.*Z0"):
+        out = zonal_stats(z, r, stats=["count", "mean", "min", "median", "nodata_frac"])
+    assert out.loc["Z0", "count"] == 0
+    assert out.loc["Z0", "nodata_frac"] == 1.0
+    assert out.loc["Z0", ["mean", "min", "median"]].isna().all()
+    assert out.loc["Z1", "nodata_frac"] == 0.5
+    assert out.loc["Z1", "mean"] == 4.5
+
+
+def test_weighted_mean_and_nodata_in_weights():
+    r = _r(VALS)
+    wv = np.ones((4, 4))
+    wv[0, 0] = 3.0
+    wv[0, 1] = -1  # nodata weight
+    wr = _r(wv, nodata=-1)
+    z = _z(box(0, 3, 2, 4))  # values 0 and 1
+    out = zonal_stats(z, r, stats=["mean", "weighted_mean", "weights_nodata_frac"], weights=wr)
+    assert out.loc["Z0", "mean"] == 0.5
+    assert out.loc["Z0", "weighted_mean"] == 0.0  # the nodata-weight cell left out
+    assert out.loc["Z0", "weights_nodata_frac"] == 0.5
+    out = zonal_stats(z, r, stats=["weighted_mean"], weights=wr, weights_nodata=1.0)
+    assert out.loc["Z0", "weighted_mean"] == pytest.approx(0.25)
+
+
+def test_percentiles_majority_std():
+    r = _r([[1, 1, 2, 3], [1, 5, 5, 5], [0, 0, 0, 0], [0, 0, 0, 0]])
+    z = _z(box(0, 2, 4, 4))
+    out = zonal_stats(z, r, stats=["median", "percentile_25", "majority", "std"], coverage="center")
+    vals = np.array([1, 1, 2, 3, 1, 5, 5, 5], dtype=float)
+    assert out.loc["Z0", "median"] == np.median(vals)
+    assert out.loc["Z0", "percentile_25"] == np.percentile(vals, 25)
+    assert out.loc["Z0", "majority"] == 1.0  # 1 and 5 tie with 3 cells: rasterstats' lowest
+    assert out.loc["Z0", "std"] == pytest.approx(np.std(vals), rel=1e-12)
+    frac = zonal_stats(z, r, stats=["majority"])
+    assert frac.loc["Z0", "majority"] == 5.0  # exactextract: ties go to the largest
+
+
+def test_area_weighted_uses_true_cell_area():
+    tr = Affine(10, 0, 0, 0, -10, 60)
+    r = Raster.from_array(
+        np.array([[1.0], [0.0], [0.0], [0.0], [0.0], [2.0]]), transform=tr, crs="EPSG:4326"
+    )
+    z = _z(box(0, 0, 10, 60))
+    plain = zonal_stats(z, r, stats=["mean"])
+    area = zonal_stats(z, r, stats=["mean", "count"], area_weighted=True)
+    a = cell_areas_km2(r)
+    assert plain.loc["Z0", "mean"] == pytest.approx(0.5)
+    assert area.loc["Z0", "mean"] == pytest.approx((a[0] * 1 + a[5] * 2) / a.sum())
+    assert area.loc["Z0", "count"] == pytest.approx(a.sum())
+    assert a[0] < a[5]  # northern cells are smaller
+
+
+def test_cell_areas_match_pyproj_geod():
+    from pyproj import Geod
+
+    tr = Affine(0.5, 0, 3, 0, -0.5, 25)
+    r = Raster.from_array(np.zeros((40, 2)), transform=tr, crs="EPSG:4326")
+    a = cell_areas_km2(r)
+    geod = Geod(ellps="WGS84")
+    for row in (0, 17, 39):
+        y1 = 25 - 0.5 * row
+        cell = shapely.segmentize(box(3, y1 - 0.5, 3.5, y1), 0.0005)  # edges ~ parallels
+        ref = abs(geod.geometry_area_perimeter(cell)[0]) / 1e6
+        assert a[row] == pytest.approx(ref, rel=1e-8)
+
+
+def test_time_stack_index():
+    stack = np.stack([VALS, VALS * 2, VALS * 3])
+    times = pd.date_range("2020-01-01", periods=3, freq="MS")
+    r = Raster.from_array(stack, transform=T4, crs="EPSG:4326", times=times)
+    z = _z(box(0, 3, 2, 4), box(2, 0, 4, 1))
+    out = zonal_stats(z, r, stats=["mean", "max"])
+    assert out.index.names == ["pcode", "time"]
+    assert len(out) == 6
+    assert out.loc[("Z0", times[2]), "mean"] == 1.5
+    assert out.loc[("Z1", times[1]), "max"] == 30.0
+
+
+def test_bad_inputs():
+    z = _z(box(0, 0, 1, 1))
+    with pytest.raises(MissingCRSError, match="gdal_edit"):
+        zonal_stats(z, _r(VALS, crs=None))
+    with pytest.raises(CRSMismatchError, match=r"EPSG:4326.*EPSG:32631|EPSG:32631.*EPSG:4326"):
+        zonal_stats(z.set_crs(32631, allow_override=True), _r(VALS))
+    with pytest.raises(EmptyResultError, match="No zone overlaps"):
+        zonal_stats(_z(box(50, 50, 51, 51)), _r(VALS))
+    with pytest.warns(NodataWarning):
+        zonal_stats(z, _r(np.full((4, 4), -9.0), nodata=-9))
+    with pytest.raises(SchemaError, match="Unknown statistic"):
+        zonal_stats(z, _r(VALS), stats=["avg"])
+    with pytest.raises(SchemaError, match="weights"):
+        zonal_stats(z, _r(VALS), stats=["weighted_mean"])
+    with pytest.raises(SchemaError, match="unique"):
+        zonal_stats(pd.concat([z, z]), _r(VALS))
+
+
+def test_does_not_mutate_inputs():
+    z = _z(box(0.5, 0.5, 2.5, 3.5))
+    z0 = z.copy()
+    v = VALS.copy()
+    zonal_stats(z, _r(v), stats=["mean", "median"])
+    pd.testing.assert_frame_equal(z, z0)
+    np.testing.assert_array_equal(v, VALS)
+
+
+# --- differential tests -----------------------------------------------------------------
+
+
+def _random_zones(n, seed, bounds=(0.3, 0.3, 11.7, 7.7)):
+    rng = np.random.default_rng(seed)
+    pts = shapely.points(rng.uniform(bounds[0], bounds[2], n), rng.uniform(bounds[1], bounds[3], n))
+    polys = shapely.buffer(pts, rng.uniform(0.05, 2.5, n), quad_segs=rng.integers(2, 12))
+    holes = shapely.buffer(pts, 0.02)
+    polys = shapely.difference(polys, holes)
+    return gpd.GeoDataFrame({"pcode": [f"P{i:03d}" for i in range(n)]}, geometry=polys, crs=4326)
+
+
+def _float_raster(seed):
+    rng = np.random.default_rng(seed)
+    v = rng.normal(10, 3, (80, 120))
+    v[rng.random(v.shape) < 0.05] = -999.0
+    tr = Affine(0.1, 0, 0, 0, -0.1, 8)
+    return v, tr
+
+
+def _ee_source(v, tr, nodata):
+    from exactextract.raster import NumPyRasterSource
+
+    h, w = v.shape
+    return NumPyRasterSource(
+        v,
+        xmin=tr.c,
+        ymin=tr.f + tr.e * h,
+        xmax=tr.c + tr.a * w,
+        ymax=tr.f,
+        nodata=nodata,
+        srs_wkt=rasterio.crs.CRS.from_epsg(4326).to_wkt(),
+    )
+
+
+def test_fraction_matches_exactextract():
+    ee = pytest.importorskip("exactextract")
+    v, tr = _float_raster(1)
+    z = _random_zones(60, seed=2)
+    r = Raster.from_array(v, transform=tr, crs="EPSG:4326", nodata=-999.0)
+    ours = zonal_stats(
+        z,
+        r,
+        stats=["count", "sum", "mean", "min", "max", "std", "median", "percentile_10", "majority"],
+    )
+    ref = ee.exact_extract(
+        _ee_source(v, tr, -999.0),
+        z,
+        ["count", "sum", "mean", "min", "max", "stdev", "median", "quantile(q=0.1)", "majority"],
+        include_cols=["pcode"],
+        output="pandas",
+    ).set_index("pcode")
+    ref.columns = ours.columns
+    for col in ["count", "sum", "mean"]:
+        np.testing.assert_allclose(ours[col], ref[col], rtol=1e-8, err_msg=col)
+    for col in ["min", "max", "majority"]:
+        np.testing.assert_array_equal(ours[col], ref[col], err_msg=col)
+    # exactextract returns these as 32-bit floats
+    for col in ["std", "median", "percentile_10"]:
+        np.testing.assert_allclose(ours[col], ref[col], rtol=2e-7, err_msg=col)
+
+
+@pytest.mark.parametrize("mode", ["center", "all_touched"])
+def test_center_all_touched_match_rasterstats(mode):
+    rasterstats = pytest.importorskip("rasterstats")
+    v, tr = _float_raster(4)
+    z = _random_zones(60, seed=5)
+    r = Raster.from_array(v, transform=tr, crs="EPSG:4326", nodata=-999.0)
+    names = ["count", "sum", "mean", "min", "max", "std", "median", "percentile_75", "majority"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NodataWarning)
+        ours = zonal_stats(z, r, stats=names, coverage=mode)
+    with warnings.catch_warnings():  # rasterstats uses affine's deprecated '*'
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        ref = rasterstats.zonal_stats(
+            list(z.geometry),
+            v,
+            affine=tr,
+            nodata=-999.0,
+            all_touched=mode == "all_touched",
+            stats=names,
+        )
+    ref = pd.DataFrame(ref, index=ours.index).astype(float)
+    np.testing.assert_array_equal(ours["count"], ref["count"].fillna(0))
+    np.testing.assert_allclose(ours[names[1:]], ref[names[1:]], rtol=1e-10)
+
+
+def test_real_worldpop_ne_admin1_matches_exactextract_and_rasterstats(shared_data):
+    ee = pytest.importorskip("exactextract")
+    rasterstats = pytest.importorskip("rasterstats")
+    path = shared_data / "rasters" / "worldpop_africa_2020_10min.tif"
+    z = pd.concat(
+        [
+            gpd.read_file(shared_data / "boundaries" / f"ne10m_admin1_{c}.geojson")
+            for c in ("mli", "ner", "bfa")
+        ],
+        ignore_index=True,
+    )
+    z["pcode"] = z["adm1_code"]
+    with rasterio.open(path) as src:
+        arr, tr, nodata = src.read(1), src.transform, src.nodata
+        r = Raster.from_array(
+            arr, transform=tr, crs=src.crs.to_wkt(), nodata=nodata, source=str(path)
+        )
+    z = z.to_crs(r.crs)
+    ours = zonal_stats(z, r, stats=["count", "sum", "mean", "max"])
+    ref = ee.exact_extract(
+        str(path), z, ["count", "sum", "mean", "max"], include_cols=["pcode"], output="pandas"
+    ).set_index("pcode")
+    np.testing.assert_allclose(ours, ref, rtol=1e-8)
+    for mode in ("center", "all_touched"):
+        o = zonal_stats(z, r, stats=["count", "sum", "max"], coverage=mode)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PendingDeprecationWarning)
+            rs = rasterstats.zonal_stats(
+                list(z.geometry),
+                arr,
+                affine=tr,
+                nodata=nodata,
+                all_touched=mode == "all_touched",
+                stats=["count", "sum", "max"],
+            )
+        rs = pd.DataFrame(rs, index=o.index).astype(float)
+        np.testing.assert_array_equal(o["count"], rs["count"])
+        np.testing.assert_array_equal(o["max"], rs["max"])
+        # rasterstats sums float32 cells in float32
+        np.testing.assert_allclose(o["sum"], rs["sum"], rtol=1e-6)
