@@ -32,6 +32,7 @@ from sahel_geo.demo import demo_acled_table, demo_events
 from sahel_geo.io.events import read_acled, read_events, read_ucdp
 from sahel_geo.io.geojson import geojson_text, write_geojson
 from sahel_geo.io.osm import osm_places, road_network, tri_border_roads_path
+from sahel_geo.io.ucdp_api import download_ucdp
 # --- layer 2: compute ----------------------------------------------------------------
 from sahel_geo.join import MATCH_TYPES, assign_admin
 from sahel_geo.network import (
@@ -77,6 +78,7 @@ __all__ = [
     "corridor_layer",
     "demo_acled_table",
     "demo_events",
+    "download_ucdp",
     "geojson_text",
     "get_option",
     "load_boundaries",
