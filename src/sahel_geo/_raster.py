@@ -16,9 +16,9 @@ from numpy.typing import NDArray
 from pyproj import CRS
 
 from sahel_geo._coverage import GridSpec
-from sahel_geo._errors import SchemaError
+from sahel_geo._errors import CRSMismatchError, MissingCRSError, SchemaError
 
-__all__ = ["Raster"]
+__all__ = ["Raster", "check_crs"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -191,4 +191,44 @@ class Raster:
         return (
             f"<Raster {self.name or self.source!r}: {kind} {self.shape[0]}x{self.shape[1]}, "
             f"crs={self.crs.to_string() if self.crs else None}, nodata={self.nodata}>"
+        )
+
+
+def check_crs(zones_crs: object, raster: Raster, *, what: str = "zones") -> None:
+    """Raise unless the raster has a CRS equal to ``zones_crs``.
+
+    Parameters
+    ----------
+    zones_crs
+        The CRS of the vector data (a :class:`pyproj.CRS` or None).
+    raster
+        The raster.
+    what
+        Name of the vector data in the message.
+
+    Raises
+    ------
+    MissingCRSError
+        The raster or the vector data has no CRS.
+    CRSMismatchError
+        They differ; the message names both.
+    """
+    src = raster.source if raster.source != "<array>" else (raster.name or "the raster")
+    if raster.crs is None:
+        raise MissingCRSError(
+            f"Raster {src!r} has no CRS. Set it when building the raster "
+            "(Raster.from_array(..., crs='EPSG:4326')) or fix the file, e.g. "
+            "'gdal_edit.py -a_srs EPSG:4326 <file>'."
+        )
+    if zones_crs is None:
+        raise MissingCRSError(
+            f"The {what} have no CRS. Set it with '.set_crs(\"EPSG:4326\")' if the "
+            "coordinates are longitude/latitude."
+        )
+    if raster.crs != zones_crs:
+        zname = getattr(zones_crs, "to_string", lambda: str(zones_crs))()
+        raise CRSMismatchError(
+            f"CRS mismatch: the {what} are in {zname} but raster {src!r} is in "
+            f"{raster.crs.to_string()}. Reproject the {what} with "
+            f"'.to_crs({raster.crs.to_string()!r})' (or warp the raster)."
         )

@@ -44,16 +44,10 @@ import shapely
 from numpy.typing import NDArray
 
 from sahel_geo._coverage import Coverage, _ranges, compute_coverage
-from sahel_geo._errors import (
-    CRSMismatchError,
-    EmptyResultError,
-    MissingCRSError,
-    NodataWarning,
-    SchemaError,
-)
-from sahel_geo._raster import Raster
+from sahel_geo._errors import EmptyResultError, NodataWarning, SchemaError
+from sahel_geo._raster import Raster, check_crs
 
-__all__ = ["STATISTICS", "cell_areas_km2", "check_crs", "zonal_stats"]
+__all__ = ["STATISTICS", "cell_areas_km2", "zonal_stats"]
 
 logger = logging.getLogger(__name__)
 
@@ -88,46 +82,6 @@ _A = 6378137.0
 _F = 1 / 298.257223563
 _E2 = _F * (2 - _F)
 _E = math.sqrt(_E2)
-
-
-def check_crs(zones_crs: object, raster: Raster, *, what: str = "zones") -> None:
-    """Raise unless the raster has a CRS equal to ``zones_crs``.
-
-    Parameters
-    ----------
-    zones_crs
-        The CRS of the vector data (a :class:`pyproj.CRS` or None).
-    raster
-        The raster.
-    what
-        Name of the vector data in the message.
-
-    Raises
-    ------
-    MissingCRSError
-        The raster or the vector data has no CRS.
-    CRSMismatchError
-        They differ; the message names both.
-    """
-    src = raster.source if raster.source != "<array>" else (raster.name or "the raster")
-    if raster.crs is None:
-        raise MissingCRSError(
-            f"Raster {src!r} has no CRS. Set it when building the raster "
-            "(Raster.from_array(..., crs='EPSG:4326')) or fix the file, e.g. "
-            "'gdal_edit.py -a_srs EPSG:4326 <file>'."
-        )
-    if zones_crs is None:
-        raise MissingCRSError(
-            f"The {what} have no CRS. Set it with '.set_crs(\"EPSG:4326\")' if the "
-            "coordinates are longitude/latitude."
-        )
-    if raster.crs != zones_crs:
-        zname = getattr(zones_crs, "to_string", lambda: str(zones_crs))()
-        raise CRSMismatchError(
-            f"CRS mismatch: the {what} are in {zname} but raster {src!r} is in "
-            f"{raster.crs.to_string()}. Reproject the {what} with "
-            f"'.to_crs({raster.crs.to_string()!r})' (or warp the raster)."
-        )
 
 
 def _q_authalic(lat_deg: NDArray[np.float64]) -> NDArray[np.float64]:

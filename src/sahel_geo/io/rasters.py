@@ -1,0 +1,399 @@
+"""Open rasters: GeoTIFF/COG, NetCDF, and time stacks (NetCDF time or dated GeoTIFFs).
+
+Every reader checks the CRS (missing: an error saying how to set it; different from the
+zones: :class:`~sahel_geo.CRSMismatchError` naming both), reads the nodata value, and, when
+given the zones, reads only the window that covers them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from affine import Affine
+from pyproj import CRS
+
+from sahel_geo._errors import InputFileError, MissingCRSError, NodataWarning
+from sahel_geo._raster import Raster, check_crs
+
+__all__ = ["DATE_PATTERNS", "Raster", "open_raster", "parse_file_date"]
+
+logger = logging.getLogger(__name__)
+
+#: File-name date patterns tried in order (named groups year, month, day or dekad).
+#: CHIRPS monthly ``chirps-v2.0.2022.03.tif``, dekadal ``chirps-v2.0.2022.03.2.tif``,
+#: daily ``chirps-v2.0.2022.03.17.tif``, and ``20220317``/``2022-03-17``/``2022_03`` forms.
+DATE_PATTERNS: tuple[str, ...] = (
+    r"(?<!\d)(?P<year>(?:19|20)\d\d)[._-](?P<month>0[1-9]|1[0-2])[._-](?P<day>0[1-9]|[12]\d|3[01])(?!\d)",
+    r"(?<!\d)(?P<year>(?:19|20)\d\d)[._-](?P<month>0[1-9]|1[0-2])[._-](?P<dekad>[123])(?!\d)",
+    r"(?<!\d)(?P<year>(?:19|20)\d\d)(?P<month>0[1-9]|1[0-2])(?P<day>0[1-9]|[12]\d|3[01])(?!\d)",
+    r"(?<!\d)(?P<year>(?:19|20)\d\d)[._-](?P<month>0[1-9]|1[0-2])(?!\d)",
+)
+
+_TIF = {".tif", ".tiff", ".gtiff", ".cog"}
+_NC = {".nc", ".nc4", ".netcdf", ".cdf"}
+_LAT = ("lat", "latitude", "y")
+_LON = ("lon", "longitude", "x")
+_TIME = ("time", "t", "date")
+
+
+def parse_file_date(name: str, *, pattern: str | None = None) -> pd.Timestamp:
+    """Return the date in a file name (the start of its month or dekad).
+
+    Parameters
+    ----------
+    name
+        File name, e.g. ``"chirps-v2.0.2022.03.tif"``.
+    pattern
+        A regular expression with named groups ``year``, ``month`` and optionally
+        ``day`` or ``dekad`` (1-3); default: :data:`DATE_PATTERNS` in turn.
+
+    Returns
+    -------
+    pandas.Timestamp
+        The date; a dekad gives day 1, 11 or 21.
+
+    Raises
+    ------
+    InputFileError
+        No date found.
+
+    Examples
+    --------
+    >>> parse_file_date("chirps-v2.0.2022.03.tif")
+    Timestamp('2022-03-01 00:00:00')
+    >>> parse_file_date("chirps-v2.0.2022.03.2.tif")
+    Timestamp('2022-03-11 00:00:00')
+    """
+    stem = Path(name).name
+    for pat in (pattern,) if pattern else DATE_PATTERNS:
+        m = re.search(pat, stem)
+        if m:
+            g = m.groupdict()
+            day = 1
+            if g.get("day"):
+                day = int(g["day"])
+            elif g.get("dekad"):
+                day = 1 + 10 * (int(g["dekad"]) - 1)
+            try:
+                return pd.Timestamp(int(g["year"]), int(g["month"]), day)
+            except (ValueError, KeyError) as exc:
+                raise InputFileError(f"{name!r}: bad date {m.group(0)!r}: {exc}.") from exc
+    raise InputFileError(
+        f"Cannot read a date from the file name {stem!r}. Name files like "
+        "'chirps-v2.0.2022.03.tif' (year.month), '...2022.03.2.tif' (dekad) or "
+        "'...20220317.tif', or pass date_pattern= with named groups year, month and "
+        "day or dekad."
+    )
+
+
+def _bounds_of(zones: gpd.GeoDataFrame | None) -> tuple[float, float, float, float] | None:
+    if zones is None:
+        return None
+    b = zones.total_bounds
+    return (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
+
+
+def _open_tif(path: Path, *, band: int, crs: CRS | None, zones: gpd.GeoDataFrame | None) -> Raster:
+    import rasterio
+    from rasterio.errors import RasterioIOError
+    from rasterio.windows import Window
+
+    try:
+        with rasterio.open(path) as src:
+            file_crs = CRS.from_wkt(src.crs.to_wkt()) if src.crs else None
+            if band < 1 or band > src.count:
+                raise InputFileError(f"{path}: band {band} requested; the file has {src.count}.")
+            full = Raster(
+                values=np.empty((0, 0)),
+                transform=src.transform,
+                crs=crs or file_crs,
+                nodata=src.nodatavals[band - 1],
+                source=str(path),
+            )
+            full = _check(full, path, zones, crs_given=crs is not None, shape=src.shape)
+            r0, r1, c0, c1 = _window(full, zones, src.shape)
+            win = Window(c0, r0, c1 - c0, r1 - r0)
+            values = src.read(band, window=win)
+            transform = src.window_transform(win)
+    except RasterioIOError as exc:
+        raise InputFileError(
+            f"Cannot read raster {path}: {exc}. Check that the file exists and is a complete "
+            "GeoTIFF (a partial download is a common cause)."
+        ) from exc
+    return Raster.from_array(
+        values,
+        transform=transform,
+        crs=full.crs,
+        nodata=full.nodata,
+        name=path.stem,
+        source=str(path),
+    )
+
+
+def _check(
+    r: Raster,
+    path: Path,
+    zones: gpd.GeoDataFrame | None,
+    *,
+    crs_given: bool,
+    shape: tuple[int, int],
+) -> Raster:
+    if r.crs is None:
+        raise MissingCRSError(
+            f"Raster {path} has no CRS. Pass crs= to open_raster (e.g. crs='EPSG:4326' for "
+            "longitude/latitude grids) or fix the file with 'gdal_edit.py -a_srs EPSG:4326'."
+        )
+    if zones is not None:
+        check_crs(
+            zones.crs,
+            Raster(values=np.empty(shape), transform=r.transform, crs=r.crs, source=str(path)),
+        )
+    return r
+
+
+def _window(
+    r: Raster, zones: gpd.GeoDataFrame | None, shape: tuple[int, int]
+) -> tuple[int, int, int, int]:
+    if zones is None:
+        return 0, shape[0], 0, shape[1]
+    probe = Raster(values=np.empty(shape), transform=r.transform, crs=r.crs, source=r.source)
+    bounds = _bounds_of(zones)
+    assert bounds is not None
+    r0, r1, c0, c1 = probe.window_for(bounds)
+    if r1 <= r0 or c1 <= c0:
+        raise InputFileError(
+            f"The zones (bounds {tuple(round(v, 4) for v in bounds)}) do not overlap raster "
+            f"{r.source} (bounds {tuple(round(v, 4) for v in probe.bounds)})."
+        )
+    return r0, r1, c0, c1
+
+
+def _coord(ds_dims: list[str], names: tuple[str, ...]) -> str | None:
+    for d in ds_dims:
+        if d.lower() in names:
+            return d
+    return None
+
+
+def _open_nc(
+    path: Path,
+    *,
+    variable: str | None,
+    crs: CRS | None,
+    zones: gpd.GeoDataFrame | None,
+    stack: bool | None,
+) -> Raster:
+    import xarray as xr
+
+    try:
+        ds = xr.open_dataset(path, engine="netcdf4", decode_times=True)
+    except (OSError, ValueError) as exc:
+        raise InputFileError(
+            f"Cannot read NetCDF {path}: {exc}. Check that it is a complete NetCDF file."
+        ) from exc
+    with ds:
+        data_vars = [v for v in ds.data_vars if ds[v].ndim >= 2]
+        if variable is None:
+            if not data_vars:
+                raise InputFileError(f"{path}: no 2-D or 3-D variable found.")
+            variable = str(data_vars[0])
+        if variable not in ds.data_vars:
+            raise InputFileError(
+                f"{path}: no variable {variable!r}; variables: {list(ds.data_vars)}."
+            )
+        da = ds[variable]
+        dims = [str(d) for d in da.dims]
+        ydim, xdim, tdim = _coord(dims, _LAT), _coord(dims, _LON), _coord(dims, _TIME)
+        if ydim is None or xdim is None:
+            raise InputFileError(
+                f"{path}: variable {variable!r} has dims {dims}; expected lat/lon (or y/x)."
+            )
+        extra = [d for d in dims if d not in (ydim, xdim, tdim)]
+        if extra or (tdim is None and len(dims) > 2):
+            raise InputFileError(
+                f"{path}: variable {variable!r} has dims {dims} and no time dimension "
+                f"(looked for {list(_TIME)}). Select one slice first or rename the "
+                "time dimension to 'time'."
+            )
+        if stack and tdim is None:
+            raise InputFileError(
+                f"{path}: variable {variable!r} has no time dimension (dims {dims}); a time "
+                "stack needs one (named 'time')."
+            )
+        file_crs: CRS | None = None
+        gm = da.attrs.get("grid_mapping")
+        if gm and gm in ds.variables:
+            attrs = ds[gm].attrs
+            wkt = attrs.get("crs_wkt") or attrs.get("spatial_ref")
+            file_crs = CRS.from_wkt(wkt) if wkt else CRS.from_cf(attrs)
+        elif ydim.lower() in ("lat", "latitude") and xdim.lower() in ("lon", "longitude"):
+            file_crs = CRS.from_epsg(4326)  # CF: latitude/longitude coordinates
+        xs = np.asarray(ds[xdim].values, dtype=np.float64)
+        ys = np.asarray(ds[ydim].values, dtype=np.float64)
+        if len(xs) < 2 or len(ys) < 2:
+            raise InputFileError(f"{path}: the grid must have at least 2 x 2 cells.")
+        dx, dy = float(np.diff(xs).mean()), float(np.diff(ys).mean())
+        if not (
+            np.allclose(np.diff(xs), dx, rtol=1e-6) and np.allclose(np.diff(ys), dy, rtol=1e-6)
+        ):
+            raise InputFileError(f"{path}: the coordinates are not a regular grid.")
+        transform = Affine(dx, 0, xs[0] - dx / 2, 0, dy, ys[0] - dy / 2)
+        head = Raster(
+            values=np.empty((0, 0)), transform=transform, crs=crs or file_crs, source=str(path)
+        )
+        da = da.transpose(*([tdim] if tdim else []), ydim, xdim)
+        shape = (len(ys), len(xs))
+        _check(head, path, zones, crs_given=crs is not None, shape=shape)
+        # Window in north-up rows, then mapped to the file's row order.
+        nu = Raster.from_array(np.empty(shape, dtype=np.uint8), transform=transform, crs=head.crs)
+        r0, r1, c0, c1 = _window(nu, zones, shape)
+        if dy > 0:
+            r0, r1 = shape[0] - r1, shape[0] - r0
+        sub = da.isel({ydim: slice(r0, r1), xdim: slice(c0, c1)})
+        values = sub.values
+        nodata = da.encoding.get("_FillValue", da.attrs.get("_FillValue"))
+        sub_t = Affine(dx, 0, xs[c0] - dx / 2, 0, dy, ys[r0] - dy / 2)
+        times = pd.DatetimeIndex(ds[tdim].values) if tdim else None
+    if np.issubdtype(values.dtype, np.floating):
+        nodata = None if nodata is None or np.isnan(nodata) else nodata  # NaN is nodata anyway
+    return Raster.from_array(
+        values,
+        transform=sub_t,
+        crs=head.crs,
+        nodata=nodata,
+        times=times,
+        name=variable,
+        source=str(path),
+    )
+
+
+def _open_folder(
+    folder: Path,
+    *,
+    band: int,
+    crs: CRS | None,
+    zones: gpd.GeoDataFrame | None,
+    date_pattern: str | None,
+) -> Raster:
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in _TIF)
+    if not files:
+        raise InputFileError(f"Folder {folder} holds no GeoTIFF (.tif) files.")
+    problems, dated = [], []
+    for p in files:
+        try:
+            dated.append((parse_file_date(p.name, pattern=date_pattern), p))
+        except InputFileError:
+            problems.append(p.name)
+    if problems:
+        raise InputFileError(
+            f"Cannot read a date from {len(problems)} file name(s) in {folder}: "
+            f"{problems[:10]}. Rename them (e.g. 'chirps-v2.0.2022.03.tif') or pass "
+            "date_pattern= (named groups year, month, day or dekad)."
+        )
+    dated.sort()
+    dates = [d for d, _ in dated]
+    dup = sorted({str(d.date()) for d in dates if dates.count(d) > 1})
+    if dup:
+        raise InputFileError(f"Several files in {folder} have the same date: {dup[:10]}.")
+    layers = [_open_tif(p, band=band, crs=crs, zones=zones) for _, p in dated]
+    first = layers[0]
+    for r, (_, p) in zip(layers[1:], dated[1:], strict=True):
+        if r.shape != first.shape or r.transform != first.transform or r.crs != first.crs:
+            raise InputFileError(
+                f"{p} is not on the grid of {dated[0][1]} (shape {r.shape} vs {first.shape}, "
+                "or a different transform or CRS): a stack needs one grid."
+            )
+    return Raster.from_array(
+        np.stack([r.values for r in layers]),
+        transform=first.transform,
+        crs=first.crs,
+        nodata=first.nodata,
+        times=pd.DatetimeIndex(dates),
+        name=folder.name,
+        source=str(folder),
+    )
+
+
+def open_raster(
+    path: str | os.PathLike[str],
+    *,
+    zones: gpd.GeoDataFrame | None = None,
+    variable: str | None = None,
+    band: int = 1,
+    crs: str | int | CRS | None = None,
+    stack: bool | None = None,
+    date_pattern: str | None = None,
+) -> Raster:
+    """Open a GeoTIFF/COG or NetCDF raster, or a folder of dated GeoTIFFs as a time stack.
+
+    Parameters
+    ----------
+    path
+        A ``.tif``/``.tiff`` file, a ``.nc`` file (its time dimension, if any, makes a
+        stack), or a folder of GeoTIFFs with a date in each file name.
+    zones
+        Read only the window that covers these polygons (their CRS must be the raster's).
+    variable
+        NetCDF variable (default: the first with 2 or more dimensions).
+    band
+        GeoTIFF band, 1-based.
+    crs
+        CRS to use when the file has none (never overrides one it has).
+    stack
+        True: the result must be a time stack (a NetCDF without a time dimension is an
+        error). None: whatever the file holds.
+    date_pattern
+        Regular expression for dates in file names (see :func:`parse_file_date`).
+
+    Returns
+    -------
+    Raster
+        Values, grid, CRS, nodata and, for a stack, one timestamp per step.
+
+    Raises
+    ------
+    InputFileError
+        Missing, corrupt or unreadable file; bad file-name dates; no time dimension.
+    MissingCRSError
+        The file has no CRS and none was given.
+    CRSMismatchError
+        ``zones`` are in another CRS.
+
+    Examples
+    --------
+    >>> import sahel_geo as sg
+    >>> r = sg.open_raster("chirps/", zones=admin1)  # doctest: +SKIP
+    """
+    p = Path(path)
+    user_crs = CRS.from_user_input(crs) if crs is not None else None
+    if not p.exists():
+        raise InputFileError(f"Raster {p} does not exist.")
+    if p.is_dir():
+        r = _open_folder(p, band=band, crs=user_crs, zones=zones, date_pattern=date_pattern)
+    elif p.suffix.lower() in _NC:
+        r = _open_nc(p, variable=variable, crs=user_crs, zones=zones, stack=stack)
+    elif p.suffix.lower() in _TIF:
+        r = _open_tif(p, band=band, crs=user_crs, zones=zones)
+    else:
+        raise InputFileError(
+            f"{p}: unknown raster format {p.suffix!r}; use a GeoTIFF (.tif) or NetCDF (.nc)."
+        )
+    if stack and not r.is_stack:
+        raise InputFileError(f"{p} holds a single raster, not a time stack.")
+    if r.values.size and not r.valid_mask().any():
+        warnings.warn(
+            f"Raster {p} holds only nodata in the window read ({r.shape[0]} x {r.shape[1]}).",
+            NodataWarning,
+            stacklevel=2,
+        )
+    if r.nodata is None and not np.issubdtype(r.values.dtype, np.floating):
+        logger.info("Raster %s has no nodata value: every cell counts as data.", p)
+    logger.info("Read %r", r)
+    return r
