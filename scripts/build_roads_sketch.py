@@ -25,6 +25,7 @@ byte-identical on every run.
 
 from __future__ import annotations
 
+import itertools
 import math
 import sys
 from pathlib import Path
@@ -101,7 +102,12 @@ ROADS: list[tuple[str, str, str | None, list[str]]] = [
     ("Djibo-Dori", "secondary", None, ["Djibo", "Arbinda", "Dori"]),
     ("Ouagadougou-Kaya-Dori", "primary", "RN3", ["Ouagadougou", "Kaya", "Dori"]),
     ("Dori-Gorom-Gorom", "secondary", None, ["Dori", "Gorom-Gorom"]),
-    ("Dori-Téra-Niamey", "primary", None, ["Dori", "BFA-NER crossing (Dori-Téra road)", "Téra", "Niamey"]),
+    (
+        "Dori-Téra-Niamey",
+        "primary",
+        None,
+        ["Dori", "BFA-NER crossing (Dori-Téra road)", "Téra", "Niamey"],
+    ),
     (
         "Ouagadougou-Fada-Niamey",
         "trunk",
@@ -133,9 +139,10 @@ def _coords(name: str) -> tuple[float, float]:
 def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
     # Haversine: only used to choose how many shape nodes to put on a segment.
     lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(
-        (lon2 - lon1) / 2
-    ) ** 2
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
     return 2 * 6371.0088 * math.asin(math.sqrt(h))
 
 
@@ -157,7 +164,9 @@ def build() -> str:
         return nid
 
     for name, (lon, lat, place, iso3) in TOWNS.items():
-        node_ids[name] = add_node(lon, lat, {"name": name, "place": place, "is_in:country_code": iso3})
+        node_ids[name] = add_node(
+            lon, lat, {"name": name, "place": place, "is_in:country_code": iso3}
+        )
     for name, (lon, lat) in WAYPOINTS.items():
         node_ids[name] = add_node(lon, lat, {})
     for name, (lon, lat, between) in CROSSINGS.items():
@@ -169,7 +178,7 @@ def build() -> str:
     way_id = -1
     for road, highway, ref, stops in ROADS:
         refs = [node_ids[stops[0]]]
-        for a, b in zip(stops[:-1], stops[1:], strict=True):
+        for a, b in itertools.pairwise(stops):
             pa, pb = _coords(a), _coords(b)
             n_seg = max(1, math.ceil(_km(pa, pb) / SPACING_KM))
             for i in range(1, n_seg):
@@ -201,7 +210,7 @@ def build() -> str:
         lines.append("  </node>")
     for wid, refs, tags in ways:
         lines.append(f"  <way {_attrs(id=wid, **common)}>")
-        lines += [f"    <nd ref=\"{r}\"/>" for r in refs]
+        lines += [f'    <nd ref="{r}"/>' for r in refs]
         lines += [f"    <tag {_attrs(k=k, v=v)}/>" for k, v in tags.items()]
         lines.append("  </way>")
     lines.append("</osm>")
@@ -214,7 +223,7 @@ def _derive_crossings(admin0: Path) -> None:  # pragma: no cover - one-off prove
 
     countries = gpd.read_file(admin0).set_index("ADM0_A3")
     for _, _, _, stops in ROADS:
-        for a, b in zip(stops[:-1], stops[1:], strict=True):
+        for a, b in itertools.pairwise(stops):
             line = LineString([_coords(a), _coords(b)])
             for iso3 in countries.index:
                 hit = line.intersection(countries.loc[iso3].geometry.boundary)

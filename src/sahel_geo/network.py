@@ -357,10 +357,10 @@ def _distance_field(
     wts = np.concatenate([w, t_along, net.seg_length_m[t_seg] - t_along])
     lo, hi = np.minimum(rows, cols), np.maximum(rows, cols)
     frame = pd.DataFrame({"lo": lo, "hi": hi, "w": np.maximum(wts, 0.0)})
-    frame = frame[frame["lo"] != frame["hi"]].groupby(["lo", "hi"], sort=True)["w"].min()
-    lo_i = frame.index.get_level_values(0).to_numpy()
-    hi_i = frame.index.get_level_values(1).to_numpy()
-    mat = sparse.csr_matrix((frame.to_numpy(), (lo_i, hi_i)), shape=(n + k, n + k))
+    shortest = frame[frame["lo"] != frame["hi"]].groupby(["lo", "hi"], sort=True)["w"].min()
+    lo_i = shortest.index.get_level_values(0).to_numpy()
+    hi_i = shortest.index.get_level_values(1).to_numpy()
+    mat = sparse.csr_matrix((shortest.to_numpy(), (lo_i, hi_i)), shape=(n + k, n + k))
     dist, _, src = dijkstra(
         mat, directed=False, indices=t_nodes, min_only=True, return_predecessors=True
     )
@@ -417,6 +417,12 @@ def _targets(
             stacklevel=3,
         )
     return lonlat, targets[name_col].to_numpy(dtype=object), snap
+
+
+def _names_or_none(names: np.ndarray, idx: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    out: np.ndarray = np.asarray(names[idx], dtype=object).copy()
+    out[~ok] = None
+    return out
 
 
 def _nearest_geodesic(lonlat: np.ndarray, t_lonlat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -507,7 +513,7 @@ def road_distances(
     out["snap_km"] = snap.snap_m / 1000.0
     out["off_road"] = out["snap_km"].to_numpy() > off_road_km
     out["road_km"] = np.where(reach, road_m / 1000.0, np.nan)
-    out["road_target"] = np.where(reach, t_names[tgt], None)
+    out["road_target"] = _names_or_none(t_names, tgt, reach)
     out["straight_km"] = np.where(reach, np.asarray(straight) / 1000.0, np.nan)
     out["nearest_straight_km"] = near_m / 1000.0
     out["nearest_straight_target"] = t_names[near_i] if len(lonlat) else np.zeros(0, object)
@@ -526,7 +532,7 @@ def road_distances(
 
 
 def road_segments(network: nx.MultiDiGraph | RoadNetwork) -> gpd.GeoDataFrame:
-    """The road segments of a network as a line layer in EPSG:4326.
+    """Return the road segments of a network as a line layer in EPSG:4326.
 
     Parameters
     ----------
@@ -564,9 +570,7 @@ def road_segments(network: nx.MultiDiGraph | RoadNetwork) -> gpd.GeoDataFrame:
     )
 
 
-def road_corridors(
-    network: nx.MultiDiGraph | RoadNetwork, *, by: str = "name"
-) -> gpd.GeoDataFrame:
+def road_corridors(network: nx.MultiDiGraph | RoadNetwork, *, by: str = "name") -> gpd.GeoDataFrame:
     """Named corridors: the road segments merged by name (or ref, or highway class).
 
     Parameters
@@ -731,8 +735,17 @@ def corridor_exposure(
 
 
 def _period_alias(freq: str) -> str:
-    aliases = {"YS": "Y", "AS": "Y", "Y": "Y", "QS": "Q", "Q": "Q", "MS": "M", "M": "M",
-               "W": "W", "D": "D"}
+    aliases = {
+        "YS": "Y",
+        "AS": "Y",
+        "Y": "Y",
+        "QS": "Q",
+        "Q": "Q",
+        "MS": "M",
+        "M": "M",
+        "W": "W",
+        "D": "D",
+    }
     if freq not in aliases:
         raise SchemaError(f"freq must be one of {', '.join(aliases)}, got {freq!r}.")
     return aliases[freq]
@@ -870,15 +883,11 @@ def borderlands_by_road(
         parts, part_of = shapely.get_parts(pieces, return_index=True)
         lines = shapely.get_type_id(parts) == 1
         parts, part_of = parts[lines], part_of[lines]
-        ends = np.concatenate(
-            [shapely.get_point(parts, 0), shapely.get_point(parts, -1)]
-        )
+        ends = np.concatenate([shapely.get_point(parts, 0), shapely.get_point(parts, -1)])
         owner = np.concatenate([part_of, part_of])
         seg = s_idx[owner]
         frac = np.nan_to_num(shapely.line_locate_point(net.seg_geom[seg], ends, normalized=True))
-        d, w = _route(
-            net, seg, frac * net.seg_length_m[seg], c_snap.seg, c_snap.along_m, dist, src
-        )
+        d, w = _route(net, seg, frac * net.seg_length_m[seg], c_snap.seg, c_snap.along_m, dist, src)
         unit_of = u_idx[owner]
         frame = pd.DataFrame({"unit": unit_of, "d": d, "w": w}).sort_values(
             ["unit", "d", "w"], kind="stable"
@@ -899,6 +908,6 @@ def borderlands_by_road(
     out = units.copy()
     out["has_road"] = has_road
     out["road_km_to_crossing"] = np.where(reach, best / 1000.0, np.nan)
-    out["nearest_crossing"] = np.where(reach, c_names[np.where(reach, which, 0)], None)
+    out["nearest_crossing"] = _names_or_none(c_names, np.where(reach, which, 0), reach)
     out["borderland"] = out["road_km_to_crossing"].to_numpy() <= within_km
     return out

@@ -28,7 +28,7 @@ import xml.sax
 from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 from xml.etree.ElementTree import ParseError
 
 import geopandas as gpd
@@ -61,18 +61,22 @@ logger = logging.getLogger(__name__)
 
 #: What an area can be: a (Multi)Polygon in EPSG:4326, a bbox ``(minx, miny, maxx, maxy)``
 #: in degrees, or a GeoDataFrame/GeoSeries of polygons in any CRS (their union is used).
-Area = Polygon | MultiPolygon | tuple[float, float, float, float] | gpd.GeoDataFrame | gpd.GeoSeries
+Area: TypeAlias = (
+    Polygon | MultiPolygon | tuple[float, float, float, float] | gpd.GeoDataFrame | gpd.GeoSeries
+)
 
 _GEOD: Final = Geod(ellps="WGS84")
 
 # The osmnx 2.1 "drive" network filter (osmnx._overpass._get_network_filter), as sets.
 _EXCLUDED_HIGHWAY: Final = frozenset(
-    "abandoned bridleway bus_guideway construction corridor cycleway elevator escalator "
-    "footway no path pedestrian planned platform proposed raceway razed service steps "
-    "track".split()
+    {
+        *("abandoned", "bridleway", "bus_guideway", "construction", "corridor", "cycleway"),
+        *("elevator", "escalator", "footway", "no", "path", "pedestrian", "planned"),
+        *("platform", "proposed", "raceway", "razed", "service", "steps", "track"),
+    }
 )
 _EXCLUDED_SERVICE: Final = frozenset(
-    "alley driveway emergency_access parking parking_aisle private".split()
+    {"alley", "driveway", "emergency_access", "parking", "parking_aisle", "private"}
 )
 _EXTRA_WAY_TAGS: Final = ("motor_vehicle", "motorcar", "surface")
 
@@ -140,7 +144,7 @@ def road_network(
     Returns
     -------
     networkx.MultiDiGraph
-        Simplified graph in the UTM zone of its centre (``G.graph["crs"]``); edge
+        Simplified graph in the UTM zone of its centre (``graph.graph["crs"]``); edge
         ``length`` is the geodesic length in metres; edges keep ``name``, ``ref``,
         ``highway`` and ``geometry``.
 
@@ -156,8 +160,8 @@ def road_network(
     Examples
     --------
     >>> import sahel_geo as sg
-    >>> G = sg.road_network(osm_file=sg.tri_border_roads_path())
-    >>> G.graph["crs"].utm_zone
+    >>> graph = sg.road_network(osm_file=sg.tri_border_roads_path())
+    >>> graph.graph["crs"].utm_zone
     '30N'
     """
     polygon = _area_polygon(area) if area is not None else None
@@ -233,7 +237,7 @@ def osm_places(
         raw = _with_osmnx_settings(
             lambda: _features_from_overpass(polygon), overpass_url=overpass_url
         )
-    return _build_places(raw, source=source)
+    return _build_places(raw, polygon=polygon, source=source)
 
 
 # --- the twins ----------------------------------------------------------------------------
@@ -275,7 +279,9 @@ def _raw_graph_from_xml(path: Path) -> nx.MultiDiGraph:
         return ox.graph_from_xml(path, bidirectional=False, simplify=False, retain_all=True)
 
 
-def _raw_graph_from_overpass(polygon: Polygon | MultiPolygon, custom_filter: str) -> nx.MultiDiGraph:
+def _raw_graph_from_overpass(
+    polygon: Polygon | MultiPolygon, custom_filter: str
+) -> nx.MultiDiGraph:
     with _translate_overpass_errors(polygon):
         return ox.graph_from_polygon(
             polygon,
@@ -322,12 +328,8 @@ def _translate_overpass_errors(polygon: Polygon | MultiPolygon) -> Iterator[None
 
 def _with_osmnx_settings(build: Callable[[], Any], *, overpass_url: str | None) -> Any:
     """Run ``build`` with osmnx settings set for us, then restore them."""
-    saved = {
-        "use_cache": ox.settings.use_cache,
-        "cache_folder": ox.settings.cache_folder,
-        "overpass_url": ox.settings.overpass_url,
-        "useful_tags_way": list(ox.settings.useful_tags_way),
-    }
+    saved_cache, saved_folder = ox.settings.use_cache, ox.settings.cache_folder
+    saved_url, saved_tags = ox.settings.overpass_url, list(ox.settings.useful_tags_way)
     cache = get_option("cache_folder")
     try:
         ox.settings.use_cache = cache is not None
@@ -335,19 +337,15 @@ def _with_osmnx_settings(build: Callable[[], Any], *, overpass_url: str | None) 
             ox.settings.cache_folder = str(Path(cache) / "osmnx")
         if overpass_url is not None:
             ox.settings.overpass_url = overpass_url
-        ox.settings.useful_tags_way = list(
-            dict.fromkeys([*ox.settings.useful_tags_way, *_EXTRA_WAY_TAGS])
-        )
+        ox.settings.useful_tags_way = list(dict.fromkeys([*saved_tags, *_EXTRA_WAY_TAGS]))
         return build()
     finally:
-        ox.settings.use_cache = saved["use_cache"]
-        ox.settings.cache_folder = saved["cache_folder"]
-        ox.settings.overpass_url = saved["overpass_url"]
-        ox.settings.useful_tags_way = saved["useful_tags_way"]
+        ox.settings.use_cache, ox.settings.cache_folder = saved_cache, saved_folder
+        ox.settings.overpass_url, ox.settings.useful_tags_way = saved_url, saved_tags
 
 
 def _overpass_filter(*, include_tracks: bool) -> str:
-    """The Overpass way filter matching :func:`_is_drivable` (osmnx "drive" + tracks)."""
+    """Return the Overpass way filter matching :func:`_is_drivable` (osmnx "drive" + tracks)."""
     highway = sorted(_EXCLUDED_HIGHWAY - ({"track"} if include_tracks else set()))
     service = sorted(_EXCLUDED_SERVICE)
     return (
@@ -427,15 +425,15 @@ def _build_road_graph(
 ) -> nx.MultiDiGraph:
     """Filter, cut, simplify, measure (geodesic) and project a raw osmnx graph."""
     n_raw = raw.number_of_edges()
-    G = raw.copy()
+    graph = raw.copy()
     bad = [
         (u, v, k)
-        for u, v, k, d in G.edges(keys=True, data=True)
+        for u, v, k, d in graph.edges(keys=True, data=True)
         if not _is_drivable(d, include_tracks=include_tracks)
     ]
-    G.remove_edges_from(bad)
-    G.remove_nodes_from([n for n in list(G.nodes) if G.degree(n) == 0])
-    if G.number_of_edges() == 0:
+    graph.remove_edges_from(bad)
+    graph.remove_nodes_from([n for n in list(graph.nodes) if graph.degree(n) == 0])
+    if graph.number_of_edges() == 0:
         raise EmptyResultError(
             f"{source}: no drivable road among {n_raw:,} OSM way segments"
             + ("" if include_tracks else " (tracks excluded: try include_tracks=True)")
@@ -443,52 +441,52 @@ def _build_road_graph(
         )
     if polygon is not None:
         try:
-            G = ox.truncate.truncate_graph_polygon(G, polygon)
+            graph = ox.truncate.truncate_graph_polygon(graph, polygon)
         except ValueError as exc:
             raise EmptyResultError(
                 f"{source}: no road inside the area with bounds "
                 f"{tuple(round(b, 4) for b in polygon.bounds)}. Check the area and its axis "
                 "order (minx, miny, maxx, maxy) = (west, south, east, north)."
             ) from exc
-        if G.number_of_edges() == 0:
+        if graph.number_of_edges() == 0:
             raise EmptyResultError(
                 f"{source}: the area with bounds {tuple(round(b, 4) for b in polygon.bounds)} "
                 "holds road nodes but no whole road segment. Enlarge the area."
             )
     if not retain_all:
-        G = ox.truncate.largest_component(G, strongly=False)
+        graph = ox.truncate.largest_component(graph, strongly=False)
     # Keep nodes where the road's name, ref or class changes, so corridors stay whole.
-    G = ox.simplification.simplify_graph(G, edge_attrs_differ=["name", "ref", "highway"])
-    _set_geodesic_lengths(G)
-    G = ox.projection.project_graph(G)
-    G.graph["sahel_geo_source"] = source
-    G.graph["sahel_geo_length"] = "geodesic metres on the WGS84 ellipsoid"
+    graph = ox.simplification.simplify_graph(graph, edge_attrs_differ=["name", "ref", "highway"])
+    _set_geodesic_lengths(graph)
+    graph = ox.projection.project_graph(graph)
+    graph.graph["sahel_geo_source"] = source
+    graph.graph["sahel_geo_length"] = "geodesic metres on the WGS84 ellipsoid"
     logger.info(
         "road_network %s: %d nodes, %d edges in %s",
         source,
-        G.number_of_nodes(),
-        G.number_of_edges(),
-        CRS(G.graph["crs"]).name,
+        graph.number_of_nodes(),
+        graph.number_of_edges(),
+        CRS(graph.graph["crs"]).name,
     )
-    return G
+    return graph
 
 
-def _set_geodesic_lengths(G: nx.MultiDiGraph) -> None:
+def _set_geodesic_lengths(graph: nx.MultiDiGraph) -> None:
     """Set every edge's ``length`` to its geodesic length in metres (graph in EPSG:4326)."""
-    edges = list(G.edges(keys=True, data=True))
+    edges = list(graph.edges(keys=True, data=True))
     if not edges:
         return
     lines = [
         d["geometry"]
         if "geometry" in d
         else shapely.LineString(
-            [(G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])]
+            [(graph.nodes[u]["x"], graph.nodes[u]["y"]), (graph.nodes[v]["x"], graph.nodes[v]["y"])]
         )
         for u, v, _, d in edges
     ]
     lengths = _geodesic_line_lengths(np.asarray(lines, dtype=object))
     for (u, v, k, _), length in zip(edges, lengths, strict=True):
-        G.edges[u, v, k]["length"] = float(length)
+        graph.edges[u, v, k]["length"] = float(length)
 
 
 def _geodesic_line_lengths(lines: np.ndarray) -> np.ndarray:
@@ -497,11 +495,15 @@ def _geodesic_line_lengths(lines: np.ndarray) -> np.ndarray:
     if len(coords) < 2:
         return np.zeros(len(lines))
     same = idx[1:] == idx[:-1]
-    _, _, seg = _GEOD.inv(coords[:-1, 0][same], coords[:-1, 1][same], coords[1:, 0][same], coords[1:, 1][same])
+    _, _, seg = _GEOD.inv(
+        coords[:-1, 0][same], coords[:-1, 1][same], coords[1:, 0][same], coords[1:, 1][same]
+    )
     return np.bincount(idx[1:][same], weights=np.asarray(seg), minlength=len(lines))
 
 
-def _build_places(raw: gpd.GeoDataFrame, *, source: str) -> gpd.GeoDataFrame:
+def _build_places(
+    raw: gpd.GeoDataFrame, *, polygon: Polygon | MultiPolygon | None, source: str
+) -> gpd.GeoDataFrame:
     cols = ["name", "kind", "osm_id", "geometry"]
     if len(raw) == 0:
         raise EmptyResultError(f"{source}: no town, market or border crossing found.")
@@ -525,6 +527,8 @@ def _build_places(raw: gpd.GeoDataFrame, *, source: str) -> gpd.GeoDataFrame:
         geometry=shapely.point_on_surface(np.asarray(df.geometry.to_numpy())),
         crs=WGS84,
     )
-    out = out[out["kind"].notna()]
+    out = out[out["kind"].notna()].drop_duplicates("osm_id")
+    if polygon is not None:
+        out = out[shapely.intersects(out.geometry.to_numpy(), polygon)]
     out = out.sort_values(["kind", "name", "osm_id"], kind="stable").reset_index(drop=True)
     return out[cols]
