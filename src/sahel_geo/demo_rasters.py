@@ -34,8 +34,8 @@ _LABEL = "SYNTHETIC demo data made by sahel_geo (seeded); not an observation of 
 def _grid(res: float) -> tuple[Affine, NDArray[np.float64], NDArray[np.float64]]:
     minx, miny, maxx, maxy = DEMO_BOUNDS
     w, h = round((maxx - minx) / res), round((maxy - miny) / res)
-    xs = minx + res * (np.arange(w) + 0.5)
-    ys = maxy - res * (np.arange(h) + 0.5)
+    xs = np.asarray(minx + res * (np.arange(w) + 0.5), dtype=np.float64)
+    ys = np.asarray(maxy - res * (np.arange(h) + 0.5), dtype=np.float64)
     return Affine(res, 0, minx, 0, -res, maxy), xs, ys
 
 
