@@ -41,6 +41,7 @@ import shapely
 
 from sahel_geo.io._atomic import atomic_write_text
 from sahel_geo.io._topojson import read_topojson
+from sahel_geo.io.boundaries import NE_PCODE_OVERRIDES
 from sahel_geo.io.geojson import write_geojson
 from sahel_geo.schema import BOUNDARY_COLUMNS, EQUAL_AREA_CRS
 
@@ -382,6 +383,10 @@ def verify_written(out: Path, expected: dict[str, int]) -> None:
 
 
 def build(src: Path, out: Path, accept_new: bool) -> dict[str, Any]:
+    if {k: v[0] for k, v in PCODE_OVERRIDES.items()} != NE_PCODE_OVERRIDES:
+        raise BuildError(
+            "PCODE_OVERRIDES disagrees with sahel_geo.io.boundaries.NE_PCODE_OVERRIDES"
+        )
     roots, prov = locate_sources(src, accept_new)
     problems: list[str] = []
 

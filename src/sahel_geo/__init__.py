@@ -29,6 +29,7 @@ from sahel_geo.options import get_option, set_options
 # --- layer 1: edges (io, datasets) ---------------------------------------------------
 from sahel_geo.datasets import load_boundaries
 from sahel_geo.demo import demo_acled_table, demo_events
+from sahel_geo.io.boundaries import read_boundaries
 from sahel_geo.io.events import read_acled, read_events, read_ucdp
 from sahel_geo.io.geojson import geojson_text, write_geojson
 from sahel_geo.io.osm import osm_places, road_network, tri_border_roads_path
@@ -84,6 +85,7 @@ __all__ = [
     "load_boundaries",
     "osm_places",
     "read_acled",
+    "read_boundaries",
     "read_events",
     "read_ucdp",
     "rejects",
