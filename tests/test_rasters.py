@@ -13,7 +13,6 @@ from sahel_geo.demo_rasters import demo_spei, demo_wasting, write_demo_rasters
 from sahel_geo.io.rasters import open_raster, parse_file_date
 from sahel_geo.zonal import zonal_stats
 
-
 T = Affine(0.5, 0, 0, 0, -0.5, 4)
 
 
