@@ -47,9 +47,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 from pyproj import CRS, Geod
-from rasterio import features
-from rasterio.enums import MergeAlg
-from rasterio.transform import from_origin
+from scipy import ndimage
 
 from sahel_geo._errors import CRSMismatchError, MissingCRSError, SchemaError
 from sahel_geo._report import StepReport, attach_report
@@ -154,23 +152,8 @@ class _GridIndex:
         nx = max(1, int(np.ceil(width / cell)))
         ny = max(1, int(np.ceil(height / cell)))
         self.x0, self.y0, self.cell, self.nx, self.ny = minx, maxy, cell, nx, ny
-        transform = from_origin(minx, maxy, cell, cell)
-        shape = (ny, nx)
-        labels = features.rasterize(
-            zip(geoms, range(1, len(geoms) + 1), strict=True),
-            out_shape=shape,
-            transform=transform,
-            fill=0,
-            dtype="int32",
-        ).ravel()
-        counts = features.rasterize(
-            ((g, 1) for g in geoms),
-            out_shape=shape,
-            transform=transform,
-            fill=0,
-            dtype="uint16",
-            merge_alg=MergeAlg.add,
-        ).ravel()
+        nu = len(geoms)
+        tree = shapely.STRtree(geoms)
 
         # Supercover of the boundaries: (cell, unit) for every cell a boundary crosses.
         parts, part_unit = shapely.get_parts(shapely.boundary(geoms), return_index=True)
@@ -179,36 +162,96 @@ class _GridIndex:
         col = np.clip(np.floor((xy[:, 0] - minx) / cell), 0, nx - 1).astype(np.int64)
         row = np.clip(np.floor((maxy - xy[:, 1]) / cell), 0, ny - 1).astype(np.int64)
         same = part_of[1:] == part_of[:-1]
+        xa, ya, xb, yb = xy[:-1, 0][same], xy[:-1, 1][same], xy[1:, 0][same], xy[1:, 1][same]
         r0, r1, c0, c1 = row[:-1][same], row[1:][same], col[:-1][same], col[1:][same]
         seg_unit = part_unit[part_of[:-1][same]].astype(np.int64)
-        nu = len(geoms)
-        keys = np.concatenate(
-            [
-                (cell * nu + seg_unit)
-                for cell in (r0 * nx + c0, r1 * nx + c1, r0 * nx + c1, r1 * nx + c0)
-            ]
+        # A piece that changes row and column passes through exactly one of the two
+        # other cells of its 2x2 block: the one on its side of the block's corner. Where
+        # it passes (numerically) through the corner, both are marked and sent to the
+        # STRtree, so no cell is ever marked that the boundary does not touch.
+        diag = (r0 != r1) & (c0 != c1)
+        xv = minx + np.maximum(c0, c1) * cell  # the vertical grid line crossed
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y_at = ya + (xv - xa) * (yb - ya) / (xb - xa)
+        yh = maxy - np.maximum(r0, r1) * cell  # the horizontal grid line crossed
+        corner = diag & (np.abs(y_at - yh) <= 1e-9 * cell)
+        row_at = np.where(
+            maxy - y_at >= np.maximum(r0, r1) * cell, np.maximum(r0, r1), np.minimum(r0, r1)
         )
-        crossed = np.zeros(nx * ny, dtype=bool)
-        crossed[keys // nu] = True
-        crossed_cells = np.flatnonzero(crossed)
-        # Add the unit whose interior holds the cell centre (the one unit of a crossed
-        # cell that may not cross it); crossed cells in overlaps go to the STRtree.
-        one = crossed_cells[counts[crossed_cells] == 1]
-        keys = np.sort(np.concatenate((keys, one * nu + (labels[one] - 1))))
-        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
+        off = np.where(diag, row_at * nx + np.where(row_at == r0, c1, c0), r0 * nx + c0)
+        corners = [r0 * nx + c0, r1 * nx + c1, off]
+        corners += [np.where(corner, r0 * nx + c1, off), np.where(corner, r1 * nx + c0, off)]
+        keys = _sorted_unique(np.concatenate([c * nu + seg_unit for c in corners]))
+        ambiguous = np.concatenate((r0[corner] * nx + c1[corner], r1[corner] * nx + c0[corner]))
+        keys = np.concatenate((keys, self._overlap_keys(geoms, tree, keys, nu)))
+        keys = _sorted_unique(keys)
         pair_cell = keys // nu
-        pair_unit = (keys % nu).astype(np.intp)
         first = np.concatenate(([True], pair_cell[1:] != pair_cell[:-1]))
-        slot_cells, starts = pair_cell[first], np.flatnonzero(first)
+        slot_cells = pair_cell[first]
 
-        code = np.where(counts == 1, labels, np.where(counts == 0, _OUTSIDE, _EXACT))
-        code = code.astype(np.int32)
+        # Cells no boundary crosses form 4-connected components, each wholly inside the
+        # same units; one point per component tells which.
+        crossed = np.zeros(nx * ny, dtype=bool)
+        crossed[slot_cells] = True
+        comp, n_comp = ndimage.label(~crossed.reshape(ny, nx))
+        flat = comp.ravel()
+        rep = np.zeros(n_comp + 1, dtype=np.intp)
+        rep[flat] = np.arange(flat.size)  # any one cell of each component
+        rep = rep[1:]
+        centres = shapely.points(minx + (rep % nx + 0.5) * cell, maxy - (rep // nx + 0.5) * cell)
+        pi, gi = tree.query(centres, predicate="within")
+        n_in = np.bincount(pi, minlength=n_comp)
+        label = np.zeros(n_comp, dtype=np.int32)
+        label[pi] = gi + 1
+        comp_code = np.where(n_in == 1, label, np.where(n_in == 0, _OUTSIDE, _EXACT))
+        code = np.concatenate(([_EXACT], comp_code)).astype(np.int32)[flat]
         code[slot_cells] = -(2 + np.arange(len(slot_cells), dtype=np.int32))
-        code[crossed_cells[counts[crossed_cells] >= 2]] = _EXACT
-        self.code = code.reshape(shape)
-        self.offsets = np.append(starts, len(keys)).astype(np.intp)
-        self.cand = pair_unit
+        code[ambiguous] = _EXACT
+        self.code = code.reshape(ny, nx)
+        self.offsets = np.append(np.flatnonzero(first), len(keys)).astype(np.intp)
+        self.cand = (keys % nu).astype(np.intp)
         self.share_direct = float((code > 0).mean())
+
+    def _overlap_keys(
+        self,
+        geoms: NDArray[np.object_],
+        tree: shapely.STRtree,
+        keys: NDArray[np.int64],
+        nu: int,
+    ) -> NDArray[np.int64]:
+        """(cell, Q) keys for cells crossed by P's boundary inside a unit Q overlapping P.
+
+        In a tessellation every unit holding part of a crossed cell crosses it too; only
+        where units overlap can a unit Q hold a crossed cell without crossing it, and then
+        the cell is crossed by the boundary of a unit P whose interior meets Q's.
+        """
+        a, b = tree.query(geoms, predicate="intersects")
+        keep = a != b
+        a, b = a[keep], b[keep]
+        inner = shapely.relate_pattern(geoms[a], geoms[b], "T********")
+        a, b = a[inner], b[inner]
+        if a.size == 0:
+            return np.empty(0, dtype=np.int64)
+        box = shapely.bounds(shapely.intersection(geoms[a], geoms[b]))
+        cells_of = keys // nu
+        unit_of = keys % nu
+        order = np.argsort(unit_of, kind="stable")
+        start = np.searchsorted(unit_of[order], a, side="left")
+        stop = np.searchsorted(unit_of[order], a, side="right")
+        count = stop - start
+        pair = np.repeat(np.arange(a.size), count)
+        within = np.arange(pair.size) - np.repeat(np.cumsum(count) - count, count)
+        cell = cells_of[order][np.repeat(start, count) + within]
+        cx = self.x0 + (cell % self.nx + 0.5) * self.cell
+        cy = self.y0 - (cell // self.nx + 0.5) * self.cell
+        half = self.cell  # cells whose box may meet the overlap's bounding box
+        near = (
+            (cx >= box[pair, 0] - half)
+            & (cx <= box[pair, 2] + half)
+            & (cy >= box[pair, 1] - half)
+            & (cy <= box[pair, 3] + half)
+        )
+        return np.asarray(cell[near] * nu + b[pair[near]], dtype=np.int64)
 
     def lookup(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.int32]:
         """Return the cell code of each point; ``_EXACT`` for points off the grid."""
@@ -226,6 +269,12 @@ class _GridIndex:
         pos = np.repeat(np.arange(len(slots)), count)
         within = np.arange(len(pos)) - np.repeat(np.cumsum(count) - count, count)
         return pos, self.cand[np.repeat(start, count) + within]
+
+
+def _sorted_unique(values: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Return the sorted unique values (a sort and a mask; cheaper than np.unique here)."""
+    values = np.sort(values)
+    return values[np.concatenate(([True], values[1:] != values[:-1]))]
 
 
 def _categories(values: NDArray[np.object_]) -> tuple[pd.Index, NDArray[np.intp]]:

@@ -1,0 +1,152 @@
+"""Benchmark: assign_admin against geopandas.sjoin(predicate="within").
+
+Clustered synthetic events (seeded) over the ~1,300 real commune polygons of Mali,
+Niger and Burkina Faso in ``../shared/data/boundaries`` (geoBoundaries, CC BY 4.0).
+Each method runs in its own fresh process on the same events, so time and peak memory
+are measured alike: peak memory is the rise of the process's peak resident set size
+(VmHWM, reset through /proc/self/clear_refs after the events are built) while the method
+runs. Assignments are compared: where sjoin finds exactly one unit, assign_admin must
+give the same unit.
+
+Usage::
+
+    python benchmarks/bench_join.py            # 1M and 10M events
+    python benchmarks/bench_join.py --sizes 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMUNES = (
+    ROOT.parent
+    / "shared"
+    / "data"
+    / "boundaries"
+    / "geoboundaries_lowest_units_mli_ner_bfa.geojson"
+)
+
+
+def _read_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def make_inputs(n: int, seed: int = 20240601):  # type: ignore[no-untyped-def]
+    import geopandas as gpd
+    import numpy as np
+
+    communes = gpd.read_file(COMMUNES)
+    communes = communes.assign(admin_level=3, pcode=[f"C{i:04d}" for i in range(len(communes))])
+    rng = np.random.default_rng(seed)
+    # Conflict clusters: 400 hot spots at communes' representative points, heavy-tailed
+    # sizes, each a mix of tight (town) and wide (rural) spreads.
+    centres = communes.geometry.representative_point()
+    hot = rng.choice(len(communes), 400, replace=False)
+    weight = rng.pareto(1.2, hot.size) + 1
+    which = rng.choice(hot.size, n, p=weight / weight.sum())
+    spread = np.where(rng.random(n) < 0.6, 0.02, 0.25)
+    x = centres.x.to_numpy()[hot][which] + rng.normal(0, 1, n) * spread
+    y = centres.y.to_numpy()[hot][which] + rng.normal(0, 1, n) * spread
+    events = gpd.GeoDataFrame(
+        {"event_id": np.arange(n).astype(str)},
+        geometry=gpd.points_from_xy(x, y),
+        crs="EPSG:4326",
+    )
+    return events, communes
+
+
+def run_one(method: str, n: int, out: str) -> None:
+    import gc
+
+    import geopandas as gpd
+    import numpy as np
+
+    import sahel_geo as sg
+
+    events, communes = make_inputs(n)
+    gc.collect()
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        how = "VmHWM"
+    except OSError:
+        how = "VmHWM (not reset: includes building the inputs)"
+    base = _read_kib("VmRSS")
+    t0 = time.perf_counter()
+    if method == "assign_admin":
+        res = sg.assign_admin(events, communes, tolerance_km=0.0)
+        pcode = res["adm3_pcode"].astype(object).to_numpy()
+        match = res["adm3_match"].astype(str).to_numpy()
+    else:
+        res = gpd.sjoin(events, communes[["pcode", "geometry"]], predicate="within", how="left")
+        counts = res.groupby(level=0)["pcode"].count()
+        single = res[~res.index.duplicated(keep=False)]["pcode"]
+        pcode = single.reindex(events.index).to_numpy(dtype=object)
+        match = np.where(counts.reindex(events.index).to_numpy() == 1, "one", "other")
+    seconds = time.perf_counter() - t0
+    peak = _read_kib("VmHWM") - base
+    np.save(out + ".pcode.npy", pcode.astype(str))
+    np.save(out + ".match.npy", match.astype(str))
+    Path(out + ".json").write_text(
+        json.dumps({"seconds": seconds, "peak_mib": peak / 1024, "memory": how})
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--child", nargs=3, metavar=("METHOD", "N", "OUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        run_one(args.child[0], int(args.child[1]), args.child[2])
+        return
+    if not COMMUNES.is_file():
+        sys.exit(f"benchmark input not found: {COMMUNES} (the shared data folder)")
+    import tempfile
+
+    import numpy as np
+
+    print(f"polygons: {COMMUNES.name}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.sizes:
+            result = {}
+            for method in ("assign_admin", "sjoin"):
+                out = f"{tmp}/{method}-{n}"
+                subprocess.run(
+                    [sys.executable, __file__, "--child", method, str(n), out], check=True
+                )
+                result[method] = json.loads(Path(out + ".json").read_text())
+                result[method]["pcode"] = np.load(out + ".pcode.npy")
+                result[method]["match"] = np.load(out + ".match.npy")
+            a, s = result["assign_admin"], result["sjoin"]
+            one = s["match"] == "one"
+            same = (a["pcode"][one] == s["pcode"][one]).sum()
+            inside_elsewhere = ((a["match"] == "inside") & ~one).sum()
+            print(
+                f"n={n:>11,}  assign_admin {a['seconds']:7.2f} s {a['peak_mib']:8.0f} MiB | "
+                f"sjoin {s['seconds']:7.2f} s {s['peak_mib']:8.0f} MiB | "
+                f"speed-up x{s['seconds'] / a['seconds']:.2f}, "
+                f"memory ratio {a['peak_mib'] / max(s['peak_mib'], 1e-9):.2f}"
+            )
+            print(
+                f"    events sjoin puts in exactly one unit: {one.sum():,}; assign_admin "
+                f"agrees on {same:,} ({one.sum() - same:,} differ); matches: "
+                + ", ".join(
+                    f"{k} {v:,}"
+                    for k, v in zip(*np.unique(a["match"], return_counts=True), strict=True)
+                )
+                + f"; 'inside' where sjoin did not find one unit: {inside_elsewhere:,}"
+            )
+            print(f"    memory measured as {a['memory']}")
+
+
+if __name__ == "__main__":
+    main()
