@@ -36,15 +36,17 @@ from sahel_geo.io.osm import osm_places, road_network, tri_border_roads_path
 from sahel_geo.io.ucdp_api import download_ucdp
 # --- layer 2: compute ----------------------------------------------------------------
 from sahel_geo.join import MATCH_TYPES, assign_admin
+from sahel_geo.corridors import (
+    corridor_exposure,
+    corridor_layer,
+    road_corridors,
+    road_segments,
+)
 from sahel_geo.network import (
     OffNetworkWarning,
     RoadNetwork,
     borderlands_by_road,
-    corridor_exposure,
-    corridor_layer,
-    road_corridors,
     road_distances,
-    road_segments,
     snap_to_roads,
 )
 # --- layer 3: present ----------------------------------------------------------------
