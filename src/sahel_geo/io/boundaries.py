@@ -394,7 +394,7 @@ def _map_canonical(df: pd.DataFrame, level: int | None, notes: dict[str, int]) -
         _text(df["name"]),
         parent,
         country,
-        tuple(c for c in BOUNDARY_COLUMNS if c in df.columns),
+        ("pcode", *(c for c in BOUNDARY_COLUMNS if c in df.columns and c != "pcode")),
     )
 
 
@@ -660,6 +660,10 @@ def read_boundaries(
             "source": mapped.source,
         }
     )
+    if mapped.source == "sahel_geo" and "source" in attrs.columns:
+        # an already canonical file keeps the source it names (e.g. "naturalearth")
+        named = _text(attrs["source"]).to_numpy(dtype=object)
+        canon["source"] = np.where(pd.isna(named), "sahel_geo", named)
     extra = [c for c in attrs.columns if c not in BOUNDARY_COLUMNS]
     kept = pd.concat([canon.loc[keep], attrs.loc[keep, extra]], axis=1).reset_index(drop=True)
     for col in ("pcode", "name", "parent_pcode", "country_iso3", "source"):
