@@ -500,3 +500,37 @@ def test_online_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ox._overpass, "_overpass_request", lambda data: {"elements": []})
     with pytest.raises(sg.EmptyResultError, match="Overpass returned nothing"):
         sg.road_network((0.0, 14.0, 1.0, 15.0))
+
+
+def test_empty_events_and_report(places: gpd.GeoDataFrame, sketch_graph: nx.MultiDiGraph) -> None:
+    empty = gpd.GeoDataFrame({"event_id": []}, geometry=[], crs=4326)
+    out = sg.road_distances(empty, places, sketch_graph)
+    assert len(out) == 0
+    assert {"road_km", "road_target", "snap_km", "off_road"} <= set(out.columns)
+    ev = gpd.GeoDataFrame(geometry=gpd.points_from_xy([0.0, 3.5], [14.0, 17.5]), crs=4326)
+    out = sg.road_distances(ev, places, sketch_graph)
+    (report,) = sg.reports(out)
+    assert report.step == "road_distances"
+    assert report.n_in == report.n_kept == 2
+    assert report.notes["off_road"] == 1
+
+
+def test_borderlands_unit_touching_a_road_at_one_point() -> None:
+    crossing = utm_points([NODES[1]], name=["X"])
+    # A box whose corner touches A-B at x = 505000: the road point there is 5 km away.
+    touch = shapely.Polygon(
+        [(505_000, 1_500_000), (506_000, 1_501_000), (505_000, 1_502_000), (504_000, 1_501_000)]
+    )
+    units = gpd.GeoDataFrame({"pcode": ["t"]}, geometry=[touch], crs=UTM31).to_crs(4326)
+    out = sg.borderlands_by_road(units, crossing, hand_graph(), within_km=6)
+    assert bool(out["has_road"].iloc[0])
+    assert out["road_km_to_crossing"].iloc[0] == pytest.approx(5.0, abs=1e-3)
+
+
+@pytest.mark.parametrize("module", ["sahel_geo.network", "sahel_geo.corridors", "sahel_geo.io.osm"])
+def test_docstring_examples(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0

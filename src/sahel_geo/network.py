@@ -49,6 +49,7 @@ from sahel_geo._errors import (
     SahelGeoWarning,
     SchemaError,
 )
+from sahel_geo._report import StepReport, attach_report
 from sahel_geo.schema import WGS84
 
 __all__ = [
@@ -516,6 +517,17 @@ def road_distances(
     out["nearest_straight_km"] = near_m / 1000.0
     out["nearest_straight_target"] = t_names[near_i] if len(lonlat) else np.zeros(0, object)
     n_off, n_unreach = int(out["off_road"].sum()), int((~reach).sum())
+    attach_report(
+        out,
+        StepReport(
+            step="road_distances",
+            source=f"{len(targets)} targets, {net.n_segments:,} road segments",
+            n_in=len(out),
+            n_kept=len(out),
+            rejects=pd.DataFrame({"row": [], "reason": [], "column": []}),
+            notes={"off_road": n_off, "no_reachable_target": n_unreach},
+        ),
+    )
     logger.info(
         "road_distances: %d events, %d off road (> %s km), %d with no reachable target",
         len(out),
@@ -603,10 +615,16 @@ def borderlands_by_road(
         has_road[u_idx] = True
         pieces = shapely.intersection(net.seg_geom[s_idx], polys[u_idx])
         parts, part_of = shapely.get_parts(pieces, return_index=True)
-        lines = shapely.get_type_id(parts) == 1
-        parts, part_of = parts[lines], part_of[lines]
-        ends = np.concatenate([shapely.get_point(parts, 0), shapely.get_point(parts, -1)])
-        owner = np.concatenate([part_of, part_of])
+        kind = shapely.get_type_id(parts)
+        lines, points = kind == 1, kind == 0  # a road only touching a unit gives a point
+        ends = np.concatenate(
+            [
+                shapely.get_point(parts[lines], 0),
+                shapely.get_point(parts[lines], -1),
+                parts[points],
+            ]
+        )
+        owner = np.concatenate([part_of[lines], part_of[lines], part_of[points]])
         seg = s_idx[owner]
         frac = np.nan_to_num(shapely.line_locate_point(net.seg_geom[seg], ends, normalized=True))
         d, w = _route(net, seg, frac * net.seg_length_m[seg], c_snap.seg, c_snap.along_m, dist, src)
