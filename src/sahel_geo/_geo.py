@@ -25,6 +25,7 @@ __all__ = [
     "check_columns",
     "check_geographic",
     "equal_area_km2",
+    "ecef_km",
     "geodesic_km",
     "pairs_within_km",
     "point_xy",
@@ -76,6 +77,23 @@ def point_xy(gdf: gpd.GeoDataFrame, *, what: str) -> tuple[NDArray[np.float64], 
 def _xyz(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.float64]:
     lo, la = np.radians(lon), np.radians(lat)
     return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+
+
+def ecef_km(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Earth-centred coordinates (km) of points on the WGS84 ellipsoid.
+
+    Straight-line distances between them approximate geodesic ones closely for short
+    distances (relative error ~ d² / (24 R²): 3e-4 at 500 km) and, unlike a sphere, in
+    every direction, so nearest-neighbour searches on them find the geodesic nearest.
+    """
+    a, f = 6378.137, 1 / 298.257223563
+    e2 = f * (2 - f)
+    lo, la = np.radians(lon), np.radians(lat)
+    sl = np.sin(la)
+    nu = a / np.sqrt(1 - e2 * sl**2)
+    return np.column_stack(
+        [nu * np.cos(la) * np.cos(lo), nu * np.cos(la) * np.sin(lo), nu * (1 - e2) * sl]
+    )
 
 
 def geodesic_km(
