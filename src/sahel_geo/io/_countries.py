@@ -121,11 +121,9 @@ def iso3_from_numeric(codes: pd.Series) -> tuple[pd.Series, int]:
 
 def iso3_from_values(values: pd.Series) -> tuple[pd.Series, int]:
     """Map ISO3, ISO2, numeric codes or names, whichever each value is, to ISO3."""
-    text = values.astype("str").where(values.notna()).str.strip()
-    uniques = text.dropna().unique()
     lookup: dict[object, str | None] = {}
-    for u in uniques:
-        s = str(u)
+    for u in pd.unique(values.dropna()):
+        s = str(u).strip()
         num = pd.to_numeric(s, errors="coerce")
         if pd.notna(num) and float(num).is_integer():
             lookup[u] = _numeric_to_iso3(int(num))
@@ -138,6 +136,6 @@ def iso3_from_values(values: pd.Series) -> tuple[pd.Series, int]:
                 lookup[u] = upper if upper in _EXTRA_ISO3 else None
         else:
             lookup[u] = _name_to_iso3(s)
-    out = _map_unique(text, lookup)
-    unknown = int((text.notna() & out.isna()).sum())
+    out = _map_unique(values, lookup)
+    unknown = int((values.notna() & out.isna()).sum())
     return out, unknown

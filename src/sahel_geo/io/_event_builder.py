@@ -232,32 +232,55 @@ def _parse_dates(values: pd.Series, formats: tuple[str, ...]) -> pd.Series:
         return values.astype("datetime64[ns]")
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     todo = values.notna()
-    text = values
-    if isinstance(values.dtype, pd.StringDtype):
-        text = values.str.strip()
-    elif values.dtype == object:
-        # mixed cells (Excel): strings are stripped, datetime objects pass through
-        try:
-            stripped = values.str.strip()
-        except AttributeError:  # no strings at all
-            stripped = values
-        text = stripped.where(stripped.notna(), values)
-    for fmt in formats:
+    # parse as the values are; strip blanks only from the few that did not parse, retry
+    for attempt in ("as is", "stripped"):
+        text = values[todo]
+        if attempt == "stripped":
+            try:
+                stripped = text.str.strip()
+            except AttributeError:  # no strings at all (e.g. Excel numbers)
+                break
+            text = stripped.where(stripped.notna(), text)
+        for fmt in formats:
+            if not todo.any():
+                break
+            parsed = pd.to_datetime(text[todo[text.index]], format=fmt, errors="coerce")
+            if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+                parsed = parsed.dt.tz_convert(None)
+            out[parsed.index] = parsed.astype("datetime64[ns]")
+            todo = todo & out.isna()
         if not todo.any():
             break
-        parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce")
-        if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-            parsed = parsed.dt.tz_convert(None)
-        out[todo] = parsed.astype("datetime64[ns]")
-        todo = todo & out.isna()
     return out
 
 
 def _normalise_ids(values: pd.Series) -> pd.Series:
-    text = values.astype("str").str.strip()
-    # ids stored as floats (UCDP CSV: 300380.0) or read back from Excel: "300380"
-    text = text.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
-    return text.where(values.notna() & (text != ""))
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
+        values.dtype
+    ):
+        # ids stored as numbers (UCDP CSV: 300380.0) -> "300380"; vectorised
+        num = values.astype("float64")
+        whole = num.notna() & (num == np.floor(num)) & (num.abs() < 2**53)
+        text = values.astype("str")
+        as_int = num.where(whole).astype("Int64").astype("str")
+        return as_int.where(whole, text).where(values.notna()).astype("str")
+    text = values.astype("str")
+    # only the few values with surrounding blanks or a ".0" tail need Python string work
+    odd = text.str.contains(r"^\s|\s$|\.0+$", regex=True, na=False)
+    if odd.any():
+        fixed = text[odd].str.strip().str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
+        text = text.where(~odd, fixed)
+    return text.where(values.notna() & (text != "")).astype("str")
+
+
+def _blank(values: pd.Series, parsed: np.ndarray) -> np.ndarray:
+    """Cells that are only blanks (checked only among the cells that did not parse)."""
+    out = np.zeros(len(values), dtype=bool)
+    failed = np.isnan(parsed) & values.notna().to_numpy()
+    if failed.any():
+        text = values[failed].astype("str").str.strip()
+        out[failed] = (text == "").to_numpy()
+    return out
 
 
 def _code_table(values: pd.Series, table: Mapping[int, str]) -> tuple[pd.Series, int]:
@@ -355,10 +378,8 @@ def build_events(
     lon = pd.to_numeric(raw[lon_col], errors="coerce").to_numpy(dtype="float64")
     lat_missing = raw[lat_col].isna().to_numpy()
     lon_missing = raw[lon_col].isna().to_numpy()
-    if raw[lat_col].dtype == object or pd.api.types.is_string_dtype(raw[lat_col].dtype):
-        lat_missing = lat_missing | (raw[lat_col].astype("str").str.strip() == "").to_numpy()
-    if raw[lon_col].dtype == object or pd.api.types.is_string_dtype(raw[lon_col].dtype):
-        lon_missing = lon_missing | (raw[lon_col].astype("str").str.strip() == "").to_numpy()
+    lat_missing = lat_missing | _blank(raw[lat_col], lat)
+    lon_missing = lon_missing | _blank(raw[lon_col], lon)
     both = lat_missing & lon_missing
     reject(both, "missing coordinates", f"{lat_col}, {lon_col}")
     reject(lat_missing & ~both, "missing latitude", lat_col)
