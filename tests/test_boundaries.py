@@ -442,10 +442,20 @@ def test_missing_crs_raises_with_fix(tmp_path: Path) -> None:
     shp = tmp_path / "nocrs.shp"
     pyogrio.write_dataframe(gdf, shp)
     shp.with_suffix(".prj").unlink()
-    with pytest.raises(sg.MissingCRSError, match=r"nocrs.shp has no CRS.*set_crs\(4326\)"):
+    with pytest.raises(sg.MissingCRSError, match=r"nocrs.shp has no CRS.*crs=4326"):
         read_boundaries(shp, level=2)
+    out = read_boundaries(shp, level=2, crs=4326)
+    assert out["pcode"].tolist() == ["1"] and out.crs.to_epsg() == 4326
+    assert report(out).notes == {"CRS EPSG:4326 assigned (crs=)": 1}
     fixed = gpd.read_file(shp).set_crs(4326)
     assert read_boundaries(fixed, level=2)["pcode"].tolist() == ["1"]
+
+
+def test_crs_argument_conflicting_with_file_raises(tmp_path: Path) -> None:
+    gdf = gpd.GeoDataFrame({"shapeName": ["a"], "shapeID": ["1"]}, geometry=SQ[:1], crs=4326)
+    with pytest.raises(sg.CRSMismatchError, match=r"EPSG:4326.*crs=32630"):
+        read_boundaries(gdf, level=1, crs=32630)
+    assert len(read_boundaries(gdf, level=1, crs="EPSG:4326")) == 1
 
 
 def test_other_crs_reprojected_and_noted() -> None:
@@ -513,6 +523,40 @@ def test_latin1_geojson(tmp_path: Path) -> None:
     out = read_boundaries(path, columns={"pcode": "code", "name": "nom"}, level=1)
     assert out["name"].tolist() == ["Ségou", "Tillabéri"]
     assert report(out).notes == {"attribute text decoded as Latin-1": 1}
+
+
+def test_latin1_csv_with_wkt(tmp_path: Path) -> None:
+    path = tmp_path / "units.csv"
+    text = "WKT,code,nom\n"
+    text += "".join(
+        f'"{g.wkt}",{c},{n}\n'
+        for g, c, n in zip(SQ, "ABC", ["Ségou", "Kayes", "Tahoua"], strict=True)
+    )
+    path.write_bytes(text.encode("latin-1"))
+    out = read_boundaries(path, columns={"pcode": "code", "name": "nom"}, level=1, crs=4326)
+    assert out["name"].tolist() == ["Ségou", "Kayes", "Tahoua"]
+    assert out.geometry.iloc[0].equals(SQ[0])
+    assert report(out).notes == {
+        "attribute text decoded as Latin-1": 1,
+        "CRS EPSG:4326 assigned (crs=)": 3,
+    }
+
+
+def test_cod_ab_older_camel_case_names() -> None:
+    gdf = gpd.GeoDataFrame(
+        {
+            "admin0Pcod": ["NE", "NE"],
+            "admin1Name": ["Tillabéri", "Tahoua"],
+            "admin1Pcod": ["NE006", "NE005"],
+            "admin1Na_1": ["x", "y"],
+        },
+        geometry=SQ[:2],
+        crs=4326,
+    )
+    assert canon(read_boundaries(gdf)) == [
+        [1, "NE006", "Tillabéri", "NE", "NER", "cod-ab"],
+        [1, "NE005", "Tahoua", "NE", "NER", "cod-ab"],
+    ]
 
 
 # --- real files -------------------------------------------------------------------------

@@ -6,8 +6,10 @@ Sources recognised by their columns (``source="auto"``), in this order:
 ``sahel_geo``   already canonical: ``admin_level``, ``pcode``, ``name`` (the bundled files,
                 a previous export)
 ``cod-ab``      OCHA COD-AB: ``ADM{n}_PCODE`` with ``ADM{n}_FR``/``_EN``/``_PT``/``_REF``,
-                ``ADM0_PCODE``; or the newer lower-case ``adm{n}_pcode``/``adm{n}_name``.
-                Level: the highest ``n`` present. Parent: ``ADM{n-1}_PCODE``.
+                ``ADM0_PCODE``; the newer lower-case ``adm{n}_pcode``/``adm{n}_name``; the
+                older ``admin{n}Pcode``/``admin{n}Name_fr`` (``admin1Pcod`` in a .dbf).
+                Level: the highest ``n`` present. Parent: ``ADM{n-1}_PCODE``. Name: French
+                first, then English, plain name, Portuguese, reference name.
 ``geoboundaries`` ``shapeName``, ``shapeID``, ``shapeISO``, ``shapeGroup`` (ISO3),
                 ``shapeType`` (``ADM1``...). pcode: ``shapeID``; no parent.
 ``gadm``        ``GID_{n}``, ``NAME_{n}``, ``GID_0``. Parent: ``GID_{n-1}``.
@@ -28,10 +30,10 @@ notes.
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 import re
+import tempfile
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -45,7 +47,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from sahel_geo._errors import InputFileError, MissingCRSError, SchemaError
+from sahel_geo._errors import CRSMismatchError, InputFileError, MissingCRSError, SchemaError
 from sahel_geo._report import StepReport, attach_report
 from sahel_geo.io._countries import iso3_from_values
 from sahel_geo.io._topojson import is_topojson, read_topojson
@@ -77,13 +79,15 @@ NE_PCODE_OVERRIDES: Final[dict[str, str]] = {
 _HASC = re.compile(r"^[A-Z]{2}\.[A-Z0-9]{2,3}$")
 _NEEDS = (
     "sahel_geo: admin_level, pcode, name; "
-    "cod-ab: ADM{n}_PCODE + ADM{n}_FR/_EN/_PT/_REF (or adm{n}_pcode + adm{n}_name); "
+    "cod-ab: ADM{n}_PCODE + ADM{n}_FR/_EN/_PT/_REF (or adm{n}_pcode + adm{n}_name, "
+    "admin{n}Pcode + admin{n}Name_fr); "
     "geoboundaries: shapeName, shapeID (+ shapeGroup, shapeType, shapeISO); "
     "gadm: GID_{n}, NAME_{n}; "
     "naturalearth admin-1: adm1_code, name, adm0_a3; naturalearth admin-0: ADM0_A3 or ISO_A3, "
     "NAME; world-atlas: id, name; "
     'any other file: columns={"pcode": ..., "name": ...} and level='
 )
+_TEXT_FORMATS: Final = frozenset({".geojson", ".json", ".csv", ".gml", ".kml", ".txt"})
 _MOJIBAKE = re.compile("[\u00c2\u00c3][\u0080-\u00bf]")
 
 
@@ -146,15 +150,18 @@ def _read_vector(path: Path, layer: str | None, notes: dict[str, int]) -> gpd.Ge
     try:
         gdf = pyogrio.read_dataframe(target, layer=layer)
     except UnicodeDecodeError:
-        if suffix not in {".geojson", ".json"}:
+        if suffix not in _TEXT_FORMATS:
             raise InputFileError(
-                f"{path}: attribute text is not valid UTF-8. Tell GDAL its encoding: add a "
-                ".cpg file holding e.g. 'LATIN1' beside a shapefile, or re-save the file "
-                "as UTF-8."
+                f"{path}: attribute text is not valid UTF-8 and its encoding is unknown. Tell "
+                "GDAL: put a .cpg file holding e.g. 'LATIN1' beside a shapefile's .dbf, or "
+                "re-save the file as UTF-8."
             ) from None
-        # GeoJSON must be UTF-8 (RFC 7946) but files saved in Latin-1 exist.
-        data = _decode_latin1(path.read_bytes())
-        gdf = pyogrio.read_dataframe(io.BytesIO(data))
+        # GeoJSON must be UTF-8 (RFC 7946) but files saved in Latin-1 exist (CSV too):
+        # read a UTF-8 copy under the same name in a temporary folder.
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = Path(tmp) / path.name
+            copy.write_bytes(_decode_latin1(path.read_bytes()))
+            gdf = pyogrio.read_dataframe(copy, layer=layer)
         notes["attribute text decoded as Latin-1"] = 1
         logger.warning("%s is not UTF-8: decoded its text as Latin-1 (cp1252)", path)
         return gdf
@@ -232,38 +239,59 @@ def _iso3(values: pd.Series, notes: dict[str, int]) -> pd.Series:
     return _text(out)
 
 
+_CODAB_PCODE = re.compile(r"(?:adm|admin)(\d)_?pcod(?:e)?", re.IGNORECASE)
+#: Name columns of COD-AB level n, in order of preference (French first: the Sahel's CODs).
+_CODAB_NAMES = ("fr", "en", "name", "name1", "pt", "ref")
+
+
+def _codab_pcodes(cols: list[str]) -> dict[int, str]:
+    """Level -> pcode column (``ADM1_PCODE``, ``adm1_pcode``, ``admin1Pcode``, ``admin1Pcod``)."""
+    found: dict[int, str] = {}
+    for c in cols:
+        m = _CODAB_PCODE.fullmatch(c)
+        if m:
+            found.setdefault(int(m.group(1)), c)
+    return found
+
+
+def _codab_name(cols: list[str], n: int) -> str | None:
+    for suffix in _CODAB_NAMES:
+        if suffix == "name":
+            rx = re.compile(rf"(?:adm|admin){n}_?name", re.IGNORECASE)
+        elif suffix == "name1":
+            rx = re.compile(rf"(?:adm|admin){n}_?name_?1", re.IGNORECASE)
+        else:
+            rx = re.compile(rf"(?:adm|admin){n}_?(?:name)?_?{suffix}", re.IGNORECASE)
+        hit = next((c for c in cols if rx.fullmatch(c)), None)
+        if hit is not None:
+            return hit
+    return None
+
+
 def _map_codab(df: pd.DataFrame, level: int | None, notes: dict[str, int]) -> _Mapped:
     cols = [str(c) for c in df.columns]
-    upper = _levels_present(cols, r"ADM(\d)_PCODE")
-    if upper:
-        n = _pick_level(upper, level, "COD-AB ADMn_PCODE")
-        pcode_col = f"ADM{n}_PCODE"
-        candidates = [f"ADM{n}_{s}" for s in ("FR", "EN", "PT", "REF", "NAME")]
-        parent_col = f"ADM{n - 1}_PCODE" if n > 0 else None
-        country_col = "ADM0_PCODE" if "ADM0_PCODE" in cols else None
-    else:
-        lower = _levels_present(cols, r"adm(\d)_pcode")
-        n = _pick_level(lower, level, "COD-AB adm{n}_pcode")
-        pcode_col = f"adm{n}_pcode"
-        candidates = [f"adm{n}_{s}" for s in ("name", "name1", "fr", "en", "ref")]
-        parent_col = f"adm{n - 1}_pcode" if n > 0 else None
-        country_col = "adm0_pcode" if "adm0_pcode" in cols else None
-    name_col = next((c for c in candidates if c in cols), None)
+    pcodes = _codab_pcodes(cols)
+    n = _pick_level(sorted(pcodes), level, "COD-AB ADMn_PCODE")
+    pcode_col = pcodes[n]
+    name_col = _codab_name(cols, n)
     if name_col is None:
         raise SchemaError(
-            f"COD-AB file with {pcode_col} but no name column: expected one of {candidates}; "
-            f"columns found: {cols}. Pass columns={{'pcode': {pcode_col!r}, 'name': ...}}."
+            f"COD-AB file with {pcode_col} but no name column for level {n} (e.g. "
+            f"ADM{n}_FR, ADM{n}_EN, adm{n}_name, admin{n}Name_fr); columns found: {cols}. "
+            f"Pass columns={{'pcode': {pcode_col!r}, 'name': ...}} and level={n}."
         )
     idx = df.index
     pcode = _text(df[pcode_col])
+    country_col = pcodes.get(0)
     if country_col is not None:
         country = _iso3(df[country_col], notes)
     else:  # COD-AB pcodes start with the ISO2 code: "ML01" -> MLI
         country = _iso3(pcode.str[:2], notes)
-    if parent_col is not None and parent_col not in cols:
-        notes[f"no {parent_col} column: parent_pcode left empty"] = len(df)
-    parent = _text(df[parent_col]) if parent_col in cols else _null(idx)
-    used = tuple(c for c in (pcode_col, name_col, parent_col, country_col) if c in cols)
+    parent_col = pcodes.get(n - 1) if n > 0 else None
+    if n > 0 and parent_col is None:
+        notes[f"no ADM{n - 1}_PCODE column: parent_pcode left empty"] = len(df)
+    parent = _text(df[parent_col]) if parent_col is not None else _null(idx)
+    used = tuple(c for c in (pcode_col, name_col, parent_col, country_col) if c is not None)
     return _Mapped("cod-ab", _const(idx, n), pcode, _text(df[name_col]), parent, country, used)
 
 
@@ -437,7 +465,7 @@ def _detect(cols: list[str]) -> str | None:
     upper = {c.upper() for c in cols}
     if {"admin_level", "pcode", "name"} <= set(cols):
         return "sahel_geo"
-    if _levels_present(cols, r"ADM(\d)_PCODE") or _levels_present(cols, r"adm(\d)_pcode"):
+    if _codab_pcodes(cols):
         return "cod-ab"
     if {"shapeName", "shapeID"} <= set(cols):
         return "geoboundaries"
@@ -514,22 +542,33 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def _reproject(gdf: gpd.GeoDataFrame, origin: str, notes: dict[str, int]) -> gpd.GeoDataFrame:
+def _reproject(
+    gdf: gpd.GeoDataFrame, origin: str, crs: str | int | None, notes: dict[str, int]
+) -> gpd.GeoDataFrame:
     if gdf.crs is None:
-        raise MissingCRSError(
-            f"{origin} has no CRS (e.g. a shapefile without its .prj), so its coordinates "
-            "cannot be placed. If they are longitude/latitude, read the file with geopandas, "
-            "set the CRS and pass the frame: read_boundaries(geopandas.read_file(path)"
-            ".set_crs(4326)); otherwise set its true CRS (e.g. set_crs(32630)) and "
-            "read_boundaries reprojects it."
-        )
-    crs = CRS.from_user_input(gdf.crs)
-    if crs.equals(CRS.from_user_input(WGS84), ignore_axis_order=True):
-        if crs.to_epsg() != 4326:  # e.g. OGC:CRS84: same coordinates, canonical label
+        if crs is None:
+            raise MissingCRSError(
+                f"{origin} has no CRS (e.g. a shapefile without its .prj, a CSV with WKT), so "
+                "its coordinates cannot be placed. Say which CRS they are in: "
+                "read_boundaries(path, crs=4326) for longitude/latitude, or e.g. crs=32630."
+            )
+        gdf = gdf.set_crs(crs)
+        notes[f"CRS {CRS.from_user_input(crs).to_string()} assigned (crs=)"] = len(gdf)
+    elif crs is not None:
+        given, found = CRS.from_user_input(crs), CRS.from_user_input(gdf.crs)
+        if not given.equals(found, ignore_axis_order=True):
+            raise CRSMismatchError(
+                f"{origin} is in {found.to_string()} ({found.name}) but crs={crs!r} "
+                f"({given.name}) was passed. Drop crs= to use the file's CRS (it is "
+                "reprojected to EPSG:4326), or fix the file's CRS."
+            )
+    found = CRS.from_user_input(gdf.crs)
+    if found.equals(CRS.from_user_input(WGS84), ignore_axis_order=True):
+        if found.to_epsg() != 4326:  # e.g. OGC:CRS84: same coordinates, canonical label
             gdf = gdf.set_crs(WGS84, allow_override=True)
         return gdf
-    logger.info("%s: reprojected from %s to %s", origin, crs.to_string(), WGS84)
-    notes[f"reprojected from {crs.to_string()} to {WGS84}"] = len(gdf)
+    logger.info("%s: reprojected from %s to %s", origin, found.to_string(), WGS84)
+    notes[f"reprojected from {found.to_string()} to {WGS84}"] = len(gdf)
     return gdf.to_crs(WGS84)
 
 
@@ -543,6 +582,7 @@ def read_boundaries(
     level: int | None = None,
     columns: Mapping[str, str] | None = None,
     layer: str | None = None,
+    crs: str | int | None = None,
 ) -> gpd.GeoDataFrame:
     """Read admin boundaries from a file (or a GeoDataFrame) into the canonical schema.
 
@@ -564,6 +604,11 @@ def read_boundaries(
         ``"country_iso3"`` (ISO3, ISO2, numeric codes or country names).
     layer
         Layer of a multi-layer file (GeoPackage) or object of a TopoJSON topology.
+    crs
+        CRS of the coordinates when the file has none (a shapefile without ``.prj``, a
+        CSV with a WKT column): ``4326`` for longitude/latitude. A file with a CRS keeps
+        it (passing a different one raises). Anything not in EPSG:4326 is reprojected,
+        and the report notes it.
 
     Returns
     -------
@@ -578,7 +623,9 @@ def read_boundaries(
     InputFileError
         Missing, empty or unreadable file.
     MissingCRSError
-        The file has no CRS.
+        The file has no CRS and ``crs`` was not given.
+    CRSMismatchError
+        ``crs`` disagrees with the file's own CRS.
     SchemaError
         The columns match no known source (the message lists what each needs), or a
         mapping or level is wrong.
@@ -599,7 +646,7 @@ def read_boundaries(
     raw, origin = _load(path, layer, notes)
     if len(raw) == 0:
         raise InputFileError(f"{origin} holds no features.")
-    raw = _reproject(raw, origin, notes)
+    raw = _reproject(raw, origin, crs, notes)
     raw = raw.reset_index(drop=True)
     attrs = pd.DataFrame(raw.drop(columns=raw.geometry.name))
     mapped = _map(attrs, source, level, columns, origin, notes)
