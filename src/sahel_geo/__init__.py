@@ -49,6 +49,28 @@ from sahel_geo.network import (
     road_distances,
     snap_to_roads,
 )
+from sahel_geo.borders import border_distance, border_exposure, border_units
+from sahel_geo.grid import PRIOGRID, SWAC_25, GridSpec, events_to_cells, make_grid
+from sahel_geo.hotspots import (
+    EmergingHotSpots,
+    GetisOrd,
+    emerging_hotspots,
+    fdr_bh,
+    getis_ord,
+    mann_kendall,
+)
+from sahel_geo.knox import KnoxResult, knox_local, knox_test
+from sahel_geo.scdi import scdi
+from sahel_geo.spread import (
+    Spread,
+    centroid_movement,
+    country_shares,
+    expansion_relocation,
+    first_arrival,
+    lead_lag,
+)
+from sahel_geo.timeseries import aggregate, allocate_by_area, period_change
+from sahel_geo.typology import conflict_climate_table, unit_typology
 # --- layer 3: present ----------------------------------------------------------------
 # --- layer 4: run --------------------------------------------------------------------
 
@@ -60,6 +82,10 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "CRSError",
     "CRSMismatchError",
+    "EmergingHotSpots",
+    "GetisOrd",
+    "GridSpec",
+    "KnoxResult",
     "MATCH_TYPES",
     "ConfigError",
     "EmptyResultError",
@@ -69,23 +95,46 @@ __all__ = [
     "NetworkError",
     "NodataWarning",
     "OffNetworkWarning",
+    "PRIOGRID",
     "RoadNetwork",
+    "SWAC_25",
     "SahelGeoError",
     "SahelGeoWarning",
     "SchemaError",
+    "Spread",
     "StepReport",
     "__version__",
+    "aggregate",
+    "allocate_by_area",
     "assign_admin",
+    "border_distance",
+    "border_exposure",
+    "border_units",
     "borderlands_by_road",
+    "centroid_movement",
+    "conflict_climate_table",
     "corridor_exposure",
     "corridor_layer",
+    "country_shares",
     "demo_acled_table",
     "demo_events",
     "download_ucdp",
+    "emerging_hotspots",
+    "events_to_cells",
+    "expansion_relocation",
+    "fdr_bh",
+    "first_arrival",
     "geojson_text",
     "get_option",
+    "getis_ord",
+    "knox_local",
+    "knox_test",
+    "lead_lag",
     "load_boundaries",
+    "make_grid",
+    "mann_kendall",
     "osm_places",
+    "period_change",
     "read_acled",
     "read_boundaries",
     "read_events",
@@ -96,9 +145,11 @@ __all__ = [
     "road_distances",
     "road_network",
     "road_segments",
+    "scdi",
     "set_options",
     "show_versions",
     "snap_to_roads",
     "tri_border_roads_path",
+    "unit_typology",
     "write_geojson",
 ]
