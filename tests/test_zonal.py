@@ -348,3 +348,15 @@ def test_real_worldpop_ne_admin1_matches_exactextract_and_rasterstats(shared_dat
         np.testing.assert_array_equal(o["max"], rs["max"])
         # rasterstats sums float32 cells in float32
         np.testing.assert_allclose(o["sum"], rs["sum"], rtol=1e-6)
+
+
+def test_edge_cut_ordering_matches_sorting():
+    from sahel_geo._coverage import _edges, _split_edges
+
+    z = _random_zones(40, seed=9)
+    g = GridSpec(0.0, 8.0, 0.1, 0.1, 80, 120)
+    ua, va, ub, vb, _, _ = _edges(np.asarray(z.geometry.array), g)
+    fast = _split_edges(ua, va, ub, vb, 120, 80)
+    slow = _split_edges(ua, va, ub, vb, 120, 80, force_sort=True)
+    for a, b in zip(fast, slow, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -26,6 +26,7 @@ cell divided by the cell area) to floating-point rounding.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,8 @@ import shapely
 from numpy.typing import NDArray
 
 __all__ = ["Coverage", "GridSpec", "compute_coverage"]
+
+logger = logging.getLogger(__name__)
 
 #: Coverage values closer than this to an integer are taken to be that integer.
 _SNAP = 1e-9
@@ -127,6 +130,115 @@ def _edges(
     return ua[keep], va[keep], ub[keep], vb[keep], sign[keep], zone[keep]
 
 
+def _crossings(
+    a: NDArray[np.float64], b: NDArray[np.float64], limit: int
+) -> tuple[
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.int64],
+]:
+    """Integer lines ``0..limit`` strictly between ``a`` and ``b`` of each edge, in edge order.
+
+    Returns the owner edge and index within the edge of each crossing, the line, and per
+    edge the first line, last line and number of crossings.
+    """
+    lo = np.maximum(np.floor(np.minimum(a, b)).astype(np.int64) + 1, 0)
+    hi = np.minimum(np.ceil(np.maximum(a, b)).astype(np.int64) - 1, limit)
+    n = np.maximum(hi - lo + 1, 0)
+    owner = np.repeat(np.arange(len(a), dtype=np.int64), n)
+    start = np.cumsum(n) - n
+    j = np.arange(int(n.sum()), dtype=np.int64) - start[owner]
+    k = np.where(b[owner] > a[owner], lo[owner] + j, hi[owner] - j)
+    return owner, j, k, lo, hi, n
+
+
+def _snap(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    r = np.round(x)
+    return np.where(np.abs(x - r) < 1e-12, r, x)
+
+
+def _split_edges(
+    ua: NDArray[np.float64],
+    va: NDArray[np.float64],
+    ub: NDArray[np.float64],
+    vb: NDArray[np.float64],
+    width: int,
+    height: int,
+    *,
+    force_sort: bool = False,
+) -> tuple[
+    NDArray[np.int64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+]:
+    """Cut every edge at the column and row lines it crosses inside the grid.
+
+    Returns the pieces: owner edge and end points ``(u0, v0) -> (u1, v1)``, in edge order.
+    The cut points of an edge are put in order without sorting: a column crossing is
+    preceded by the row crossings whose lines lie before it along the edge, which follows
+    from where the edge is at that point (ties: column first).
+    """
+    du, dv = ub - ua, vb - va
+    e_u, j_u, k_u, lo_u, hi_u, n_u = _crossings(ua, ub, width)
+    e_v, j_v, k_v, lo_v, hi_v, n_v = _crossings(va, vb, height)
+    t_u = (k_u - ua[e_u]) / du[e_u]
+    pv_u = va[e_u] + t_u * dv[e_u]
+    t_v = (k_v - va[e_v]) / dv[e_v]
+    pu_v = ua[e_v] + t_v * du[e_v]
+    n_e = len(ua)
+    size = 2 + n_u + n_v
+    off = np.cumsum(size) - size
+    total = int(size.sum())
+    s = _snap(pv_u)
+    dvu = dv[e_u]
+    rank_v = np.where(
+        dvu > 0,
+        np.ceil(s).astype(np.int64) - lo_v[e_u],
+        np.where(dvu < 0, hi_v[e_u] - np.floor(s).astype(np.int64), 0),
+    )
+    rank_v = np.clip(rank_v, 0, n_v[e_u])
+    s = _snap(pu_v)
+    duv = du[e_v]
+    rank_u = np.where(
+        duv > 0,
+        np.floor(s).astype(np.int64) - lo_u[e_v] + 1,
+        np.where(duv < 0, hi_u[e_v] - np.ceil(s).astype(np.int64) + 1, 0),
+    )
+    rank_u = np.clip(rank_u, 0, n_u[e_v])
+    pos_u = off[e_u] + 1 + j_u + rank_v
+    pos_v = off[e_v] + 1 + j_v + rank_u
+    pos_end = off + size - 1
+    pu = np.empty(total)
+    pv = np.empty(total)
+    pu[off], pv[off] = ua, va
+    pu[pos_end], pv[pos_end] = ub, vb
+    pu[pos_u], pv[pos_u] = k_u, pv_u
+    pu[pos_v], pv[pos_v] = pu_v, k_v
+    filled = np.zeros(total, dtype=np.int8)
+    filled[off] += 1
+    filled[pos_end] += 1
+    filled[pos_u] += 1
+    filled[pos_v] += 1
+    if force_sort or not (filled == 1).all():  # a collision leaves a slot empty
+        # Rounding put two cut points in the same place: order them by sorting instead.
+        logger.debug("coverage: cut points ordered by sorting (%d edges)", n_e)
+        eid = np.concatenate([np.arange(n_e), e_u, e_v, np.arange(n_e)])
+        t = np.concatenate([np.zeros(n_e), t_u, t_v, np.ones(n_e)])
+        order = np.lexsort((t, eid))
+        pu = np.concatenate([ua, k_u.astype(np.float64), pu_v, ub])[order]
+        pv = np.concatenate([va, pv_u, k_v.astype(np.float64), vb])[order]
+    piece_e = np.repeat(np.arange(n_e, dtype=np.int64), size - 1)
+    start = np.ones(total, dtype=bool)
+    start[pos_end] = False
+    i = np.flatnonzero(start)
+    return piece_e, pu[i], pv[i], pu[i + 1], pv[i + 1]
+
+
 def compute_coverage(geoms: NDArray[np.object_], grid: GridSpec) -> Coverage:
     """Exact coverage of ``grid``'s cells by each polygon of ``geoms``.
 
@@ -145,34 +257,7 @@ def compute_coverage(geoms: NDArray[np.object_], grid: GridSpec) -> Coverage:
     """
     width, height = grid.width, grid.height
     ua, va, ub, vb, sign, zone = _edges(geoms, grid)
-    du, dv = ub - ua, vb - va
-    umin, umax = np.minimum(ua, ub), np.maximum(ua, ub)
-    vmin, vmax = np.minimum(va, vb), np.maximum(va, vb)
-    # Cut every edge where it crosses a column line inside the grid ...
-    lo = np.maximum(np.floor(umin).astype(np.int64) + 1, 0)
-    hi = np.minimum(np.ceil(umax).astype(np.int64) - 1, width)
-    e_u, k_u = _ranges(lo, hi)
-    t_u = (k_u - ua[e_u]) / du[e_u]
-    pu_u = k_u.astype(np.float64)
-    pv_u = va[e_u] + t_u * dv[e_u]
-    # ... and a row line inside the grid (rows above the grid need no cuts).
-    lo = np.maximum(np.floor(vmin).astype(np.int64) + 1, 0)
-    hi = np.minimum(np.ceil(vmax).astype(np.int64) - 1, height)
-    e_v, k_v = _ranges(lo, hi)
-    t_v = (k_v - va[e_v]) / dv[e_v]
-    pv_v = k_v.astype(np.float64)
-    pu_v = ua[e_v] + t_v * du[e_v]
-    n_e = len(ua)
-    ar = np.arange(n_e, dtype=np.int64)
-    eid = np.concatenate([ar, e_u, e_v, ar])
-    t = np.concatenate([np.zeros(n_e), t_u, t_v, np.ones(n_e)])
-    pu = np.concatenate([ua, pu_u, pu_v, ub])
-    pv = np.concatenate([va, pv_u, pv_v, vb])
-    order = np.lexsort((t, eid))
-    eid, pu, pv = eid[order], pu[order], pv[order]
-    j = np.flatnonzero(eid[1:] == eid[:-1])
-    p_e = eid[j]
-    u0, v0, u1, v1 = pu[j], pv[j], pu[j + 1], pv[j + 1]
+    p_e, u0, v0, u1, v1 = _split_edges(ua, va, ub, vb, width, height)
     pdu = u1 - u0
     col = np.floor((u0 + u1) * 0.5).astype(np.int64)
     vm = (v0 + v1) * 0.5

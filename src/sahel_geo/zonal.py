@@ -166,23 +166,125 @@ def _scaled(cov: Coverage, w: _Weights, row_area: NDArray[np.float64] | None) ->
     return _Weights(run_w=w.run_w, cell_w=w.cell_w * ra, cell_delta=w.cell_delta * ra)
 
 
-def _prefix(x: NDArray[np.float64]) -> NDArray[np.float64]:
-    p = np.zeros((x.shape[0] + 1, x.shape[1]), dtype=np.float64)
-    np.cumsum(x, axis=0, out=p[1:])
-    return p
+@dataclass(frozen=True)
+class _ByColumn:
+    """Runs and boundary cells sorted by column, for column-block processing."""
+
+    run_order: NDArray[np.int64]
+    run_col_sorted: NDArray[np.int64]
+    cell_order: NDArray[np.int64]
+    cell_col_sorted: NDArray[np.int64]
 
 
-def _zone_sum(
-    cov: Coverage, w: _Weights, x: NDArray[np.float64], row_area: NDArray[np.float64] | None
-) -> NDArray[np.float64]:
-    """Sum over each zone of weight x ``x`` (``x`` 2-D, 0 where it must not count)."""
+def _by_column(cov: Coverage) -> _ByColumn:
+    ro = np.argsort(cov.run_col, kind="stable")
+    co = np.argsort(cov.cell_col, kind="stable")
+    return _ByColumn(ro, cov.run_col[ro], co, cov.cell_col[co])
+
+
+#: Cells of one column block (rows x columns): small enough to stay in cache.
+_BLOCK_CELLS = 1 << 18
+
+
+def _moments(
+    cov: Coverage,
+    bycol: _ByColumn,
+    w: _Weights,
+    raster: Raster,
+    values: NDArray[np.generic],
+    names: list[str],
+    *,
+    row_area: NDArray[np.float64] | None,
+    ref: float = 0.0,
+    wts: NDArray[np.float64] | None = None,
+    wts_valid: NDArray[np.bool_] | None = None,
+) -> dict[str, NDArray[np.float64]]:
+    """Zone sums of weight x quantity for each quantity in ``names``, one column block at a time.
+
+    Quantities: ``valid`` (1 on data), ``v`` (value on data), ``sh``/``sh2`` (value - ref
+    and its square, on data), ``invalid`` (1 on nodata), ``wv``/``wvv`` (weight and weight x
+    value where both have data), ``wnod`` (1 where the value has data and the weight not).
+    Each block's prefix sums down the columns are reused by every run in the block.
+    """
     n = cov.n_zones
-    xr = x if row_area is None else x * row_area[:, None]
-    p = _prefix(xr)
-    s_run = w.run_w * (p[cov.run_row1, cov.run_col] - p[cov.run_row0, cov.run_col])
-    s_cell = w.cell_delta * x[cov.cell_row, cov.cell_col]
-    out: NDArray[np.float64] = np.bincount(cov.run_zone, s_run, n).astype(np.float64)
-    out += np.bincount(cov.cell_zone, s_cell, n)
+    height, width = values.shape
+    out = {k: np.zeros(n) for k in names}
+    block = max(1, min(width, _BLOCK_CELLS // max(height, 1)))
+    ra = None if row_area is None else row_area[:, None]
+    buf = np.zeros((height + 1, block))
+    rows_f = np.arange(height + 1, dtype=np.float64)[:, None]
+    rows_cum = rows_f if row_area is None else np.concatenate([[0.0], np.cumsum(row_area)])[:, None]
+    for c0 in range(0, width, block):
+        c1 = min(c0 + block, width)
+        i0, i1 = np.searchsorted(bycol.run_col_sorted, [c0, c1])
+        j0, j1 = np.searchsorted(bycol.cell_col_sorted, [c0, c1])
+        if i0 == i1 and j0 == j1:
+            continue
+        ri = bycol.run_order[i0:i1]
+        ci = bycol.cell_order[j0:j1]
+        rc = cov.run_col[ri] - c0
+        r0, r1, rw, rz = cov.run_row0[ri], cov.run_row1[ri], w.run_w[ri], cov.run_zone[ri]
+        cr, cc, cd, cz = (
+            cov.cell_row[ci],
+            cov.cell_col[ci] - c0,
+            w.cell_delta[ci],
+            cov.cell_zone[ci],
+        )
+        vb = np.asarray(values[:, c0:c1], dtype=np.float64)
+        ok = raster.valid_mask(values[:, c0:c1])
+        all_ok = bool(ok.all())
+        if not all_ok:
+            vb = np.where(ok, vb, 0.0)
+        wb = wok = None
+        if wts is not None and wts_valid is not None:
+            wok = wts_valid[:, c0:c1]
+            wb = np.where(ok & wok, wts[:, c0:c1], 0.0)
+        for name in names:
+            if name == "valid" and all_ok:
+                p = rows_cum
+                run_sum = rw * (p[r1, 0] - p[r0, 0])
+                out[name] += np.bincount(rz, run_sum, n)
+                out[name] += np.bincount(cz, cd, n)
+                continue
+            if name == "valid":
+                q = ok.astype(np.float64)
+            elif name == "v":
+                q = vb
+            elif name == "sh":
+                q = np.where(ok, vb - ref, 0.0)
+            elif name == "sh2":
+                q = np.where(ok, vb - ref, 0.0)
+                q = q * q
+            elif name == "invalid":
+                q = (~ok).astype(np.float64)
+            elif name == "wv":
+                assert wb is not None
+                q = wb
+            elif name == "wvv":
+                assert wb is not None
+                q = wb * vb
+            elif name == "wnod":
+                assert wok is not None
+                q = (ok & ~wok).astype(np.float64)
+            else:  # pragma: no cover - internal names only
+                raise ValueError(name)
+            pb = buf[:, : c1 - c0]
+            np.cumsum(q if ra is None else q * ra, axis=0, out=pb[1:])
+            run_sum = rw * (pb[r1, rc] - pb[r0, rc])
+            out[name] += np.bincount(rz, run_sum, n)
+            out[name] += np.bincount(cz, cd * q[cr, cc], n)
+    return out
+
+
+def _area_sum(
+    cov: Coverage, area_w: _Weights, true_area: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Zone sums of coverage x true cell area (all cells, with data or not)."""
+    n = cov.n_zones
+    cum = np.concatenate([[0.0], np.cumsum(true_area)])
+    run_sum = area_w.run_w * (cum[cov.run_row1] - cum[cov.run_row0])
+    out: NDArray[np.float64] = np.bincount(cov.run_zone, run_sum, n).astype(np.float64)
+    out += np.bincount(cov.cell_zone, area_w.cell_delta, n)
     return out
 
 
@@ -361,10 +463,11 @@ def _zone_ids(zones: gpd.GeoDataFrame, id_column: str) -> pd.Index:
 
 def _one_step(
     cov: Coverage,
+    bycol: _ByColumn,
     w: _Weights,
     cells: _Cells | None,
+    raster: Raster,
     values: NDArray[np.generic],
-    valid: NDArray[np.bool_],
     stats: list[str],
     *,
     mode: CoverageMode,
@@ -376,44 +479,57 @@ def _one_step(
 ) -> dict[str, NDArray[np.float64]]:
     n = cov.n_zones
     out: dict[str, NDArray[np.float64]] = {}
-    vals = np.where(valid, values, 0.0).astype(np.float64)
     need = set(stats)
-    validf = valid.astype(np.float64)
-    count = _zone_sum(cov, w, validf, row_area)
+    names = ["valid"]
+    if need & {"sum", "mean", "std"}:
+        names.append("v")
+    ref = 0.0
+    if "std" in need:
+        names += ["sh", "sh2"]
+        # Shift by a reference value first: keeps E[x²] - E[x]² well conditioned.
+        sample = np.asarray(values[:: max(1, values.shape[0] // 64)], dtype=np.float64)
+        ok_s = raster.valid_mask(values[:: max(1, values.shape[0] // 64)])
+        ref = float(sample[ok_s].mean()) if ok_s.any() else 0.0
+    if "nodata_frac" in need:
+        names.append("invalid")
+    if need & _WEIGHTED and wts is not None:
+        names += ["wv", "wvv", "wnod"]
+    sums = _moments(
+        cov,
+        bycol,
+        w,
+        raster,
+        values,
+        names,
+        row_area=row_area,
+        ref=ref,
+        wts=wts,
+        wts_valid=wts_valid,
+    )
+    count = sums["valid"]
     with np.errstate(invalid="ignore", divide="ignore"):
-        if need & {"sum", "mean", "std"}:
-            total = _zone_sum(cov, w, vals, row_area)
-            mean = np.where(count > 0, total / count, np.nan)
-            out["sum"] = total
-            out["mean"] = mean
-            if "std" in need:
-                # Shift by a reference value first: keeps E[x²] - E[x]² well conditioned.
-                ref = float(vals[valid].mean()) if valid.any() else 0.0
-                sh = np.where(valid, vals - ref, 0.0)
-                s1 = _zone_sum(cov, w, sh, row_area)
-                s2 = _zone_sum(cov, w, sh * sh, row_area)
-                var = np.where(count > 0, s2 / count - (s1 / count) ** 2, np.nan)
-                out["std"] = np.sqrt(np.clip(var, 0, None))
         out["count"] = count
-        if "nodata_frac" in need:
-            nod = _zone_sum(cov, w, (~valid).astype(np.float64), row_area)
+        if "v" in sums:
+            out["sum"] = sums["v"]
+            out["mean"] = np.where(count > 0, sums["v"] / count, np.nan)
+        if "sh" in sums:
+            m1 = sums["sh"] / count
+            var = np.where(count > 0, sums["sh2"] / count - m1 * m1, np.nan)
+            out["std"] = np.sqrt(np.clip(var, 0, None))
+        if "invalid" in sums:
+            nod = sums["invalid"]
             out["nodata_frac"] = np.where(count + nod > 0, nod / (count + nod), np.nan)
         if "area_km2" in need:
-            # Coverage x true cell area, all cells in the raster (with data or not).
-            out["area_km2"] = _zone_sum(cov, area_w, np.ones(valid.shape), true_area)
-        if need & _WEIGHTED and wts is not None and wts_valid is not None:
-            both = valid & wts_valid
-            wv = np.where(both, wts, 0.0)
-            wsum = _zone_sum(cov, w, wv, row_area)
-            wvsum = _zone_sum(cov, w, wv * vals, row_area)
-            out["weighted_sum"] = wvsum
-            out["weighted_mean"] = np.where(wsum != 0, wvsum / wsum, np.nan)
-            wnod = _zone_sum(cov, w, (valid & ~wts_valid).astype(np.float64), row_area)
-            out["weights_nodata_frac"] = np.where(count > 0, wnod / count, np.nan)
+            out["area_km2"] = _area_sum(cov, area_w, true_area)
+        if "wv" in sums:
+            out["weighted_sum"] = sums["wvv"]
+            out["weighted_mean"] = np.where(sums["wv"] != 0, sums["wvv"] / sums["wv"], np.nan)
+            out["weights_nodata_frac"] = np.where(count > 0, sums["wnod"] / count, np.nan)
     order_stats = [s for s in stats if s in {"min", "max", "median", "majority"} or _PCT.match(s)]
     if order_stats and cells is not None:
-        flat_vals = np.asarray(values).reshape(-1)[cells.flat].astype(np.float64)
-        ok = valid.reshape(-1)[cells.flat]
+        flat_vals = np.asarray(values).reshape(-1)[cells.flat]
+        ok = raster.valid_mask(flat_vals)
+        flat_vals = flat_vals.astype(np.float64)
         z, v, cw = cells.zone[ok], flat_vals[ok], cells.weight[ok]
         if "min" in need or "max" in need:
             out["min"], out["max"] = _minmax(z, v, n)
@@ -551,14 +667,16 @@ def zonal_stats(
             wts_valid = np.ones_like(wts_valid)
     steps = range(win.values.shape[0]) if win.is_stack else [None]
     frames = []
+    bycol = _by_column(cov)
     for step in steps:
         vals = win.values if step is None else win.values[step]
         res = _one_step(
             cov,
+            bycol,
             w,
             cells,
+            win,
             vals,
-            win.valid_mask(vals),
             names,
             mode=coverage,
             row_area=row_area,
