@@ -201,6 +201,12 @@ def _pick(rng: np.random.Generator, probs: np.ndarray, rows: np.ndarray) -> np.n
     return idx
 
 
+def _blank_to_none(values: np.ndarray) -> np.ndarray:
+    out = values.astype(object)
+    out[out == ""] = None
+    return out
+
+
 def _check_n(n: int) -> None:
     if not isinstance(n, int) or isinstance(n, bool) or n < _MIN_N:
         raise ConfigError(
@@ -314,61 +320,67 @@ def demo_acled_table(*, n: int = 5000, seed: int = 20120117) -> pd.DataFrame:
     fat = np.where(kind == 1, np.ceil(fat * 0.8), fat).astype("int64")
     time_precision = 1 + _pick(rng, np.array([[0.88, 0.09, 0.03]]), np.zeros(n, dtype=int))
 
-    date_text = dates.strftime("%Y-%m-%d").to_numpy(dtype=object)
-    long_date = (dates.day.astype("str") + dates.strftime(" %B %Y")).to_numpy(dtype=object)
+    # dates as text: format each distinct day once (a few thousand), not every row
+    day_num = dates.to_numpy().astype("datetime64[D]").astype("int64")
+    uniq, inverse = np.unique(day_num, return_inverse=True)
+    udays = pd.DatetimeIndex(uniq.astype("datetime64[D]"))
+    date_text = udays.strftime("%Y-%m-%d").to_numpy(dtype=object)[inverse]
+    long_date = (udays.day.astype("str") + udays.strftime(" %B %Y")).to_numpy(dtype=object)
+    sub_lower = np.array([[x.lower() for x in r] for r in sub_names], dtype=object)[etype, sub]
     notes = (
-        _NOTES_PREFIX + " On " + long_date + ", " + np.char.lower(s_name.astype(str)).astype(object)
-        + " near " + t_name + " (" + t_adm1 + ", " + country + ")."
+        _NOTES_PREFIX + " On " + long_date[inverse] + ", " + sub_lower + " near " + t_name
+        + " (" + t_adm1 + ", " + country + ")."
     )  # fmt: skip
-    tags = np.where(kind == 4, "crowd size=no report", "")
-    timestamp = (dates.to_numpy().astype("datetime64[s]").astype("int64") + 14 * 86400).astype(
-        "int64"
-    )
+    tags = np.full(n, None, dtype=object)
+    tags[kind == 4] = "crowd size=no report"
+    timestamp = (day_num * 86400 + 14 * 86400).astype("int64")
 
-    table = pd.DataFrame(
-        {
-            "event_id_cnty": "",
-            "event_date": date_text,
-            "year": years.astype("int64"),
-            "time_precision": time_precision.astype("int64"),
-            "disorder_type": disorder,
-            "event_type": e_name,
-            "sub_event_type": s_name,
-            "actor1": actor1,
-            "assoc_actor_1": "",
-            "inter1": inter1.astype("int64"),
-            "actor2": actor2,
-            "assoc_actor_2": "",
-            "inter2": inter2.astype("int64"),
-            "interaction": interaction.astype("int64"),
-            "civilian_targeting": civ_target,
-            "iso": iso.astype("int64"),
-            "region": "Western Africa",
-            "country": country,
-            "admin1": t_adm1,
-            "admin2": t_adm2,
-            "admin3": "",
-            "location": t_name,
-            "latitude": lat,
-            "longitude": lon,
-            "geo_precision": geo_precision.astype("int64"),
-            "source": DEMO_SOURCE_TEXT,
-            "source_scale": "Synthetic",
-            "notes": notes,
-            "fatalities": fat,
-            "tags": tags,
-            "timestamp": timestamp,
-        }
-    )
+    # rows in date order (then country, town: numeric keys, stable, deterministic)
+    order = np.lexsort((town, c_idx, day_num))
     # ACLED-style ids: ISO3 + a running number per country, in date order
-    table["_iso3"] = t_iso3
-    table = table.sort_values(["event_date", "_iso3", "location", "notes"], kind="stable")
-    table = table.reset_index(drop=True)
-    seq = table.groupby("_iso3").cumcount() + 1
-    table["event_id_cnty"] = table["_iso3"] + seq.astype("str")
-    table = table.drop(columns="_iso3")
+    seq = np.zeros(n, dtype="int64")
+    for k in range(3):
+        mine = c_idx[order] == k
+        seq[mine] = np.arange(1, int(mine.sum()) + 1)
+    ids = t_iso3[order] + seq.astype(str).astype(object)
     # empty ACLED text cells are empty in a CSV export, i.e. missing once read back
-    table = table.replace({"": np.nan})
+    none = np.full(n, None, dtype=object)
+    columns: dict[str, object] = {
+        "event_id_cnty": ids,
+        "event_date": date_text,
+        "year": years.astype("int64"),
+        "time_precision": time_precision.astype("int64"),
+        "disorder_type": disorder,
+        "event_type": e_name,
+        "sub_event_type": s_name,
+        "actor1": actor1,
+        "assoc_actor_1": none,
+        "inter1": inter1.astype("int64"),
+        "actor2": _blank_to_none(actor2),
+        "assoc_actor_2": none,
+        "inter2": inter2.astype("int64"),
+        "interaction": interaction.astype("int64"),
+        "civilian_targeting": _blank_to_none(civ_target.astype(object)),
+        "iso": iso.astype("int64"),
+        "region": np.full(n, "Western Africa", dtype=object),
+        "country": country,
+        "admin1": t_adm1,
+        "admin2": t_adm2,
+        "admin3": none,
+        "location": t_name,
+        "latitude": lat,
+        "longitude": lon,
+        "geo_precision": geo_precision.astype("int64"),
+        "source": np.full(n, DEMO_SOURCE_TEXT, dtype=object),
+        "source_scale": np.full(n, "Synthetic", dtype=object),
+        "notes": notes,
+        "fatalities": fat,
+        "tags": tags,
+        "timestamp": timestamp,
+    }
+    table = pd.DataFrame(
+        {k: (v if k == "event_id_cnty" else np.asarray(v)[order]) for k, v in columns.items()}
+    )
     table = table.astype({c: "str" for c in table.columns if table[c].dtype == object})
     return _add_flaws(table, rng)
 
