@@ -23,7 +23,9 @@ def test_priogrid_gid_and_extent() -> None:
     g = make_grid((-1.0, 14.0, 0.0, 15.0), spec=PRIOGRID)
     assert g["cell_id"].tolist() == [150119, 150120, 150839, 150840]
     # first and last PRIO-GRID cells
-    assert cell_index(PRIOGRID, np.array([-179.75, 179.75]), np.array([-89.75, 89.75])).tolist() == [
+    assert cell_index(
+        PRIOGRID, np.array([-179.75, 179.75]), np.array([-89.75, 89.75])
+    ).tolist() == [
         1,
         259200,
     ]

@@ -54,7 +54,9 @@ def test_gi_star_analytic_equals_esda(
 ) -> None:
     res = getis_ord(cells, y, weights=weights, transform=transform, permutations=0)  # type: ignore[arg-type]
     star = True if transform == "B" else 1.0  # binary self-weight, then row-standardised
-    ref = esda.G_Local(y, _libpysal_w(cells, weights), transform=transform, star=star, permutations=0)
+    ref = esda.G_Local(
+        y, _libpysal_w(cells, weights), transform=transform, star=star, permutations=0
+    )
     t = res.table
     np.testing.assert_allclose(t["gi"], ref.Gs, rtol=1e-12)
     np.testing.assert_allclose(t["expected"], ref.EGs, rtol=1e-12)
@@ -63,25 +65,31 @@ def test_gi_star_analytic_equals_esda(
     np.testing.assert_allclose(t["p_norm"], ref.p_norm, rtol=1e-10)
 
 
-def test_gi_star_permutations_equal_esda_with_same_draws(cells: gpd.GeoDataFrame, y: np.ndarray) -> None:
+def test_gi_star_permutations_equal_esda_with_same_draws(
+    cells: gpd.GeoDataFrame, y: np.ndarray
+) -> None:
     perms, seed = 199, 7
     wlp = _libpysal_w(cells, "queen")
     ref = esda.G_Local(y, wlp, transform="B", star=True, permutations=perms, seed=seed, n_jobs=1)
     w = spatial_weights(cells, "queen")
     kmax = int(np.diff(w.indptr).max())
-    np.random.seed(seed)  # esda.crand.vec_permutations, without numba
+    np.random.seed(seed)  # esda.crand.vec_permutations, without numba  # noqa: NPY002 (the reference library uses the legacy global RNG)
     ids = np.empty((perms, kmax), dtype=np.int64)
     for k in range(perms):
-        ids[k] = np.random.choice(len(y) - 1, size=kmax, replace=False)
+        ids[k] = np.random.choice(len(y) - 1, size=kmax, replace=False)  # noqa: NPY002 (the reference library uses the legacy global RNG)
     ws = _with_self(w, "B")
     g = (ws @ y) / y.sum()
     p = _directed_p(_perm_larger(y, ws, g, ids), perms)
     np.testing.assert_allclose(p, ref.p_sim)
 
 
-def test_gi_star_permutations_statistically_like_esda(cells: gpd.GeoDataFrame, y: np.ndarray) -> None:
+def test_gi_star_permutations_statistically_like_esda(
+    cells: gpd.GeoDataFrame, y: np.ndarray
+) -> None:
     res = getis_ord(cells, y, permutations=999, seed=3)
-    ref = esda.G_Local(y, _libpysal_w(cells, "queen"), transform="B", star=True, permutations=999, seed=3, n_jobs=1)
+    ref = esda.G_Local(
+        y, _libpysal_w(cells, "queen"), transform="B", star=True, permutations=999, seed=3, n_jobs=1
+    )
     diff = np.abs(res.table["p_sim"].to_numpy() - ref.p_sim)
     assert diff.max() < 0.06
     assert np.corrcoef(res.table["p_sim"], ref.p_sim)[0, 1] > 0.98
@@ -106,14 +114,16 @@ def test_fdr_matches_esda_cutoff() -> None:
 def test_island_and_bad_inputs(cells: gpd.GeoDataFrame, y: np.ndarray) -> None:
     far = gpd.GeoDataFrame(geometry=[shapely.box(40, 40, 41, 41)], crs="EPSG:4326")
     zones = gpd.GeoDataFrame(
-        {"cell_id": list(cells["cell_id"]) + [0]},
+        {"cell_id": [*cells["cell_id"], 0]},
         geometry=list(cells.geometry) + list(far.geometry),
         crs="EPSG:4326",
     )
     vals = np.append(y, 5.0)
     res = getis_ord(zones, vals, permutations=99, seed=1)
     with pytest.warns(UserWarning, match="not fully connected"):  # libpysal's own warning
-        ref = esda.G_Local(vals, _libpysal_w(zones, "queen"), transform="B", star=True, permutations=0)
+        ref = esda.G_Local(
+            vals, _libpysal_w(zones, "queen"), transform="B", star=True, permutations=0
+        )
     np.testing.assert_allclose(res.table["z"], ref.Zs, rtol=1e-10)
     assert np.isfinite(res.table["p_sim"].iloc[-1])
     with pytest.warns(SahelGeoWarning, match="constant"):

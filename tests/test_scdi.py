@@ -14,7 +14,9 @@ from sahel_geo.scdi import scdi, scdi_classes
 def _ev(lon: list[float], lat: list[float], dates: list[str] | None = None) -> gpd.GeoDataFrame:
     dates = dates or ["2023-05-01"] * len(lon)
     return gpd.GeoDataFrame(
-        {"event_date": pd.to_datetime(dates)}, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326"
+        {"event_date": pd.to_datetime(dates)},
+        geometry=gpd.points_from_xy(lon, lat),
+        crs="EPSG:4326",
     )
 
 
@@ -39,7 +41,11 @@ def test_scdi_exact_two_pairs() -> None:
 
 
 def test_scdi_periods_cells_and_small_counts() -> None:
-    ev = _ev([0.1, 0.2, 0.1, 3.0], [0.1, 0.1, 0.1, 3.0], ["2022-01-01", "2022-06-01", "2023-01-01", "2023-01-01"])
+    ev = _ev(
+        [0.1, 0.2, 0.1, 3.0],
+        [0.1, 0.1, 0.1, 3.0],
+        ["2022-01-01", "2022-06-01", "2023-01-01", "2023-01-01"],
+    )
     out = scdi(ev, spec=PRIOGRID)
     assert out["events"].tolist() == [2, 1, 1]
     assert out["scdi"].tolist() == ["CL", "", ""]
@@ -66,9 +72,10 @@ def test_nearest_neighbours_match_brute_force() -> None:
         pts = np.column_stack([lon[m], lat[m]])
         if m.sum() < 2:
             continue
-        dd = np.array(
-            [[geod.inv(a[0], a[1], b[0], b[1])[2] / 1000 for b in pts] for a in pts]
-        ) + np.eye(m.sum()) * 1e9
+        dd = (
+            np.array([[geod.inv(a[0], a[1], b[0], b[1])[2] / 1000 for b in pts] for a in pts])
+            + np.eye(m.sum()) * 1e9
+        )
         assert out.loc[c, "nn_mean_km"] == pytest.approx(dd.min(axis=1).mean(), rel=1e-3)
 
 
@@ -112,7 +119,9 @@ def test_swac_counts_given_back_by_scdi(shared_data) -> None:  # type: ignore[no
             )
         )
     allev = pd.concat(frames, ignore_index=True)
-    ev = gpd.GeoDataFrame(allev[["event_date"]], geometry=gpd.points_from_xy(allev.lon, allev.lat), crs="EPSG:4326")
+    ev = gpd.GeoDataFrame(
+        allev[["event_date"]], geometry=gpd.points_from_xy(allev.lon, allev.lat), crs="EPSG:4326"
+    )
     out = scdi(ev, spec=SWAC_25)
     for year in (2012, 2018, 2023):
         got = out[out["period"].dt.year == year].set_index("cell_id")["events"]

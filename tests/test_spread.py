@@ -52,13 +52,16 @@ def test_first_arrival_exact() -> None:
         first_arrival(c, k=0)
 
 
-@given(st.lists(st.sampled_from(["MLI", "BFA", "NER"]), min_size=1, max_size=60), st.integers(0, 10))
+@given(
+    st.lists(st.sampled_from(["MLI", "BFA", "NER"]), min_size=1, max_size=60), st.integers(0, 10)
+)
 @settings(max_examples=40, deadline=None)
 def test_country_shares_sum_to_one(codes: list[str], seed: int) -> None:
     rng = np.random.default_rng(seed)
     ev = pd.DataFrame(
         {
-            "event_date": pd.Timestamp("2019-01-01") + pd.to_timedelta(rng.integers(0, 1000, len(codes)), "D"),
+            "event_date": pd.Timestamp("2019-01-01")
+            + pd.to_timedelta(rng.integers(0, 1000, len(codes)), "D"),
             "country_iso3": codes,
             "fatalities": rng.integers(0, 4, len(codes)),
         }
@@ -80,7 +83,9 @@ def _three() -> gpd.GeoDataFrame:
 
 
 def test_border_distance_signed_exact() -> None:
-    ev = gpd.GeoDataFrame(geometry=gpd.points_from_xy([0.5, 1.1, 0.9], [0.5, 0.5, 0.2]), crs="EPSG:4326")
+    ev = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy([0.5, 1.1, 0.9], [0.5, 0.5, 0.2]), crs="EPSG:4326"
+    )
     d = border_distance(ev, _three(), country="AAA")
     assert d.iloc[0] == pytest.approx(GEOD.inv(0.5, 0.5, 0.5, 0.0)[2] / 1000, abs=0.01)
     assert d.iloc[1] == pytest.approx(-GEOD.inv(1.1, 0.5, 1.0, 0.5)[2] / 1000, abs=0.01)
@@ -92,18 +97,25 @@ def test_border_distance_signed_exact() -> None:
 def test_border_exposure_tri_border_and_pairs() -> None:
     # tri-border point is (1, 1)
     ev = gpd.GeoDataFrame(
-        {"event_date": pd.to_datetime(["2020-01-01", "2020-02-01", "2021-01-01"]), "fatalities": [1, 2, 4]},
+        {
+            "event_date": pd.to_datetime(["2020-01-01", "2020-02-01", "2021-01-01"]),
+            "fatalities": [1, 2, 4],
+        },
         geometry=gpd.points_from_xy([1.05, 1.0, 0.5], [1.0, 0.5, 0.5]),
         crs="EPSG:4326",
     )
-    out = border_exposure(ev, _three(), countries=("AAA", "BBB", "CCC"), radii_km=(10.0,), freq="year")
+    out = border_exposure(
+        ev, _three(), countries=("AAA", "BBB", "CCC"), radii_km=(10.0,), freq="year"
+    )
     tri = out[out.feature == "tri-border"].set_index("period")
     assert tri["events"].tolist() == [1, 0] and tri["fatalities"].tolist() == [1.0, 0.0]
     ab = out[out.feature == "AAA-BBB"].set_index("period")
     assert ab["events"].tolist() == [2, 0]  # (1.05, 1.0) is 5.6 km from the A-B border's end
     assert ab["share_of_events"].tolist() == [1.0, 0.0]
     assert set(out["feature"]) == {"tri-border", "AAA-BBB", "AAA-CCC", "BBB-CCC"}
-    whole = border_exposure(ev, _three(), countries=("AAA", "BBB", "CCC"), radii_km=(10.0,), freq=None)
+    whole = border_exposure(
+        ev, _three(), countries=("AAA", "BBB", "CCC"), radii_km=(10.0,), freq=None
+    )
     assert whole.loc[whole.feature == "tri-border", "events"].tolist() == [1]
 
 
@@ -118,7 +130,9 @@ def test_distance_to_line_matches_fine_reference(shared_data) -> None:  # type: 
     fine = distance_to_line_km(lon, lat, line, resolution_km=0.02)
     assert np.all(coarse >= fine - 1e-9)
     assert np.max(coarse - fine) < 0.25
-    ev = gpd.GeoDataFrame(geometry=gpd.points_from_xy([-8.0, -1.52], [12.65, 12.37]), crs="EPSG:4326")
+    ev = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy([-8.0, -1.52], [12.65, 12.37]), crs="EPSG:4326"
+    )
     d = border_distance(ev, adm0, country="MLI")  # Bamako inside, Ouagadougou outside
     assert d.iloc[0] > 100 and d.iloc[1] < -100
     adm1 = gpd.read_file(shared_data / "boundaries" / "ne10m_admin1_mli.geojson")
@@ -148,7 +162,9 @@ def test_expansion_relocation_exact() -> None:
     assert u.loc["c0", "kind"] == "first"
     assert u.loc["c1", "kind"] == "expansion" and bool(u.loc["c1", "adjacent"])
     assert u.loc["c5", "kind"] == "relocation"
-    assert u.loc["c5", "nearest_affected_km"] == pytest.approx(GEOD.inv(0.25, 14.25, 2.75, 14.25)[2] / 1000, rel=1e-3)
+    assert u.loc["c5", "nearest_affected_km"] == pytest.approx(
+        GEOD.inv(0.25, 14.25, 2.75, 14.25)[2] / 1000, rel=1e-3
+    )
     p = res.periods
     assert p["n_new"].tolist() == [1, 2, 0]
     assert p["n_expansion"].tolist() == [0, 1, 0] and p["n_relocation"].tolist() == [0, 1, 0]
@@ -173,7 +189,10 @@ def test_expansion_relocation_no_events_and_island() -> None:
 
 def test_centroid_movement_and_weights() -> None:
     ev = gpd.GeoDataFrame(
-        {"event_date": pd.to_datetime(["2020-05-01", "2020-06-01", "2021-05-01"]), "fatalities": [1, 3, 1]},
+        {
+            "event_date": pd.to_datetime(["2020-05-01", "2020-06-01", "2021-05-01"]),
+            "fatalities": [1, 3, 1],
+        },
         geometry=gpd.points_from_xy([0.0, 2.0, 1.0], [14.0, 14.0, 15.0]),
         crs="EPSG:4326",
     )
@@ -189,14 +208,18 @@ def test_lead_lag_exact_and_bad() -> None:
     out = lead_lag(c, leaders=["M"], followers=["B"], max_lag=2)
     assert out["correlation"].iloc[1] == pytest.approx(1.0)
     assert out["n_periods"].tolist() == [6, 5, 4]
-    flat = lead_lag(_counts({"M": [1, 1, 1], "B": [0, 1, 0]}), leaders=["M"], followers=["B"], max_lag=0)
+    flat = lead_lag(
+        _counts({"M": [1, 1, 1], "B": [0, 1, 0]}), leaders=["M"], followers=["B"], max_lag=0
+    )
     assert np.isnan(flat["correlation"].iloc[0])
     with pytest.raises(SchemaError):
         lead_lag(c, leaders=["X"], followers=["B"])
 
 
 def test_border_lines_disjoint_countries_raise() -> None:
-    b = gpd.GeoDataFrame({"country_iso3": ["A", "B"]}, geometry=[box(0, 0, 1, 1), box(5, 5, 6, 6)], crs=4326)
+    b = gpd.GeoDataFrame(
+        {"country_iso3": ["A", "B"]}, geometry=[box(0, 0, 1, 1), box(5, 5, 6, 6)], crs=4326
+    )
     with pytest.raises(SchemaError, match="do not share"):
         distance_to_line_km(np.array([0.5]), np.array([0.5]), border_lines(b, "A", "B"))
     assert shapely.is_empty(border_lines(b, "A", "B"))

@@ -95,7 +95,9 @@ def test_period_change_low_baseline_and_new() -> None:
 
 
 def test_period_change_trendfinder_classes_mean_of_n() -> None:
-    wide = pd.DataFrame({"u": [10, 10, 10, 10, 13], "v": [20, 20, 20, 20, 14], "w": [8, 8, 8, 8, 9.6]})
+    wide = pd.DataFrame(
+        {"u": [10, 10, 10, 10, 13], "v": [20, 20, 20, 20, 14], "w": [8, 8, 8, 8, 9.6]}
+    )
     out = period_change(wide, baseline_periods=4)
     last = out[out["period"] == 4].set_index("unit")
     assert last.loc["u", "change_pct"] == pytest.approx(30.0)

@@ -26,12 +26,19 @@ def _drought() -> pd.DataFrame:
 
 def test_table_lags_and_wasting_asof() -> None:
     wasting = pd.DataFrame(
-        {"unit": ["A", "A", "B"], "period": pd.to_datetime(["2019-07-01", "2020-03-01", "2021-01-01"]), "wasting": [9.0, 14.0, 20.0]}
+        {
+            "unit": ["A", "A", "B"],
+            "period": pd.to_datetime(["2019-07-01", "2020-03-01", "2021-01-01"]),
+            "wasting": [9.0, 14.0, 20.0],
+        }
     )
     t = conflict_climate_table(_counts(), _drought(), wasting, lags=(0, 2))
     a = t[t.unit == "A"]
     assert a["spei_lag0"].tolist() == [0.1, -0.4, -1.3, -2.0]
-    assert a["spei_lag2"].tolist()[2:] == [0.1, -0.4] and a["spei_lag2"].isna().tolist()[:2] == [True, True]
+    assert a["spei_lag2"].tolist()[2:] == [0.1, -0.4] and a["spei_lag2"].isna().tolist()[:2] == [
+        True,
+        True,
+    ]
     assert a["wasting"].tolist() == [9.0, 9.0, 14.0, 14.0]
     assert t[t.unit == "B"]["wasting"].isna().all()  # B's survey is later than every period
     assert t["events"].tolist() == _counts()["events"].tolist()
@@ -39,7 +46,9 @@ def test_table_lags_and_wasting_asof() -> None:
 
 
 def test_typology_exact() -> None:
-    wasting = pd.DataFrame({"unit": ["A", "B"], "period": pd.to_datetime(["2019-01-01"] * 2), "wasting": [12.0, 5.0]})
+    wasting = pd.DataFrame(
+        {"unit": ["A", "B"], "period": pd.to_datetime(["2019-01-01"] * 2), "wasting": [12.0, 5.0]}
+    )
     t = conflict_climate_table(_counts(), _drought(), wasting, lags=(0,))
     out = unit_typology(t, baseline_periods=1)
     a = out[out.unit == "A"]["type"].tolist()

@@ -24,8 +24,8 @@ __all__ = [
     "GEOD",
     "check_columns",
     "check_geographic",
-    "equal_area_km2",
     "ecef_km",
+    "equal_area_km2",
     "geodesic_km",
     "pairs_within_km",
     "point_xy",
@@ -62,7 +62,9 @@ def check_geographic(gdf: gpd.GeoDataFrame, *, what: str) -> None:
         )
 
 
-def point_xy(gdf: gpd.GeoDataFrame, *, what: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def point_xy(
+    gdf: gpd.GeoDataFrame, *, what: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Longitude and latitude arrays of a point layer (raise on empty or non-point rows)."""
     geom = gdf.geometry
     bad = np.flatnonzero(geom.isna().to_numpy() | (geom.geom_type.to_numpy() != "Point"))
@@ -139,5 +141,5 @@ def pairs_within_km(
 
 
 def equal_area_km2(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> NDArray[np.float64]:
-    """True area in km² of each geometry, computed in ESRI:102022 (Africa Albers)."""
+    """Return the true area in km² of each geometry, computed in ESRI:102022 (Africa Albers)."""
     return np.asarray(gdf.to_crs(EQUAL_AREA_CRS).area, dtype=float) / 1e6

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import geopandas as gpd
 import numpy as np
 import scipy.sparse as sp
@@ -15,7 +17,7 @@ __all__ = ["Weights", "centroids_lonlat", "spatial_weights"]
 
 #: What ``weights=`` accepts: ``"queen"``, ``"rook"``, a distance band in km, or a
 #: prepared n × n sparse matrix (binary, zero diagonal).
-Weights = str | float | int | sp.spmatrix | sp.sparray
+Weights: TypeAlias = str | float | int | sp.spmatrix | sp.sparray
 
 
 def centroids_lonlat(zones: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -68,7 +70,7 @@ def spatial_weights(zones: gpd.GeoDataFrame, weights: Weights) -> sp.csr_matrix:
             ok = shapely.length(shared) > 0
             i, j = i[ok], j[ok]
         return _symmetric(i, j, n)
-    if isinstance(weights, bool) or not float(weights) > 0:
+    if not isinstance(weights, int | float) or isinstance(weights, bool) or not weights > 0:
         raise SchemaError(f"distance band must be > 0 km, got {weights!r}.")
     lon, lat = centroids_lonlat(zones)
     i, j, _ = pairs_within_km(lon, lat, float(weights))

@@ -1,5 +1,7 @@
-"""Distances to borders: signed distance to a country's border, events near the
-Mali–Burkina Faso–Niger tri-border and each shared border, and border units.
+"""Distances to borders: signed border distance, tri-border exposure, border units.
+
+Signed distance to a country's border, events near the Mali–Burkina Faso–Niger
+tri-border and each shared border, and the units along a border.
 
 Distances are geodesic (WGS84) from each point to the nearest vertex of the border line
 densified every ``resolution_km`` (default 0.5 km). The nearest vertex overestimates the
@@ -23,7 +25,13 @@ from sahel_geo._errors import SchemaError
 from sahel_geo._geo import check_columns, check_geographic, ecef_km, geodesic_km, point_xy
 from sahel_geo.timeseries import Freq, period_start
 
-__all__ = ["border_distance", "border_exposure", "border_lines", "border_units", "distance_to_line_km"]
+__all__ = [
+    "border_distance",
+    "border_exposure",
+    "border_lines",
+    "border_units",
+    "distance_to_line_km",
+]
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +64,7 @@ def distance_to_line_km(
     d = geodesic_km(
         np.repeat(lon, k), np.repeat(lat, k), v[idx.ravel(), 0], v[idx.ravel(), 1]
     ).reshape(len(lon), k)
-    return d.min(axis=1)
+    return np.asarray(d.min(axis=1), dtype=np.float64)
 
 
 def _country(boundaries: gpd.GeoDataFrame, iso3: str) -> shapely.Geometry:
@@ -73,7 +81,7 @@ def _country(boundaries: gpd.GeoDataFrame, iso3: str) -> shapely.Geometry:
 
 
 def border_lines(boundaries: gpd.GeoDataFrame, a: str, b: str) -> shapely.Geometry:
-    """The border shared by countries ``a`` and ``b`` (ISO3), as a (multi)line.
+    """Return the border shared by countries ``a`` and ``b`` (ISO3), as a (multi)line.
 
     Boundaries that do not share vertices exactly are matched within ~100 m.
     """
@@ -181,7 +189,9 @@ def border_exposure(
     lon, lat = point_xy(events, what="events")
     features: dict[str, NDArray[np.float64]] = {}
     tri = _tri_point(boundaries, countries)
-    features["tri-border"] = geodesic_km(lon, lat, np.full(lon.size, tri.x), np.full(lon.size, tri.y))
+    features["tri-border"] = geodesic_km(
+        lon, lat, np.full(lon.size, tri.x), np.full(lon.size, tri.y)
+    )
     for i in range(3):
         for j in range(i + 1, 3):
             a, b = countries[i], countries[j]
@@ -219,7 +229,9 @@ def border_units(
     unit_col: str = "pcode",
     resolution_km: float = 1.0,
 ) -> list[str]:
-    """Units of ``country`` that touch (or lie within ``within_km`` of) its border with ``neighbour``.
+    """Return the units of ``country`` along its border with ``neighbour``.
+
+    Units that touch the border, or lie within ``within_km`` of it.
 
     A unit's distance to the border is that of its nearest boundary vertex (boundaries
     densified every ``resolution_km``); "touching" allows ``resolution_km`` of slack for
@@ -241,7 +253,9 @@ def border_units(
     own = units[units["country_iso3"] == country]
     if own.empty:
         return []
-    dense = shapely.segmentize(shapely.boundary(own.geometry.to_numpy()), resolution_km * _DEG_PER_KM)
+    dense = shapely.segmentize(
+        shapely.boundary(own.geometry.to_numpy()), resolution_km * _DEG_PER_KM
+    )
     coords, which = shapely.get_coordinates(dense, return_index=True)
     d = distance_to_line_km(coords[:, 0], coords[:, 1], line, resolution_km=resolution_km)
     per_unit = pd.Series(d).groupby(which).min()

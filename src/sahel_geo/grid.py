@@ -101,9 +101,7 @@ SWAC_25: Final = GridSpec(kind="latlon", cell_deg=25 / 60, origin=(-17.525, 1.65
 
 def _q(lat_deg: NDArray[np.float64]) -> NDArray[np.float64]:
     s = np.sin(np.radians(lat_deg))
-    return (1 - _E2) * (
-        s / (1 - _E2 * s**2) - (1 / (2 * _E)) * np.log((1 - _E * s) / (1 + _E * s))
-    )
+    return (1 - _E2) * (s / (1 - _E2 * s**2) - (1 / (2 * _E)) * np.log((1 - _E * s) / (1 + _E * s)))
 
 
 def latlon_cell_area_km2(
@@ -117,7 +115,8 @@ def latlon_cell_area_km2(
     3077.2
     """
     dlam = np.radians(width_deg)
-    return _A**2 * dlam * (_q(np.asarray(north)) - _q(np.asarray(south))) / 2 / 1e6
+    area = _A**2 * dlam * (_q(np.asarray(north)) - _q(np.asarray(south))) / 2 / 1e6
+    return np.asarray(area, dtype=np.float64)
 
 
 def _global_cols(spec: GridSpec) -> int:
@@ -163,7 +162,9 @@ def _hex_id(row: NDArray[np.int64], col: NDArray[np.int64]) -> NDArray[np.int64]
     return (row + _HEX_OFFSET) * 2 * _HEX_OFFSET + (col + _HEX_OFFSET)
 
 
-def cell_index(spec: GridSpec, lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.int64]:
+def cell_index(
+    spec: GridSpec, lon: NDArray[np.float64], lat: NDArray[np.float64]
+) -> NDArray[np.int64]:
     """Cell id of each longitude/latitude pair (vectorised, no polygon test).
 
     Examples
@@ -189,8 +190,8 @@ def _latlon_grid(spec: GridSpec, bounds: tuple[float, float, float, float]) -> g
     c1 = int(np.ceil((maxx - ox) / spec.cell_deg - 1e-9)) - 1
     rows = np.arange(r0[0], max(r1, r0[0]) + 1)
     cols = np.arange(c0[0], max(c1, c0[0]) + 1)
-    rr, cc = np.meshgrid(rows, cols, indexing="ij")
-    rr, cc = rr.ravel(), cc.ravel()
+    r2, c2 = np.meshgrid(rows, cols, indexing="ij")
+    rr, cc = r2.ravel(), c2.ravel()
     x0 = ox + cc * spec.cell_deg
     y0 = oy + rr * spec.cell_deg
     geoms = shapely.box(x0, y0, x0 + spec.cell_deg, y0 + spec.cell_deg)
@@ -219,8 +220,8 @@ def hex_grid(spec: GridSpec, bounds: tuple[float, float, float, float]) -> gpd.G
     # q range per row: x = w * (q + r/2)
     q_lo = int(np.floor(np.min(bx) / w - r_hi / 2)) - 1
     q_hi = int(np.ceil(np.max(bx) / w - r_lo / 2)) + 1
-    qq, rr = np.meshgrid(np.arange(q_lo, q_hi + 1), rows, indexing="xy")
-    qq, rr = qq.ravel(), rr.ravel()
+    q2, r2 = np.meshgrid(np.arange(q_lo, q_hi + 1), rows, indexing="xy")
+    qq, rr = q2.ravel(), r2.ravel()
     cx = w * (qq + rr / 2)
     cy = h * rr
     region = shapely.Polygon(np.column_stack([bx, by]))
@@ -298,7 +299,7 @@ def make_grid(
 
 
 def events_to_cells(events: gpd.GeoDataFrame, *, spec: GridSpec = PRIOGRID) -> pd.Series:
-    """The cell id of each event (same index as ``events``).
+    """Return the cell id of each event (same index as ``events``).
 
     Parameters
     ----------

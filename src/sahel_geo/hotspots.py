@@ -129,7 +129,10 @@ def gi_star_matrix(
 
 
 def _perm_larger(
-    y: NDArray[np.float64], w_star: sp.csr_matrix, observed: NDArray[np.float64], ids: NDArray[np.intp]
+    y: NDArray[np.float64],
+    w_star: sp.csr_matrix,
+    observed: NDArray[np.float64],
+    ids: NDArray[np.intp],
 ) -> NDArray[np.int64]:
     """Count of conditional permutations with Gi* >= observed (esda's ``crand``).
 
@@ -284,7 +287,9 @@ def getis_ord(
     if y.size != len(zones):
         raise SchemaError(f"values has {y.size} entries but there are {len(zones)} zones.")
     if np.isnan(y).any():
-        raise SchemaError(f"values has NaN at positions {np.flatnonzero(np.isnan(y))[:10].tolist()}.")
+        raise SchemaError(
+            f"values has NaN at positions {np.flatnonzero(np.isnan(y))[:10].tolist()}."
+        )
     if transform not in ("B", "R"):
         raise SchemaError(f"transform must be 'B' or 'R', got {transform!r}.")
     if len(zones) < 2:
@@ -330,7 +335,9 @@ def getis_ord(
         },
         index=zones.index,
     )
-    return GetisOrd(table=table, alpha=alpha, permutations=permutations, transform=transform, fdr=fdr)
+    return GetisOrd(
+        table=table, alpha=alpha, permutations=permutations, transform=transform, fdr=fdr
+    )
 
 
 def mann_kendall(x: ArrayLike) -> pd.DataFrame:
@@ -396,7 +403,7 @@ class EmergingHotSpots:
     fdr: bool
 
     def summary(self) -> str:
-        """Counts per category (non-empty ones)."""
+        """Return the counts per category (non-empty ones)."""
         c = self.categories["category"].value_counts()
         parts = [f"{k}: {int(c[k]):,}" for k in EHSA_CATEGORIES if k in c.index]
         return f"{len(self.categories):,} locations × {self.z.shape[1]} bins; " + "; ".join(parts)
@@ -410,8 +417,10 @@ class EmergingHotSpots:
         return f"<p>{html.escape(self.summary())}</p>" + self.categories.head(10).to_html()
 
 
-def _classify(sig: NDArray[np.int8], trend: NDArray[np.int8], threshold: float) -> NDArray[np.object_]:
-    """The 17 categories from per-bin significance (+1/−1/0) and the MK trend sign."""
+def _classify(
+    sig: NDArray[np.int8], trend: NDArray[np.int8], threshold: float
+) -> NDArray[np.object_]:
+    """Return the 17 categories from per-bin significance (+1/−1/0) and the MK trend sign."""
     m, t = sig.shape
     out = np.full(m, "no pattern detected", dtype=object)
     finals: list[tuple[NDArray[np.bool_], NDArray[np.object_]]] = []
@@ -510,10 +519,15 @@ def emerging_hotspots(
     >>> emerging_hotspots(cells, counts, fdr=False).categories["category"].iloc[14]
     'new hot spot'
     """
-    arr = values.to_numpy(dtype=float) if isinstance(values, pd.DataFrame) else np.asarray(values, dtype=float)
+    arr = (
+        values.to_numpy(dtype=float)
+        if isinstance(values, pd.DataFrame)
+        else np.asarray(values, dtype=float)
+    )
     if arr.ndim != 2 or arr.shape[0] != len(zones):
         raise SchemaError(
-            f"values must be locations × bins with {len(zones)} rows (the zones), got shape {arr.shape}."
+            f"values must be locations × bins with {len(zones)} rows (the zones), "
+            f"got shape {arr.shape}."
         )
     if arr.shape[1] < 2:
         raise SchemaError("emerging_hotspots needs at least 2 time bins.")

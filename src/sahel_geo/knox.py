@@ -107,7 +107,9 @@ def _inputs(
                 f"events are in {events.crs.to_string()} with units {unit!r}: use EPSG:4326 "
                 "or a projected CRS in metres."
             )
-        pairs = cKDTree(np.column_stack([x, y])).query_pairs(distance_km * 1000.0, output_type="ndarray")
+        pairs = cKDTree(np.column_stack([x, y])).query_pairs(
+            distance_km * 1000.0, output_type="ndarray"
+        )
         i, j = pairs[:, 0].astype(np.intp), pairs[:, 1].astype(np.intp)
     return t, i, j
 

@@ -84,7 +84,7 @@ def _cell_area(spec: GridSpec, cell: NDArray[np.int64]) -> NDArray[np.float64]:
         return np.full(cell.size, spec.hex_area_km2)
     n_cols = int(np.ceil(360.0 / spec.cell_deg - 1e-9))
     row = (cell - 1) // n_cols
-    south = spec.origin[1] + row * spec.cell_deg
+    south = np.asarray(spec.origin[1] + row * spec.cell_deg, dtype=np.float64)
     return latlon_cell_area_km2(south, south + spec.cell_deg, spec.cell_deg)
 
 
@@ -134,7 +134,9 @@ def scdi(
     check_geographic(events, what="events")
     check_columns(events, ["event_date"], what="events")
     if min_events < 2:
-        raise SchemaError(f"min_events must be >= 2 (a nearest neighbour needs two), got {min_events}.")
+        raise SchemaError(
+            f"min_events must be >= 2 (a nearest neighbour needs two), got {min_events}."
+        )
     lon, lat = point_xy(events, what="events")
     cell = cell_index(spec, lon, lat)
     period = period_start(pd.DatetimeIndex(events["event_date"]), freq)

@@ -1,5 +1,7 @@
-"""Cross-border spread: first arrival, country shares, expansion vs relocation, the
-movement of the activity centroid and lead-lag between border units.
+"""Cross-border spread of violence between units and countries.
+
+First arrival, country shares, expansion vs relocation, the movement of the activity
+centroid and lead-lag between border units.
 
 Inputs are the long unit × period tables of :func:`sahel_geo.aggregate` (columns
 ``unit``, ``period``, ``events``, ``fatalities``) or canonical events. Distances between
@@ -121,7 +123,9 @@ def country_shares(events: pd.DataFrame, *, freq: Freq = "year") -> pd.DataFrame
     tot = out.groupby("period")[["events", "fatalities"]].transform("sum")
     out["event_share"] = out["events"] / tot["events"]
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["fatality_share"] = np.where(tot["fatalities"] > 0, out["fatalities"] / tot["fatalities"], np.nan)
+        out["fatality_share"] = np.where(
+            tot["fatalities"] > 0, out["fatalities"] / tot["fatalities"], np.nan
+        )
     return out
 
 
@@ -218,7 +222,9 @@ def expansion_relocation(
     pos = pd.Index(ids)
     if pos.has_duplicates:
         raise SchemaError(f"zones: {unit_col} has duplicate values; one polygon per unit.")
-    wide = counts.pivot_table(index="unit", columns="period", values="events", aggfunc="sum", fill_value=0)
+    wide = counts.pivot_table(
+        index="unit", columns="period", values="events", aggfunc="sum", fill_value=0
+    )
     wide.index = wide.index.astype(str)
     missing = sorted(set(wide.index) - set(ids))
     if missing:
@@ -226,13 +232,13 @@ def expansion_relocation(
     wide = wide.reindex(ids, fill_value=0)
     vals = wide.to_numpy(dtype=float)
     periods = wide.columns
-    n, t = vals.shape
+    n = vals.shape[0]
     affected = vals >= k
     ever = affected.any(axis=1)
     first = np.where(ever, affected.argmax(axis=1), -1)
     adj = spatial_weights(zones, adjacency)
     lon, lat = centroids_lonlat(zones)
-    i, j, d = pairs_within_km(lon, lat, distance_km)
+    i, j, _ = pairs_within_km(lon, lat, distance_km)
     near = sp.csr_matrix((np.ones(i.size * 2), (np.r_[i, j], np.r_[j, i])), shape=(n, n))
     link = ((adj + near) > 0).astype(np.int8).tocsr()
     first_any = int(first[ever].min()) if ever.any() else -1
@@ -245,13 +251,22 @@ def expansion_relocation(
         adj_nb = adj.indices[adj.indptr[u] : adj.indptr[u + 1]]
         is_exp = bool(np.isin(nb, earlier).any())
         if earlier.size:
-            dist = geodesic_km(np.full(earlier.size, lon[u]), np.full(earlier.size, lat[u]), lon[earlier], lat[earlier])
+            dist = geodesic_km(
+                np.full(earlier.size, lon[u]),
+                np.full(earlier.size, lat[u]),
+                lon[earlier],
+                lat[earlier],
+            )
             nearest = float(dist.min())
         else:
             nearest = np.nan
         kind = "first" if p == first_any else ("expansion" if is_exp else "relocation")
-        rows.append((ids[u], periods[p], kind, bool(np.isin(adj_nb, earlier).any()), nearest, vals[u, p]))
-    units = pd.DataFrame(rows, columns=["unit", "period", "kind", "adjacent", "nearest_affected_km", "events"])
+        rows.append(
+            (ids[u], periods[p], kind, bool(np.isin(adj_nb, earlier).any()), nearest, vals[u, p])
+        )
+    units = pd.DataFrame(
+        rows, columns=["unit", "period", "kind", "adjacent", "nearest_affected_km", "events"]
+    )
     units = units.sort_values(["period", "unit"]).reset_index(drop=True)
     total = vals.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -261,19 +276,42 @@ def expansion_relocation(
     per = pd.DataFrame({"period": periods, "events": total, "n_affected": affected.sum(axis=0)})
     by = units.groupby("period")
     for name, kind in (("n_expansion", "expansion"), ("n_relocation", "relocation")):
-        per[name] = per["period"].map(units[units["kind"] == kind].groupby("period").size()).fillna(0).astype(int)
+        per[name] = (
+            per["period"]
+            .map(units[units["kind"] == kind].groupby("period").size())
+            .fillna(0)
+            .astype(int)
+        )
     per["n_new"] = per["period"].map(by.size()).fillna(0).astype(int)
     ev_new = per["period"].map(by["events"].sum()).fillna(0.0)
-    ev_rel = per["period"].map(units[units["kind"] == "relocation"].groupby("period")["events"].sum()).fillna(0.0)
+    ev_rel = (
+        per["period"]
+        .map(units[units["kind"] == "relocation"].groupby("period")["events"].sum())
+        .fillna(0.0)
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         per["share_new"] = np.where(total > 0, ev_new / total, np.nan)
         per["share_relocated"] = np.where(total > 0, ev_rel / total, np.nan)
     per["share_moved"] = moved
-    per = per[["period", "events", "n_affected", "n_new", "n_expansion", "n_relocation", "share_new", "share_relocated", "share_moved"]]
+    per = per[
+        [
+            "period",
+            "events",
+            "n_affected",
+            "n_new",
+            "n_expansion",
+            "n_relocation",
+            "share_new",
+            "share_relocated",
+            "share_moved",
+        ]
+    ]
     return Spread(units=units, periods=per, distance_km=float(distance_km), k=float(k))
 
 
-def centroid_movement(events: gpd.GeoDataFrame, *, freq: Freq = "year", weight: str | None = None) -> pd.DataFrame:
+def centroid_movement(
+    events: gpd.GeoDataFrame, *, freq: Freq = "year", weight: str | None = None
+) -> pd.DataFrame:
     """Centre of activity per period and how far and where it moved.
 
     The centre is the mean of the events' unit vectors on the sphere (the spherical
@@ -310,8 +348,9 @@ def centroid_movement(events: gpd.GeoDataFrame, *, freq: Freq = "year", weight: 
         }
     )
     g = frame.groupby("period", sort=True).sum()
-    clon = np.degrees(np.arctan2(g["y"], g["x"])).to_numpy()
-    clat = np.degrees(np.arctan2(g["z"], np.hypot(g["x"], g["y"]))).to_numpy()
+    gx, gy, gz = (g[c].to_numpy(dtype=float) for c in ("x", "y", "z"))
+    clon = np.degrees(np.arctan2(gy, gx))
+    clat = np.degrees(np.arctan2(gz, np.hypot(gx, gy)))
     out = pd.DataFrame({"period": g.index, "events": g["n"].to_numpy(), "lon": clon, "lat": clat})
     step = np.full(len(out), np.nan)
     bearing = np.full(len(out), np.nan)
@@ -362,7 +401,9 @@ def lead_lag(
         absent = sorted(set(grp) - set(counts["unit"]))
         if absent or not grp:
             raise SchemaError(f"{name}: units {absent} are not in counts (or none given).")
-    wide = counts.pivot_table(index="period", columns="unit", values=value, aggfunc="sum", fill_value=0)
+    wide = counts.pivot_table(
+        index="period", columns="unit", values=value, aggfunc="sum", fill_value=0
+    )
     x = wide[list(leaders)].sum(axis=1).to_numpy(dtype=float)
     y = wide[list(followers)].sum(axis=1).to_numpy(dtype=float)
     rows = []

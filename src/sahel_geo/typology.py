@@ -1,5 +1,6 @@
-"""Conflict, drought and malnutrition together: one table per unit and period, and a
-simple typology of units.
+"""Conflict, drought and malnutrition together, per unit and period.
+
+One table per unit and period, and a simple typology of units.
 
 The drought and wasting inputs are plain tables, so any source plugs in (the overlay's
 zonal statistics per unit and period, WFP's Composite Drought Index by P-code, a survey
@@ -71,14 +72,18 @@ def conflict_climate_table(
     check_columns(drought, ["unit", "period", drought_col], what="drought")
     if drought.duplicated(["unit", "period"]).any():
         rows = np.flatnonzero(drought.duplicated(["unit", "period"], keep=False))[:10].tolist()
-        raise SchemaError(f"drought has several rows for the same unit and period (positions {rows}).")
+        raise SchemaError(
+            f"drought has several rows for the same unit and period (positions {rows})."
+        )
     if any(lag < 0 for lag in lags):
         raise SchemaError(f"lags must be >= 0, got {list(lags)}.")
     out = counts.copy()
     periods = pd.Index(sorted(pd.unique(pd.concat([counts["period"], drought["period"]]))))
     wide = drought.pivot(index="period", columns="unit", values=drought_col).reindex(periods)
     for lag in lags:
-        shifted = wide.shift(lag).stack(future_stack=True).rename(f"{drought_col}_lag{lag}")
+        shifted = pd.Series(
+            wide.shift(lag).stack(future_stack=True), name=f"{drought_col}_lag{lag}"
+        )
         out = out.merge(shifted, left_on=["period", "unit"], right_index=True, how="left")
     if wasting is not None:
         check_columns(wasting, ["unit", "period", wasting_col], what="wasting")
@@ -148,7 +153,10 @@ def unit_typology(
     )
     names = ("rising conflict", "drought", "high wasting")
     labels = np.array(
-        [" + ".join(n for b, n in enumerate(names) if code >> b & 1) or "none" for code in range(8)],
+        [
+            " + ".join(n for b, n in enumerate(names) if code >> b & 1) or "none"
+            for code in range(8)
+        ],
         dtype=object,
     )
     flags = out[["rising", "drought", "high_wasting"]].to_numpy(dtype=np.int64)
