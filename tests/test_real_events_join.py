@@ -6,7 +6,6 @@ import unicodedata
 
 import geopandas as gpd
 import pandas as pd
-import pytest
 
 import sahel_geo as sg
 
