@@ -270,3 +270,26 @@ def test_reads_back_with_geopandas(tmp_path: Path) -> None:
     # orient_polygons may start rings elsewhere: compare shapes, within the precision
     dist = shapely.hausdorff_distance(back.geometry.values, src.geometry.values)
     assert float(dist.max()) <= 0.5e-5 * 2**0.5 + 1e-12
+
+
+def test_mixed_object_column_keeps_each_type() -> None:
+    gdf = gpd.GeoDataFrame(
+        {"o": pd.Series([True, 1, 1.0, "1", None, [1, "a"]], dtype=object)},
+        geometry=[Point(0, 0)] * 6,
+        crs=4326,
+    )
+    props = [f["properties"]["o"] for f in json.loads(geojson_text(gdf))["features"]]
+    assert props == [True, 1, 1.0, "1", None, [1, "a"]]
+    assert [type(v) for v in props[:4]] == [bool, int, float, str]
+
+
+def test_text_with_quotes_and_control_characters() -> None:
+    gdf = gpd.GeoDataFrame(
+        {"notes": ['Il a dit "non"\n<script>', "tab\there", "Ménaka"]},
+        geometry=[Point(0, 0)] * 3,
+        crs=4326,
+    )
+    text = geojson_text(gdf)
+    assert len(text.splitlines()) == 5  # still one feature per line
+    props = [f["properties"]["notes"] for f in json.loads(text)["features"]]
+    assert props == ['Il a dit "non"\n<script>', "tab\there", "Ménaka"]

@@ -232,41 +232,47 @@ def _datetime_column(s: pd.Series) -> list[Any]:
     return out
 
 
-def _column_values(s: pd.Series) -> list[Any]:
-    """Return the values of one column as JSON-ready Python objects."""
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def _encode_by_unique(values: pd.Series) -> list[str]:
+    """JSON text of each value, encoding every distinct value once."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    table = np.array([_dumps(_scalar(u)) for u in uniques] + ["null"], dtype=object)
+    return list(table[codes].tolist())  # code -1 (missing) picks the final "null"
+
+
+def _column_json(s: pd.Series) -> list[str]:
+    """Return the JSON text of each value of one column (``null`` for missing)."""
     dtype = s.dtype
     if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
-        return _datetime_column(s)
+        return _encode_by_unique(pd.Series(_datetime_column(s), dtype=object))
     if isinstance(dtype, np.dtype) and dtype.kind == "b":
-        return [bool(v) for v in s.to_numpy()]
+        return list(np.where(s.to_numpy(), "true", "false").tolist())
     if isinstance(dtype, np.dtype) and dtype.kind in "iu":
-        return list(s.to_numpy().tolist())
+        return [str(v) for v in s.to_numpy().tolist()]
     if isinstance(dtype, np.dtype) and dtype.kind == "f":
         arr = s.to_numpy(dtype=np.float64)
-        values: list[Any] = arr.tolist()
+        text = [repr(v) for v in arr.tolist()]  # what json.dumps writes for a float
         for i in np.flatnonzero(~np.isfinite(arr)).tolist():
-            values[i] = None
-        return values
-    return [_scalar(v) for v in s.astype(object).tolist()]
+            text[i] = "null"
+        return text
+    values = s.astype(object)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        # Only text is encoded by distinct value: factorize would merge 1, 1.0 and True.
+        return _encode_by_unique(values)
+    return [_dumps(_scalar(v)) for v in values.tolist()]
 
 
 def _property_strings(df: pd.DataFrame) -> list[str]:
-    names = [str(c) for c in df.columns]
-    columns = [_column_values(df[c]) for c in df.columns]
-    n = len(df)
-    if not names:
-        return ["{}"] * n
-    out = []
-    for row in zip(*columns, strict=True):
-        out.append(
-            json.dumps(
-                dict(zip(names, row, strict=True)),
-                ensure_ascii=False,
-                allow_nan=False,
-                separators=(",", ":"),
-            )
-        )
-    return out
+    if len(df.columns) == 0:
+        return ["{}"] * len(df)
+    columns = []
+    for c in df.columns:
+        key = _dumps(str(c)) + ":"
+        columns.append([key + v for v in _column_json(df[c])])
+    return ["{" + ",".join(row) + "}" for row in zip(*columns, strict=True)]
 
 
 # --- public --------------------------------------------------------------------------
