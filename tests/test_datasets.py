@@ -131,7 +131,13 @@ def test_countries_filter_and_validation() -> None:
 def test_returned_frames_are_independent() -> None:
     a = sg.load_boundaries(1)
     a.loc[0, "name"] = "changed"
-    assert sg.load_boundaries(1).loc[0, "name"] != "changed"
+    a.loc[1, "geometry"] = shapely.Point(0, 0)
+    b = sg.load_boundaries(1)
+    assert b.loc[0, "name"] != "changed"
+    assert b.geometry.iloc[1].geom_type == "Polygon"
+    c = sg.load_boundaries(1, countries=["MLI"])
+    c.loc[0, "pcode"] = "X"
+    assert "X" not in sg.load_boundaries(1)["pcode"].tolist()
 
 
 def test_provenance_matches_files() -> None:

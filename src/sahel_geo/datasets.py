@@ -7,6 +7,7 @@ licence (public domain), every change made and their known limits.
 
 from __future__ import annotations
 
+import functools
 import importlib.resources
 import logging
 from collections.abc import Sequence
@@ -159,12 +160,18 @@ def load_boundaries(level: int = 1, *, countries: Sequence[str] | None = None) -
                 "For other units read a COD-AB, geoBoundaries or GADM file with "
                 "sg.read_boundaries(path)."
             )
+    gdf = _read_level(level)
+    if wanted is not None:
+        gdf = gdf[gdf["country_iso3"].isin(wanted)].reset_index(drop=True)
+    return gdf.copy()  # the cached frame is never handed out
+
+
+@functools.lru_cache(maxsize=3)
+def _read_level(level: int) -> gpd.GeoDataFrame:
     path = bundled_boundaries_path(level)
     gdf = pyogrio.read_dataframe(path)
     gdf = gdf.set_crs(4326, allow_override=True)
     gdf["admin_level"] = gdf["admin_level"].astype("int64")
-    if wanted is not None:
-        gdf = gdf[gdf["country_iso3"].isin(wanted)].reset_index(drop=True)
     missing = [c for c in BOUNDARY_COLUMNS if c not in gdf.columns]
     if missing:  # pragma: no cover - guards against a broken rebuild
         raise InputFileError(f"{path} lacks the canonical columns {missing}; rebuild it.")
