@@ -293,3 +293,13 @@ def test_text_with_quotes_and_control_characters() -> None:
     assert len(text.splitlines()) == 5  # still one feature per line
     props = [f["properties"]["notes"] for f in json.loads(text)["features"]]
     assert props == ['Il a dit "non"\n<script>', "tab\there", "Ménaka"]
+
+
+@pytest.mark.parametrize("precision", [12, 13, 15])
+def test_high_precision_has_no_binary_noise(precision: int) -> None:
+    gdf = gpd.GeoDataFrame(geometry=[Point(179.123, -0.1), Point(2.5e-7, 10)], crs=4326)
+    coords = [
+        line.split('"coordinates":')[1].rstrip("}},")
+        for line in geojson_text(gdf, precision=precision).splitlines()[1:3]
+    ]
+    assert coords == ["[179.123,-0.1]", "[0.00000025,10]"]

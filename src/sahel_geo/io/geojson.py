@@ -107,6 +107,11 @@ def _fmt_numbers(values: np.ndarray, precision: int) -> np.ndarray:
             "Find them with gdf[~np.isfinite(shapely.get_coordinates(gdf.geometry)).all(1)] "
             "and fix or drop those rows."
         )
+    if precision > 12:
+        # Beyond ~15 significant digits "%.Nf" shows binary noise (179.123000000000019):
+        # write the shortest text that reads back to the same number instead.
+        shortest = [np.format_float_positional(v, unique=True, trim="-") for v in rounded]
+        return np.asarray(shortest, dtype=str)
     text = np.char.mod(f"%.{precision}f", rounded)
     if precision > 0:
         text = np.char.rstrip(np.char.rstrip(text, "0"), ".")
