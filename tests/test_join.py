@@ -32,7 +32,10 @@ def _units() -> gpd.GeoDataFrame:
 
 
 def _events(rows: list[tuple[float | None, float | None, str | None]]) -> gpd.GeoDataFrame:
-    geoms = [None if x is None else Point(x, y) for x, y, _ in rows]
+    geoms = [
+        None if x is None else (Point() if x != x else Point(x, y))  # NaN: an empty point
+        for x, y, _ in rows
+    ]
     return gpd.GeoDataFrame(
         {
             "event_id": [f"e{i}" for i in range(len(rows))],
@@ -57,6 +60,7 @@ RULE_CASES = [
     ((2.51, 0.5, None), ("C3", "snapped")),  # 0.01 degree east of C3
     ((5.0, 5.0, None), (None, "unassigned")),
     ((None, None, None), (None, "unassigned")),
+    ((float("nan"), float("nan"), None), (None, "unassigned")),  # POINT EMPTY
 ]
 
 
@@ -107,14 +111,14 @@ def test_report_counts_every_event() -> None:
     out = sg.assign_admin(events, _units())
     rep = sg.reports(out)[-1]
     assert rep.step == "assign_admin[adm1]"
-    assert (rep.n_in, rep.n_kept, rep.n_rejected) == (12, 12, 0)
+    assert (rep.n_in, rep.n_kept, rep.n_rejected) == (13, 13, 0)
     counts = {m: rep.notes[f"match_{m}"] for m in MATCH_TYPES}
     assert counts == {
         "inside": 2,
         "border": 4,
         "overlap": 3,
         "snapped": 1,
-        "unassigned": 2,
+        "unassigned": 3,
         "coarsened": 0,
     }
     assert sum(counts.values()) == len(events)

@@ -283,14 +283,6 @@ def _categories(values: NDArray[np.object_]) -> tuple[pd.Index, NDArray[np.intp]
     return pd.Index(uniques, dtype=object), codes.astype(np.intp)
 
 
-def _same_country(a: NDArray[np.object_], b: NDArray[np.object_]) -> NDArray[np.bool_]:
-    """Elementwise ``a == b`` where both are known (not None/NaN)."""
-    known = pd.notna(a) & pd.notna(b)
-    out = np.zeros(a.shape, dtype=bool)
-    out[known] = a[known] == b[known]
-    return out
-
-
 def _pick(
     point_idx: NDArray[np.intp],
     poly_idx: NDArray[np.intp],
@@ -388,32 +380,30 @@ def assign_admin(
     # Rank of each unit's pcode in string order: the deterministic tie-break.
     pcode_rank = np.empty(len(pcodes), dtype=np.intp)
     pcode_rank[np.argsort(pcodes, kind="stable")] = np.arange(len(pcodes))
-    unit_country = (
-        boundaries["country_iso3"].astype(object).to_numpy()
-        if "country_iso3" in boundaries.columns
-        else np.full(len(geoms), None, dtype=object)
-    )
+    # Countries as integer codes: the unit's, and later each candidate event's.
+    if "country_iso3" in boundaries.columns and "country_iso3" in events.columns:
+        unit_ccode, countries = pd.factorize(boundaries["country_iso3"].astype(object))
+    else:
+        unit_ccode, countries = np.full(len(geoms), -1), pd.Index([], dtype=object)
+    countries = pd.Index(countries, dtype=object)
 
     n = len(events)
     pts = events.geometry.to_numpy()
     kinds = shapely.get_type_id(pts)
-    usable = (kinds == 0) & ~shapely.is_empty(pts)
-    x = np.full(n, np.nan)
-    y = np.full(n, np.nan)
-    x[usable] = shapely.get_x(pts[usable])
-    y[usable] = shapely.get_y(pts[usable])
-    usable &= np.isfinite(x) & np.isfinite(y)
-    if (~usable & ~shapely.is_missing(pts)).any():
-        bad = np.flatnonzero(~usable & ~shapely.is_missing(pts))[:10].tolist()
+    not_point = (kinds != 0) & (kinds != -1)  # -1: missing geometry
+    if not_point.any():
+        bad = np.flatnonzero(not_point)[:10].tolist()
         raise SchemaError(
             f"events: row(s) {bad} have a geometry that is not a Point; assign_admin takes "
             "point events (use the centroid of other shapes, e.g. events.centroid)."
         )
-    event_country = (
-        events["country_iso3"].astype(object).to_numpy()
-        if "country_iso3" in events.columns
-        else np.full(n, None, dtype=object)
-    )
+    coords, has_xy = shapely.get_coordinates(pts, return_index=True)  # no row for empties
+    x = np.full(n, np.nan)
+    y = np.full(n, np.nan)
+    x[has_xy] = coords[:, 0]
+    y[has_xy] = coords[:, 1]
+    usable = np.isfinite(x) & np.isfinite(y)
+    del coords, has_xy
 
     # unit index per event, -1 = none; match code per event (index into MATCH_TYPES)
     unit = np.full(n, -1, dtype=np.intp)
@@ -447,7 +437,11 @@ def assign_admin(
         shapely.prepare(geoms)
         interior = shapely.contains_xy(geoms[unit_all], x[rows_all], y[rows_all])
         n_interior = np.bincount(local[interior], minlength=cand_rows.size)
-        cmatch = _same_country(unit_country[unit_all], event_country[rows_all])
+        if len(countries):
+            ev_ccode = countries.get_indexer(events["country_iso3"].iloc[rows_all].astype(object))
+            cmatch = (unit_ccode[unit_all] == ev_ccode) & (ev_ccode >= 0)
+        else:
+            cmatch = np.zeros(rows_all.size, dtype=bool)
         # in the interior of one unit (inside) or of several (overlap)
         p_first, g_first = _pick(local[interior], unit_all[interior], cmatch[interior], pcode_rank)
         rows = cand_rows[p_first]
@@ -473,14 +467,15 @@ def assign_admin(
 
     # Coarse events: location known only to a level coarser than the boundaries'
     if "location_level" in events.columns:
-        lvl = events["location_level"]
-        unknown = [v for v in pd.unique(lvl.dropna()) if v not in LOCATION_LEVEL_RANK]
+        codes, uniques = pd.factorize(events["location_level"])
+        unknown = [v for v in uniques if v not in LOCATION_LEVEL_RANK]
         if unknown:
             raise SchemaError(
                 f"events column 'location_level' has unknown value(s) {unknown[:5]}; "
                 f"expected one of {list(LOCATION_LEVEL_RANK)} or null."
             )
-        rank = lvl.astype(object).map(LOCATION_LEVEL_RANK).fillna(99).to_numpy(dtype=np.int64)
+        rank_of = np.array([LOCATION_LEVEL_RANK.get(v, 99) for v in uniques] + [99])
+        rank = rank_of[codes]  # code -1 (null) takes the last entry: a point
         is_coarse = rank < level
     else:
         is_coarse = np.zeros(n, dtype=bool)
@@ -505,11 +500,11 @@ def assign_admin(
     notes["coarse_events"] = int(is_coarse.sum())
 
     if coarse == "coarsen":
-        sel = is_coarse & has_unit
-        pcode_codes[sel] = -1
-        name_codes[sel] = -1
-        match[sel] = MATCH_TYPES.index("coarsened")
-        notes["coarsened"] = int(sel.sum())
+        to_parent = is_coarse & has_unit
+        pcode_codes[to_parent] = -1
+        name_codes[to_parent] = -1
+        match[to_parent] = MATCH_TYPES.index("coarsened")
+        notes["coarsened"] = int(to_parent.sum())
 
     out = events.copy(deep=False)
     out[prefix + "pcode"] = pd.Categorical.from_codes(pcode_codes, categories=pd.Index(pcodes))
