@@ -82,7 +82,8 @@ import geopandas as gpd
 import pandas as pd
 
 from sahel_geo._errors import InputFileError, SchemaError
-from sahel_geo.io._event_builder import EventSpec, build_events, read_table
+from sahel_geo.io._event_builder import EventSpec, build_events
+from sahel_geo.io._tables import read_table
 from sahel_geo.schema import (
     ACLED_GEO_PRECISION,
     ACLED_TIME_PRECISION,
