@@ -534,3 +534,59 @@ def test_docstring_examples(module: str) -> None:
 
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
+
+
+def test_fast_snapping_equals_exact_strtree_search(sketch_graph: nx.MultiDiGraph) -> None:
+    # The KD-tree path and its STRtree fallback must give the nearest road, near or far.
+    net = sg.RoadNetwork.from_graph(sketch_graph)
+    rng = np.random.default_rng(11)
+    lon = np.concatenate([rng.uniform(-4.5, 2.8, 3000), rng.uniform(-8, 8, 200)])
+    lat = np.concatenate([rng.uniform(11.8, 16.5, 3000), rng.uniform(8, 20, 200)])
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326)
+    snapped = sg.snap_to_roads(pts, net)
+    x, y = Transformer.from_crs(4326, net.crs, always_xy=True).transform(lon, lat)
+    xy = shapely.points(x, y)
+    exact = shapely.distance(net.seg_geom[net.tree.query_nearest(xy, all_matches=False)[1]], xy)
+    ours = shapely.distance(net.seg_geom[snapped["segment_id"].to_numpy()], xy)
+    np.testing.assert_allclose(ours, exact, rtol=1e-9, atol=1e-6)
+    # The road point is on its segment, at the reported position along it.
+    rx, ry = Transformer.from_crs(4326, net.crs, always_xy=True).transform(
+        snapped.geometry.x.to_numpy(), snapped.geometry.y.to_numpy()
+    )
+    np.testing.assert_allclose(shapely.distance(xy, shapely.points(rx, ry)), exact, atol=1e-3)
+    seg = snapped["segment_id"].to_numpy()
+    frac = shapely.line_locate_point(net.seg_geom[seg], shapely.points(rx, ry), normalized=True)
+    np.testing.assert_allclose(
+        snapped["along_km"].to_numpy(), frac * net.seg_length_m[seg] / 1000, atol=1e-5
+    )
+
+
+def test_fast_snapping_on_a_dense_grid() -> None:
+    # Many short segments around each point: exercises the k-nearest-samples path.
+    graph = nx.MultiDiGraph(crs=UTM31)
+    side = 30
+    for i in range(side):
+        for j in range(side):
+            graph.add_node(
+                i * side + j, x=500_000 + i * 700.0 + (j % 3) * 90, y=1_500_000 + j * 650.0
+            )
+    for i in range(side):
+        for j in range(side):
+            for a, b in ((i * side + j, (i + 1) * side + j), (i * side + j, i * side + j + 1)):
+                if b < side * side and not (b == i * side + j + 1 and j == side - 1):
+                    pa = (graph.nodes[a]["x"], graph.nodes[a]["y"])
+                    pb = (graph.nodes[b]["x"], graph.nodes[b]["y"])
+                    line = shapely.LineString([pa, pb])
+                    graph.add_edge(a, b, length=line.length, geometry=line)
+    net = sg.RoadNetwork.from_graph(graph)
+    rng = np.random.default_rng(5)
+    x = rng.uniform(499_000, 522_000, 5000)
+    y = rng.uniform(1_499_000, 1_520_000, 5000)
+    lon, lat = TO_LL.transform(x, y)
+    snapped = sg.snap_to_roads(
+        gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326), net
+    )
+    xy = shapely.points(x, y)
+    exact = shapely.distance(net.seg_geom[net.tree.query_nearest(xy, all_matches=False)[1]], xy)
+    ours = shapely.distance(net.seg_geom[snapped["segment_id"].to_numpy()], xy)
+    np.testing.assert_allclose(ours, exact, rtol=1e-9, atol=1e-6)

@@ -103,6 +103,7 @@ class RoadNetwork:
     seg_ref: np.ndarray
     seg_highway: np.ndarray
     tree: shapely.STRtree
+    pieces: _Pieces
 
     @property
     def n_nodes(self) -> int:
@@ -210,7 +211,49 @@ class RoadNetwork:
             seg_ref=tag("ref"),
             seg_highway=tag("highway"),
             tree=shapely.STRtree(seg_geom),
+            pieces=_Pieces.from_lines(seg_geom),
         )
+
+
+@dataclass(frozen=True, eq=False)
+class _Pieces:
+    """The straight pieces of all segments, with a KD-tree of points sampled along them.
+
+    Used to snap many points fast: the nearest road point of a point P lies within
+    ``half`` of a sample of its piece, so within ``d0 + half`` of P, where ``d0`` is the
+    distance to the nearest sample. When the k nearest samples reach past that radius they
+    hold every candidate piece; otherwise the point falls back to the exact STRtree search.
+    """
+
+    p0: np.ndarray  # (m, 2) piece start
+    d: np.ndarray  # (m, 2) piece vector
+    length: np.ndarray  # (m,) planar length
+    seg: np.ndarray  # (m,) segment of each piece
+    cum0: np.ndarray  # (m,) planar metres along the segment before the piece
+    seg_planar: np.ndarray  # (n_segments,) planar length of each segment
+    sample_piece: np.ndarray  # piece of each sample point
+    tree: cKDTree
+    half: float  # largest half-distance between neighbouring samples on a piece
+
+    @classmethod
+    def from_lines(cls, lines: np.ndarray, *, max_samples: int = 5_000_000) -> _Pieces:
+        coords, idx = shapely.get_coordinates(lines, return_index=True)
+        same = idx[1:] == idx[:-1]
+        p0, p1, seg = coords[:-1][same], coords[1:][same], idx[:-1][same]
+        d = p1 - p0
+        length = np.hypot(d[:, 0], d[:, 1])
+        before = np.cumsum(length) - length
+        first = np.searchsorted(seg, seg, side="left")
+        cum0 = before - before[first]
+        seg_planar = np.bincount(seg, weights=length, minlength=len(lines))
+        spacing = max(500.0, float(length.sum()) / max_samples)
+        n_sub = np.maximum(1, np.ceil(length / spacing)).astype(np.int64)
+        sample_piece = np.repeat(np.arange(len(length)), n_sub)
+        k = np.arange(len(sample_piece)) - np.repeat(np.cumsum(n_sub) - n_sub, n_sub)
+        t = (k + 0.5) / n_sub[sample_piece]
+        samples = p0[sample_piece] + t[:, None] * d[sample_piece]
+        half = float((length / n_sub).max(initial=0.0)) / 2.0
+        return cls(p0, d, length, seg, cum0, seg_planar, sample_piece, cKDTree(samples), half)
 
 
 # --- input checks ---------------------------------------------------------------------------
@@ -273,22 +316,67 @@ def _snap(net: RoadNetwork, lonlat: np.ndarray) -> _Snap:
     to_net = Transformer.from_crs(WGS84, net.crs, always_xy=True)
     to_ll = Transformer.from_crs(net.crs, WGS84, always_xy=True)
     x, y = to_net.transform(lonlat[:, 0], lonlat[:, 1])
-    pts = shapely.points(x, y)
-    pairs = net.tree.query_nearest(pts, all_matches=True)
-    # Ties (a point at a junction is equally near several segments): keep the lowest
-    # segment index, so the result does not depend on the tree's order.
-    order = np.lexsort((pairs[1], pairs[0]))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = pairs[0][order][1:] != pairs[0][order][:-1]
+    xy = np.column_stack([x, y])
     seg = np.empty(n, dtype=np.intp)
-    seg[pairs[0][order][first]] = pairs[1][order][first]
-    geom = net.seg_geom[seg]
-    frac = shapely.line_locate_point(geom, pts, normalized=True)
-    frac = np.nan_to_num(frac, nan=0.0)  # zero-length segments
-    road = shapely.line_interpolate_point(geom, frac, normalized=True)
-    lon, lat = to_ll.transform(shapely.get_x(road), shapely.get_y(road))
+    frac = np.empty(n)
+    road = np.empty((n, 2))
+    done = np.zeros(n, dtype=bool)
+    for lo in range(0, n, _SNAP_CHUNK):
+        hi = min(n, lo + _SNAP_CHUNK)
+        ok, s, f, r = _snap_by_pieces(net.pieces, xy[lo:hi])
+        seg[lo:hi][ok], frac[lo:hi][ok], road[lo:hi][ok], done[lo:hi] = s, f, r, ok
+    rest = np.flatnonzero(~done)
+    if len(rest):
+        logger.debug("snapping %d of %d points with the exact STRtree search", len(rest), n)
+        pts = shapely.points(xy[rest])
+        pairs = net.tree.query_nearest(pts, all_matches=True)
+        # Ties (a point at a junction is equally near several segments): keep the lowest
+        # segment index, so the result does not depend on the tree's order.
+        order = np.lexsort((pairs[1], pairs[0]))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = pairs[0][order][1:] != pairs[0][order][:-1]
+        s_rest = np.empty(len(rest), dtype=np.intp)
+        s_rest[pairs[0][order][first]] = pairs[1][order][first]
+        geom = net.seg_geom[s_rest]
+        f_rest = np.nan_to_num(shapely.line_locate_point(geom, pts, normalized=True), nan=0.0)
+        r_pts = shapely.line_interpolate_point(geom, f_rest, normalized=True)
+        seg[rest], frac[rest] = s_rest, f_rest
+        road[rest] = np.column_stack([shapely.get_x(r_pts), shapely.get_y(r_pts)])
+    lon, lat = to_ll.transform(road[:, 0], road[:, 1])
     _, _, off = _GEOD.inv(lonlat[:, 0], lonlat[:, 1], lon, lat)
     return _Snap(seg, frac * net.seg_length_m[seg], np.asarray(off), np.column_stack([lon, lat]))
+
+
+_SNAP_CHUNK: Final = 200_000
+_SNAP_K: Final = 8
+
+
+def _snap_by_pieces(
+    pc: _Pieces, xy: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Snap points by their k nearest samples; return (resolved, seg, frac, road xy)."""
+    k = min(_SNAP_K, len(pc.sample_piece))
+    dist, ii = pc.tree.query(xy, k=k)
+    dist, ii = dist.reshape(len(xy), k), ii.reshape(len(xy), k)
+    # Complete when the k-th sample lies beyond the radius (or there are no more samples).
+    ok = (dist[:, -1] > dist[:, 0] + pc.half) | (k == len(pc.sample_piece))
+    piece = pc.sample_piece[ii[ok]]  # (m, k)
+    p = xy[ok][:, None, :]
+    p0, d, len2 = pc.p0[piece], pc.d[piece], pc.length[piece] ** 2
+    t = np.where(len2 > 0, np.einsum("mkj,mkj->mk", p - p0, d) / np.where(len2 > 0, len2, 1), 0)
+    t = np.clip(t, 0.0, 1.0)
+    q = p0 + t[..., None] * d
+    gap = np.hypot(q[..., 0] - p[..., 0], q[..., 1] - p[..., 1])
+    # Nearest piece; within 1 nm of the nearest, the lowest segment index (deterministic).
+    seg = pc.seg[piece]
+    near = gap <= gap.min(axis=1, keepdims=True) + 1e-9
+    pick = np.argmin(np.where(near, seg, np.iinfo(np.int64).max), axis=1)
+    rows = np.arange(len(piece))
+    best = piece[rows, pick]
+    along = pc.cum0[best] + t[rows, pick] * pc.length[best]
+    total = pc.seg_planar[pc.seg[best]]
+    frac = np.where(total > 0, along / np.where(total > 0, total, 1.0), 0.0)
+    return ok, pc.seg[best], np.clip(frac, 0.0, 1.0), q[rows, pick]
 
 
 def snap_to_roads(
