@@ -158,9 +158,9 @@ def test_read_boundaries_topojson_geoboundaries(tmp_path: Path) -> None:
     rep = report(gdf)
     assert (rep.n_in, rep.n_kept) == (7, 4)
     assert sg.rejects(gdf)[["row", "reason"]].values.tolist() == [
-        [4, "not a polygon (0: Point)"],
+        [4, "not a polygon (Point)"],
         [5, "empty geometry"],
-        [7, "not a polygon (1: LineString)"],
+        [7, "not a polygon (LineString)"],
     ]
 
 
@@ -418,7 +418,7 @@ def test_repairs_and_rejects_with_reasons() -> None:
     assert dict(rep.notes) == {"invalid geometries repaired (make_valid)": 1, "missing name": 1}
     rej = sg.rejects(out)
     assert rej[["row", "reason", "column"]].values.tolist() == [
-        [3, "not a polygon (1: LineString)", "geometry"],
+        [3, "not a polygon (LineString)", "geometry"],
         [4, "empty geometry", "geometry"],
         [5, "duplicate pcode A (first at row 1)", "pcode"],
         [6, "missing pcode", "pcode"],

@@ -662,9 +662,11 @@ def read_boundaries(
     column[missing] = raw.geometry.name
     type_ids = shapely.get_type_id(geoms)
     not_poly = ~missing & ~np.isin(type_ids, [3, 6, 7])
-    for i in np.flatnonzero(not_poly).tolist():
-        reason[i] = f"not a polygon ({shapely.get_type_id(geoms[i])}: {geoms[i].geom_type})"
-        column[i] = raw.geometry.name
+    if not_poly.any():
+        kinds = np.asarray(shapely.get_type_id(geoms[not_poly]))
+        names = np.array(["Point", "LineString", "LinearRing", "", "MultiPoint", "MultiLineString"])
+        reason[not_poly] = np.char.add(np.char.add("not a polygon (", names[kinds]), ")")
+        column[not_poly] = raw.geometry.name
     todo = ~missing & ~not_poly
     invalid = todo & ~shapely.is_valid(geoms)
     fixed = geoms.copy()
