@@ -590,3 +590,32 @@ def test_fast_snapping_on_a_dense_grid() -> None:
     exact = shapely.distance(net.seg_geom[net.tree.query_nearest(xy, all_matches=False)[1]], xy)
     ours = shapely.distance(net.seg_geom[snapped["segment_id"].to_numpy()], xy)
     np.testing.assert_allclose(ours, exact, rtol=1e-9, atol=1e-6)
+
+
+def test_corridor_layer_writes_deterministic_geojson(
+    sketch_graph: nx.MultiDiGraph, tmp_path: Path
+) -> None:
+    import json
+
+    corr = sg.road_corridors(sketch_graph, by="name")
+    rng = np.random.default_rng(8)
+    ev = gpd.GeoDataFrame(
+        {
+            "event_date": pd.to_datetime("2019-01-01")
+            + pd.to_timedelta(rng.integers(0, 1000, 300), unit="D"),
+            "fatalities": rng.integers(0, 5, 300),
+        },
+        geometry=gpd.points_from_xy(rng.uniform(-4, 2.4, 300), rng.uniform(12, 16.2, 300)),
+        crs=4326,
+    )
+    layer = sg.corridor_layer(sg.corridor_exposure(ev, corr, within_km=10), corr)
+    assert len(layer) == 12
+    a = sg.write_geojson(layer, tmp_path / "a.geojson").read_bytes()
+    layer2 = sg.corridor_layer(sg.corridor_exposure(ev, corr, within_km=10), corr)
+    b = sg.write_geojson(layer2, tmp_path / "b.geojson").read_bytes()
+    assert a == b
+    doc = json.loads(a)
+    assert doc["features"][0]["geometry"]["type"] in ("LineString", "MultiLineString")
+    assert {"corridor", "n_events", "fatalities", "n_2019-01-01"} <= set(
+        doc["features"][0]["properties"]
+    )
