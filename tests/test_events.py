@@ -13,6 +13,8 @@ import openpyxl
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sahel_geo as sg
 from sahel_geo.io._countries import COUNTRY_BBOX, iso3_from_names, iso3_from_values
@@ -657,3 +659,60 @@ def test_country_bboxes_contain_bundled_countries() -> None:
         bx0, by0, bx1, by1 = COUNTRY_BBOX[iso3]
         assert bx0 <= x0 and by0 <= y0 and bx1 >= x1 and by1 >= y1, iso3
         assert max(x0 - bx0, y0 - by0, bx1 - x1, by1 - y1) < 0.07, iso3
+
+
+# --------------------------------------------------------------------------------------
+# property: whatever the rows, counts add up and kept rows are valid
+# --------------------------------------------------------------------------------------
+
+_cell_coord = st.one_of(
+    st.floats(-200, 200, allow_nan=False),
+    st.none(),
+    st.sampled_from(["14.5", "abc", " ", "0"]),
+)
+_cell_date = st.one_of(st.none(), st.sampled_from(["2020-01-01", "2021-02-30", "x", "2019-12-31"]))
+_cell_id = st.one_of(st.none(), st.sampled_from(["a", "b", "c", "d", 1.0, 2]))
+_cell_fat = st.one_of(st.none(), st.integers(-3, 50), st.sampled_from(["x"]))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(_cell_id, _cell_date, _cell_coord, _cell_coord, _cell_fat), max_size=25))
+def test_counts_always_add_up(rows: list[tuple[object, ...]]) -> None:
+    from sahel_geo.io._event_builder import EventSpec, build_events
+
+    raw = pd.DataFrame(rows, columns=["id", "date", "lat", "lon", "fat"], dtype=object)
+    spec = EventSpec(
+        reader="read_events",
+        source="generic",
+        prefix="generic",
+        columns={
+            "event_id": "id",
+            "event_date": "date",
+            "latitude": "lat",
+            "longitude": "lon",
+            "fatalities": "fat",
+        },
+        required=("id", "date", "lat", "lon", "fat"),
+        default_location_level="point",
+        default_time_precision="day",
+    )
+    try:
+        ev = build_events(raw, spec, origin="prop", step="read_events")
+    except sg.SchemaError as exc:
+        assert "look swapped" in str(exc)
+        return
+    report = sg.reports(ev)[-1]
+    assert (
+        report.n_in
+        == len(rows)
+        == report.n_kept + report.n_rejected
+        == len(ev) + len(report.rejects)
+    )
+    assert ev["event_id"].is_unique and ev["event_id"].notna().all()
+    assert ev["event_date"].notna().all()
+    x, y = shapely.get_x(ev.geometry.values), shapely.get_y(ev.geometry.values)
+    assert ((np.abs(y) <= 90) & (np.abs(x) <= 180) & ~((x == 0) & (y == 0))).all()
+    assert (ev["fatalities"].dropna() >= 0).all()
+    rejected = report.rejects["row"].tolist()
+    assert len(set(rejected)) == len(rejected) and all(1 <= r <= len(rows) for r in rejected)
+    assert report.rejects["reason"].str.len().gt(0).all()
