@@ -625,7 +625,6 @@ def test_ucdp_country_names() -> None:
     assert unk == 1
 
 
-@pytest.mark.slow
 def test_real_ucdp_sample(shared_data: Path) -> None:
     path = shared_data / "events" / "ucdp_ged231_sample1000.csv"
     ev = sg.read_ucdp(path)

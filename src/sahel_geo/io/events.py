@@ -58,6 +58,12 @@ fixed: a kept point outside its country's bounding box whose swapped point falls
 (``likely_latlon_swap``) and logged at WARNING with its rows. When more than half of the
 rows look swapped, the reader raises :class:`~sahel_geo.SchemaError` instead.
 
+Report notes (counted, not rejected): ``likely_latlon_swap``, ``outside_country_bbox``
+(a kept point outside its country's bounding box, swapped or not), ``unknown_country``,
+``unknown_location_precision``, ``unknown_time_precision``, ``unknown_event_type``,
+``unknown_location_level`` (codes outside the tables: the canonical value is null),
+``date_end_missing_set_to_event_date`` and ``generated_event_id``.
+
 Structural problems raise instead of rejecting every row: a missing or 0-byte file or
 an unreadable workbook/sheet (:class:`~sahel_geo.InputFileError`), missing required
 columns (:class:`~sahel_geo.SchemaError` listing the missing and the found columns). A
