@@ -5,6 +5,12 @@ positions), reversed arcs (``~i``, i.e. ``-i - 1``), every geometry type includi
 ``GeometryCollection`` and null geometries, and objects chosen by name. The result is a
 GeoDataFrame in EPSG:4326 (TopoJSON has no CRS member; lon/lat is the convention of
 every producer this package meets: world-atlas, geoBoundaries, mapshaper exports).
+
+Checked against topojson-client 3.1.0 (the reference decoder, JavaScript) on world-atlas
+2.0.2 ``countries-110m`` and ``countries-10m``: the same coordinates, bit for bit, for
+every feature, except rings that quantization collapsed to fewer than 4 positions (no
+area), which topojson-client pads and this module drops (8 of 255 features at 10m; the
+Vatican becomes an empty geometry).
 """
 
 from __future__ import annotations
