@@ -1,0 +1,323 @@
+"""Admin indicator tables (HDX CSV with or without an HXL row, XLSX), joined to boundaries.
+
+Rows are joined to boundary units by P-code first; where codes differ (COD-AB ``ML09``
+against Natural Earth ``MLI-2792``), by name: accents, case, punctuation, generic words
+("Mopti region"), alternative spellings (the boundaries' ``name_alt``, e.g.
+Tombouctou/Timbuktu) and broken encodings are handled by :mod:`sahel_geo.names`. Tables
+that carry only P-codes (WFP rainfall indicators) get their names from a ``names``
+crosswalk (P-code -> name), e.g. another COD-AB table. Every unmatched name is reported.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sahel_geo._errors import InputFileError, SahelGeoWarning, SchemaError
+from sahel_geo._report import StepReport, attach_report
+from sahel_geo.names import match_names
+
+__all__ = ["MATCH_KINDS", "read_indicators"]
+
+logger = logging.getLogger(__name__)
+
+#: Values of the ``match`` column.
+MATCH_KINDS: dict[str, str] = {
+    "pcode": "the row's P-code is a boundary P-code",
+    "pcode_loose": "same P-code once leading zeros of the number are ignored (NE001 = NE01)",
+    "name": "the normalised name equals a boundary name",
+    "alt_name": "the name equals one of the boundary's alternative names (name_alt)",
+    "alias": "a known alternative spelling, or the name without spaces",
+    "fuzzy": "the single closest spelling (e.g. Comoe/Komoé): worth a look",
+    "unmatched": "no boundary has this P-code or name (reported)",
+    "ambiguous": "the name fits several boundaries (reported)",
+    "other_level": "the row is at another admin level than the one asked for",
+    "not_joined": "no boundaries were given",
+}
+
+# Column names, most specific first (HXL tags are matched separately).
+_PCODE_COLS = (
+    "ADM3_PCODE",
+    "adm3_pcode",
+    "ADM2_PCODE",
+    "adm2_pcode",
+    "ADMIN2PCOD",
+    "ADM1_PCODE",
+    "adm1_pcode",
+    "ADMIN1PCOD",
+    "PCODE",
+    "pcode",
+    "Pcode",
+    "P_CODE",
+    "admin_pcode",
+)
+_NAME_COLS = (
+    "ADM3_FR",
+    "ADM3_EN",
+    "adm3_name",
+    "ADM2_FR",
+    "ADM2_EN",
+    "adm2_name",
+    "ADMIN2NAME",
+    "ADM1_FR",
+    "ADM1_EN",
+    "adm1_name",
+    "ADMIN1NAME",
+    "admin_name",
+    "name",
+    "Name",
+    "NAME",
+)
+_LEVEL_COLS = ("adm_level", "admin_level", "level", "ADM_LEVEL")
+_ISO2_TO_ISO3 = {"ML": "MLI", "NE": "NER", "BF": "BFA", "MR": "MRT", "TD": "TCD", "SN": "SEN"}
+
+
+def _has_hxl_row(first_data_row: pd.Series) -> bool:
+    vals = [str(v).strip() for v in first_data_row.tolist() if isinstance(v, str) and v.strip()]
+    return bool(vals) and sum(v.startswith("#") for v in vals) >= max(1, len(vals) // 2)
+
+
+def _read_table(path: Path, *, sheet: str | int | None) -> tuple[pd.DataFrame, dict[str, str]]:
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".xlsx", ".xlsm", ".xls"):
+            raw = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=object)
+        elif suffix in (".csv", ".txt"):
+            raw = pd.read_csv(
+                path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"
+            )
+        else:
+            raise InputFileError(f"{path}: unknown table format {suffix!r}; use CSV or XLSX.")
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        if isinstance(exc, InputFileError):
+            raise
+        raise InputFileError(f"Cannot read indicator table {path}: {exc}.") from exc
+    hxl: dict[str, str] = {}
+    if len(raw) and _has_hxl_row(raw.iloc[0]):
+        hxl = {str(c): str(t).strip() for c, t in raw.iloc[0].items() if isinstance(t, str)}
+        raw = raw.iloc[1:].reset_index(drop=True)
+        if suffix in (".xlsx", ".xlsm", ".xls"):
+            raw = raw.infer_objects()
+    return raw, hxl
+
+
+def _numeric(df: pd.DataFrame, skip: set[str]) -> pd.DataFrame:
+    out = df.copy()
+    for c in out.columns:
+        if c in skip:
+            continue
+        conv = pd.to_numeric(out[c], errors="coerce")
+        if conv.notna().sum() == out[c].notna().sum() and out[c].notna().any():
+            out[c] = conv
+    return out
+
+
+def _find(
+    columns: list[str], candidates: tuple[str, ...], hxl: Mapping[str, str], tags: tuple[str, ...]
+) -> str | None:
+    for c in candidates:
+        if c in columns:
+            return c
+    for c, tag in hxl.items():
+        if any(tag.lower().startswith(t) for t in tags):
+            return c
+    return None
+
+
+def _loose(code: object) -> str | None:
+    if not isinstance(code, str):
+        return None
+    m = re.fullmatch(r"\s*([A-Za-z]+)0*(\d+)\s*", code)
+    return f"{m.group(1).upper()}{int(m.group(2))}" if m else None
+
+
+def read_indicators(
+    path: str | os.PathLike[str],
+    *,
+    boundaries: pd.DataFrame | None = None,
+    level: int | None = None,
+    names: Mapping[str, str] | pd.Series | None = None,
+    pcode_column: str | None = None,
+    name_column: str | None = None,
+    sheet: str | int | None = None,
+) -> pd.DataFrame:
+    """Read an admin indicator table and join it to boundary units.
+
+    Parameters
+    ----------
+    path
+        HDX-style CSV (an HXL hashtag row under the header is detected and dropped; its
+        tags help find the P-code and name columns) or XLSX.
+    boundaries
+        Canonical boundaries (``pcode``, ``name``; ``name_alt`` and ``country_iso3`` used
+        when present). None: read only.
+    level
+        Admin level to join (rows of other levels are kept, ``match="other_level"``).
+        Needs a level column (``adm_level``) in the table.
+    names
+        P-code -> name crosswalk for tables without names (e.g. built from a COD-AB
+        table: ``cdi.drop_duplicates("ADMIN1PCOD").set_index("ADMIN1PCOD")["ADMIN1NAME"]``).
+    pcode_column, name_column
+        Override the detected columns.
+    sheet
+        XLSX sheet (default: the first).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every row and column of the file (numbers parsed), plus ``pcode``, ``name``,
+        ``admin_level`` (when known), ``boundary_pcode``, ``boundary_name`` and ``match``
+        (see :data:`MATCH_KINDS`). A :class:`~sahel_geo.StepReport` with the counts by
+        match kind is attached; every unmatched or ambiguous name is listed in a
+        :class:`~sahel_geo.SahelGeoWarning`.
+
+    Raises
+    ------
+    InputFileError
+        Unreadable file.
+    SchemaError
+        No P-code or name column, or ``level`` without a level column.
+
+    Examples
+    --------
+    >>> import sahel_geo as sg
+    >>> adm1 = sg.load_boundaries(1, countries=["MLI"])  # doctest: +SKIP
+    >>> rain = sg.read_indicators("wfp_rainfall_mali.csv", boundaries=adm1, level=1,
+    ...                           names=cod_ab_names)  # doctest: +SKIP
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputFileError(f"Indicator table {p} does not exist.")
+    raw, hxl = _read_table(p, sheet=sheet)
+    cols = [str(c) for c in raw.columns]
+    pcol = pcode_column or _find(cols, _PCODE_COLS, hxl, ("#adm3+code", "#adm2+code", "#adm1+code"))
+    ncol = name_column or _find(cols, _NAME_COLS, hxl, ("#adm3+name", "#adm2+name", "#adm1+name"))
+    for given, what in ((pcode_column, "pcode_column"), (name_column, "name_column")):
+        if given is not None and given not in cols:
+            raise SchemaError(f"{p}: {what}={given!r} is not a column; columns: {cols}.")
+    if pcol is None and ncol is None:
+        raise SchemaError(
+            f"{p}: no P-code or name column found (columns: {cols}). Pass pcode_column= or "
+            "name_column=."
+        )
+    lcol = _find(cols, _LEVEL_COLS, hxl, ("#adm+level",))
+    if level is not None and lcol is None:
+        raise SchemaError(f"{p}: level={level} needs a level column ({list(_LEVEL_COLS)}).")
+    df = _numeric(raw, {c for c in (pcol, ncol) if c})
+    out = df.copy()
+    out["pcode"] = df[pcol].astype("string").str.strip() if pcol else pd.NA
+    src_names = (
+        df[ncol].astype("string") if ncol else pd.Series(pd.NA, index=df.index, dtype="string")
+    )
+    if names is not None and pcol is not None:
+        lookup = {str(k).strip(): v for k, v in dict(names).items()}
+        loose_lookup = {_loose(k): v for k, v in lookup.items() if _loose(k)}
+        from_x = out["pcode"].map(lambda c: lookup.get(c, loose_lookup.get(_loose(c))))
+        src_names = src_names.fillna(from_x.astype("string"))
+    out["name"] = src_names
+    if lcol is not None:
+        out["admin_level"] = pd.to_numeric(df[lcol], errors="coerce").astype("Int64")
+    match = np.full(len(out), "not_joined", dtype=object)
+    b_pcode = np.full(len(out), None, dtype=object)
+    b_name = np.full(len(out), None, dtype=object)
+    unmatched: dict[str, int] = {}
+    if boundaries is not None:
+        for c in ("pcode", "name"):
+            if c not in boundaries.columns:
+                raise SchemaError(f"The boundaries have no {c!r} column (canonical schema).")
+        active = np.ones(len(out), dtype=bool)
+        if level is not None:
+            active = (out["admin_level"] == level).fillna(False).to_numpy(dtype=bool)
+            match[~active] = "other_level"
+        bp = boundaries["pcode"].astype(str).tolist()
+        bn = boundaries["name"].tolist()
+        exact = {c: i for i, c in enumerate(bp)}
+        loose: dict[str, int | None] = {}
+        for i, c in enumerate(bp):
+            k = _loose(c)
+            if k is not None:
+                loose[k] = None if k in loose else i
+        # Match each distinct (P-code, name) pair once, then spread to the rows.
+        pairs = pd.DataFrame({"c": out["pcode"], "n": out["name"]})[active]
+        uniq = pairs.drop_duplicates().reset_index(drop=True)
+        u_codes, u_names = uniq["c"].tolist(), uniq["n"].tolist()
+        u_match = np.full(len(uniq), "unmatched", dtype=object)
+        u_target = np.full(len(uniq), -1, dtype=np.int64)
+        todo = []
+        for i, code in enumerate(u_codes):
+            lk = _loose(code)
+            if isinstance(code, str) and code in exact:
+                u_match[i], u_target[i] = "pcode", exact[code]
+            elif lk is not None and (j := loose.get(lk)) is not None:
+                u_match[i], u_target[i] = "pcode_loose", j
+            else:
+                todo.append(i)
+        if todo:
+            alt = boundaries["name_alt"].tolist() if "name_alt" in boundaries.columns else None
+            tgroups = groups = None
+            if "country_iso3" in boundaries.columns:
+                tgroups = boundaries["country_iso3"].tolist()
+                groups = [_country(u_codes[i]) for i in todo]
+                if any(g is None for g in groups):
+                    tgroups = groups = None
+            found = match_names(
+                [u_names[i] for i in todo],
+                bn,
+                target_alt=alt,
+                groups=groups,
+                target_groups=tgroups,
+            )
+            for i, m in zip(todo, found, strict=True):
+                u_match[i] = m.how
+                u_target[i] = -1 if m.target is None else m.target
+        key = pd.MultiIndex.from_frame(uniq)
+        pos = key.get_indexer(pd.MultiIndex.from_frame(pairs))
+        rows = np.flatnonzero(active)
+        match[rows] = u_match[pos]
+        tgt = u_target[pos]
+        hit = tgt >= 0
+        b_pcode[rows[hit]] = np.asarray(bp, dtype=object)[tgt[hit]]
+        b_name[rows[hit]] = np.asarray(bn, dtype=object)[tgt[hit]]
+        n_rows = np.bincount(pos, minlength=len(uniq))
+        for k in np.flatnonzero(u_target < 0).tolist():
+            i = int(k)
+            nm = u_names[i]
+            label = f"{nm if isinstance(nm, str) else '<no name>'} ({u_codes[i]}, {u_match[i]})"
+            unmatched[label] = unmatched.get(label, 0) + int(n_rows[i])
+    out["boundary_pcode"] = pd.array(b_pcode, dtype="string")
+    out["boundary_name"] = pd.array(b_name, dtype="string")
+    out["match"] = pd.array(match, dtype="string")
+    counts = pd.Series(match).value_counts()
+    notes = {f"match={k}": int(v) for k, v in counts.items()}
+    report = StepReport(
+        step="read_indicators",
+        source=str(p),
+        n_in=len(out),
+        n_kept=len(out),
+        rejects=pd.DataFrame(columns=["row", "reason", "column"]),
+        notes=notes,
+    )
+    attach_report(out, report)
+    if unmatched:
+        listing = "; ".join(f"{k}: {v} rows" for k, v in sorted(unmatched.items()))
+        warnings.warn(
+            f"{p.name}: {len(unmatched)} names/P-codes matched no boundary unit (rows kept, "
+            f"boundary_pcode empty): {listing}. Add a names= crosswalk or fix the spellings.",
+            SahelGeoWarning,
+            stacklevel=2,
+        )
+    logger.info("%s", report.summary())
+    return out
+
+
+def _country(code: object) -> str | None:
+    if not isinstance(code, str) or len(code) < 2:
+        return None
+    return _ISO2_TO_ISO3.get(code[:2].upper())
