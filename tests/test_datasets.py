@@ -197,3 +197,25 @@ def test_build_refuses_unpinned_tarball(tmp_path: Path) -> None:
         build.locate_sources(tmp_path, accept_new=False)
     assert build.main(["--from", str(tmp_path), "--out", str(tmp_path / "out")]) == 1
     assert not (tmp_path / "out").exists()
+
+
+# --- packaging (the wheel itself was built and installed by hand: see the report) -------
+
+
+def test_packaging_ships_the_bundled_files() -> None:
+    import fnmatch
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    tool = config["tool"]["setuptools"]
+    assert tool["package-dir"]["sahel_geo._bundled"] == "data"
+    patterns = tool["package-data"]["sahel_geo._bundled"]
+    for path in sorted(BOUNDARY_DIR.iterdir()):
+        rel = f"boundaries/{path.name}"
+        assert any(fnmatch.fnmatch(rel, p) for p in patterns), f"{rel} would not ship"
+    # packages are listed by hand (because of the data/ mapping): every one must be there
+    found = {
+        ".".join(p.parent.relative_to(ROOT / "src").parts)
+        for p in (ROOT / "src" / "sahel_geo").rglob("__init__.py")
+    }
+    assert found | {"sahel_geo._bundled"} <= set(tool["packages"]), "add it to packages"
