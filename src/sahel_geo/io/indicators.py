@@ -286,11 +286,10 @@ def read_indicators(
         b_pcode[rows[hit]] = np.asarray(bp, dtype=object)[tgt[hit]]
         b_name[rows[hit]] = np.asarray(bn, dtype=object)[tgt[hit]]
         n_rows = np.bincount(pos, minlength=len(uniq))
-        for k in np.flatnonzero(u_target < 0).tolist():
-            i = int(k)
-            nm = u_names[i]
-            label = f"{nm if isinstance(nm, str) else '<no name>'} ({u_codes[i]}, {u_match[i]})"
-            unmatched[label] = unmatched.get(label, 0) + int(n_rows[i])
+        for miss in np.flatnonzero(u_target < 0).tolist():
+            nm = u_names[miss]
+            label = f"{nm if isinstance(nm, str) else '<no name>'} ({u_codes[miss]}, {u_match[miss]})"
+            unmatched[label] = unmatched.get(label, 0) + int(n_rows[miss])
     out["boundary_pcode"] = pd.array(b_pcode, dtype="string")
     out["boundary_name"] = pd.array(b_name, dtype="string")
     out["match"] = pd.array(match, dtype="string")
