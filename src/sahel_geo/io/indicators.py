@@ -287,8 +287,8 @@ def read_indicators(
         b_name[rows[hit]] = np.asarray(bn, dtype=object)[tgt[hit]]
         n_rows = np.bincount(pos, minlength=len(uniq))
         for miss in np.flatnonzero(u_target < 0).tolist():
-            nm = u_names[miss]
-            label = f"{nm if isinstance(nm, str) else '<no name>'} ({u_codes[miss]}, {u_match[miss]})"
+            nm = u_names[miss] if isinstance(u_names[miss], str) else "<no name>"
+            label = f"{nm} ({u_codes[miss]}, {u_match[miss]})"
             unmatched[label] = unmatched.get(label, 0) + int(n_rows[miss])
     out["boundary_pcode"] = pd.array(b_pcode, dtype="string")
     out["boundary_name"] = pd.array(b_name, dtype="string")
