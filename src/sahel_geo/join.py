@@ -154,6 +154,7 @@ class _GridIndex:
         self.x0, self.y0, self.cell, self.nx, self.ny = minx, maxy, cell, nx, ny
         nu = len(geoms)
         tree = shapely.STRtree(geoms)
+        shapely.prepare(geoms)
 
         # Supercover of the boundaries: (cell, unit) for every cell a boundary crosses.
         parts, part_unit = shapely.get_parts(shapely.boundary(geoms), return_index=True)
@@ -219,39 +220,38 @@ class _GridIndex:
         keys: NDArray[np.int64],
         nu: int,
     ) -> NDArray[np.int64]:
-        """(cell, Q) keys for cells crossed by P's boundary inside a unit Q overlapping P.
+        """(cell, Q) keys for the crossed cells of a unit P that lie wholly inside a unit Q.
 
-        In a tessellation every unit holding part of a crossed cell crosses it too; only
-        where units overlap can a unit Q hold a crossed cell without crossing it, and then
-        the cell is crossed by the boundary of a unit P whose interior meets Q's.
+        A unit holding part of a crossed cell either crosses it too (its key is there) or
+        covers it wholly, which happens where units overlap: then Q contains the cell's
+        centre. So every crossed cell of P whose centre lies in a unit Q whose box meets
+        P's box gets Q as a candidate (a superset of the units covering it).
         """
-        a, b = tree.query(geoms, predicate="intersects")
+        a, b = tree.query(geoms)  # pairs of units whose boxes meet
         keep = a != b
         a, b = a[keep], b[keep]
-        inner = shapely.relate_pattern(geoms[a], geoms[b], "T********")
-        a, b = a[inner], b[inner]
         if a.size == 0:
             return np.empty(0, dtype=np.int64)
-        box = shapely.bounds(shapely.intersection(geoms[a], geoms[b]))
+        box = shapely.bounds(geoms)[b]
         cells_of = keys // nu
         unit_of = keys % nu
         order = np.argsort(unit_of, kind="stable")
         start = np.searchsorted(unit_of[order], a, side="left")
-        stop = np.searchsorted(unit_of[order], a, side="right")
-        count = stop - start
+        count = np.searchsorted(unit_of[order], a, side="right") - start
         pair = np.repeat(np.arange(a.size), count)
         within = np.arange(pair.size) - np.repeat(np.cumsum(count) - count, count)
         cell = cells_of[order][np.repeat(start, count) + within]
         cx = self.x0 + (cell % self.nx + 0.5) * self.cell
         cy = self.y0 - (cell // self.nx + 0.5) * self.cell
-        half = self.cell  # cells whose box may meet the overlap's bounding box
         near = (
-            (cx >= box[pair, 0] - half)
-            & (cx <= box[pair, 2] + half)
-            & (cy >= box[pair, 1] - half)
-            & (cy <= box[pair, 3] + half)
+            (cx >= box[pair, 0])
+            & (cx <= box[pair, 2])
+            & (cy >= box[pair, 1])
+            & (cy <= box[pair, 3])
         )
-        return np.asarray(cell[near] * nu + b[pair[near]], dtype=np.int64)
+        cell, pair, cx, cy = cell[near], pair[near], cx[near], cy[near]
+        inside = shapely.contains_xy(geoms[b[pair]], cx, cy)
+        return np.asarray(cell[inside] * nu + b[pair[inside]], dtype=np.int64)
 
     def lookup(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.int32]:
         """Return the cell code of each point; ``_EXACT`` for points off the grid."""
