@@ -150,12 +150,17 @@ class RoadNetwork:
                 "metres. Project it with osmnx.project_graph(G) or build it with "
                 "sahel_geo.road_network (which projects to UTM)."
             )
-        if graph.number_of_edges() == 0:
-            raise EmptyResultError("The road graph has no edges: nothing to route on.")
         node_ids = np.array(sorted(graph.nodes), dtype=np.int64)
         xs = np.array([graph.nodes[n]["x"] for n in node_ids], dtype=float)
         ys = np.array([graph.nodes[n]["y"] for n in node_ids], dtype=float)
-        rows = list(graph.edges(keys=True, data=True))
+        rows = [
+            (u, v, k, d)
+            for u, nbrs in graph.adj.items()
+            for v, keyed in nbrs.items()
+            for k, d in keyed.items()
+        ]
+        if not rows:
+            raise EmptyResultError("The road graph has no edges: nothing to route on.")
         u = np.searchsorted(node_ids, np.array([r[0] for r in rows], dtype=np.int64))
         v = np.searchsorted(node_ids, np.array([r[1] for r in rows], dtype=np.int64))
         missing = [i for i, r in enumerate(rows) if "length" not in r[3]]
