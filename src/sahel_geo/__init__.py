@@ -32,8 +32,11 @@ from sahel_geo.demo import demo_acled_table, demo_events
 from sahel_geo.io.boundaries import read_boundaries
 from sahel_geo.io.events import read_acled, read_events, read_ucdp
 from sahel_geo.io.geojson import geojson_text, write_geojson
+from sahel_geo.io.indicators import read_indicators
 from sahel_geo.io.osm import osm_places, road_network, tri_border_roads_path
+from sahel_geo.io.rasters import Raster, open_raster
 from sahel_geo.io.ucdp_api import download_ucdp
+from sahel_geo.demo_rasters import demo_spei, demo_wasting, write_demo_rasters
 # --- layer 2: compute ----------------------------------------------------------------
 from sahel_geo.join import MATCH_TYPES, assign_admin
 from sahel_geo.corridors import (
@@ -71,6 +74,9 @@ from sahel_geo.spread import (
 )
 from sahel_geo.timeseries import aggregate, allocate_by_area, period_change
 from sahel_geo.typology import conflict_climate_table, unit_typology
+from sahel_geo.zonal import cell_areas_km2, zonal_stats
+from sahel_geo.overlay import values_at_events
+from sahel_geo.names import match_names, normalize_name
 # --- layer 3: present ----------------------------------------------------------------
 # --- layer 4: run --------------------------------------------------------------------
 
@@ -96,6 +102,7 @@ __all__ = [
     "NodataWarning",
     "OffNetworkWarning",
     "PRIOGRID",
+    "Raster",
     "RoadNetwork",
     "SWAC_25",
     "SahelGeoError",
@@ -111,6 +118,7 @@ __all__ = [
     "border_exposure",
     "border_units",
     "borderlands_by_road",
+    "cell_areas_km2",
     "centroid_movement",
     "conflict_climate_table",
     "corridor_exposure",
@@ -118,6 +126,8 @@ __all__ = [
     "country_shares",
     "demo_acled_table",
     "demo_events",
+    "demo_spei",
+    "demo_wasting",
     "download_ucdp",
     "emerging_hotspots",
     "events_to_cells",
@@ -133,11 +143,15 @@ __all__ = [
     "load_boundaries",
     "make_grid",
     "mann_kendall",
+    "match_names",
+    "normalize_name",
+    "open_raster",
     "osm_places",
     "period_change",
     "read_acled",
     "read_boundaries",
     "read_events",
+    "read_indicators",
     "read_ucdp",
     "rejects",
     "reports",
@@ -151,5 +165,8 @@ __all__ = [
     "snap_to_roads",
     "tri_border_roads_path",
     "unit_typology",
+    "values_at_events",
+    "write_demo_rasters",
     "write_geojson",
+    "zonal_stats",
 ]
