@@ -385,6 +385,31 @@ def test_duplicate_keeps_first_valid_row(tmp_path: Path) -> None:
     ]
 
 
+def test_bbox_check_only_for_bundled_countries(tmp_path: Path) -> None:
+    lines = [
+        ACLED_HEADER,
+        _acled_row(event_id_cnty="in"),  # Mali, inside its box
+        _acled_row(event_id_cnty="far", latitude=40.0, longitude=30.0),  # Mali code, far off
+        # Syria (760) has no box: a swapped-looking point is not checked
+        _acled_row(event_id_cnty="syr", iso=760, latitude=36.5, longitude=35.7),
+        _acled_row(event_id_cnty="ok2"),
+    ]
+    ev = sg.read_acled(_write(tmp_path, "b.csv", lines))
+    assert len(ev) == 4
+    assert sg.reports(ev)[-1].notes == {"outside_country_bbox": 1}
+
+
+def test_tab_separated(tmp_path: Path) -> None:
+    path = tmp_path / "e.tsv"
+    path.write_text("d\tlat\tlon\n2020-01-01\t14.5\t-1.5\n")
+    ev = sg.read_events(path, columns={"event_date": "d", "latitude": "lat", "longitude": "lon"})
+    assert ev["event_id"].tolist() == ["e-1"]
+    assert (shapely.get_x(ev.geometry.values)[0], shapely.get_y(ev.geometry.values)[0]) == (
+        -1.5,
+        14.5,
+    )
+
+
 def test_mostly_swapped_file_raises(tmp_path: Path) -> None:
     lines = [ACLED_HEADER] + [
         _acled_row(event_id_cnty=f"S{i}", latitude=-2.166, longitude=15.071) for i in range(3)
