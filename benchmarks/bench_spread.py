@@ -197,9 +197,8 @@ def main() -> None:
     eh_ours = r[f"emerging_hotspots {arr.shape[1]} bins (ours, all steps)"]
     print(f"  EHSA Gi* step: {r[f'esda.G_Local x {arr.shape[1]} bins (Gi* only)'] / eh_ours:6.1f}x")
     if args.units == "hex":
-        print(
-            f"  cells       : {r['sjoin within (geopandas, reference)'] / r['events_to_cells (ours)']:6.1f}x"
-        )
+        sj = r["sjoin within (geopandas, reference)"]
+        print(f"  cells       : {sj / r['events_to_cells (ours)']:6.1f}x")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {peak:,.0f} MB")
 

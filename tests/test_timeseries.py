@@ -155,3 +155,51 @@ def test_allocate_by_area_conserves_counts() -> None:
     agg = aggregate(out, unit="adm2", weight="weight", freq="month")
     assert agg["events"].sum() == pytest.approx(3.0)  # e4 has no unit: not counted
     assert agg.set_index("unit")["fatalities"].sum() == pytest.approx(1 + 2 + 3)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(0.01, 2.99),
+            st.floats(0.01, 0.99),
+            st.sampled_from(["point", "admin1", "country"]),
+        ),
+        min_size=1,
+        max_size=25,
+    )
+)
+@settings(max_examples=15, deadline=None)
+def test_allocate_by_area_property_weights_sum_to_one(pts: list[tuple[float, float, str]]) -> None:
+    _, units, parents = _alloc_inputs()
+    lon, lat, lev = zip(*pts, strict=True)
+    cell = ["a" if x < 1 else ("b" if x < 2 else "c") for x in lon]
+    events = gpd.GeoDataFrame(
+        {
+            "event_id": [f"e{i}" for i in range(len(pts))],
+            "location_level": list(lev),
+            "adm2": [c if lv == "point" else None for c, lv in zip(cell, lev, strict=True)],
+            "event_date": pd.Timestamp("2024-01-01"),
+            "fatalities": 1,
+        },
+        geometry=gpd.points_from_xy(lon, lat),
+        crs="EPSG:4326",
+    )
+    out = allocate_by_area(events, units, parents, unit="adm2")
+    sums = out.groupby("event_id")["weight"].sum()
+    assert np.allclose(sums.to_numpy(), 1.0)
+    # admin-1 events outside parent P1 (x > 2) stay unallocated; all others are counted
+    n_lost = sum(1 for x, _, lv in pts if lv == "admin1" and x > 2)
+    if n_lost == len(pts):
+        with pytest.raises(EmptyResultError):
+            aggregate(out, unit="adm2", weight="weight", freq="month")
+        return
+    agg = aggregate(out, unit="adm2", weight="weight", freq="month")
+    assert agg["events"].sum() == pytest.approx(len(pts) - n_lost)
+
+
+def test_one_event_only() -> None:
+    ev = _events().iloc[:1]
+    out = aggregate(ev, unit="adm1_pcode", freq="week")
+    assert out["events"].tolist() == [1]
+    ch = period_change(out.set_index("period")["events"])
+    assert ch["label"].tolist() == [""]

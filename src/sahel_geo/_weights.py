@@ -48,9 +48,7 @@ def spatial_weights(zones: gpd.GeoDataFrame, weights: Weights) -> sp.csr_matrix:
         m = sp.csr_matrix(weights, dtype=float)
         if m.shape != (n, n):
             raise SchemaError(f"weights matrix is {m.shape}, expected ({n}, {n}) for the zones.")
-        m = m.tolil()
-        m.setdiag(0)
-        m = m.tocsr()
+        m = sp.csr_matrix(m - sp.diags(m.diagonal()))
         m.eliminate_zeros()
         return m
     check_geographic(zones, what="zones")

@@ -153,7 +153,8 @@ def aggregate(
     unit_index = pd.Index(sorted(ev[unit].unique()) if units is None else list(units))
     if unit_index.has_duplicates:
         raise SchemaError("units has duplicate values; pass each unit once.")
-    ucode = unit_index.get_indexer(pd.Index(ev[unit]))
+    codes, uniq = pd.factorize(ev[unit])  # hash each event's unit once
+    ucode = unit_index.get_indexer(pd.Index(uniq))[codes]
     pcode = (per.asi8 - periods[0].ordinal).astype(np.int64)
     inside = (ucode >= 0) & (pcode >= 0) & (pcode < len(periods))
     if not inside.all():
