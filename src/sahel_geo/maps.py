@@ -2,7 +2,20 @@
 
 Every text that comes from data (ACLED ``notes``, actor and place names) is HTML-escaped
 here before it reaches a popup or tooltip: folium writes tooltip and popup text into
-the page as raw HTML.
+the page as raw HTML. Every map gets deterministic element ids (:func:`stable_ids`), so
+the same inputs give a byte-identical ``map.html``.
+
+The events layer keeps the HTML small whatever the number of events: up to
+``marker_limit`` events are drawn one by one, up to ``cluster_limit`` as clustered
+markers, and beyond that as an aggregate (hexagons with counts, or a binned heat map).
+:func:`events_layer_mode` makes that choice; it is logged and the run records it in its
+manifest. A map of 1,000,000 events stays well under 10 MB of HTML
+(``benchmarks/bench_map.py``).
+
+Offline first: by default (``assets="inline"``) the JavaScript and CSS the map needs
+(Leaflet, Leaflet.markercluster, Leaflet.heat) are vendored in the package and written
+into the HTML, so the map opens with no network; with no tile layer (``tiles=None``, the
+default) the unit boundaries alone give the reader their bearings.
 """
 
 from __future__ import annotations
@@ -10,22 +23,44 @@ from __future__ import annotations
 import html
 import json
 import logging
+from collections.abc import Mapping, Sequence
+from typing import Literal
 
-import branca.colormap as cm
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from branca.element import Element
+from folium.plugins import FastMarkerCluster, HeatMap
+from numpy.typing import NDArray
 
 from sahel_geo._errors import SchemaError
+from sahel_geo._map_elements import Legend, PeriodSlider, inline_assets
+from sahel_geo._raster import Raster
+from sahel_geo.grid import GridSpec, events_to_cells, make_grid
 from sahel_geo.io.geojson import geojson_text
 
-__all__ = ["escape_text", "make_map", "stable_ids"]
+__all__ = [
+    "EventsMode",
+    "escape_text",
+    "events_layer_mode",
+    "make_map",
+    "period_colours",
+    "stable_ids",
+]
 
 logger = logging.getLogger(__name__)
 
+EventsMode = Literal["auto", "markers", "clusters", "hexagons", "heatmap", "none"]
+
 _MARKER_LIMIT = 2_000
+_CLUSTER_LIMIT = 10_000
+_CLUSTER_NOTES_CHARS = 120
+_POPUP_FIELDS = ("event_id", "event_date", "event_type", "actor1", "fatalities", "notes")
+_NOTES_CHARS = 300
+_YLORRD = ["#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"]
+_BRBG = ["#8c510a", "#d8b365", "#f6e8c3", "#f5f5f5", "#c7eae5", "#5ab4ac", "#01665e"]
+_DIVERGING_HINTS = ("change", "spei", "drought", "anomaly", "pct")
 
 
 def escape_text(values: pd.Series) -> pd.Series:
@@ -47,10 +82,11 @@ def escape_text(values: pd.Series) -> pd.Series:
     ['&lt;b&gt;x&lt;/b&gt;', None]
     """
     out = values.astype(object).where(values.notna(), None)
-    return out.map(lambda v: None if v is None else html.escape(str(v)), na_action="ignore")
+    escaped = out.map(lambda v: None if v is None else html.escape(str(v)), na_action="ignore")
+    return escaped.astype(object).where(escaped.notna(), None)
 
 
-def _escaped_frame(gdf: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
+def _escaped_frame(gdf: gpd.GeoDataFrame, columns: Sequence[str]) -> gpd.GeoDataFrame:
     """Return ``columns`` of ``gdf`` with text escaped and dates as ISO text."""
     data: dict[str, pd.Series] = {}
     for c in (c for c in columns if c in gdf.columns):
@@ -94,6 +130,344 @@ def stable_ids(fmap: folium.Map) -> folium.Map:
     return fmap
 
 
+def events_layer_mode(
+    n: int,
+    *,
+    mode: EventsMode = "auto",
+    marker_limit: int = _MARKER_LIMIT,
+    cluster_limit: int = _CLUSTER_LIMIT,
+    aggregate: Literal["hexagons", "heatmap"] = "hexagons",
+) -> str:
+    """Choose how ``n`` events are drawn: ``markers``, ``clusters``, ``hexagons`` or ``heatmap``.
+
+    With ``mode="auto"``: markers up to ``marker_limit`` events, clustered markers up to
+    ``cluster_limit``, then ``aggregate``. Any other mode is returned as given
+    (``"none"`` when there are no events).
+
+    Parameters
+    ----------
+    n
+        Number of events.
+    mode
+        ``"auto"`` or a fixed choice.
+    marker_limit, cluster_limit
+        The thresholds (events).
+    aggregate
+        What to draw above ``cluster_limit``.
+
+    Returns
+    -------
+    str
+        The mode.
+
+    Examples
+    --------
+    >>> events_layer_mode(500), events_layer_mode(5_000), events_layer_mode(10**6)
+    ('markers', 'clusters', 'hexagons')
+    """
+    if mode not in ("auto", "markers", "clusters", "hexagons", "heatmap", "none"):
+        raise SchemaError(
+            f"events mode {mode!r} is unknown; use auto, markers, clusters, hexagons, "
+            "heatmap or none."
+        )
+    if not 0 <= marker_limit <= cluster_limit:
+        raise SchemaError(
+            f"need 0 <= marker_limit <= cluster_limit, got {marker_limit} and {cluster_limit}."
+        )
+    if aggregate not in ("hexagons", "heatmap"):
+        raise SchemaError(f"aggregate must be 'hexagons' or 'heatmap', got {aggregate!r}.")
+    if n == 0:
+        return "none"
+    if mode != "auto":
+        return mode
+    if n <= marker_limit:
+        return "markers"
+    if n <= cluster_limit:
+        return "clusters"
+    return aggregate
+
+
+def _is_diverging(column: str) -> bool:
+    return any(h in column.lower() for h in _DIVERGING_HINTS)
+
+
+def _scale(
+    vals: NDArray[np.float64], diverging: bool
+) -> tuple[list[str], NDArray[np.int64], float, float]:
+    """Palette, the palette index of each value (-1 for missing), and the range."""
+    palette = _BRBG[::-1] if diverging else _YLORRD
+    finite = vals[np.isfinite(vals)]
+    if finite.size == 0:
+        vmin, vmax = 0.0, 1.0
+    elif diverging:
+        m = float(np.abs(finite).max()) or 1.0
+        vmin, vmax = -m, m
+    else:
+        vmin, vmax = float(finite.min()), float(finite.max())
+        if vmax <= vmin:
+            vmax = vmin + 1.0
+    k = len(palette)
+    with np.errstate(invalid="ignore"):
+        idx = np.floor((vals - vmin) / (vmax - vmin) * k)
+    idx = np.clip(np.nan_to_num(idx, nan=-1.0), -1, k - 1).astype(np.int64)
+    idx[~np.isfinite(vals)] = -1
+    return palette, idx, vmin, vmax
+
+
+def _fmt(v: float) -> str:
+    return f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+
+
+def _choropleth(
+    fmap: folium.Map,
+    units: gpd.GeoDataFrame,
+    column: str,
+    *,
+    label: str,
+    show: bool,
+) -> folium.GeoJson:
+    if not pd.api.types.is_numeric_dtype(units[column]):
+        raise SchemaError(f"make_map: column {column!r} must be numeric to colour the units.")
+    vals = units[column].astype(float).to_numpy()
+    palette, idx, vmin, vmax = _scale(vals, _is_diverging(column))
+    colours = {
+        str(p): (palette[i] if i >= 0 else "#cccccc")
+        for p, i in zip(units["pcode"], idx, strict=True)
+    }
+    layer = _escaped_frame(units, ["pcode", "name", column])
+    gj = folium.GeoJson(
+        json.loads(geojson_text(layer, precision=5)),
+        name=html.escape(label),
+        show=show,
+        style_function=lambda f: {
+            "fillColor": colours.get(str(f["properties"]["pcode"]), "#cccccc"),
+            "color": "#333333",
+            "weight": 1,
+            "fillOpacity": 0.7,
+        },
+        highlight_function=lambda f: {"weight": 3},
+        tooltip=folium.GeoJsonTooltip(
+            fields=["name", "pcode", column],
+            aliases=["Unit", "P-code", html.escape(label)],
+        ),
+    )
+    gj.add_to(fmap)
+    Legend(gj, title=label, colours=palette, labels=[_fmt(vmin), _fmt(vmax)]).add_to(fmap)
+    return gj
+
+
+def _popup_frame(events: gpd.GeoDataFrame, *, notes_chars: int) -> gpd.GeoDataFrame:
+    """Popup fields, escaped; notes cut to ``notes_chars`` characters of the source text."""
+    columns = [c for c in _POPUP_FIELDS if c in events.columns and c != "notes"]
+    frame = _escaped_frame(events, columns)
+    if "notes" in events.columns:
+        notes = events["notes"].astype(object).where(events["notes"].notna(), None)
+        cut = notes.map(
+            lambda s: s if len(str(s)) <= notes_chars else str(s)[:notes_chars] + "…",
+            na_action="ignore",
+        )
+        frame["notes"] = escape_text(cut).to_numpy()
+    return frame
+
+
+def _popup_html(frame: pd.DataFrame) -> list[str]:
+    cols = [c for c in _POPUP_FIELDS if c in frame.columns]
+    parts = [
+        (f"<b>{c}</b>: " + frame[c].astype(object).where(frame[c].notna(), "").astype(str))
+        for c in cols
+    ]
+    if not parts:
+        return [""] * len(frame)
+    out = parts[0]
+    for p in parts[1:]:
+        out = out + "<br>" + p
+    return out.tolist()
+
+
+def _markers(events: gpd.GeoDataFrame) -> folium.GeoJson:
+    frame = _popup_frame(events, notes_chars=_NOTES_CHARS)
+    fields = [c for c in _POPUP_FIELDS if c in frame.columns]
+    return folium.GeoJson(
+        json.loads(geojson_text(frame, precision=5)),
+        name="Events",
+        marker=folium.CircleMarker(
+            radius=3, color="#800026", fill=True, fill_opacity=0.8, weight=1
+        ),
+        popup=folium.GeoJsonPopup(fields=fields, max_width=320) if fields else None,
+    )
+
+
+_CLUSTER_CALLBACK = """function (row) {
+    var m = L.circleMarker(new L.LatLng(row[0], row[1]),
+        {radius: 4, color: "#800026", weight: 1, fill: true, fillOpacity: 0.8});
+    m.bindPopup(row[2], {maxWidth: 320});
+    return m;
+}"""
+
+
+def _clusters(events: gpd.GeoDataFrame) -> FastMarkerCluster:
+    frame = _popup_frame(events, notes_chars=_CLUSTER_NOTES_CHARS)
+    lat = np.round(np.asarray(frame.geometry.y, dtype=float), 5).tolist()
+    lon = np.round(np.asarray(frame.geometry.x, dtype=float), 5).tolist()
+    rows = [[a, b, p] for a, b, p in zip(lat, lon, _popup_html(frame), strict=True)]
+    return FastMarkerCluster(rows, callback=_CLUSTER_CALLBACK, name="Events (clustered)")
+
+
+def _hexagons(events: gpd.GeoDataFrame, *, size_km: float) -> folium.GeoJson:
+    spec = GridSpec(kind="hex", size_km=size_km, name=f"hex{size_km:g}km")
+    cells = events_to_cells(events, spec=spec)
+    counts = cells.value_counts().sort_index()
+    grid = make_grid(events, spec=spec)
+    grid = grid[grid["cell_id"].isin(counts.index)].copy()
+    grid["events"] = counts.reindex(grid["cell_id"]).to_numpy().astype("int64")
+    vals = grid["events"].astype(float).to_numpy()
+    palette, idx, _, _ = _scale(np.log10(vals), False)
+    grid["colour"] = [palette[i] for i in idx]
+    layer = gpd.GeoDataFrame(
+        {"events": grid["events"].to_numpy(), "colour": grid["colour"].to_numpy()},
+        geometry=grid.geometry.to_numpy(),
+        crs=grid.crs,
+    )
+    gj = folium.GeoJson(
+        json.loads(geojson_text(layer, precision=4)),
+        name=f"Events per {size_km:g} km hexagon",
+        style_function=lambda f: {
+            "fillColor": f["properties"]["colour"],
+            "color": f["properties"]["colour"],
+            "weight": 0.5,
+            "fillOpacity": 0.75,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["events"], aliases=["Events"]),
+    )
+    return gj
+
+
+def _heat_points(events: gpd.GeoDataFrame, *, cell_deg: float) -> list[list[float]]:
+    """Events binned to ``cell_deg`` cells: ``[lat, lon, count]`` per occupied cell."""
+    lon = np.asarray(events.geometry.x, dtype=float)
+    lat = np.asarray(events.geometry.y, dtype=float)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    ix = np.floor(lon[ok] / cell_deg).astype(np.int64)
+    iy = np.floor(lat[ok] / cell_deg).astype(np.int64)
+    cells, counts = np.unique(np.column_stack([iy, ix]), axis=0, return_counts=True)
+    pts = np.column_stack(
+        [
+            np.round((cells[:, 0] + 0.5) * cell_deg, 4),
+            np.round((cells[:, 1] + 0.5) * cell_deg, 4),
+            counts.astype(float),
+        ]
+    )
+    return [[float(a), float(b), float(c)] for a, b, c in pts]
+
+
+def _heatmap(events: gpd.GeoDataFrame, *, cell_deg: float, show: bool) -> HeatMap:
+    pts = _heat_points(events, cell_deg=cell_deg)
+    return HeatMap(
+        pts, name="Heat map of events", show=show, radius=12, blur=10, min_opacity=0.3
+    )
+
+
+def _mercator_rows(lat: NDArray[np.float64]) -> NDArray[np.float64]:
+    rad = np.radians(np.clip(lat, -85.0, 85.0))
+    return np.asarray(np.log(np.tan(np.pi / 4 + rad / 2)), dtype=float)
+
+
+def _raster_image(
+    raster: Raster, *, diverging: bool, max_pixels: int
+) -> tuple[NDArray[np.uint8], list[list[float]], list[str], float, float]:
+    """RGBA image (Web-Mercator rows), bounds and legend of a raster's last step."""
+    from matplotlib import colormaps
+
+    values = np.asarray(raster.values, dtype=float)
+    if values.ndim == 3:
+        values = values[-1]
+    valid = np.isfinite(values)
+    if raster.nodata is not None:
+        valid &= values != raster.nodata
+    step = max(1, int(np.ceil(max(values.shape) / max_pixels)))
+    values, valid = values[::step, ::step], valid[::step, ::step]
+    minx, miny, maxx, maxy = raster.bounds
+    # resample rows so the image lines up on Leaflet's Web-Mercator map
+    out_rows = values.shape[0]
+    y = np.linspace(
+        _mercator_rows(np.array([maxy]))[0], _mercator_rows(np.array([miny]))[0], out_rows
+    )
+    lat = np.degrees(2 * np.arctan(np.exp(y)) - np.pi / 2)
+    src = np.clip(
+        ((maxy - lat) / (maxy - miny) * values.shape[0]).astype(int), 0, values.shape[0] - 1
+    )
+    values, valid = values[src], valid[src]
+    finite = values[valid]
+    if finite.size == 0:
+        vmin, vmax = 0.0, 1.0
+    elif diverging:
+        m = float(np.nanmax(np.abs(finite))) or 1.0
+        vmin, vmax = -m, m
+    else:
+        vmin, vmax = float(finite.min()), float(finite.max())
+        vmax = vmax if vmax > vmin else vmin + 1.0
+    cmap = colormaps["BrBG" if diverging else "YlOrRd"]
+    norm = np.clip((np.where(valid, values, vmin) - vmin) / (vmax - vmin), 0, 1)
+    rgba = np.asarray(cmap(norm, bytes=True), dtype=np.uint8)
+    rgba[..., 3] = np.where(valid, 200, 0).astype(np.uint8)
+    stops = [cmap(x) for x in np.linspace(0, 1, 7)]
+    colours = [f"#{int(r * 255):02x}{int(g * 255):02x}{int(b * 255):02x}" for r, g, b, _ in stops]
+    return rgba, [[miny, minx], [maxy, maxx]], colours, vmin, vmax
+
+
+def period_colours(
+    periods: pd.DataFrame, *, value: str = "events", period_format: str = "%Y-%m-%d"
+) -> dict[str, object]:
+    """Return the time slider's data: period labels, palette and colour codes per unit.
+
+    Parameters
+    ----------
+    periods
+        Long table with ``unit``, ``period`` (datetime) and ``value`` (from
+        :func:`sahel_geo.aggregate`).
+    value
+        Column to colour by.
+    period_format
+        ``strftime`` format of the labels.
+
+    Returns
+    -------
+    dict
+        ``labels`` (ISO text, any year, 1997 included), ``palette``, ``codes`` (per unit,
+        a palette index per period, -1 missing), ``values`` (per unit), ``title``, ``what``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"unit": ["A", "A"], "events": [0, 4],
+    ...                   "period": pd.to_datetime(["1997-01-01", "1998-01-01"])})
+    >>> period_colours(t)["labels"]
+    ['1997-01-01', '1998-01-01']
+    """
+    missing = [c for c in ("unit", "period", value) if c not in periods.columns]
+    if missing:
+        raise SchemaError(
+            f"make_map: the periods table lacks column(s) {missing}; found "
+            f"{list(periods.columns)}. Pass the table from sahel_geo.aggregate()."
+        )
+    wide = periods.pivot_table(index="unit", columns="period", values=value, aggfunc="sum")
+    wide = wide.sort_index().reindex(sorted(wide.columns), axis=1)
+    labels = [pd.Timestamp(p).strftime(period_format) for p in wide.columns]
+    vals = wide.to_numpy(dtype=float)
+    palette, idx, _, _ = _scale(np.where(vals > 0, vals, np.nan), False)
+    idx = np.where(vals == 0, -1, idx)
+    return {
+        "labels": labels,
+        "palette": palette,
+        "codes": {str(u): [int(i) for i in row] for u, row in zip(wide.index, idx, strict=True)},
+        "values": {
+            str(u): [None if not np.isfinite(v) else float(v) for v in row]
+            for u, row in zip(wide.index, vals, strict=True)
+        },
+        "title": f"{value} per period",
+        "what": html.escape(value),
+    }
+
+
 def make_map(
     units: gpd.GeoDataFrame,
     *,
@@ -101,26 +475,60 @@ def make_map(
     events: gpd.GeoDataFrame | None = None,
     title: str = "Conflict events",
     tiles: str | None = None,
+    layers: Mapping[str, str] | None = None,
+    periods: pd.DataFrame | None = None,
+    period_value: str = "events",
+    rasters: Mapping[str, Raster] | None = None,
+    events_mode: EventsMode = "auto",
+    marker_limit: int = _MARKER_LIMIT,
+    cluster_limit: int = _CLUSTER_LIMIT,
+    aggregate: Literal["hexagons", "heatmap"] = "hexagons",
+    hex_size_km: float = 10.0,
+    heatmap: bool = True,
+    heat_cell_deg: float = 0.05,
+    raster_max_pixels: int = 800,
+    assets: Literal["inline", "cdn"] = "inline",
 ) -> folium.Map:
-    """Build a Folium map: a choropleth of ``value`` per unit and, optionally, the events.
-
-    Works offline: with ``tiles=None`` (the default) the map has no tile layer and the
-    unit boundaries alone give the reader their bearings.
+    """Build a Folium map: choropleths per unit, events, heat map, time slider, rasters.
 
     Parameters
     ----------
     units
         Units (EPSG:4326) with ``pcode``, ``name`` and the numeric column ``value``.
     value
-        Column to colour the units by.
+        Column of the first (visible) choropleth.
     events
-        Events to show as points (with ``event_date``, ``event_type``, ``fatalities``,
-        ``notes`` in the popups, escaped). More than 2,000 events are not drawn one by
-        one: the choropleth carries them.
+        Events (with ``event_date``, ``event_type``, ``actor1``, ``fatalities``, ``notes``
+        in the popups, escaped). Drawn as chosen by :func:`events_layer_mode`.
     title
-        Caption of the colour legend.
+        Name of the first choropleth and its legend.
     tiles
-        A folium tile name or URL template, e.g. ``"OpenStreetMap"``; None for none.
+        A folium tile name or URL template, e.g. ``"OpenStreetMap"``; None (default) for
+        none: the map then needs no network, boundaries still show.
+    layers
+        More choropleths, ``{column: label}`` (rates, change, drought, wasting), hidden
+        until switched on in the layer control; each has its legend.
+    periods
+        Long ``unit``/``period`` table (:func:`sahel_geo.aggregate`): adds a time slider
+        recolouring the units period by period (the spread).
+    period_value
+        Column of ``periods`` the slider shows.
+    rasters
+        Image overlays, ``{label: Raster}`` (the last step of a stack), with a colour bar;
+        labels containing "spei", "drought", "change" or "anomaly" get a diverging scale.
+    events_mode, marker_limit, cluster_limit, aggregate
+        How to draw events; see :func:`events_layer_mode`. The choice is logged.
+    hex_size_km
+        Hexagon side for the ``hexagons`` aggregate.
+    heatmap
+        Add a heat map layer of the events (binned, hidden until switched on).
+    heat_cell_deg
+        Bin size of the heat map (degrees).
+    raster_max_pixels
+        Longest side of a raster image (larger rasters are subsampled).
+    assets
+        ``"inline"`` (default) writes the vendored Leaflet JS/CSS into the HTML (opens
+        offline); ``"cdn"`` keeps folium's CDN links (smaller file, needs internet).
 
     Returns
     -------
@@ -138,9 +546,9 @@ def make_map(
     missing = [c for c in ("pcode", "name", value) if c not in units.columns]
     if missing:
         raise SchemaError(f"make_map: units lack column(s) {missing}; found {list(units.columns)}.")
-    if not pd.api.types.is_numeric_dtype(units[value]):
-        raise SchemaError(f"make_map: column {value!r} must be numeric to colour the units.")
-    minx, miny, maxx, maxy = units.total_bounds
+    if assets not in ("inline", "cdn"):
+        raise SchemaError(f"make_map: assets must be 'inline' or 'cdn', got {assets!r}.")
+    minx, miny, maxx, maxy = (float(v) for v in units.total_bounds)
     fmap = folium.Map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
         zoom_start=5,
@@ -148,56 +556,66 @@ def make_map(
         control_scale=True,
     )
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-    vals = units[value].astype(float).to_numpy()
-    finite = vals[np.isfinite(vals)]
-    vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    if vmax <= vmin:
-        vmax = vmin + 1.0
-    cmap = cm.linear.YlOrRd_09.scale(vmin, vmax)  # type: ignore[attr-defined]
-    cmap.caption = html.escape(title)
-    colours = {
-        str(p): (cmap(v) if np.isfinite(v) else "#cccccc")
-        for p, v in zip(units["pcode"], vals, strict=True)
-    }
-    layer = _escaped_frame(units, ["pcode", "name", value])
-    gj = folium.GeoJson(
-        json.loads(geojson_text(layer, precision=5)),
-        name=f"{title} by unit",
-        style_function=lambda f: {
-            "fillColor": colours.get(str(f["properties"]["pcode"]), "#cccccc"),
-            "color": "#333333",
-            "weight": 1,
-            "fillOpacity": 0.7,
-        },
-        tooltip=folium.GeoJsonTooltip(fields=["name", "pcode", value]),
-    )
-    gj.add_to(fmap)
-    cmap.add_to(fmap)
-    if events is not None and len(events):
-        if len(events) > _MARKER_LIMIT:
-            logger.info(
-                "make_map: %d events is more than %d; drawn as the choropleth only",
-                len(events),
-                _MARKER_LIMIT,
+    _choropleth(fmap, units, value, label=title, show=True)
+    for column, label in (layers or {}).items():
+        if column not in units.columns:
+            raise SchemaError(
+                f"make_map: layer column {column!r} is not in units; found {list(units.columns)}."
             )
-        else:
-            group = folium.FeatureGroup(name="Events")
-            for row in _escaped_frame(
-                events, ["event_id", "event_date", "event_type", "fatalities", "notes"]
-            ).itertuples():
-                pt = row.geometry
-                popup = "<br>".join(
-                    f"<b>{k}</b>: {getattr(row, k)}"
-                    for k in ("event_id", "event_date", "event_type", "fatalities", "notes")
-                    if hasattr(row, k)
-                )
-                folium.CircleMarker(
-                    location=[pt.y, pt.x],
-                    radius=3,
-                    color="#800026",
-                    fill=True,
-                    popup=folium.Popup(popup, max_width=300),
-                ).add_to(group)
-            group.add_to(fmap)
-    folium.LayerControl().add_to(fmap)
+        _choropleth(fmap, units, column, label=label, show=False)
+    if periods is not None and len(periods):
+        data = period_colours(periods, value=period_value)
+        base = _escaped_frame(units, ["pcode", "name"])
+        slider_layer = folium.GeoJson(
+            json.loads(geojson_text(base, precision=5)),
+            name=f"Spread over time ({html.escape(period_value)} per period)",
+            show=False,
+            style_function=lambda f: {
+                "fillColor": "#cccccc",
+                "color": "#333333",
+                "weight": 1,
+                "fillOpacity": 0.7,
+            },
+        )
+        slider_layer.add_to(fmap)
+        PeriodSlider(slider_layer, data=data).add_to(fmap)
+        Legend(
+            slider_layer,
+            title=str(data["title"]),
+            colours=list(_YLORRD),
+            labels=["1", _fmt(float(periods[period_value].max()))],
+        ).add_to(fmap)
+    for label, raster in (rasters or {}).items():
+        diverging = _is_diverging(label)
+        rgba, bounds, colours, vmin, vmax = _raster_image(
+            raster, diverging=diverging, max_pixels=raster_max_pixels
+        )
+        overlay = folium.raster_layers.ImageOverlay(
+            rgba, bounds=bounds, name=html.escape(label), show=False, pixelated=True
+        )
+        overlay.add_to(fmap)
+        Legend(overlay, title=label, colours=colours, labels=[_fmt(vmin), _fmt(vmax)]).add_to(fmap)
+    n = 0 if events is None else len(events)
+    mode = events_layer_mode(
+        n,
+        mode=events_mode,
+        marker_limit=marker_limit,
+        cluster_limit=cluster_limit,
+        aggregate=aggregate,
+    )
+    logger.info("make_map: %d events drawn as %s", n, mode)
+    if events is not None and mode != "none":
+        if mode == "markers":
+            _markers(events).add_to(fmap)
+        elif mode == "clusters":
+            _clusters(events).add_to(fmap)
+        elif mode == "hexagons":
+            _hexagons(events, size_km=hex_size_km).add_to(fmap)
+        elif mode == "heatmap":
+            _heatmap(events, cell_deg=heat_cell_deg, show=True).add_to(fmap)
+        if heatmap and mode != "heatmap":
+            _heatmap(events, cell_deg=heat_cell_deg, show=False).add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    if assets == "inline":
+        inline_assets(fmap)
     return stable_ids(fmap)
