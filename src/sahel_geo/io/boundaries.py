@@ -14,7 +14,9 @@ Sources recognised by their columns (``source="auto"``), in this order:
                 ``shapeType`` (``ADM1``...). pcode: ``shapeID``; no parent.
 ``gadm``        ``GID_{n}``, ``NAME_{n}``, ``GID_0``. Parent: ``GID_{n-1}``.
 ``naturalearth`` admin-1 (``adm1_code``, ``name``, ``code_hasc``, ``adm0_a3``) or admin-0
-                (``ADM0_A3``/``ISO_A3``, ``NAME``, any case)
+                (``ADM0_A3``/``ISO_A3``, ``NAME``, any case). Admin-1 pcodes follow the
+                bundled files' rule (:func:`ne_admin1_pcodes`). NE's "admin-1" of Burkina
+                Faso is its 45 provinces: pass ``level=2`` (parent left empty).
 ``world-atlas`` TopoJSON from the npm ``world-atlas`` package: ``id`` (ISO 3166-1
                 numeric) and ``name`` only; level 0, pcode ISO3
 ==============  =====================================================================
@@ -53,7 +55,7 @@ from sahel_geo.io._countries import iso3_from_values
 from sahel_geo.io._topojson import is_topojson, read_topojson
 from sahel_geo.schema import BOUNDARY_COLUMNS, WGS84
 
-__all__ = ["BOUNDARY_SOURCES", "NE_PCODE_OVERRIDES", "read_boundaries"]
+__all__ = ["BOUNDARY_SOURCES", "NE_PCODE_OVERRIDES", "ne_admin1_pcodes", "read_boundaries"]
 
 logger = logging.getLogger(__name__)
 
