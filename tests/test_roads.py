@@ -619,3 +619,22 @@ def test_corridor_layer_writes_deterministic_geojson(
     assert {"corridor", "n_events", "fatalities", "n_2019-01-01"} <= set(
         doc["features"][0]["properties"]
     )
+
+
+def test_corridor_exposure_far_from_the_utm_central_meridian() -> None:
+    # A corridor from Mauritania to Chad (28 degrees of longitude): UTM scale error is
+    # several per cent at its ends, the geodesic check must still be exact.
+    lons = np.round(np.arange(-12.0, 16.0001, 0.1), 6)
+    line = shapely.LineString(np.column_stack([lons, np.full(len(lons), 14.0)]))
+    corr = gpd.GeoDataFrame({"corridor": ["wide"]}, geometry=[line], crs=4326)
+    geod = Geod(ellps="WGS84")
+    lon_in, lat_in, _ = geod.fwd(15.05, 14.0, 0.0, 9_900.0)
+    lon_out, lat_out, _ = geod.fwd(15.05, 14.0, 0.0, 10_100.0)
+    lon_w, lat_w, _ = geod.fwd(-11.55, 14.0, 180.0, 9_900.0)
+    ev = gpd.GeoDataFrame(
+        {"event_date": pd.to_datetime(["2020-01-01"] * 3)},
+        geometry=gpd.points_from_xy([lon_in, lon_out, lon_w], [lat_in, lat_out, lat_w]),
+        crs=4326,
+    )
+    t = sg.corridor_exposure(ev, corr, within_km=10.0, fatalities_col=None)
+    assert t["n_events"].tolist() == [2]

@@ -113,9 +113,13 @@ def _within(
     proj_lines = lines.to_crs(crs).to_numpy()
     x, y = Transformer.from_crs(WGS84, crs, always_xy=True).transform(lonlat[:, 0], lonlat[:, 1])
     pts = shapely.points(x, y)
-    # Candidates in UTM with a margin for its scale error (< 1 % within 8 deg of the
+    # Candidates in UTM with a margin for its scale error (k ~ 1 + dlon^2 / 2 away from the
     # central meridian), then an exact geodesic check to the nearest point of the line.
-    margin = within_km * 1000.0 * 1.02 + 1000.0
+    cm, _ = Transformer.from_crs(crs, WGS84, always_xy=True).transform(500_000.0, 0.0)
+    minx, _, maxx, _ = lines.total_bounds
+    far = max(abs(minx - cm), abs(maxx - cm), float(np.abs(lonlat[:, 0] - cm).max()))
+    scale = (1.0 + np.radians(min(far, 80.0)) ** 2) / 0.9996
+    margin = within_km * 1000.0 * scale * 1.01 + 1000.0
     p_idx, l_idx = shapely.STRtree(proj_lines).query(pts, predicate="dwithin", distance=margin)
     if len(p_idx) == 0:
         return p_idx, l_idx
