@@ -157,6 +157,16 @@ def road_network(
     NetworkError
         Overpass could not be reached or answered with an error.
 
+    Notes
+    -----
+    A bbox is turned into a polygon here and both twins go through
+    :func:`osmnx.graph_from_polygon` / :func:`osmnx.graph_from_xml`: no bbox ever reaches
+    osmnx, whose order changed in 2.0 (``(left, bottom, right, top)``, the same as ours;
+    before: ``(north, south, east, west)``). Metric CRS: the UTM zone of the graph's centre,
+    as :func:`osmnx.project_graph` chooses (zone 30N for the tri-border sketch, whose east
+    end lies 5 degrees past the zone edge: fine for snapping, and lengths do not depend on
+    it because they are geodesic).
+
     Examples
     --------
     >>> import sahel_geo as sg
