@@ -163,9 +163,9 @@ def road_network(
     :func:`osmnx.graph_from_polygon` / :func:`osmnx.graph_from_xml`: no bbox ever reaches
     osmnx, whose order changed in 2.0 (``(left, bottom, right, top)``, the same as ours;
     before: ``(north, south, east, west)``). Metric CRS: the UTM zone of the graph's centre,
-    as :func:`osmnx.project_graph` chooses (zone 30N for the tri-border sketch, whose east
-    end lies 5 degrees past the zone edge: fine for snapping, and lengths do not depend on
-    it because they are geodesic).
+    as :func:`osmnx.project_graph` chooses (zone 30N for the tri-border sketch; its east end,
+    Ménaka at 2.4 E, lies 5.4 degrees from the central meridian, where UTM scale is off by
+    0.4 %). It only places the nearest road point; lengths and offsets are geodesic.
 
     Examples
     --------
