@@ -740,3 +740,20 @@ def test_counts_always_add_up(rows: list[tuple[object, ...]]) -> None:
     rejected = report.rejects["row"].tolist()
     assert len(set(rejected)) == len(rejected) and all(1 <= r <= len(rows) for r in rejected)
     assert report.rejects["reason"].str.len().gt(0).all()
+
+
+def test_iso_dates_need_a_day(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "e.csv",
+        ["d,lat,lon", "2019,14,1", "2019-03,14,1", "2019-03-15,14,1", "2019-03-16 10:30,14,1"],
+    )
+    ev = sg.read_events(path, columns={"event_date": "d", "latitude": "lat", "longitude": "lon"})
+    assert ev["event_date"].tolist() == [
+        pd.Timestamp("2019-03-15"),
+        pd.Timestamp("2019-03-16 10:30"),
+    ]
+    assert sg.rejects(ev)[["row", "reason"]].values.tolist() == [
+        [1, "event_date could not be parsed"],
+        [2, "event_date could not be parsed"],
+    ]

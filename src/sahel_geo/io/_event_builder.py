@@ -113,9 +113,15 @@ def _parse_dates(values: pd.Series, formats: tuple[str, ...]) -> pd.Series:
         for fmt in formats:
             if not todo.any():
                 break
-            parsed = pd.to_datetime(text[todo[text.index]], format=fmt, errors="coerce")
+            chunk = text[todo[text.index]]
+            parsed = pd.to_datetime(chunk, format=fmt, errors="coerce")
             if isinstance(parsed.dtype, pd.DatetimeTZDtype):
                 parsed = parsed.dt.tz_convert(None)
+            if fmt == "ISO8601" and chunk.dtype != "datetime64[ns]":
+                # ISO 8601 also reads "2019" and "2019-03" (as the 1st): a year or a month
+                # is not a date, so text shorter than YYYYMMDD is not accepted
+                short = chunk.astype("str").str.len() < 8
+                parsed = parsed.where(~short.fillna(False).astype(bool))
             out[parsed.index] = parsed.astype("datetime64[ns]")
             todo = todo & out.isna()
         if not todo.any():
