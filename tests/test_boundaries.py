@@ -515,6 +515,28 @@ def test_utf8_shapefile_without_cpg(tmp_path: Path) -> None:
     assert report(out).notes == {"attribute text re-read as UTF-8": 1}
 
 
+def test_double_encoded_values_repaired() -> None:
+    gdf = gpd.GeoDataFrame(
+        {
+            "code": ["A", "B", "C", "D"],
+            "nom": ["SÃ©gou", "Tillabéri", None, "Ã\u00a0part"],
+            "note": ["ok", "DiffÃ©rent", "x", "y"],
+        },
+        geometry=[*SQ, box(5, 5, 6, 6)],
+        crs=4326,
+    )
+    out = read_boundaries(gdf, columns={"pcode": "code", "name": "nom"}, level=1)
+    assert out["name"].tolist()[:2] == ["Ségou", "Tillabéri"] and pd.isna(out["name"].iloc[2])
+    assert out["name"].iloc[3] == "àpart"
+    assert out["note"].tolist() == ["ok", "Différent", "x", "y"]
+    assert report(out).notes == {
+        "text repaired in 'nom' (UTF-8 read as Latin-1 at the source)": 2,
+        "text repaired in 'note' (UTF-8 read as Latin-1 at the source)": 1,
+        "missing name": 1,
+    }
+    assert gdf["nom"].iloc[0] == "SÃ©gou"  # input untouched
+
+
 def test_latin1_geojson(tmp_path: Path) -> None:
     path = tmp_path / "latin.geojson"
     path.write_bytes(sg.geojson_text(LATIN).encode("latin-1"))
@@ -580,6 +602,10 @@ def test_real_geoboundaries_communes(shared_data: Path) -> None:
     assert out.groupby("country_iso3").size().to_dict() == {"BFA": 391, "MLI": 658, "NER": 259}
     rep = report(out)
     assert (rep.n_in, rep.n_kept, rep.n_rejected) == (1308, 1308, 0)
+    # 8 names are double-encoded in the file itself ("FerkÃ©ssÃ©dougou"): repaired, noted
+    assert rep.notes == {"text repaired in 'name' (UTF-8 read as Latin-1 at the source)": 8}
+    assert "Ferkéssédougou" in set(out["name"])
+    assert not out["name"].str.contains("Ã").any()
     assert bool(out.is_valid.all()) and set(out.geom_type) <= {"Polygon", "MultiPolygon"}
     assert "region" in out.columns
 

@@ -118,16 +118,56 @@ def _decode_latin1(raw: bytes) -> bytes:
     return text.encode("utf-8")
 
 
+def _text_columns(df: pd.DataFrame) -> list[str]:
+    return [
+        c
+        for c in df.columns
+        if not isinstance(df[c].dtype, gpd.array.GeometryDtype)
+        and (df[c].dtype == object or pd.api.types.is_string_dtype(df[c].dtype))
+    ]
+
+
 def _has_mojibake(df: pd.DataFrame) -> bool:
-    for col in df.columns:
-        if isinstance(df[col].dtype, gpd.array.GeometryDtype) or not (
-            df[col].dtype == object or pd.api.types.is_string_dtype(df[col].dtype)
-        ):
-            continue
+    for col in _text_columns(df):
         values = df[col].dropna().astype(str)
         if values.str.contains(_MOJIBAKE).any():
             return True
     return False
+
+
+def _undo_mojibake(text: str) -> str | None:
+    """``"SÃ©gou"`` -> ``"Ségou"``: UTF-8 bytes once decoded as Latin-1/cp1252; else None."""
+    for codec in ("latin-1", "cp1252"):
+        try:
+            fixed = text.encode(codec).decode("utf-8")
+        except UnicodeError:
+            continue
+        if fixed != text:
+            return fixed
+    return None
+
+
+def _repair_mojibake(df: pd.DataFrame, notes: dict[str, int]) -> pd.DataFrame:
+    """Repair values double-encoded at the source (the file itself is fine UTF-8)."""
+    out = df
+    for col in _text_columns(df):
+        values = df[col]
+        hit = values.notna() & values.astype(str).str.contains(_MOJIBAKE)
+        if not hit.any():
+            continue
+        lookup = {v: _undo_mojibake(str(v)) for v in values[hit].unique()}
+        repaired = values[hit].map(lookup)
+        done = repaired.notna()
+        if done.any():
+            if out is df:
+                out = df.copy()
+            fixed = values.astype(object).copy()
+            fixed.loc[repaired.index[done]] = repaired[done]
+            out[col] = fixed.astype(values.dtype)
+            notes[f"text repaired in {col!r} (UTF-8 read as Latin-1 at the source)"] = int(
+                done.sum()
+            )
+    return out
 
 
 def _read_vector(path: Path, layer: str | None, notes: dict[str, int]) -> gpd.GeoDataFrame:
@@ -167,7 +207,7 @@ def _read_vector(path: Path, layer: str | None, notes: dict[str, int]) -> gpd.Ge
         notes["attribute text decoded as Latin-1"] = 1
         logger.warning("%s is not UTF-8: decoded its text as Latin-1 (cp1252)", path)
         return gdf
-    if _has_mojibake(gdf):
+    if suffix in {".shp", ".dbf", ".zip"} and _has_mojibake(gdf):
         # A UTF-8 .dbf without .cpg is read by GDAL as ISO-8859-1: "Ségou" -> "SÃ©gou".
         try:
             fixed = pyogrio.read_dataframe(target, layer=layer, encoding="UTF-8")
@@ -650,7 +690,7 @@ def read_boundaries(
         raise InputFileError(f"{origin} holds no features.")
     raw = _reproject(raw, origin, crs, notes)
     raw = raw.reset_index(drop=True)
-    attrs = pd.DataFrame(raw.drop(columns=raw.geometry.name))
+    attrs = _repair_mojibake(pd.DataFrame(raw.drop(columns=raw.geometry.name)), notes)
     mapped = _map(attrs, source, level, columns, origin, notes)
 
     n = len(raw)
