@@ -161,3 +161,34 @@ def test_table_round_trips_through_read_acled(tmp_path: Path) -> None:
 def test_n_validated() -> None:
     with pytest.raises(sg.ConfigError, match="n must be an integer >= 20"):
         demo_events(n=5)
+
+
+def test_towns_lie_in_their_admin_units() -> None:
+    import unicodedata
+
+    from sahel_geo.demo import _ZONES
+
+    def norm(name: str) -> str:
+        plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+        return plain.lower().replace(" ", "")
+
+    towns = [t for zone in _ZONES.values() for t in zone]
+    points = gpd.GeoDataFrame(
+        {
+            "town": [t[0] for t in towns],
+            "iso3": [t[1] for t in towns],
+            "adm1": [t[2] for t in towns],
+            "adm2": [t[3] for t in towns],
+        },
+        geometry=gpd.points_from_xy([t[5] for t in towns], [t[4] for t in towns]),
+        crs="EPSG:4326",
+    )
+    adm1 = sg.load_boundaries(level=1)[["name", "country_iso3", "geometry"]]
+    got = gpd.sjoin(points, adm1, how="left", predicate="within")
+    assert (got["iso3"] == got["country_iso3"]).all()
+    assert [norm(a) for a in got["adm1"]] == [norm(b) for b in got["name"]]
+    # Burkina Faso provinces (admin-2) too
+    adm2 = sg.load_boundaries(level=2)[["name", "geometry"]].rename(columns={"name": "prov"})
+    bfa = gpd.sjoin(points[points["iso3"] == "BFA"], adm2, how="left", predicate="within")
+    # (Natural Earth spells Mouhoun "Mou Houn": blanks are ignored)
+    assert [norm(a) for a in bfa["adm2"]] == [norm(b) for b in bfa["prov"]]
