@@ -390,7 +390,9 @@ def read_events(
         ``demo``.
     date_format
         ``strftime`` format of the dates, e.g. ``"%d/%m/%Y"``; by default ISO 8601
-        (``YYYY-MM-DD``, optionally with a time).
+        (``YYYY-MM-DD``, optionally with a time; a bare year or year-month such as
+        ``2019-03`` is not a date and is rejected). Spreadsheet date cells are read as
+        they are, whatever the format.
     encoding
         Text encoding of a CSV file; by default UTF-8, falling back to cp1252 with a
         warning.
