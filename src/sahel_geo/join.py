@@ -255,11 +255,20 @@ class _GridIndex:
 
     def lookup(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.int32]:
         """Return the cell code of each point; ``_EXACT`` for points off the grid."""
-        col = np.floor((x - self.x0) / self.cell)
-        row = np.floor((self.y0 - y) / self.cell)
-        ok = (col >= 0) & (col < self.nx) & (row >= 0) & (row < self.ny)
-        out = np.full(x.shape, _EXACT, dtype=np.int32)
-        out[ok] = self.code[row[ok].astype(np.intp), col[ok].astype(np.intp)]
+        # in place, to keep the memory of millions of events low
+        col = np.subtract(x, self.x0)
+        col /= self.cell
+        np.floor(col, out=col)
+        row = np.subtract(self.y0, y)
+        row /= self.cell
+        np.floor(row, out=row)
+        ok = (col >= 0) & (col < self.nx) & (row >= 0) & (row < self.ny)  # False for NaN
+        row *= self.nx
+        col += row  # flat cell index, exact in float64
+        del row
+        col[~ok] = 0
+        out: NDArray[np.int32] = self.code.ravel()[col.astype(np.intp)]
+        out[~ok] = _EXACT
         return out
 
     def candidates(self, slots: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
@@ -397,22 +406,21 @@ def assign_admin(
             f"events: row(s) {bad} have a geometry that is not a Point; assign_admin takes "
             "point events (use the centroid of other shapes, e.g. events.centroid)."
         )
-    coords, has_xy = shapely.get_coordinates(pts, return_index=True)  # no row for empties
-    x = np.full(n, np.nan)
-    y = np.full(n, np.nan)
-    x[has_xy] = coords[:, 0]
-    y[has_xy] = coords[:, 1]
+    empty = shapely.is_empty(pts)
+    if empty.any():  # GEOS cannot read x of an empty point: treat it as missing
+        pts = np.where(empty, None, pts)
+    x = shapely.get_x(pts)  # NaN for missing points
+    y = shapely.get_y(pts)
     usable = np.isfinite(x) & np.isfinite(y)
-    del coords, has_xy
 
     # unit index per event, -1 = none; match code per event (index into MATCH_TYPES)
-    unit = np.full(n, -1, dtype=np.intp)
+    unit = np.full(n, -1, dtype=np.int32)
     match = np.full(n, MATCH_TYPES.index("unassigned"), dtype=np.int8)
     snap_km = np.full(n, np.nan)
 
     index = _GridIndex(geoms, int(get_option("join_index_cells")))
-    code = np.full(n, _OUTSIDE, dtype=np.int32)
-    code[usable] = index.lookup(x[usable], y[usable])
+    code = index.lookup(x, y)
+    code[~usable] = _OUTSIDE  # no coordinates: unassigned, never sent to the predicates
     direct = code > 0
     unit[direct] = code[direct] - 1
     match[direct] = MATCH_TYPES.index("inside")
@@ -491,8 +499,8 @@ def assign_admin(
     pcode_codes = unit.copy()
     name_cats, name_of_unit = _categories(names)
     parent_cats, parent_of_unit = _categories(parent)
-    name_codes = np.where(has_unit, name_of_unit[np.maximum(unit, 0)], -1)
-    parent_codes = np.where(has_unit, parent_of_unit[np.maximum(unit, 0)], -1)
+    name_codes = np.where(has_unit, name_of_unit.astype(np.int32)[np.maximum(unit, 0)], -1)
+    parent_codes = np.where(has_unit, parent_of_unit.astype(np.int32)[np.maximum(unit, 0)], -1)
     notes: dict[str, int] = {
         f"match_{m}": int(c)
         for m, c in zip(MATCH_TYPES, np.bincount(match, minlength=len(MATCH_TYPES)), strict=True)
@@ -560,7 +568,7 @@ def _snap(
     geoms: NDArray[np.object_],
     pcode_rank: NDArray[np.intp],
     tol_km: float,
-    unit: NDArray[np.intp],
+    unit: NDArray[np.int32],
     match: NDArray[np.int8],
     snap_km: NDArray[np.float64],
 ) -> None:
