@@ -203,3 +203,12 @@ def test_one_event_only() -> None:
     assert out["events"].tolist() == [1]
     ch = period_change(out.set_index("period")["events"])
     assert ch["label"].tolist() == [""]
+
+
+def test_aggregate_reports_events_left_out() -> None:
+    ev = _events()
+    ev.loc[1, "adm1_pcode"] = None
+    out = aggregate(ev, unit="adm1_pcode", units=["A"], freq="month")
+    rep = reports(out)[-1]
+    assert (rep.n_in, rep.n_kept, rep.n_rejected) == (4, 2, 2)
+    assert rep.rejected_by_reason == {"no unit": 1, "outside the units or periods asked for": 1}

@@ -262,7 +262,9 @@ def getis_ord(
     ArcGIS form; ``"R"`` row-standardises like esda's default. Analytic inference: z-score
     with esda's moments. Permutation inference: conditional randomisation (the zone's own
     value fixed, neighbours drawn from the other zones without replacement), as
-    ``esda.crand``.
+    ``esda.crand``: with the same draws, binary-weight p-values equal esda's exactly (row-
+    standardised ones can differ on exact ties, where floating-point sums are ordered
+    differently). A zone without neighbours keeps only its own value (Gi* = its share).
 
     Parameters
     ----------

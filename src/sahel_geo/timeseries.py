@@ -99,8 +99,10 @@ def aggregate(
         ``low``/``high`` when present) with a unit column, e.g. ``adm1_pcode`` from
         ``assign_admin`` or ``cell_id`` from :func:`sahel_geo.events_to_cells`.
     unit
-        Name of the unit column. Rows whose unit is missing are counted in the log and
-        left out (they have no unit to go to); assign them first.
+        Name of the unit column. Rows whose unit is missing, or outside ``units`` /
+        ``start``–``end``, are left out and listed in the attached
+        :class:`~sahel_geo.StepReport` (``sahel_geo.rejects(result)``), never dropped
+        silently.
     freq
         ``"week"`` (ISO weeks, Monday start), ``"month"``, ``"quarter"`` or ``"year"``.
     units
@@ -186,6 +188,26 @@ def aggregate(
         )
     else:
         out["civilian_fatalities"] = np.nan
+    no_unit = np.flatnonzero(~has_unit)
+    outside = np.flatnonzero(has_unit)[~inside]
+    rej = pd.DataFrame(
+        {
+            "row": np.concatenate([no_unit, outside]),
+            "reason": ["no unit"] * no_unit.size
+            + ["outside the units or periods asked for"] * outside.size,
+            "column": unit,
+        }
+    )
+    attach_report(
+        out,
+        StepReport(
+            step=f"aggregate[{unit}, {freq}]",
+            source=f"{len(events)} events",
+            n_in=len(events),
+            n_kept=int(inside.sum()),
+            rejects=rej,
+        ),
+    )
     return out
 
 
