@@ -32,7 +32,7 @@ def test_options_validate_and_restore() -> None:
         assert sg.get_option("geojson_precision") == 4
     assert sg.get_option("snap_tolerance_km") == 5.0
     assert sg.get_option("geojson_precision") == 6
-    with pytest.raises(sg.ConfigError, match="Unknown option 'snap_km'.*Known options"):
+    with pytest.raises(sg.ConfigError, match=r"Unknown option 'snap_km'.*Known options"):
         sg.set_options(snap_km=1)
     with pytest.raises(sg.ConfigError, match="must be a number >= 0; got -1"):
         sg.set_options(snap_tolerance_km=-1)
