@@ -148,6 +148,20 @@ def test_read_acled_pre2023(tmp_path: Path) -> None:
         assert c in ev.columns
 
 
+def test_read_acled_upper_case_headers(tmp_path: Path) -> None:
+    path = _write(tmp_path, "acled_caps.csv", [OLD_HEADER.upper(), *OLD_ROWS])
+    ev = sg.read_acled(path)
+    assert ev["event_id"].tolist() == ["MLI1001", "BFA2002"]
+    assert ev["event_date"].tolist() == [pd.Timestamp("2019-03-15"), pd.Timestamp("2020-01-20")]
+    assert ev["country_iso3"].tolist() == ["MLI", "BFA"]
+    assert ev["fatalities"].tolist() == [4.0, 12.0]
+    assert ev["location_level"].tolist() == ["point", "admin2"]
+    # the file's own spelling is kept beside the canonical columns
+    assert ev["EVENT_DATE"].tolist() == ["15 March 2019", "20 January 2020"]
+    assert ev["SOURCE"].tolist() == ["Le Monde", "AIB"]
+    assert ev["NOTES"].tolist() == ev["notes"].tolist()
+
+
 def test_acled_unknown_country_code_is_noted_not_rejected(tmp_path: Path) -> None:
     path = _write(
         tmp_path, "a.csv", [ACLED_HEADER, _acled_row(iso=999), _acled_row(event_id_cnty="X2")]

@@ -180,21 +180,33 @@ GENERIC_FIELDS: Final = (
 
 
 def _acled_spec(raw: pd.DataFrame, source: str) -> EventSpec:
-    cols = {k: v for k, v in _ACLED_COLUMNS.items() if v in raw.columns or v in _ACLED_REQUIRED}
+    # Older ACLED files spell the same columns in capitals (EVENT_ID_CNTY, LATITUDE): the
+    # names are matched case-insensitively and the file's own spelling is kept.
+    exact = {str(c) for c in raw.columns}
+    folded: dict[str, str] = {}
+    for c in raw.columns:
+        folded.setdefault(str(c).lower(), str(c))
+
+    def name(col: str) -> str:
+        return col if col in exact else folded.get(col, col)
+
+    cols = {
+        k: name(v) for k, v in _ACLED_COLUMNS.items() if name(v) in exact or v in _ACLED_REQUIRED
+    }
     return EventSpec(
         reader="read_acled",
         source=source,
         prefix="acled",
         columns=cols,
-        required=_ACLED_REQUIRED,
-        required_any=(("iso3", "iso"),),
-        country_columns=("iso3", "iso"),
+        required=tuple(name(c) for c in _ACLED_REQUIRED),
+        required_any=((name("iso3"), name("iso")),),
+        country_columns=(name("iso3"), name("iso")),
         date_formats=("%Y-%m-%d", "%d %B %Y", "%d-%B-%Y", "ISO8601"),
         location_levels=ACLED_GEO_PRECISION,
         time_precisions=ACLED_TIME_PRECISION,
         hint=(
-            "read_acled reads ACLED exports (current or pre-2023 column sets); for other "
-            "tables use read_events(path, columns={...})."
+            "read_acled reads ACLED exports (current or pre-2023 column sets, any letter "
+            "case); for other tables use read_events(path, columns={...})."
         ),
     )
 
@@ -262,8 +274,10 @@ def read_acled(path: str | os.PathLike[str], *, encoding: str | None = None) -> 
     :data:`~sahel_geo.schema.ACLED_GEO_PRECISION`; ``time_precision`` becomes ``day``,
     ``week`` or ``month``; ``civilian_fatalities`` is null (ACLED has no such column).
     ACLED's own ``source``, ``event_date`` and ``time_precision`` columns are kept as
-    ``acled_source``, ``acled_event_date`` and ``acled_time_precision``. An XLSX file is
-    read from its first sheet.
+    ``acled_source``, ``acled_event_date`` and ``acled_time_precision``. Column names
+    are matched regardless of letter case (older files use ``EVENT_ID_CNTY``,
+    ``LATITUDE``); capitalised columns keep their own names beside the canonical ones. An
+    XLSX file is read from its first sheet.
 
     Parameters
     ----------
