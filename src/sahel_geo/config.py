@@ -345,7 +345,7 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     --------
     >>> cfg = load_config(demo_config_path())
     >>> cfg["inputs"]["events"], cfg["analysis"]["levels"]
-    ('demo', [1, 2])
+    ('demo', [1])
     """
     p = Path(path)
     if not p.is_file():

@@ -30,12 +30,13 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from branca.element import Element
 from folium.plugins import FastMarkerCluster, HeatMap
 from numpy.typing import NDArray
 
 from sahel_geo._errors import SchemaError
-from sahel_geo._map_elements import Legend, PeriodSlider, inline_assets
+from sahel_geo._map_elements import Legend, PeriodSlider, inline_assets, js_json
 from sahel_geo._raster import Raster
 from sahel_geo.grid import GridSpec, events_to_cells, make_grid
 from sahel_geo.io.geojson import geojson_text
@@ -187,6 +188,24 @@ def events_layer_mode(
     return aggregate
 
 
+def _display_units(units: gpd.GeoDataFrame, tolerance_deg: float) -> gpd.GeoDataFrame:
+    """Units with boundaries simplified for display; shared borders stay shared.
+
+    Uses ``shapely.coverage_simplify`` (the units form a coverage), falling back to
+    per-polygon ``simplify`` for an invalid coverage. ``tolerance_deg <= 0`` keeps them.
+    """
+    if tolerance_deg <= 0 or units.empty:
+        return units
+    geoms = units.geometry.to_numpy()
+    try:
+        simple = shapely.coverage_simplify(geoms, tolerance_deg)
+    except shapely.errors.GEOSException:  # pragma: no cover - not a clean coverage
+        simple = shapely.simplify(geoms, tolerance_deg, preserve_topology=True)
+    bad = shapely.is_empty(simple) | ~shapely.is_valid(simple)
+    simple = np.where(bad, geoms, simple)
+    return units.set_geometry(gpd.GeoSeries(simple, index=units.index, crs=units.crs))
+
+
 def _is_diverging(column: str) -> bool:
     return any(h in column.lower() for h in _DIVERGING_HINTS)
 
@@ -236,7 +255,7 @@ def _choropleth(
     }
     layer = _escaped_frame(units, ["pcode", "name", column])
     gj = folium.GeoJson(
-        json.loads(geojson_text(layer, precision=5)),
+        json.loads(geojson_text(layer, precision=4)),
         name=html.escape(label),
         show=show,
         style_function=lambda f: {
@@ -270,20 +289,6 @@ def _popup_frame(events: gpd.GeoDataFrame, *, notes_chars: int) -> gpd.GeoDataFr
     return frame
 
 
-def _popup_html(frame: pd.DataFrame) -> list[str]:
-    cols = [c for c in _POPUP_FIELDS if c in frame.columns]
-    parts = [
-        (f"<b>{c}</b>: " + frame[c].astype(object).where(frame[c].notna(), "").astype(str))
-        for c in cols
-    ]
-    if not parts:
-        return [""] * len(frame)
-    out = parts[0]
-    for p in parts[1:]:
-        out = out + "<br>" + p
-    return out.tolist()
-
-
 def _markers(events: gpd.GeoDataFrame) -> folium.GeoJson:
     frame = _popup_frame(events, notes_chars=_NOTES_CHARS)
     fields = [c for c in _POPUP_FIELDS if c in frame.columns]
@@ -300,17 +305,70 @@ def _markers(events: gpd.GeoDataFrame) -> folium.GeoJson:
 _CLUSTER_CALLBACK = """function (row) {
     var m = L.circleMarker(new L.LatLng(row[0], row[1]),
         {radius: 4, color: "#800026", weight: 1, fill: true, fillOpacity: 0.8});
-    m.bindPopup(row[2], {maxWidth: 320});
+    m.bindPopup(function () {
+        var spec = %s;
+        var div = document.createElement("div");
+        for (var i = 0; i < spec.fields.length; i++) {
+            var v = row[i + 2];
+            if (v === null) { continue; }
+            if (spec.lookups[i] !== null) { v = spec.lookups[i][v]; }
+            var b = document.createElement("b");
+            b.textContent = spec.fields[i] + ": ";
+            div.appendChild(b);
+            div.appendChild(document.createTextNode(String(v)));
+            div.appendChild(document.createElement("br"));
+        }
+        return div;
+    }, {maxWidth: 320});
     return m;
 }"""
+_LOOKUP_FIELDS = ("event_type", "actor1")
 
 
 def _clusters(events: gpd.GeoDataFrame) -> FastMarkerCluster:
-    frame = _popup_frame(events, notes_chars=_CLUSTER_NOTES_CHARS)
-    lat = np.round(np.asarray(frame.geometry.y, dtype=float), 5).tolist()
-    lon = np.round(np.asarray(frame.geometry.x, dtype=float), 5).tolist()
-    rows = [[a, b, p] for a, b, p in zip(lat, lon, _popup_html(frame), strict=True)]
-    return FastMarkerCluster(rows, callback=_CLUSTER_CALLBACK, name="Events (clustered)")
+    """Clustered circle markers; popups built in the browser with ``textContent``.
+
+    The popup text never passes through an HTML parser (DOM text nodes), so it needs no
+    escaping and cannot run as markup; repeated texts (event type, actor) are sent once,
+    in a lookup list, to keep the page small.
+    """
+    fields = [c for c in _POPUP_FIELDS if c in events.columns]
+    columns: list[list[object]] = []
+    lookups: list[list[str] | None] = []
+    for c in fields:
+        col = events[c]
+        if pd.api.types.is_datetime64_any_dtype(col):
+            vals = col.dt.strftime("%Y-%m-%d").astype(object).where(col.notna(), None)
+            columns.append(vals.tolist())
+            lookups.append(None)
+        elif pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            num = col.astype(float)
+            columns.append([None if not np.isfinite(v) else round(v, 3) for v in num.tolist()])
+            lookups.append(None)
+        else:
+            text = col.astype(object).where(col.notna(), None)
+            if c == "notes":
+                text = text.map(
+                    lambda v: (
+                        v
+                        if len(str(v)) <= _CLUSTER_NOTES_CHARS
+                        else str(v)[:_CLUSTER_NOTES_CHARS] + "…"
+                    ),
+                    na_action="ignore",
+                )
+                text = text.astype(object).where(text.notna(), None)
+            if c in _LOOKUP_FIELDS:
+                codes, uniques = pd.factorize(text.astype(object), sort=True)
+                columns.append([None if k < 0 else int(k) for k in codes.tolist()])
+                lookups.append([str(u) for u in uniques])
+            else:
+                columns.append([None if v is None else str(v) for v in text.tolist()])
+                lookups.append(None)
+    lat = np.round(np.asarray(events.geometry.y, dtype=float), 4).tolist()
+    lon = np.round(np.asarray(events.geometry.x, dtype=float), 4).tolist()
+    rows = [list(r) for r in zip(lat, lon, *columns, strict=True)]
+    callback = _CLUSTER_CALLBACK % js_json({"fields": fields, "lookups": lookups})
+    return FastMarkerCluster(rows, callback=callback, name="Events (clustered)")
 
 
 def _hexagons(events: gpd.GeoDataFrame, *, size_km: float) -> folium.GeoJson:
@@ -362,9 +420,7 @@ def _heat_points(events: gpd.GeoDataFrame, *, cell_deg: float) -> list[list[floa
 
 def _heatmap(events: gpd.GeoDataFrame, *, cell_deg: float, show: bool) -> HeatMap:
     pts = _heat_points(events, cell_deg=cell_deg)
-    return HeatMap(
-        pts, name="Heat map of events", show=show, radius=12, blur=10, min_opacity=0.3
-    )
+    return HeatMap(pts, name="Heat map of events", show=show, radius=12, blur=10, min_opacity=0.3)
 
 
 def _mercator_rows(lat: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -487,6 +543,7 @@ def make_map(
     heatmap: bool = True,
     heat_cell_deg: float = 0.05,
     raster_max_pixels: int = 800,
+    simplify_deg: float = 0.005,
     assets: Literal["inline", "cdn"] = "inline",
 ) -> folium.Map:
     """Build a Folium map: choropleths per unit, events, heat map, time slider, rasters.
@@ -526,6 +583,9 @@ def make_map(
         Bin size of the heat map (degrees).
     raster_max_pixels
         Longest side of a raster image (larger rasters are subsampled).
+    simplify_deg
+        Tolerance (degrees) for simplifying unit boundaries on the map (shared borders
+        stay shared; 0 keeps them exact). The GeoJSON layers a run writes are exact.
     assets
         ``"inline"`` (default) writes the vendored Leaflet JS/CSS into the HTML (opens
         offline); ``"cdn"`` keeps folium's CDN links (smaller file, needs internet).
@@ -556,6 +616,7 @@ def make_map(
         control_scale=True,
     )
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    units = _display_units(units, simplify_deg)
     _choropleth(fmap, units, value, label=title, show=True)
     for column, label in (layers or {}).items():
         if column not in units.columns:
@@ -567,7 +628,7 @@ def make_map(
         data = period_colours(periods, value=period_value)
         base = _escaped_frame(units, ["pcode", "name"])
         slider_layer = folium.GeoJson(
-            json.loads(geojson_text(base, precision=5)),
+            json.loads(geojson_text(base, precision=4)),
             name=f"Spread over time ({html.escape(period_value)} per period)",
             show=False,
             style_function=lambda f: {
@@ -595,6 +656,13 @@ def make_map(
         )
         overlay.add_to(fmap)
         Legend(overlay, title=label, colours=colours, labels=[_fmt(vmin), _fmt(vmax)]).add_to(fmap)
+    if events is not None:
+        has_point = events.geometry.notna() & ~events.geometry.is_empty
+        if not has_point.all():
+            logger.info(
+                "make_map: %d events without a point are not drawn", int((~has_point).sum())
+            )
+            events = events[has_point]
     n = 0 if events is None else len(events)
     mode = events_layer_mode(
         n,
