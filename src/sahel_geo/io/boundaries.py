@@ -46,6 +46,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import pyogrio.errors
 import shapely
 from pyproj import CRS
 
@@ -89,6 +90,7 @@ _NEEDS = (
     "NAME; world-atlas: id, name; "
     'any other file: columns={"pcode": ..., "name": ...} and level='
 )
+_SINGLE_LAYER: Final = frozenset({".geojson", ".json", ".shp", ".fgb", ".csv", ".geojsonl"})
 _TEXT_FORMATS: Final = frozenset({".geojson", ".json", ".csv", ".gml", ".kml", ".txt"})
 _MOJIBAKE = re.compile("[\u00c2\u00c3][\u0080-\u00bf]")
 
@@ -170,17 +172,26 @@ def _repair_mojibake(df: pd.DataFrame, notes: dict[str, int]) -> pd.DataFrame:
     return out
 
 
+def _unreadable(path: Path, exc: Exception) -> InputFileError:
+    return InputFileError(
+        f"{path} cannot be opened as a vector file ({exc}). read_boundaries reads what "
+        "GDAL reads (GeoJSON, GeoPackage, Shapefile or a .zip of one, FlatGeobuf...) and "
+        "TopoJSON."
+    )
+
+
 def _read_vector(path: Path, layer: str | None, notes: dict[str, int]) -> gpd.GeoDataFrame:
     suffix = path.suffix.lower()
     target = str(path)
     try:
-        layers = pyogrio.list_layers(target)
-    except Exception as exc:
-        raise InputFileError(
-            f"{path} cannot be opened as a vector file ({exc}). read_boundaries reads what "
-            "GDAL reads (GeoJSON, GeoPackage, Shapefile or a .zip of one, FlatGeobuf...) and "
-            "TopoJSON."
-        ) from exc
+        # Listing layers scans the file: single-layer formats skip it.
+        layers = (
+            np.empty((0, 2))
+            if suffix in _SINGLE_LAYER and layer is None
+            else pyogrio.list_layers(target)
+        )
+    except pyogrio.errors.DataSourceError as exc:
+        raise _unreadable(path, exc) from exc
     names = [str(n) for n in layers[:, 0]] if len(layers) else []
     if layer is None and len(names) > 1:
         raise SchemaError(
@@ -191,6 +202,8 @@ def _read_vector(path: Path, layer: str | None, notes: dict[str, int]) -> gpd.Ge
         raise SchemaError(f"{path} has no layer {layer!r}; available: {names}.")
     try:
         gdf = pyogrio.read_dataframe(target, layer=layer)
+    except pyogrio.errors.DataSourceError as exc:
+        raise _unreadable(path, exc) from exc
     except UnicodeDecodeError:
         if suffix not in _TEXT_FORMATS:
             raise InputFileError(
