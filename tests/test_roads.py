@@ -638,3 +638,33 @@ def test_corridor_exposure_far_from_the_utm_central_meridian() -> None:
     )
     t = sg.corridor_exposure(ev, corr, within_km=10.0, fatalities_col=None)
     assert t["n_events"].tolist() == [2]
+
+
+def test_bad_graphs() -> None:
+    no_crs = hand_graph()
+    del no_crs.graph["crs"]
+    with pytest.raises(sg.MissingCRSError, match=r"graph\.graph"):
+        sg.RoadNetwork.from_graph(no_crs)
+    no_length = hand_graph()
+    del no_length.edges[1, 2, 0]["length"]
+    with pytest.raises(sg.SchemaError, match="add_edge_lengths"):
+        sg.RoadNetwork.from_graph(no_length)
+    empty = nx.MultiDiGraph(crs=UTM31)
+    empty.add_node(1, x=0.0, y=0.0)
+    with pytest.raises(sg.EmptyResultError, match="no edges"):
+        sg.RoadNetwork.from_graph(empty)
+
+
+def test_parallel_roads_route_on_the_shorter() -> None:
+    # Two roads between A and B: the straight one (10 km) and a detour (14 km).
+    graph = hand_graph()
+    detour = shapely.LineString([NODES[1], (505_000, 1_504_898.98), NODES[2]])
+    for a, b, geom in ((1, 2, detour), (2, 1, shapely.reverse(detour))):
+        graph.add_edge(a, b, length=detour.length, geometry=geom, name="detour")
+    net = sg.RoadNetwork.from_graph(graph)
+    assert net.n_segments == 5
+    towns = utm_points([NODES[1]], name=["A"])
+    ev = utm_points([(510_000, 1_505_000), (505_000, 1_504_898.98)])
+    out = sg.road_distances(ev, towns, net)
+    # Via B on the straight road (5 + 10 km); on the detour itself, along it (7 km).
+    np.testing.assert_allclose(out["road_km"], [15.0, detour.length / 2000], rtol=1e-9)
