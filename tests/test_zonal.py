@@ -44,10 +44,10 @@ def _dense(cov, z):
     g = cov.grid
     a = np.zeros((g.height, g.width))
     m = cov.run_zone == z
-    for c, r0, r1, val in zip(
-        cov.run_col[m], cov.run_row0[m], cov.run_row1[m], cov.run_value[m], strict=True
+    for r, c0, c1, val in zip(
+        cov.run_row[m], cov.run_col0[m], cov.run_col1[m], cov.run_value[m], strict=True
     ):
-        a[r0:r1, c] += val
+        a[r, c0:c1] += val
     m = cov.cell_zone == z
     a[cov.cell_row[m], cov.cell_col[m]] += cov.cell_cover[m] - cov.cell_base[m]
     return a
@@ -356,7 +356,7 @@ def test_edge_cut_ordering_matches_sorting():
     z = _random_zones(40, seed=9)
     g = GridSpec(0.0, 8.0, 0.1, 0.1, 80, 120)
     ua, va, ub, vb, _, _ = _edges(np.asarray(z.geometry.array), g)
-    fast = _split_edges(ua, va, ub, vb, 120, 80)
-    slow = _split_edges(ua, va, ub, vb, 120, 80, force_sort=True)
+    fast = _split_edges(va, ua, vb, ub, 80, 120)  # the kernel works on the transposed grid
+    slow = _split_edges(va, ua, vb, ub, 80, 120, force_sort=True)
     for a, b in zip(fast, slow, strict=True):
         np.testing.assert_array_equal(a, b)

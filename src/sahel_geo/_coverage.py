@@ -7,18 +7,20 @@ is simply an area.
 How it works
 ------------
 By Green's theorem the area of a polygon inside cell ``(r, c)`` is the sum, over the
-polygon's edges cut at every grid line, of ``du * ((r + 1) - v_mid)`` for the pieces that
-lie in the cell, plus ``du`` for every piece that lies in the same column *above* the
-cell (``du`` signed by the ring's orientation, holes negative). The "above" part is the
-same for every cell below a piece, so it is stored once per piece, at the row below it,
-and summed down each column: between two such entries the running sum is constant, which
-gives *runs* of rows with the same coverage (1 inside a zone, 0 outside). Only the cells
-a boundary passes through (*boundary cells*) need a value of their own.
+polygon's edges cut at every grid line, of ``dv * ((c + 1) - u_mid)`` for the pieces
+that lie in the cell, plus ``dv`` for every piece that lies in the same row *to the left*
+of the cell (``dv`` signed by the ring's orientation, holes negative). The "left" part is
+the same for every cell right of a piece, so it is stored once per piece, at the column
+after it, and summed along each row: between two such entries the running sum is
+constant, which gives *runs* of cells with the same coverage (1 inside a zone, 0
+outside). Only the cells a boundary passes through (*boundary cells*) need a value of
+their own. (The code is written for columns and is handed the transposed grid.)
 
-The result is a :class:`Coverage`: runs ``(zone, col, row0, row1, value)`` and boundary
-cells ``(zone, row, col, coverage)``. Statistics of any array over every zone then cost
-one prefix sum per column of the array plus one lookup per run and per boundary cell
-(see :mod:`sahel_geo.zonal`). There is no loop over zones, edges or cells in Python.
+The result is a :class:`Coverage`: runs ``(zone, row, col0, col1, value)`` and boundary
+cells ``(zone, row, col, coverage)``. Runs lie along rows, i.e. contiguous in a
+row-major array, so statistics of any array over every zone cost one reduction per run
+(``numpy.add.reduceat``) plus one lookup per boundary cell (see :mod:`sahel_geo.zonal`).
+There is no loop over zones, edges or cells in Python.
 
 This reproduces exactextract's coverage fractions (the exact area of the polygon in each
 cell divided by the cell area) to floating-point rounding.
@@ -63,21 +65,22 @@ class Coverage:
         Number of zones (zone ids are ``0 .. n_zones - 1``).
     grid
         The grid the coverage refers to.
-    run_zone, run_col, run_row0, run_row1, run_value
-        Runs of rows ``row0 <= row < row1`` in one column where a zone's coverage is
-        ``run_value`` (before the boundary-cell corrections).
+    run_zone, run_row, run_col0, run_col1, run_value
+        Runs of cells ``col0 <= col < col1`` in one row where a zone's coverage is
+        ``run_value`` (before the boundary-cell corrections), sorted by zone, row, col0.
     cell_zone, cell_row, cell_col, cell_cover, cell_base
-        Boundary cells: the exact coverage fraction ``cell_cover`` and the value of the
-        run the cell lies in (``cell_base``, 0 if none), so that a cell's weight ``w``
-        enters a sum as ``w - cell_base`` on top of the run.
+        Boundary cells, sorted by zone, row, col: the exact coverage fraction
+        ``cell_cover`` and the value of the run the cell lies in (``cell_base``, 0 if
+        none), so that a cell's weight ``w`` enters a sum as ``w - cell_base`` on top of
+        the run.
     """
 
     n_zones: int
     grid: GridSpec
     run_zone: NDArray[np.int64]
-    run_col: NDArray[np.int64]
-    run_row0: NDArray[np.int64]
-    run_row1: NDArray[np.int64]
+    run_row: NDArray[np.int64]
+    run_col0: NDArray[np.int64]
+    run_col1: NDArray[np.int64]
     run_value: NDArray[np.float64]
     cell_zone: NDArray[np.int64]
     cell_row: NDArray[np.int64]
@@ -125,8 +128,7 @@ def _edges(
     ring_sign = np.sign(area) * np.where(exterior, 1.0, -1.0)
     sign = ring_sign[ring]
     zone = part_zone[ring_part[ring]].astype(np.int64)
-    keep = (sign != 0) & (np.maximum(ua, ub) > 0) & (np.minimum(ua, ub) < grid.width)
-    keep &= np.minimum(va, vb) < grid.height
+    keep = sign != 0
     return ua[keep], va[keep], ub[keep], vb[keep], sign[keep], zone[keep]
 
 
@@ -255,8 +257,18 @@ def compute_coverage(geoms: NDArray[np.object_], grid: GridSpec) -> Coverage:
     Coverage
         Runs and boundary cells for all zones.
     """
-    width, height = grid.width, grid.height
     ua, va, ub, vb, sign, zone = _edges(geoms, grid)
+    # The kernel below integrates along its "columns"; it is given the raster transposed
+    # (its columns are raster rows, its rows raster columns), so that runs lie along
+    # raster rows, contiguous in memory. Swapping the axes flips every ring's
+    # orientation: the ring signs (from shoelace areas before the swap) change sign too.
+    ua, va, ub, vb = va, ua, vb, ub
+    sign = -sign
+    width, height = grid.height, grid.width
+    # Edges wholly beside the grid's columns, or below its last row, change nothing.
+    keep = (np.maximum(ua, ub) > 0) & (np.minimum(ua, ub) < width)
+    keep &= np.minimum(va, vb) < height
+    ua, va, ub, vb, sign, zone = ua[keep], va[keep], ub[keep], vb[keep], sign[keep], zone[keep]
     p_e, u0, v0, u1, v1 = _split_edges(ua, va, ub, vb, width, height)
     pdu = u1 - u0
     col = np.floor((u0 + u1) * 0.5).astype(np.int64)
@@ -324,13 +336,13 @@ def compute_coverage(geoms: NDArray[np.object_], grid: GridSpec) -> Coverage:
         n_zones=len(geoms),
         grid=grid,
         run_zone=run_zone.astype(np.int64),
-        run_col=run_col.astype(np.int64),
-        run_row0=run_row0.astype(np.int64),
-        run_row1=run_row1.astype(np.int64),
+        run_row=run_col.astype(np.int64),
+        run_col0=run_row0.astype(np.int64),
+        run_col1=run_row1.astype(np.int64),
         run_value=run_val.astype(np.float64),
         cell_zone=(c_group // width).astype(np.int64),
-        cell_row=(c_keys % stride).astype(np.int64),
-        cell_col=(c_group % width).astype(np.int64),
+        cell_row=(c_group % width).astype(np.int64),
+        cell_col=(c_keys % stride).astype(np.int64),
         cell_cover=np.clip(cover, 0.0, None),
         cell_base=c_base.astype(np.float64),
     )

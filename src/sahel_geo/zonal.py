@@ -167,28 +167,28 @@ def _scaled(cov: Coverage, w: _Weights, row_area: NDArray[np.float64] | None) ->
 
 
 @dataclass(frozen=True)
-class _ByColumn:
-    """Runs and boundary cells sorted by column, for column-block processing."""
+class _ByRow:
+    """Runs sorted by (row, col0) and boundary cells by row, for row-block processing."""
 
     run_order: NDArray[np.int64]
-    run_col_sorted: NDArray[np.int64]
+    run_row_sorted: NDArray[np.int64]
     cell_order: NDArray[np.int64]
-    cell_col_sorted: NDArray[np.int64]
+    cell_row_sorted: NDArray[np.int64]
 
 
-def _by_column(cov: Coverage) -> _ByColumn:
-    ro = np.argsort(cov.run_col, kind="stable")
-    co = np.argsort(cov.cell_col, kind="stable")
-    return _ByColumn(ro, cov.run_col[ro], co, cov.cell_col[co])
+def _by_row(cov: Coverage) -> _ByRow:
+    ro = np.lexsort((cov.run_col0, cov.run_row))
+    co = np.argsort(cov.cell_row, kind="stable")
+    return _ByRow(ro, cov.run_row[ro], co, cov.cell_row[co])
 
 
-#: Cells of one column block (rows x columns): small enough to stay in cache.
+#: Cells of one row block: small enough to stay in cache, large enough to amortise calls.
 _BLOCK_CELLS = 1 << 18
 
 
 def _moments(
     cov: Coverage,
-    bycol: _ByColumn,
+    byrow: _ByRow,
     w: _Weights,
     raster: Raster,
     values: NDArray[np.generic],
@@ -199,62 +199,62 @@ def _moments(
     wts: NDArray[np.float64] | None = None,
     wts_valid: NDArray[np.bool_] | None = None,
 ) -> dict[str, NDArray[np.float64]]:
-    """Zone sums of weight x quantity for each quantity in ``names``, one column block at a time.
+    """Zone sums of weight x quantity for each quantity in ``names``, a block of rows at a time.
 
     Quantities: ``valid`` (1 on data), ``v`` (value on data), ``sh``/``sh2`` (value - ref
     and its square, on data), ``invalid`` (1 on nodata), ``wv``/``wvv`` (weight and weight x
     value where both have data), ``wnod`` (1 where the value has data and the weight not).
-    Each block's prefix sums down the columns are reused by every run in the block.
+    Runs lie along rows, so each run's sum is one segment of the block's flat buffer:
+    ``numpy.add.reduceat`` sums all of them in one call.
     """
     n = cov.n_zones
     height, width = values.shape
     out = {k: np.zeros(n) for k in names}
-    block = max(1, min(width, _BLOCK_CELLS // max(height, 1)))
-    ra = None if row_area is None else row_area[:, None]
-    buf = np.zeros((height + 1, block))
-    rows_f = np.arange(height + 1, dtype=np.float64)[:, None]
-    rows_cum = rows_f if row_area is None else np.concatenate([[0.0], np.cumsum(row_area)])[:, None]
-    for c0 in range(0, width, block):
-        c1 = min(c0 + block, width)
-        i0, i1 = np.searchsorted(bycol.run_col_sorted, [c0, c1])
-        j0, j1 = np.searchsorted(bycol.cell_col_sorted, [c0, c1])
+    block = max(1, min(height, _BLOCK_CELLS // max(width, 1)))
+    buf = np.zeros(block * width + 1)
+    run_w = w.run_w if row_area is None else w.run_w * row_area[cov.run_row]
+    for r0 in range(0, height, block):
+        r1 = min(r0 + block, height)
+        i0, i1 = np.searchsorted(byrow.run_row_sorted, [r0, r1])
+        j0, j1 = np.searchsorted(byrow.cell_row_sorted, [r0, r1])
         if i0 == i1 and j0 == j1:
             continue
-        ri = bycol.run_order[i0:i1]
-        ci = bycol.cell_order[j0:j1]
-        rc = cov.run_col[ri] - c0
-        r0, r1, rw, rz = cov.run_row0[ri], cov.run_row1[ri], w.run_w[ri], cov.run_zone[ri]
+        ri = byrow.run_order[i0:i1]
+        ci = byrow.cell_order[j0:j1]
+        base = (cov.run_row[ri] - r0) * width
+        idx = np.empty(2 * len(ri), dtype=np.int64)
+        idx[0::2] = base + cov.run_col0[ri]
+        idx[1::2] = base + cov.run_col1[ri]
+        rw, rz = run_w[ri], cov.run_zone[ri]
         cr, cc, cd, cz = (
-            cov.cell_row[ci],
-            cov.cell_col[ci] - c0,
+            cov.cell_row[ci] - r0,
+            cov.cell_col[ci],
             w.cell_delta[ci],
             cov.cell_zone[ci],
         )
-        vb = np.asarray(values[:, c0:c1], dtype=np.float64)
-        ok = raster.valid_mask(values[:, c0:c1])
+        raw = values[r0:r1]
+        ok = raster.valid_mask(raw)
         all_ok = bool(ok.all())
-        if not all_ok:
-            vb = np.where(ok, vb, 0.0)
+        vb = raw.astype(np.float64) if all_ok else np.where(ok, raw, 0.0)
         wb = wok = None
         if wts is not None and wts_valid is not None:
-            wok = wts_valid[:, c0:c1]
-            wb = np.where(ok & wok, wts[:, c0:c1], 0.0)
+            wok = wts_valid[r0:r1]
+            wb = np.where(ok & wok, wts[r0:r1], 0.0)
+        size = (r1 - r0) * width
+        flat = buf[: size + 1]
         for name in names:
             if name == "valid" and all_ok:
-                p = rows_cum
-                run_sum = rw * (p[r1, 0] - p[r0, 0])
-                out[name] += np.bincount(rz, run_sum, n)
+                out[name] += np.bincount(rz, rw * (cov.run_col1[ri] - cov.run_col0[ri]), n)
                 out[name] += np.bincount(cz, cd, n)
                 continue
             if name == "valid":
                 q = ok.astype(np.float64)
             elif name == "v":
                 q = vb
-            elif name == "sh":
+            elif name in ("sh", "sh2"):
                 q = np.where(ok, vb - ref, 0.0)
-            elif name == "sh2":
-                q = np.where(ok, vb - ref, 0.0)
-                q = q * q
+                if name == "sh2":
+                    q = q * q
             elif name == "invalid":
                 q = (~ok).astype(np.float64)
             elif name == "wv":
@@ -268,10 +268,9 @@ def _moments(
                 q = (ok & ~wok).astype(np.float64)
             else:  # pragma: no cover - internal names only
                 raise ValueError(name)
-            pb = buf[:, : c1 - c0]
-            np.cumsum(q if ra is None else q * ra, axis=0, out=pb[1:])
-            run_sum = rw * (pb[r1, rc] - pb[r0, rc])
-            out[name] += np.bincount(rz, run_sum, n)
+            flat[:size] = q.reshape(-1)
+            seg = np.add.reduceat(flat, idx)[0::2] if len(idx) else np.zeros(0)
+            out[name] += np.bincount(rz, rw * seg, n)
             out[name] += np.bincount(cz, cd * q[cr, cc], n)
     return out
 
@@ -281,8 +280,7 @@ def _area_sum(
 ) -> NDArray[np.float64]:
     """Zone sums of coverage x true cell area (all cells, with data or not)."""
     n = cov.n_zones
-    cum = np.concatenate([[0.0], np.cumsum(true_area)])
-    run_sum = area_w.run_w * (cum[cov.run_row1] - cum[cov.run_row0])
+    run_sum = area_w.run_w * (cov.run_col1 - cov.run_col0) * true_area[cov.run_row]
     out: NDArray[np.float64] = np.bincount(cov.run_zone, run_sum, n).astype(np.float64)
     out += np.bincount(cov.cell_zone, area_w.cell_delta, n)
     return out
@@ -299,20 +297,20 @@ class _Cells:
 
 def _cells(cov: Coverage, w: _Weights, row_area: NDArray[np.float64] | None) -> _Cells:
     width = cov.grid.width
-    stride = np.int64(cov.grid.height + 1)
-    owner, row = _ranges(cov.run_row0, cov.run_row1 - 1)
+    owner, col = _ranges(cov.run_col0, cov.run_col1 - 1)
     zone = cov.run_zone[owner]
-    col = cov.run_col[owner]
-    key = (zone * width + col) * stride + row
-    bkey = (cov.cell_zone * width + cov.cell_col) * stride + cov.cell_row
-    # Boundary keys are sorted (np.unique); drop run cells that are boundary cells.
+    row = cov.run_row[owner]
+    flat = row * width + col
+    key = zone * (cov.grid.height * width) + flat
+    bkey = cov.cell_zone * (cov.grid.height * width) + cov.cell_row * width + cov.cell_col
+    # Boundary keys are sorted (zone, row, col); drop run cells that are boundary cells.
     if len(bkey):
         pos = np.clip(np.searchsorted(bkey, key), 0, len(bkey) - 1)
         interior = bkey[pos] != key
     else:
         interior = np.ones(len(key), dtype=bool)
     rz = zone[interior]
-    rf = row[interior] * width + col[interior]
+    rf = flat[interior]
     rw = w.run_w[owner[interior]]
     if row_area is not None:
         rw = rw * row_area[row[interior]]
@@ -463,7 +461,7 @@ def _zone_ids(zones: gpd.GeoDataFrame, id_column: str) -> pd.Index:
 
 def _one_step(
     cov: Coverage,
-    bycol: _ByColumn,
+    byrow: _ByRow,
     w: _Weights,
     cells: _Cells | None,
     raster: Raster,
@@ -496,7 +494,7 @@ def _one_step(
         names += ["wv", "wvv", "wnod"]
     sums = _moments(
         cov,
-        bycol,
+        byrow,
         w,
         raster,
         values,
@@ -667,12 +665,12 @@ def zonal_stats(
             wts_valid = np.ones_like(wts_valid)
     steps = range(win.values.shape[0]) if win.is_stack else [None]
     frames = []
-    bycol = _by_column(cov)
+    byrow = _by_row(cov)
     for step in steps:
         vals = win.values if step is None else win.values[step]
         res = _one_step(
             cov,
-            bycol,
+            byrow,
             w,
             cells,
             win,

@@ -1,0 +1,289 @@
+"""Benchmark sahel_geo.zonal_stats against exactextract and rasterstats, same run, same inputs.
+
+Zones: the ~1,300 real commune polygons of Mali, Niger and Burkina Faso
+(../shared/data/boundaries/geoboundaries_lowest_units_mli_ner_bfa.geojson), or, without
+the shared data, 1,000 seeded Voronoi polygons over the same area.
+
+Rasters (seeded, synthetic, EPSG:4326, float32, rainfall-like positive values, 0.5 % nodata),
+over the zones' extent:
+- ``0.05deg``: 0.05° (~315 x 565 cells)
+- ``1km``: 1/120° (~1,900 x 3,400)
+- ``300m``: 1/360° (~5,700 x 10,100, ~58 M cells)
+- ``stack144``: a 144-step monthly stack on the 0.05° grid
+
+Each (raster, tool) runs in a fresh process; time is the best of the repeats after a warm-up,
+peak memory is the process's peak resident set growth during the calls (VmHWM after a reset,
+minus the resident set before). Statistics: count, sum, mean (fraction coverage for
+sahel_geo and exactextract; cell centres for rasterstats). The relative difference from
+exactextract is |ours - ee| / |ee| over zones with count > 0.
+
+Usage::
+
+    python benchmarks/bench_zonal.py            # all cases
+    python benchmarks/bench_zonal.py --quick    # 0.05deg and 1km only
+    python benchmarks/bench_zonal.py --cases 300m
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("SAHEL_GEO_SHARED_DATA", ROOT.parent / "shared" / "data"))
+COMMUNES = SHARED / "boundaries" / "geoboundaries_lowest_units_mli_ner_bfa.geojson"
+CASES = {"0.05deg": 0.05, "1km": 1 / 120, "300m": 1 / 360, "stack144": 0.05}
+NODATA = -9999.0
+STATS = ["count", "sum", "mean"]
+
+
+def zones():
+    import geopandas as gpd
+    import shapely
+
+    if COMMUNES.is_file():
+        z = gpd.read_file(COMMUNES)
+        z = z[["geometry"]].copy()
+        src = f"{len(z)} geoBoundaries communes (real polygons)"
+    else:
+        rng = np.random.default_rng(7)
+        pts = shapely.multipoints(np.c_[rng.uniform(-12, 16, 1000), rng.uniform(9.3, 25, 1000)])
+        cells = shapely.get_parts(shapely.voronoi_polygons(pts))
+        cells = shapely.intersection(cells, shapely.box(-12, 9.3, 16, 25))
+        z = gpd.GeoDataFrame(geometry=cells, crs=4326)
+        src = "1000 seeded Voronoi polygons (shared data absent)"
+    z = z.set_crs(4326, allow_override=True)
+    z["pcode"] = [f"Z{i:05d}" for i in range(len(z))]
+    return z.reset_index(drop=True), src
+
+
+def raster_values(case: str, bounds):
+    res = CASES[case]
+    minx, miny, maxx, maxy = bounds
+    w = int(np.ceil((maxx - minx) / res))
+    h = int(np.ceil((maxy - miny) / res))
+    rng = np.random.default_rng(42)
+    yy = np.linspace(0, 1, h, dtype=np.float32)[:, None]
+    xx = np.linspace(0, 1, w, dtype=np.float32)[None, :]
+    steps = 144 if case == "stack144" else 1
+    out = np.empty((steps, h, w), dtype=np.float32)
+    for t in range(steps):  # one smooth field per month plus cell noise
+        ph = 2 * np.pi * t / 12
+        out[t] = 60 + 40 * np.sin(3 * xx + ph) * np.cos(4 * yy) - 30 * yy
+        out[t] += rng.normal(0, 5, (h, w)).astype(np.float32)
+    out[rng.random(out.shape) < 0.005] = NODATA
+    transform = (res, 0.0, minx, 0.0, -res, maxy)
+    return (out if steps > 1 else out[0]), transform
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _reset_peak() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _peak_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run_ours(z, values, transform):
+    from affine import Affine
+
+    import sahel_geo as sg
+
+    times = None
+    if values.ndim == 3:
+        import pandas as pd
+
+        times = pd.date_range("2012-01-01", periods=values.shape[0], freq="MS")
+    r = sg.Raster.from_array(
+        values, transform=Affine(*transform), crs="EPSG:4326", nodata=NODATA, times=times
+    )
+
+    def call():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return sg.zonal_stats(z, r, stats=STATS)
+
+    def to_array(df):
+        return df[STATS].to_numpy(dtype=np.float64)
+
+    return call, to_array
+
+
+def run_ee(z, values, transform):
+    import rasterio
+    from exactextract import exact_extract
+    from exactextract.raster import NumPyRasterSource
+
+    a, _, c, _, e, f = transform
+    h, w = values.shape[-2:]
+    wkt = rasterio.crs.CRS.from_epsg(4326).to_wkt()
+    layers = values if values.ndim == 3 else values[None]
+    sources = [
+        NumPyRasterSource(
+            layer,
+            xmin=c,
+            ymin=f + e * h,
+            xmax=c + a * w,
+            ymax=f,
+            nodata=NODATA,
+            srs_wkt=wkt,
+            name=f"b{i}",
+        )
+        for i, layer in enumerate(layers)
+    ]
+
+    def call():
+        return exact_extract(sources if len(sources) > 1 else sources[0], z, STATS, output="pandas")
+
+    def to_array(df):
+        if len(sources) == 1:
+            return df[STATS].to_numpy(dtype=np.float64)
+        # (zone, time) order like sahel_geo: for each zone, every band
+        cols = [[f"b{i}_{s}" for s in STATS] for i in range(len(sources))]
+        arr = np.stack([df[c].to_numpy(dtype=np.float64) for c in cols], axis=1)
+        return arr.reshape(-1, len(STATS))
+
+    return call, to_array
+
+
+def run_rs(z, values, transform, max_bands=12):
+    from affine import Affine
+    from rasterstats import zonal_stats as rs_zonal
+
+    layers = values if values.ndim == 3 else values[None]
+    use = layers[:max_bands]
+    geoms = list(z.geometry)
+
+    def call():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return [
+                rs_zonal(geoms, layer, affine=Affine(*transform), nodata=NODATA, stats=STATS)
+                for layer in use
+            ]
+
+    def to_array(res):
+        return None
+
+    return call, to_array, len(layers) / len(use)
+
+
+def worker(case: str, tool: str, repeats: int, out_npy: str) -> None:
+    z, _ = zones()
+    values, transform = raster_values(case, tuple(z.total_bounds))
+    scale = 1.0
+    if tool == "ours":
+        call, conv = run_ours(z, values, transform)
+    elif tool == "exactextract":
+        call, conv = run_ee(z, values, transform)
+    else:
+        call, conv, scale = run_rs(z, values, transform)
+    # warm-up on a few zones (imports, caches), not timed
+    if tool == "ours":
+        warm_call, _ = run_ours(z.iloc[:5], values, transform)
+        warm_call()
+    base = _rss_mb()
+    reset = _reset_peak()
+    best = float("inf")
+    result = None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        result = call()
+        best = min(best, time.perf_counter() - t0)
+    peak = (_peak_mb() - base) if reset else float("nan")
+    arr = conv(result)
+    if arr is not None:
+        np.save(out_npy, arr)
+    print(json.dumps({"time": best * scale, "peak_mb": peak, "scaled": scale}))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--cases", nargs="*", default=None)
+    ap.add_argument("--no-rasterstats", action="store_true")
+    ap.add_argument("--worker", nargs=4, metavar=("CASE", "TOOL", "REPEATS", "OUT"))
+    args = ap.parse_args()
+    if args.worker:
+        case, tool, repeats, out = args.worker
+        worker(case, tool, int(repeats), out)
+        return
+    cases = args.cases or (["0.05deg", "1km"] if args.quick else list(CASES))
+    z, src = zones()
+    print(f"zones: {src}; machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
+    tools = ["ours", "exactextract"] + ([] if args.no_rasterstats else ["rasterstats"])
+    with tempfile.TemporaryDirectory() as tmp:
+        for case in cases:
+            v, _ = raster_values(case, tuple(z.total_bounds)) if case != "300m" else (None, None)
+            shape = v.shape if v is not None else "~5.7k x 10.1k"
+            print(f"\n== {case}: raster {shape}")
+            res = {}
+            for tool in tools:
+                repeats = 1 if (case == "300m" or tool == "rasterstats") else 3
+                out = str(Path(tmp) / f"{case}_{tool}.npy")
+                p = subprocess.run(
+                    [sys.executable, __file__, "--worker", case, tool, str(repeats), out],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+                if p.returncode != 0:
+                    print(f"  {tool}: FAILED\n{p.stderr[-2000:]}")
+                    continue
+                res[tool] = json.loads(p.stdout.strip().splitlines()[-1])
+                note = ""
+                if res[tool]["scaled"] != 1:
+                    note = f" (12 of 144 bands, time x{res[tool]['scaled']:.0f})"
+                print(
+                    f"  {tool:13s} {res[tool]['time']:9.3f} s   peak +"
+                    f"{res[tool]['peak_mb']:8.1f} MB{note}"
+                )
+            if "ours" in res:
+                for tool in ("exactextract", "rasterstats"):
+                    if tool in res:
+                        print(
+                            f"  speed: sahel_geo is {res[tool]['time'] / res['ours']['time']:.2f}x "
+                            f"{tool}; memory {res['ours']['peak_mb'] / max(res[tool]['peak_mb'], 1e-9):.2f}x"
+                        )
+            fo, fe = Path(tmp) / f"{case}_ours.npy", Path(tmp) / f"{case}_exactextract.npy"
+            if fo.is_file() and fe.is_file():
+                a, b = np.load(fo), np.load(fe)
+                ok = b[:, 0] > 0
+                rel = np.abs(a[ok] - b[ok]) / np.abs(b[ok])
+                for j, s in enumerate(STATS):
+                    r = rel[:, j]
+                    print(
+                        f"  {s:5s} vs exactextract: max rel diff {r.max():.2e}, "
+                        f"99th pct {np.percentile(r, 99):.2e}, "
+                        f"share <= 1e-9: {np.mean(r <= 1e-9):.4f}"
+                    )
+
+
+if __name__ == "__main__":
+    main()
