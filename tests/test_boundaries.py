@@ -388,7 +388,7 @@ def test_unknown_columns_say_what_each_source_needs(
     pyogrio.write_dataframe(gdf, path)
     with pytest.raises(sg.SchemaError, match=r"columns \['foo', 'bar'\].*cod-ab: ADM\{n\}_PCODE"):
         read_boundaries(path)
-    with caplog.at_level(logging.INFO, logger="sahel_geo.io.boundaries"):
+    with caplog.at_level(logging.INFO, logger="sahel_geo"):
         read_boundaries(bundled_boundaries_path(2))
     assert "read as sahel_geo boundaries (detected from its columns)" in caplog.text
     with pytest.raises(sg.SchemaError, match="Unknown source"):
