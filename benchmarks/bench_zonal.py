@@ -267,10 +267,9 @@ def main() -> None:
             if "ours" in res:
                 for tool in ("exactextract", "rasterstats"):
                     if tool in res:
-                        print(
-                            f"  speed: sahel_geo is {res[tool]['time'] / res['ours']['time']:.2f}x "
-                            f"{tool}; memory {res['ours']['peak_mb'] / max(res[tool]['peak_mb'], 1e-9):.2f}x"
-                        )
+                        speed = res[tool]["time"] / res["ours"]["time"]
+                        mem = res["ours"]["peak_mb"] / max(res[tool]["peak_mb"], 1e-9)
+                        print(f"  speed: sahel_geo is {speed:.2f}x {tool}; memory {mem:.2f}x")
             fo, fe = Path(tmp) / f"{case}_ours.npy", Path(tmp) / f"{case}_exactextract.npy"
             if fo.is_file() and fe.is_file():
                 a, b = np.load(fo), np.load(fe)
