@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from sahel_geo._errors import ConfigError
-from sahel_geo.io.events import build_acled
+from sahel_geo.io.events import _build_acled
 
 __all__ = ["DEMO_SOURCE_TEXT", "demo_acled_table", "demo_events"]
 
@@ -434,6 +434,6 @@ def demo_events(*, n: int = 5000, seed: int = 20120117) -> gpd.GeoDataFrame:
     (95, ['demo'])
     """
     table = demo_acled_table(n=n, seed=seed)
-    return build_acled(
+    return _build_acled(
         table, source="demo", origin=f"demo_acled_table(n={n}, seed={seed})", step="demo_events"
     )

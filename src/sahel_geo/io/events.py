@@ -98,7 +98,7 @@ from sahel_geo.schema import (
     UCDP_WHERE_PRECISION,
 )
 
-__all__ = ["UCDP_VIOLENCE_TYPES", "read_acled", "read_events", "read_ucdp"]
+__all__ = ["GENERIC_FIELDS", "UCDP_VIOLENCE_TYPES", "read_acled", "read_events", "read_ucdp"]
 
 #: UCDP ``type_of_violence`` codes -> canonical ``event_type``.
 UCDP_VIOLENCE_TYPES: Final[dict[int, str]] = {1: "state-based", 2: "non-state", 3: "one-sided"}
@@ -230,19 +230,19 @@ def _ucdp_spec() -> EventSpec:
     )
 
 
-def build_acled(
+def _build_acled(
     raw: pd.DataFrame, *, source: str = "acled", origin: str, step: str
 ) -> gpd.GeoDataFrame:
     """Canonical events from an in-memory ACLED table (used by the demo generator)."""
     return build_events(raw, _acled_spec(raw, source), origin=origin, step=step)
 
 
-def build_ucdp(raw: pd.DataFrame, *, origin: str, step: str) -> gpd.GeoDataFrame:
+def _build_ucdp(raw: pd.DataFrame, *, origin: str, step: str) -> gpd.GeoDataFrame:
     """Canonical events from an in-memory UCDP GED table (CSV or API records)."""
     return build_events(raw, _ucdp_spec(), origin=origin, step=step)
 
 
-def ucdp_records_frame(payload: Any, origin: str) -> pd.DataFrame:
+def _ucdp_records_frame(payload: Any, origin: str) -> pd.DataFrame:
     """Turn a UCDP API page (``{"Result": [...]}``) or a list of records into a table."""
     records: Any
     if isinstance(payload, Mapping):
@@ -306,7 +306,7 @@ def read_acled(path: str | os.PathLike[str], *, encoding: str | None = None) -> 
     >>> sg.rejects(events)[["row", "reason"]]  # doctest: +SKIP
     """
     raw, p = read_table(path, encoding=encoding, sheet=None, reader="read_acled")
-    return build_acled(raw, origin=str(p), step="read_acled")
+    return _build_acled(raw, origin=str(p), step="read_acled")
 
 
 def read_ucdp(path: str | os.PathLike[str], *, encoding: str | None = None) -> gpd.GeoDataFrame:
@@ -354,15 +354,15 @@ def read_ucdp(path: str | os.PathLike[str], *, encoding: str | None = None) -> g
             raise InputFileError(
                 f"read_ucdp: {p} is not valid JSON ({exc}). Save the API response again."
             ) from exc
-        raw = ucdp_records_frame(payload, str(p))
+        raw = _ucdp_records_frame(payload, str(p))
         if raw.columns.empty:
             raise InputFileError(
                 f"read_ucdp: {p} holds no events (an empty 'Result'), so it has no columns "
                 "to check. Query a period or country with events."
             )
-        return build_ucdp(raw, origin=str(p), step="read_ucdp")
+        return _build_ucdp(raw, origin=str(p), step="read_ucdp")
     raw, p = read_table(p, encoding=encoding, sheet=None, reader="read_ucdp")
-    return build_ucdp(raw, origin=str(p), step="read_ucdp")
+    return _build_ucdp(raw, origin=str(p), step="read_ucdp")
 
 
 def _check_json(p: Path) -> Path:

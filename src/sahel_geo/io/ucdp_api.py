@@ -31,7 +31,7 @@ import pandas as pd
 
 from sahel_geo._errors import ConfigError, NetworkError
 from sahel_geo.io._atomic import atomic_write_bytes
-from sahel_geo.io.events import build_ucdp, ucdp_records_frame
+from sahel_geo.io.events import _build_ucdp, _ucdp_records_frame
 from sahel_geo.options import get_option
 
 __all__ = ["GW_CODES", "UCDP_API_URL", "UCDP_GED_COLUMNS", "download_ucdp"]
@@ -277,7 +277,7 @@ def download_ucdp(
         records = payload["Result"]
         if not records:
             break
-        frames.append(ucdp_records_frame(records, where))
+        frames.append(_ucdp_records_frame(records, where))
         page += 1
 
     raw = (
@@ -285,4 +285,4 @@ def download_ucdp(
         if frames
         else pd.DataFrame({c: pd.Series(dtype="object") for c in UCDP_GED_COLUMNS})
     )
-    return build_ucdp(raw, origin=first_url, step="download_ucdp")
+    return _build_ucdp(raw, origin=first_url, step="download_ucdp")
