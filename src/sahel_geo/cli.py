@@ -23,8 +23,24 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", required=True, help="output folder (created if needed)")
     demo.add_argument("--n", type=int, default=5000, help="number of demo rows (default 5000)")
     demo.add_argument("--seed", type=int, default=20120117, help="demo generator seed")
+    run = sub.add_parser("run", help="run a regional analysis from a TOML config file")
+    run.add_argument("config", help="the analysis config (.toml); see examples/demo.toml")
+    run.add_argument("--out", required=True, help="output folder (created if needed)")
+    run.add_argument("--quiet", action="store_true", help="no progress display")
+    demo.add_argument("--quiet", action="store_true", help="no progress display")
     sub.add_parser("versions", help="print versions of sahel_geo, GDAL, PROJ, GEOS, ...")
     return parser
+
+
+def _progress(step: int, total: int, what: str) -> None:
+    """Show the run's progress on stderr (a bar when stderr is a terminal)."""
+    width = 20
+    done = int(width * (step - 1) / max(total, 1))
+    bar = "#" * done + "." * (width - done)
+    end = "\r" if sys.stderr.isatty() else "\n"
+    print(f"[{bar}] {step}/{total} {what}".ljust(70), end=end, file=sys.stderr, flush=True)
+    if end == "\r" and step == total:
+        print(file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -38,7 +54,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from sahel_geo.pipeline import run_demo
 
-            print(run_demo(args.out, n=args.n, seed=args.seed))
+            progress = None if args.quiet else _progress
+            print(run_demo(args.out, n=args.n, seed=args.seed, progress=progress))
+        elif args.command == "run":
+            from sahel_geo.pipeline import run
+
+            print(run(args.config, args.out, progress=None if args.quiet else _progress))
         elif args.command == "versions":
             from sahel_geo._show_versions import show_versions
 
