@@ -212,11 +212,17 @@ def test_read_events_xlsx_sheet(tmp_path: Path) -> None:
     data.append(["when", "lat", "lon", "killed"])
     data.append(["2020-05-01", 14.0, -1.5, 3])
     data.append(["2020-05-02", 13.5, 1.0, None])
+    data.append([dt.datetime(2020, 5, 3), 13.5, 1.0, 1])  # a date cell among text
+    data.append([43954, 13.5, 1.0, 1])  # a bare number is not a date
     path = tmp_path / "events.xlsx"
     book.save(path)
     cols = {"event_date": "when", "latitude": "lat", "longitude": "lon", "fatalities": "killed"}
     ev = sg.read_events(path, columns=cols, sheet="events")
-    assert ev["event_id"].tolist() == ["events-1", "events-2"]
+    assert ev["event_id"].tolist() == ["events-1", "events-2", "events-3"]
+    assert ev["event_date"].tolist()[2] == pd.Timestamp("2020-05-03")
+    assert sg.rejects(ev)[["row", "reason"]].values.tolist() == [
+        [4, "event_date could not be parsed"]
+    ]
     assert ev["fatalities"].tolist()[0] == 3.0
     assert np.isnan(ev["fatalities"].iloc[1])
     with pytest.raises(sg.InputFileError, match=r"has no sheet 'nope'.*\['README', 'events'\]"):

@@ -9,6 +9,7 @@ private: the public readers are in :mod:`sahel_geo.io.events`.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -100,6 +101,22 @@ def _parse_dates(values: pd.Series, formats: tuple[str, ...]) -> pd.Series:
     if pd.api.types.is_datetime64_dtype(values.dtype):
         return values.astype("datetime64[ns]")
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return out
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        # numbers are not dates; as text, 20190315 can still be a basic ISO 8601 date
+        values = values.astype("str").where(values.notna())
+    elif values.dtype == object:
+        kind = pd.api.types.infer_dtype(values, skipna=True)
+        if kind not in {"string", "empty"}:
+            # mixed spreadsheet cells: date cells as they are, anything else as text
+            # (the per-cell type check only runs on such mixed columns)
+            is_date = values.map(lambda v: isinstance(v, dt.date | np.datetime64)).astype(bool)
+            if is_date.any():
+                out[is_date] = pd.to_datetime(values[is_date]).astype("datetime64[ns]")
+            values = values.where(~is_date & values.notna()).map(
+                lambda v: v if isinstance(v, str) or pd.isna(v) else str(v)
+            )
     todo = values.notna()
     # parse as the values are; strip blanks only from the few that did not parse, retry
     for attempt in ("as is", "stripped"):
