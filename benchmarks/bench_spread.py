@@ -9,6 +9,9 @@ Measured in the same run:
   ``groupby().size().unstack()`` on the same columns; totals compared;
 - Gi* on the total counts (``sahel_geo.getis_ord``, 999 permutations) against
   ``esda.G_Local(..., star=True, transform="B", permutations=999, n_jobs=1)``; z-scores compared;
+- the SCDi on SWAC's 25' grid per year (no reference implementation: timed alone);
+- the Knox test on a 20,000-event sample against ``pointpats.spacetime.Knox`` (99
+  permutations; pointpats on UTM 30N coordinates, ours geodesic);
 - the Gi* step of emerging hot spot analysis (144 bins at once, ``sahel_geo.emerging_hotspots``
   including Mann-Kendall and the categories) against one ``esda.G_Local`` per bin
   (``permutations=0``) on the same weights; z-scores compared.
@@ -34,6 +37,7 @@ import geopandas as gpd
 import libpysal
 import numpy as np
 import pandas as pd
+from pointpats.spacetime import Knox
 
 import sahel_geo as sg
 from sahel_geo._weights import spatial_weights
@@ -87,6 +91,7 @@ def main() -> None:
     ap.add_argument("--units", choices=["hex", "communes"], default="hex")
     ap.add_argument("--permutations", type=int, default=999)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--knox-events", type=int, default=20_000)
     args = ap.parse_args()
     r: dict[str, float] = {}
     print(f"events={args.events:,} units={args.units} seed={args.seed}")
@@ -189,6 +194,25 @@ def main() -> None:
     print(f"  EHSA z vs esda: max abs diff {np.max(np.abs(zs[both] - eh.z.to_numpy()[both])):.2e}")
     print("  categories:", eh.categories["category"].value_counts().head(8).to_dict())
 
+    timed("scdi, SWAC 25' grid, yearly (ours)", lambda: sg.scdi(ev), r)
+
+    sample = ev.sample(args.knox_events, random_state=args.seed)
+    kn = timed(
+        f"knox_test {args.knox_events:,} events, 99 perms (ours)",
+        lambda: sg.knox_test(sample, distance_km=10.0, days=14.0, permutations=99, seed=1),
+        r,
+    )
+    utm = sample.to_crs("EPSG:32630")
+    s_km = np.column_stack([utm.geometry.x, utm.geometry.y]) / 1000.0
+    days = pd.DatetimeIndex(utm["event_date"])
+    t_days = np.asarray((days - days.min()) / pd.Timedelta(days=1), dtype=float).reshape(-1, 1)
+    ref_knox = timed(
+        f"pointpats Knox {args.knox_events:,} events, 99 perms",
+        lambda: Knox(s_km, t_days, delta=10.0, tau=14.0, permutations=99),
+        r,
+    )
+    print(f"  Knox NST ours (geodesic) {kn.statistic:,} vs pointpats (UTM 30N) {ref_knox.nst:,}")
+
     print("\nratios (esda or pandas time / ours):")
     agg_key = "aggregate unit x month (ours)"
     print(f"  aggregation  : {r['groupby().size().unstack() (pandas)'] / r[agg_key]:6.1f}x")
@@ -196,6 +220,8 @@ def main() -> None:
     print(f"  Gi* perms    : {r[f'esda.G_Local {args.permutations} perms'] / gi_ours:6.1f}x")
     eh_ours = r[f"emerging_hotspots {arr.shape[1]} bins (ours, all steps)"]
     print(f"  EHSA Gi* step: {r[f'esda.G_Local x {arr.shape[1]} bins (Gi* only)'] / eh_ours:6.1f}x")
+    kk = f"{args.knox_events:,} events, 99 perms"
+    print(f"  Knox         : {r[f'pointpats Knox {kk}'] / r[f'knox_test {kk} (ours)']:6.1f}x")
     if args.units == "hex":
         sj = r["sjoin within (geopandas, reference)"]
         print(f"  cells       : {sj / r['events_to_cells (ours)']:6.1f}x")
