@@ -714,9 +714,18 @@ _cell_coord = st.one_of(
     st.none(),
     st.sampled_from(["14.5", "abc", " ", "0"]),
 )
-_cell_date = st.one_of(st.none(), st.sampled_from(["2020-01-01", "2021-02-30", "x", "2019-12-31"]))
-_cell_id = st.one_of(st.none(), st.sampled_from(["a", "b", "c", "d", 1.0, 2]))
-_cell_fat = st.one_of(st.none(), st.integers(-3, 50), st.sampled_from(["x"]))
+_cell_date = st.one_of(
+    st.none(),
+    st.sampled_from(["2020-01-01", "2021-02-30", "x", "2019-12-31", "2019", " 2020-02-02"]),
+    st.integers(0, 30_000_000),
+    st.floats(allow_nan=True),
+    st.booleans(),
+    st.dates(dt.date(1990, 1, 1), dt.date(2030, 1, 1)),
+)
+_cell_id = st.one_of(st.none(), st.sampled_from(["a", "b", "c", "d", 1.0, 2, True, " a "]))
+_cell_fat = st.one_of(
+    st.none(), st.integers(-3, 50), st.sampled_from(["x", "1.5", True]), st.floats()
+)
 
 
 @settings(max_examples=80, deadline=None)
@@ -756,7 +765,8 @@ def test_counts_always_add_up(rows: list[tuple[object, ...]]) -> None:
     assert ev["event_date"].notna().all()
     x, y = shapely.get_x(ev.geometry.values), shapely.get_y(ev.geometry.values)
     assert ((np.abs(y) <= 90) & (np.abs(x) <= 180) & ~((x == 0) & (y == 0))).all()
-    assert (ev["fatalities"].dropna() >= 0).all()
+    fat = ev["fatalities"].dropna()
+    assert ((fat >= 0) & np.isfinite(fat)).all()
     rejected = report.rejects["row"].tolist()
     assert len(set(rejected)) == len(rejected) and all(1 <= r <= len(rows) for r in rejected)
     assert report.rejects["reason"].str.len().gt(0).all()

@@ -329,7 +329,8 @@ def build_events(
             continue
         src = raw[cols[name]]
         num = pd.to_numeric(src, errors="coerce").astype("float64")
-        reject((src.notna() & num.isna()).to_numpy(), f"{name} is not a number", cols[name])
+        not_number = (src.notna() & num.isna()) | np.isinf(num)
+        reject(not_number.to_numpy(), f"{name} is not a number", cols[name])
         reject((num < 0).to_numpy(), f"negative {name}", cols[name])
         counts[name] = num
 

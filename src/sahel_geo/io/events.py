@@ -49,7 +49,8 @@ file's column names) and the row's raw values as text. Reasons, exactly:
   ``date_end`` is set to ``event_date`` and counted in the notes)
 - ``missing event_id``, ``duplicate event_id (first at row N)``: the first of the rows
   that are otherwise valid is kept, later ones are rejected
-- ``fatalities is not a number``, ``negative fatalities`` (same for ``civilian_fatalities``)
+- ``fatalities is not a number`` (text or infinite), ``negative fatalities`` (same for
+  ``civilian_fatalities``)
 
 A row with several problems gets them all, joined with ``"; "``. Counts in = kept +
 rejected, logged at INFO. Likely latitude/longitude swaps that stay in range are not
