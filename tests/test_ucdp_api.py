@@ -174,7 +174,10 @@ def test_empty_answer(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _raise_http(code: int) -> Any:
     def opener(request: urllib.request.Request, timeout: float) -> _Response:
-        raise urllib.error.HTTPError(request.full_url, code, "nope", Message(), None)
+        headers = Message()
+        if code == 429:
+            headers["Retry-After"] = "120"
+        raise urllib.error.HTTPError(request.full_url, code, "nope", headers, None)
 
     return opener
 
@@ -184,7 +187,7 @@ def _raise_http(code: int) -> Any:
     [
         (401, "needs an access token"),
         (403, "needs an access token"),
-        (429, "Too many requests"),
+        (429, "wait 120 s. Too many requests"),
         (500, "server error"),
         (503, "server error"),
         (404, "Check the version"),
@@ -223,6 +226,8 @@ def test_bad_parameters() -> None:
         sg.download_ucdp(country="Mali")
     with pytest.raises(sg.ConfigError, match="start_date='2019-13-01' is not a date"):
         sg.download_ucdp(start_date="2019-13-01")
+    with pytest.raises(sg.ConfigError, match="version must be a GED release"):
+        sg.download_ucdp(version="../23.1")
     with pytest.raises(sg.ConfigError, match="page_size must be from 1 to 1000"):
         sg.download_ucdp(page_size=5000)
 

@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -141,8 +142,10 @@ def _fetch(url: str, token: str | None) -> bytes:
                 "passed one, check it has not expired."
             )
         elif code == 429:
+            wait = exc.headers.get("Retry-After") if exc.headers is not None else None
             fix = (
-                "Too many requests: wait a few minutes and try again, and set a cache "
+                (f"The API asks to wait {wait} s. " if wait else "")
+                + "Too many requests: wait a few minutes and try again, and set a cache "
                 "folder (cache= or set_options(cache_folder=...)) so pages already "
                 "downloaded are not asked for again."
             )
@@ -233,6 +236,10 @@ def download_ucdp(
     ...     country=["MLI", "BFA", "NER"], start_date="2012-01-01", cache="cache/ucdp"
     ... )
     """
+    if not isinstance(version, str) or not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z.]*", version):
+        raise ConfigError(
+            f"download_ucdp: version must be a GED release such as '23.1'; got {version!r}."
+        )
     if not isinstance(page_size, int) or isinstance(page_size, bool) or not 1 <= page_size <= 1000:
         raise ConfigError(f"download_ucdp: page_size must be from 1 to 1000; got {page_size!r}.")
     params: dict[str, str] = {}
