@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.metadata
 import json
 import re
 import subprocess
 import sys
 import tarfile
 import tempfile
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +97,15 @@ BF_REGIONS = {
 PCODE_OVERRIDES = {
     "MLI-2792": ("ML-BKO", "NE code_hasc ML.KK duplicates Koulikoro's; ISO 3166-2 code used"),
     "BFA-5989": ("BFA-5989", "NE code_hasc 'BF.' is incomplete; NE adm1_code used"),
+}
+
+#: Natural Earth names spelled differently in ISO 3166-2 (NE name -> ISO 3166-2 name).
+ISO_NAME_ALIASES = {"Komoé": "Comoé", "Timbuktu": "Tombouctou"}
+#: Subdivision types (as pycountry names them) of each bundled level.
+ISO_KINDS = {
+    ("MLI", 1): {"Region", "District"},
+    ("NER", 1): {"Region", "Urban community"},
+    ("BFA", 2): {"Province"},
 }
 
 HASC_RE = re.compile(r"^[A-Z]{2}\.[A-Z]{2}$")
@@ -198,6 +209,39 @@ def admin1_pcodes(ne: pd.DataFrame) -> tuple[list[str], list[str]]:
         else:
             codes.append(adm1)
             problems.append(f"{row['name']} ({adm1}): code_hasc {row['code_hasc']!r} unusable")
+    return codes, problems
+
+
+def _norm(name: str) -> str:
+    text = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in text if c.isalnum())
+
+
+def iso_codes(frame: pd.DataFrame, iso3: str, level: int) -> tuple[list[str | None], list[str]]:
+    """ISO 3166-2 code of each unit, matched by name (pycountry), and the problems found.
+
+    A code NE already gives must agree; a Burkina province's ISO parent must be the region
+    NE puts it in (``parent_pcode``).
+    """
+    country = pycountry.countries.get(alpha_3=iso3)
+    kinds = ISO_KINDS[(iso3, level)]
+    subs = [s for s in pycountry.subdivisions.get(country_code=country.alpha_2) if s.type in kinds]
+    by_name = {_norm(s.name): s for s in subs}
+    codes: list[str | None] = []
+    problems: list[str] = []
+    for name, given, parent in zip(
+        frame["name"], frame["iso_3166_2"], frame["parent_pcode"], strict=True
+    ):
+        sub = by_name.get(_norm(ISO_NAME_ALIASES.get(name, name)))
+        if sub is None:
+            problems.append(f"{iso3} {name}: no ISO 3166-2 {sorted(kinds)} of that name")
+            codes.append(None)
+            continue
+        if not pd.isna(given) and given != sub.code:
+            problems.append(f"{iso3} {name}: NE iso_3166_2 {given} but ISO has {sub.code}")
+        if level == 2 and sub.parent_code != parent:
+            problems.append(f"{name}: ISO parent {sub.parent_code}, NE region {parent}")
+        codes.append(str(sub.code))
     return codes, problems
 
 
@@ -397,6 +441,10 @@ def build(src: Path, out: Path, accept_new: bool) -> dict[str, Any]:
     provinces = ne_units(ne["BFA"], "BFA", 2, problems)
     regions, dissolve_check = dissolve_regions(provinces, ne["BFA"])
     provinces["parent_pcode"] = [BF_REGIONS[str(r).strip()] for r in ne["BFA"]["region"]]
+    for frame, iso3, level in ((mli, "MLI", 1), (ner, "NER", 1), (provinces, "BFA", 2)):
+        codes, bad = iso_codes(frame, iso3, level)
+        frame["iso_3166_2"] = codes
+        problems += bad
     provinces = provinces.sort_values(["parent_pcode", "pcode"], kind="stable")
     admin1 = pd.concat([mli, ner, regions], ignore_index=True)
     admin1 = gpd.GeoDataFrame(admin1, geometry="geometry", crs=4326)
@@ -433,6 +481,7 @@ def build(src: Path, out: Path, accept_new: bool) -> dict[str, Any]:
     for spec, names in source_files.items():
         prov[spec]["files"] = {n: sha256(roots[spec] / n) for n in names}
     record = {
+        "checked_with": {"pycountry": importlib.metadata.version("pycountry")},
         "sources": prov,
         "outputs": {
             f: {"features": len(g), "bytes": (out / f).stat().st_size, "sha256": sha256(out / f)}

@@ -68,6 +68,10 @@ def test_admin1_counts_and_codes() -> None:
     assert (adm1["parent_pcode"] == adm1["country_iso3"]).all()
     timbuktu = adm1.loc[adm1["pcode"] == "ML.TB"].iloc[0]
     assert "Tombouctou" in timbuktu["name_alt"].split("|")
+    assert timbuktu["iso_3166_2"] == "ML-6"
+    assert adm1["iso_3166_2"].is_unique and adm1["iso_3166_2"].notna().all()
+    iso = dict(zip(adm1["name"], adm1["iso_3166_2"], strict=True))
+    assert (iso["Bamako"], iso["Niamey"], iso["Sahel"]) == ("ML-BKO", "NE-8", "BF-12")
 
 
 def test_admin2_burkina_provinces() -> None:
@@ -77,6 +81,8 @@ def test_admin2_burkina_provinces() -> None:
     assert adm2.loc[adm2["name"] == "Noumbiel", "pcode"].item() == "BFA-5989"
     assert adm2.loc[adm2["name"] == "Oudalan", "parent_pcode"].item() == "BF-12"
     assert adm2.groupby("parent_pcode").size().sum() == 45
+    assert adm2["iso_3166_2"].is_unique and adm2["iso_3166_2"].notna().all()
+    assert adm2.loc[adm2["name"] == "Komoé", "iso_3166_2"].item() == "BF-COM"
 
 
 def test_regions_are_the_union_of_their_provinces() -> None:
