@@ -286,16 +286,23 @@ def compute_coverage(geoms: NDArray[np.object_], grid: GridSpec) -> Coverage:
     p_zone = zone[p_e]
     w = p_sign * pdu
     above = row < 0
+    # One sort of all pieces by (zone, column, row): pieces left of the grid's first row
+    # ("above") sort first in their column. Keys store row + 1 (0 = above).
+    stride = np.int64(height + 2)
+    key = (p_zone * width + col) * stride + (np.maximum(row, -1) + 1)
+    order = np.argsort(key)
+    key, w, pdu, row, vm = key[order], w[order], pdu[order], row[order], vm[order]
 
-    # Column entries: every piece adds its width to all rows below it.
-    d_row = np.where(above, 0, row + 1)
-    d_ok = (d_row < height) & (pdu != 0)
-    stride = np.int64(height + 1)
-    d_key = (p_zone[d_ok] * width + col[d_ok]) * stride + d_row[d_ok]
-    d_keys, d_inv = np.unique(d_key, return_inverse=True)
-    d_w = np.bincount(d_inv, weights=w[d_ok], minlength=len(d_keys))
+    # Column entries: every piece adds its width to all rows below it (key + 1: next row).
+    d_ok = (row + 1 < height) & (pdu != 0)
+    d_all = key[d_ok] + 1
+    d_new = np.ones(len(d_all), dtype=bool)
+    d_new[1:] = d_all[1:] != d_all[:-1]
+    d_start = np.flatnonzero(d_new)
+    d_keys = d_all[d_start]
+    d_w = np.add.reduceat(w[d_ok], d_start) if len(d_start) else np.zeros(0)
     d_group = d_keys // stride
-    d_rows = d_keys % stride
+    d_rows = d_keys % stride - 1
     csum = np.cumsum(d_w)
     first = np.ones(len(d_keys), dtype=bool)
     first[1:] = d_group[1:] != d_group[:-1]
@@ -317,11 +324,14 @@ def compute_coverage(geoms: NDArray[np.object_], grid: GridSpec) -> Coverage:
     run_val = run_value[r_ok]
 
     # Boundary cells: every piece inside the grid, including vertical ones.
-    in_grid = ~above
-    c_key = (p_zone[in_grid] * width + col[in_grid]) * stride + row[in_grid]
+    in_grid = row >= 0
+    c_all = key[in_grid]
     part = w[in_grid] * ((row[in_grid] + 1) - vm[in_grid])
-    c_keys, c_inv = np.unique(c_key, return_inverse=True)
-    c_part = np.bincount(c_inv, weights=part, minlength=len(c_keys))
+    c_new = np.ones(len(c_all), dtype=bool)
+    c_new[1:] = c_all[1:] != c_all[:-1]
+    c_start = np.flatnonzero(c_new)
+    c_keys = c_all[c_start]
+    c_part = np.add.reduceat(part, c_start) if len(c_start) else np.zeros(0)
     pos = np.searchsorted(d_keys, c_keys, side="right") - 1
     pos_ok = pos >= 0
     pos_c = np.where(pos_ok, pos, 0)
@@ -342,7 +352,7 @@ def compute_coverage(geoms: NDArray[np.object_], grid: GridSpec) -> Coverage:
         run_value=run_val.astype(np.float64),
         cell_zone=(c_group // width).astype(np.int64),
         cell_row=(c_group % width).astype(np.int64),
-        cell_col=(c_keys % stride).astype(np.int64),
+        cell_col=(c_keys % stride - 1).astype(np.int64),
         cell_cover=np.clip(cover, 0.0, None),
         cell_base=c_base.astype(np.float64),
     )

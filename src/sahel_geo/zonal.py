@@ -177,7 +177,7 @@ class _ByRow:
 
 
 def _by_row(cov: Coverage) -> _ByRow:
-    ro = np.lexsort((cov.run_col0, cov.run_row))
+    ro = np.argsort(cov.run_row * np.int64(cov.grid.width + 1) + cov.run_col0)
     co = np.argsort(cov.cell_row, kind="stable")
     return _ByRow(ro, cov.run_row[ro], co, cov.cell_row[co])
 
@@ -212,6 +212,7 @@ def _moments(
     out = {k: np.zeros(n) for k in names}
     block = max(1, min(height, _BLOCK_CELLS // max(width, 1)))
     buf = np.zeros(block * width + 1)
+    buf32 = np.zeros(block * width + 1, dtype=np.float32)
     run_w = w.run_w if row_area is None else w.run_w * row_area[cov.run_row]
     for r0 in range(0, height, block):
         r1 = min(r0 + block, height)
@@ -248,8 +249,14 @@ def _moments(
                 out[name] += np.bincount(cz, cd, n)
                 continue
             if name == "valid":
-                q = ok.astype(np.float64)
-            elif name == "v":
+                # 0/1 summed in float32 is exact (runs are far shorter than 2**24 cells)
+                flat32 = buf32[: size + 1]
+                flat32[:size] = ok.reshape(-1)
+                seg = np.add.reduceat(flat32, idx)[0::2].astype(np.float64)
+                out[name] += np.bincount(rz, rw * seg, n)
+                out[name] += np.bincount(cz, cd * ok[cr, cc], n)
+                continue
+            if name == "v":
                 q = vb
             elif name in ("sh", "sh2"):
                 q = np.where(ok, vb - ref, 0.0)
