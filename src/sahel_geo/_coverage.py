@@ -285,7 +285,6 @@ def compute_coverage(geoms: NDArray[np.object_], grid: GridSpec) -> Coverage:
     p_sign = sign[p_e]
     p_zone = zone[p_e]
     w = p_sign * pdu
-    above = row < 0
     # One sort of all pieces by (zone, column, row): pieces left of the grid's first row
     # ("above") sort first in their column. Keys store row + 1 (0 = above).
     stride = np.int64(height + 2)
