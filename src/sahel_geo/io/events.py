@@ -28,7 +28,9 @@ A source column with the same name but different content is kept under
 ``<source>_<name>``: ACLED ``source`` (its news sources) -> ``acled_source``, ACLED
 ``event_date`` (text) -> ``acled_event_date``, ACLED ``time_precision`` (code 1-3) ->
 ``acled_time_precision``, UCDP ``date_end`` (text) -> ``ucdp_date_end``; the generic
-reader uses its ``source`` value as the prefix (``generic_event_date``).
+reader uses its ``source`` value as the prefix (``generic_event_date``) and the demo
+events, an ACLED table, use ``acled_``. A source column named ``geometry`` is renamed
+the same way.
 
 Rejected rows
 -------------
