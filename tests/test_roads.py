@@ -668,3 +668,17 @@ def test_parallel_roads_route_on_the_shorter() -> None:
     out = sg.road_distances(ev, towns, net)
     # Via B on the straight road (5 + 10 km); on the detour itself, along it (7 km).
     np.testing.assert_allclose(out["road_km"], [15.0, detour.length / 2000], rtol=1e-9)
+
+
+def test_nearest_straight_target_is_the_geodesic_nearest(places: gpd.GeoDataFrame) -> None:
+    rng = np.random.default_rng(21)
+    lon, lat = rng.uniform(-5, 3, 2000), rng.uniform(11, 17, 2000)
+    geod = Geod(ellps="WGS84")
+    tl, tt = places.geometry.x.to_numpy(), places.geometry.y.to_numpy()
+    _, _, d = geod.inv(
+        np.repeat(lon, len(tl)), np.repeat(lat, len(tl)), np.tile(tl, 2000), np.tile(tt, 2000)
+    )
+    d = d.reshape(2000, len(tl))
+    got_d, got_i = nw._nearest_geodesic(np.column_stack([lon, lat]), np.column_stack([tl, tt]))
+    np.testing.assert_allclose(got_d, d.min(axis=1), rtol=1e-12)
+    assert (got_i == d.argmin(axis=1)).all()

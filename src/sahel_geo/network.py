@@ -518,22 +518,26 @@ def _names_or_none(names: np.ndarray, idx: np.ndarray, ok: np.ndarray) -> np.nda
 
 
 def _nearest_geodesic(lonlat: np.ndarray, t_lonlat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Geodesic metres to the nearest target, and which (exact among 4 chord candidates)."""
+    """Geodesic metres to the nearest target, and which (exact among 4 sphere candidates)."""
 
     def unit(ll: np.ndarray) -> np.ndarray:
         lon, lat = np.radians(ll[:, 0]), np.radians(ll[:, 1])
         return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
 
-    k = min(4, len(t_lonlat))
-    _, cand = cKDTree(unit(t_lonlat)).query(unit(lonlat), k=k)
-    cand = np.asarray(cand).reshape(len(lonlat), k)
-    rep = np.repeat(lonlat, k, axis=0)
-    flat = cand.ravel()
-    _, _, d = _GEOD.inv(rep[:, 0], rep[:, 1], t_lonlat[flat, 0], t_lonlat[flat, 1])
-    d = np.asarray(d).reshape(len(lonlat), k)
+    n, k = len(lonlat), min(4, len(t_lonlat))
+    chord, cand = cKDTree(unit(t_lonlat)).query(unit(lonlat), k=k)
+    chord, cand = np.asarray(chord).reshape(n, k), np.asarray(cand).reshape(n, k)
+    angle = 2.0 * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0))
+    # Sphere and ellipsoid distances differ by < 0.4 %: only candidates within 1 % of the
+    # nearest on the sphere can be the nearest on the ellipsoid.
+    r, c = np.nonzero(angle <= angle[:, :1] * 1.01 + 1e-12)
+    t = cand[r, c]
+    _, _, dist = _GEOD.inv(lonlat[r, 0], lonlat[r, 1], t_lonlat[t, 0], t_lonlat[t, 1])
+    d = np.full((n, k), np.inf)
+    d[r, c] = dist
     # Break exact ties by target order (deterministic).
-    d_rank = np.lexsort((cand, d), axis=1)[:, 0] if k > 1 else np.zeros(len(lonlat), np.intp)
-    rows = np.arange(len(lonlat))
+    d_rank = np.lexsort((cand, d), axis=1)[:, 0] if k > 1 else np.zeros(n, np.intp)
+    rows = np.arange(n)
     return d[rows, d_rank], cand[rows, d_rank]
 
 
