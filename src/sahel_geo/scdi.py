@@ -140,9 +140,10 @@ def scdi(
     lon, lat = point_xy(events, what="events")
     cell = cell_index(spec, lon, lat)
     period = period_start(pd.DatetimeIndex(events["event_date"]), freq)
-    keys = pd.MultiIndex.from_arrays([cell, period])
-    gid, uniq = pd.factorize(keys)
-    n_groups = len(uniq)
+    ccode, cuniq = pd.factorize(cell)
+    pcode, puniq = pd.factorize(period)
+    gid, kuniq = pd.factorize(ccode.astype(np.int64) * len(puniq) + pcode)
+    n_groups = len(kuniq)
     counts = np.bincount(gid, minlength=n_groups)
     # nearest neighbour inside the same cell-period: groups pushed apart on a 4th axis
     lo, la = np.radians(lon), np.radians(lat)
@@ -160,9 +161,17 @@ def scdi(
         j = sel[other]
         nn_km[sel] = geodesic_km(lon[sel], lat[sel], lon[j], lat[j])
     nn_sum = np.bincount(gid, weights=np.nan_to_num(nn_km), minlength=n_groups)
-    dup = pd.DataFrame({"g": gid, "x": lon, "y": lat}).groupby(["g", "x", "y"]).transform("size")
-    dup_per_group = np.bincount(gid, weights=(dup.to_numpy().ravel() > 1), minlength=n_groups)
-    cells = np.asarray(uniq.get_level_values(0), dtype=np.int64)
+    order = np.lexsort((lat, lon, gid))
+    same = (
+        (gid[order][1:] == gid[order][:-1])
+        & (lon[order][1:] == lon[order][:-1])
+        & (lat[order][1:] == lat[order][:-1])
+    )
+    dup = np.zeros(lon.size, dtype=bool)
+    dup[order[1:][same]] = True
+    dup[order[:-1][same]] = True
+    dup_per_group = np.bincount(gid, weights=dup, minlength=n_groups)
+    cells = np.asarray(cuniq, dtype=np.int64)[kuniq // len(puniq)]
     area = _cell_area(spec, cells)
     density = counts / area
     enough = counts >= min_events
@@ -175,7 +184,7 @@ def scdi(
     out = pd.DataFrame(
         {
             "cell_id": cells,
-            "period": uniq.get_level_values(1),
+            "period": pd.DatetimeIndex(puniq)[kuniq % len(puniq)],
             "events": counts,
             "area_km2": area,
             "density": density,
