@@ -682,3 +682,23 @@ def test_nearest_straight_target_is_the_geodesic_nearest(places: gpd.GeoDataFram
     got_d, got_i = nw._nearest_geodesic(np.column_stack([lon, lat]), np.column_stack([tl, tt]))
     np.testing.assert_allclose(got_d, d.min(axis=1), rtol=1e-12)
     assert (got_i == d.argmin(axis=1)).all()
+
+
+def test_borderlands_on_natural_earth_provinces(
+    shared_data: Path, sketch_graph: nx.MultiDiGraph, places: gpd.GeoDataFrame
+) -> None:
+    # Real Burkina Faso provinces (Natural Earth 10m admin-1) on the sketch roads.
+    provinces = gpd.read_file(shared_data / "boundaries" / "ne10m_admin1_bfa.geojson")
+    crossings = places[places["kind"] == "border_crossing"]
+    out = sg.borderlands_by_road(
+        provinces[["name", "geometry"]], crossings, sketch_graph, within_km=60
+    ).set_index("name")
+    # Provinces the cross-border roads leave from: a crossing on their edge (the sketch's
+    # crossing nodes are rounded to 1e-4 degrees, so within metres of the NE border).
+    for name in ("Soum", "Séno", "Tapoa"):
+        assert out.loc[name, "road_km_to_crossing"] < 0.05
+    assert out.loc["Séno", "nearest_crossing"] == "BFA-NER crossing (Dori-Téra road)"
+    assert out.loc["Gourma", "borderland"]  # Fada N'Gourma's province, ~53 km by road
+    assert not out.loc["Kadiogo", "borderland"]  # Ouagadougou
+    assert 150 < out.loc["Kadiogo", "road_km_to_crossing"] < 300
+    assert int(out["borderland"].sum()) == 4
