@@ -19,7 +19,9 @@ Conventions
 - A point is placed on the network at the nearest point of the nearest road segment
   (its *road point*). Distance along roads between two points runs between their road
   points; the off-road offset is reported beside it (``snap_km``), never added silently.
-- Everything is vectorised: one STRtree query snaps all points, one multi-source Dijkstra
+- Everything is vectorised: points are snapped together (a KD-tree of points sampled
+  along the roads gives each point its candidate road pieces, checked exactly in numpy;
+  the few points it cannot settle go to an exact STRtree search), one multi-source Dijkstra
   (:func:`scipy.sparse.csgraph.dijkstra` over the CSR matrix of the graph, ``min_only``)
   gives every node its distance to the nearest target.
 """
