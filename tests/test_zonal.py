@@ -360,3 +360,63 @@ def test_edge_cut_ordering_matches_sorting():
     slow = _split_edges(va, ua, vb, ub, 80, 120, force_sort=True)
     for a, b in zip(fast, slow, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_stack_matches_exactextract_band_by_band():
+    ee = pytest.importorskip("exactextract")
+    rng = np.random.default_rng(11)
+    v = rng.normal(20, 4, (3, 80, 120))
+    v[1, 10:30, 10:40] = -999.0
+    tr = Affine(0.1, 0, 0, 0, -0.1, 8)
+    times = pd.date_range("2020-01-01", periods=3, freq="MS")
+    r = Raster.from_array(v, transform=tr, crs="EPSG:4326", nodata=-999.0, times=times)
+    z = _random_zones(25, seed=12)
+    ours = zonal_stats(z, r, stats=["count", "mean", "max"])
+    for k, t in enumerate(times):
+        ref = ee.exact_extract(
+            _ee_source(v[k], tr, -999.0),
+            z,
+            ["count", "mean", "max"],
+            include_cols=["pcode"],
+            output="pandas",
+        ).set_index("pcode")
+        got = ours.xs(t, level="time")
+        np.testing.assert_allclose(got[["count", "mean"]], ref[["count", "mean"]], rtol=1e-8)
+        np.testing.assert_array_equal(got["max"], ref["max"])
+
+
+def test_population_weighted_mean_matches_exactextract(shared_data):
+    ee = pytest.importorskip("exactextract")
+    path = shared_data / "rasters" / "worldpop_africa_2020_10min.tif"
+    with rasterio.open(path) as src:
+        pop, tr, nodata, crs = src.read(1), src.transform, src.nodata, src.crs
+    weights = Raster.from_array(pop, transform=tr, crs=crs.to_wkt(), nodata=nodata)
+    # a synthetic drought index on the same grid (no open drought raster is available)
+    h, w = pop.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    drought = (np.sin(xx / 17.0) + np.cos(yy / 23.0)).astype(np.float64)
+    r = Raster.from_array(drought, transform=tr, crs=crs.to_wkt())
+    z = pd.concat(
+        [
+            gpd.read_file(shared_data / "boundaries" / f"ne10m_admin1_{c}.geojson")
+            for c in ("mli", "ner", "bfa")
+        ],
+        ignore_index=True,
+    )
+    z["pcode"] = z["adm1_code"]
+    ours = zonal_stats(
+        z, r, stats=["mean", "weighted_mean", "weights_nodata_frac"], weights=weights
+    )
+    src_d = _ee_source(drought, tr, None)
+    src_w = _ee_source(pop.astype(np.float64), tr, nodata)
+    ref = ee.exact_extract(
+        src_d,
+        z,
+        ["mean", "weighted_mean(default_weight=0)"],
+        weights=src_w,
+        include_cols=["pcode"],
+        output="pandas",
+    ).set_index("pcode")
+    np.testing.assert_allclose(ours["mean"], ref["mean"], rtol=1e-8)
+    np.testing.assert_allclose(ours["weighted_mean"], ref.iloc[:, 1], rtol=1e-8)
+    assert (ours["weights_nodata_frac"] >= 0).all()

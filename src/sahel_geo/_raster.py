@@ -14,6 +14,7 @@ import pandas as pd
 from affine import Affine
 from numpy.typing import NDArray
 from pyproj import CRS
+from pyproj.exceptions import CRSError as ProjCRSError
 
 from sahel_geo._coverage import GridSpec
 from sahel_geo._errors import CRSMismatchError, MissingCRSError, SchemaError
@@ -225,7 +226,12 @@ def check_crs(zones_crs: object, raster: Raster, *, what: str = "zones") -> None
             f"The {what} have no CRS. Set it with '.set_crs(\"EPSG:4326\")' if the "
             "coordinates are longitude/latitude."
         )
-    if raster.crs != zones_crs:
+    same = False
+    try:
+        same = raster.crs.equals(CRS.from_user_input(zones_crs), ignore_axis_order=True)
+    except (ProjCRSError, TypeError):  # not a CRS pyproj can read: a mismatch
+        same = False
+    if not same:
         zname = getattr(zones_crs, "to_string", lambda: str(zones_crs))()
         raise CRSMismatchError(
             f"CRS mismatch: the {what} are in {zname} but raster {src!r} is in "

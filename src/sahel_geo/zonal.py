@@ -9,9 +9,12 @@ majority) one sort of the covered cells.
 Weights of a cell
 -----------------
 ``coverage="fraction"`` (default)
-    The fraction of the cell inside the polygon, as exactextract computes it (its
-    fractions are 32-bit floats; so are these, which makes the answers agree to ~1e-12).
-    A polygon smaller than a cell still gets the value of the cell(s) it lies in.
+    The fraction of the cell inside the polygon, as exactextract computes it. The
+    fractions are exact (to ~1e-15) and then rounded to 32-bit floats, as exactextract
+    stores them, so that the answers agree with exactextract's: to <= 1e-9 relative for
+    more than 99 % of zones, and to ~3e-8 where exactextract's own float32 fraction of a
+    cell is one unit in the last place off the correctly rounded one. A polygon smaller
+    than a cell still gets the value of the cell(s) it lies in.
 ``coverage="center"``
     1 for cells whose centre is inside the polygon, else 0: rasterstats' default. A
     polygon that contains no cell centre gets no value (count 0, statistics NaN).
@@ -691,8 +694,9 @@ def zonal_stats(
             wts_valid=wts_valid,
         )
         frames.append(pd.DataFrame({s: res[s] for s in names}, index=ids))
-    no_data = frames[0]["count"] if "count" in names else None
-    _warn_empty(ids, frames, raster, no_data)
+        if step is None or step == 0:
+            first_counts = res["count"]
+    _warn_empty(ids, first_counts, raster)
     if win.is_stack:
         assert win.times is not None
         out = pd.concat(frames, keys=win.times, names=["time", id_column])
@@ -701,20 +705,15 @@ def zonal_stats(
     return frames[0]
 
 
-def _warn_empty(
-    ids: pd.Index, frames: list[pd.DataFrame], raster: Raster, count: pd.Series | None
-) -> None:
-    first = frames[0]
-    empty = first.isna().all(axis=1) if count is None else first["count"].eq(0)
-    if count is None and "count" not in first:
-        empty = first.isna().all(axis=1)
+def _warn_empty(ids: pd.Index, counts: NDArray[np.float64], raster: Raster) -> None:
+    empty = counts <= 0
     if empty.any():
-        which = [str(x) for x in ids[empty.to_numpy()][:10]]
+        which = [str(x) for x in ids[empty][:10]]
+        more = " ..." if empty.sum() > 10 else ""
         warnings.warn(
             f"{int(empty.sum())} of {len(ids)} zones have no data in raster "
             f"{raster.source!r} (outside it, on nodata only, or smaller than a cell with "
-            f"coverage='center'): {which}{' ...' if empty.sum() > 10 else ''}. Their "
-            "statistics are NaN.",
+            f"coverage='center'): {which}{more}. Their statistics are NaN.",
             NodataWarning,
             stacklevel=3,
         )
