@@ -114,3 +114,11 @@ def test_swac_grid_gives_back_swac_counts(shared_data) -> None:  # type: ignore[
         pd.testing.assert_series_equal(
             got.sort_index(), expect.sort_index(), check_names=False, check_index_type=False
         )
+
+
+def test_priogrid_gid_equals_ucdp_priogrid_gid(shared_data) -> None:  # type: ignore[no-untyped-def]
+    ged = pd.read_csv(shared_data / "events" / "ucdp_ged231_sample1000.csv")
+    ged = ged.dropna(subset=["latitude", "longitude", "priogrid_gid"])
+    got = cell_index(PRIOGRID, ged["longitude"].to_numpy(), ged["latitude"].to_numpy())
+    assert len(ged) > 900
+    assert (got == ged["priogrid_gid"].to_numpy(dtype=np.int64)).all()

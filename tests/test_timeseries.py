@@ -212,3 +212,26 @@ def test_aggregate_reports_events_left_out() -> None:
     rep = reports(out)[-1]
     assert (rep.n_in, rep.n_kept, rep.n_rejected) == (4, 2, 2)
     assert rep.rejected_by_reason == {"no unit": 1, "outside the units or periods asked for": 1}
+
+
+def test_ucdp_low_best_high_carried_through(shared_data) -> None:  # type: ignore[no-untyped-def]
+    ged = pd.read_csv(shared_data / "events" / "ucdp_ged231_sample1000.csv")
+    ev = pd.DataFrame(
+        {
+            "country": ged["country"],
+            "event_date": pd.to_datetime(ged["date_start"]),
+            "fatalities": ged["best"],
+            "low": ged["low"],
+            "high": ged["high"],
+            "civilian_fatalities": ged["deaths_civilians"],
+        }
+    )
+    out = aggregate(ev, unit="country", freq="year")
+    assert out["events"].sum() == len(ged)
+    assert out["fatalities"].sum() == ged["best"].sum()
+    assert out["fatalities_low"].sum() == ged["low"].sum()
+    assert out["fatalities_high"].sum() == ged["high"].sum()
+    assert out["civilian_fatalities"].sum() == ged["deaths_civilians"].sum()
+    # carried as the source has them: UCDP GED 23.1 itself has rows with low > best or
+    # best > high (13 of these 1,000), so no ordering is imposed on the sums
+    assert ((ged["low"] > ged["best"]) | (ged["best"] > ged["high"])).sum() == 13
