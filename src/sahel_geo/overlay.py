@@ -106,10 +106,9 @@ def values_at_events(
     ...                       times=pd.date_range("2022-01-01", periods=3, freq="MS"))
     >>> ev = gpd.GeoDataFrame({"event_id": ["a"], "event_date": [pd.Timestamp("2022-03-14")]},
     ...                       geometry=[Point(1.5, 0.5)], crs=4326)
-    >>> values_at_events(ev, r, time_match="period", lags=(1,))[["value", "value_lag1"]]
-              value  value_lag1
-    event_id
-    a          21.0        13.0
+    >>> out = values_at_events(ev, r, time_match="period", lags=(1,))
+    >>> out.loc["a", ["value", "value_lag1"]].tolist()
+    [21.0, 13.0]
     """
     check_crs(events.crs, raster, what="events")
     if id_column not in events.columns:

@@ -118,8 +118,8 @@ def cell_areas_km2(raster: Raster) -> NDArray[np.float64]:
     >>> from affine import Affine
     >>> r = Raster.from_array(np.zeros((2, 1)), transform=Affine(1, 0, 0, 0, -1, 1),
     ...                       crs="EPSG:4326")
-    >>> [round(a, 1) for a in cell_areas_km2(r)]
-    [12308.8, 12308.8]
+    >>> [round(float(a), 1) for a in cell_areas_km2(r)]
+    [12308.5, 12308.5]
     """
     h, _ = raster.shape
     t = raster.transform
@@ -613,10 +613,9 @@ def zonal_stats(
     >>> r = Raster.from_array(np.arange(4.0).reshape(2, 2), crs="EPSG:4326",
     ...                       transform=Affine(1, 0, 0, 0, -1, 2))
     >>> z = gpd.GeoDataFrame({"pcode": ["A"]}, geometry=[box(0, 0, 1.5, 2)], crs=4326)
-    >>> zonal_stats(z, r, stats=["count", "mean"])
-           count  mean
-    pcode
-    A        3.0  1.333333
+    >>> out = zonal_stats(z, r, stats=["count", "mean"])
+    >>> out.index.name, out.loc["A"].round(6).tolist()
+    ('pcode', [3.0, 1.333333])
     """
     if coverage not in ("fraction", "center", "all_touched"):
         raise SchemaError(
