@@ -19,9 +19,17 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from scipy.spatial import cKDTree
 
 from sahel_geo._errors import SchemaError
-from sahel_geo._geo import check_columns, check_geographic, geodesic_km, pairs_within_km, point_xy
+from sahel_geo._geo import (
+    check_columns,
+    check_geographic,
+    ecef_km,
+    geodesic_km,
+    pairs_within_km,
+    point_xy,
+)
 from sahel_geo._weights import centroids_lonlat, spatial_weights
 from sahel_geo.timeseries import Freq, period_start
 
@@ -242,31 +250,39 @@ def expansion_relocation(
     near = sp.csr_matrix((np.ones(i.size * 2), (np.r_[i, j], np.r_[j, i])), shape=(n, n))
     link = ((adj + near) > 0).astype(np.int8).tocsr()
     first_any = int(first[ever].min()) if ever.any() else -1
-    rows = []
-    new_units = np.flatnonzero(ever)
-    for u in new_units:  # loop over newly affected units (not events)
-        p = first[u]
-        earlier = np.flatnonzero(ever & (first < p))
-        nb = link.indices[link.indptr[u] : link.indptr[u + 1]]
-        adj_nb = adj.indices[adj.indptr[u] : adj.indptr[u + 1]]
-        is_exp = bool(np.isin(nb, earlier).any())
-        if earlier.size:
-            dist = geodesic_km(
-                np.full(earlier.size, lon[u]),
-                np.full(earlier.size, lat[u]),
-                lon[earlier],
-                lat[earlier],
+    xyz = ecef_km(lon, lat)
+    frames = []
+    for p in np.unique(first[ever]):  # loop over periods, vectorised over units
+        new = np.flatnonzero(first == p)
+        earlier = ever & (first < p)
+        is_exp = np.asarray(link[new] @ earlier.astype(float)).ravel() > 0
+        is_adj = np.asarray(adj[new] @ earlier.astype(float)).ravel() > 0
+        nearest = np.full(new.size, np.nan)
+        if earlier.any():
+            prev = np.flatnonzero(earlier)
+            k = min(4, prev.size)
+            _, idx = cKDTree(xyz[prev]).query(xyz[new], k=k)
+            cand = prev[np.asarray(idx).reshape(new.size, k)]
+            d = geodesic_km(
+                np.repeat(lon[new], k), np.repeat(lat[new], k), lon[cand.ravel()], lat[cand.ravel()]
             )
-            nearest = float(dist.min())
-        else:
-            nearest = np.nan
-        kind = "first" if p == first_any else ("expansion" if is_exp else "relocation")
-        rows.append(
-            (ids[u], periods[p], kind, bool(np.isin(adj_nb, earlier).any()), nearest, vals[u, p])
+            nearest = d.reshape(new.size, k).min(axis=1)
+        kind = np.where(is_exp, "expansion", "relocation") if p != first_any else "first"
+        frames.append(
+            pd.DataFrame(
+                {
+                    "unit": ids[new],
+                    "period": periods[p],
+                    "kind": kind,
+                    "adjacent": is_adj,
+                    "nearest_affected_km": nearest,
+                    "events": vals[new, p],
+                }
+            )
         )
-    units = pd.DataFrame(
-        rows, columns=["unit", "period", "kind", "adjacent", "nearest_affected_km", "events"]
-    )
+    cols = ["unit", "period", "kind", "adjacent", "nearest_affected_km", "events"]
+    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+    units = rows[cols]
     units = units.sort_values(["period", "unit"]).reset_index(drop=True)
     total = vals.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
