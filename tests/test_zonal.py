@@ -420,3 +420,27 @@ def test_population_weighted_mean_matches_exactextract(shared_data):
     np.testing.assert_allclose(ours["mean"], ref["mean"], rtol=1e-8)
     np.testing.assert_allclose(ours["weighted_mean"], ref.iloc[:, 1], rtol=1e-8)
     assert (ours["weights_nodata_frac"] >= 0).all()
+
+
+def test_batched_coverage_equals_one_batch(monkeypatch):
+    import sahel_geo._coverage as cov_mod
+
+    z = _random_zones(30, seed=21)
+    g = GridSpec(0.0, 8.0, 0.1, 0.1, 80, 120)
+    geoms = np.asarray(z.geometry.array)
+    one = compute_coverage(geoms, g)
+    monkeypatch.setattr(cov_mod, "_PIECE_BUDGET", 50)
+    many = compute_coverage(geoms, g)
+    for name in (
+        "run_zone",
+        "run_row",
+        "run_col0",
+        "run_col1",
+        "run_value",
+        "cell_zone",
+        "cell_row",
+        "cell_col",
+        "cell_cover",
+        "cell_base",
+    ):
+        np.testing.assert_array_equal(getattr(one, name), getattr(many, name), err_msg=name)
