@@ -69,7 +69,9 @@ def road_corridors(network: nx.MultiDiGraph | RoadNetwork, *, by: str = "name") 
         A projected road graph or a :class:`RoadNetwork`.
     by
         ``"name"``, ``"ref"`` or ``"highway"``. Segments without a value are left out
-        (they are still in :func:`road_segments`).
+        (they are still in :func:`road_segments`). A segment osmnx merged from ways with
+        different values carries them joined by ``";"`` and forms its own corridor;
+        :func:`sahel_geo.road_network` keeps such ways apart.
 
     Returns
     -------

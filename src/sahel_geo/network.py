@@ -93,6 +93,11 @@ class RoadNetwork:
         Segment geometry in :attr:`crs`.
     seg_name, seg_ref, seg_highway
         Edge tags (lists of merged values joined by ``";"``), ``None`` where missing.
+    tree
+        STRtree of :attr:`seg_geom` (exact nearest-segment search).
+    pieces
+        The straight pieces of the segments and a KD-tree of points sampled along them
+        (fast snapping of many points).
     """
 
     crs: CRS
