@@ -501,6 +501,13 @@ def test_online_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(sg.EmptyResultError, match="Overpass returned nothing"):
         sg.road_network((0.0, 14.0, 1.0, 15.0))
 
+    def refused(data: dict[str, str]) -> dict[str, object]:
+        raise ox._errors.ResponseStatusCodeError("400 Bad Request: query rejected")
+
+    monkeypatch.setattr(ox._overpass, "_overpass_request", refused)
+    with pytest.raises(sg.NetworkError, match="400 Bad Request"):
+        sg.osm_places((0.0, 14.0, 1.0, 15.0))
+
 
 def test_empty_events_and_report(places: gpd.GeoDataFrame, sketch_graph: nx.MultiDiGraph) -> None:
     empty = gpd.GeoDataFrame({"event_id": []}, geometry=[], crs=4326)
