@@ -291,22 +291,27 @@ def period_change(
     trend[has & np.isinf(raw)] = "new"
     trend[has & low] = "limited change"
 
-    def _fmt(v: float) -> str:
-        return f"{v:g}" if float(v).is_integer() else f"{v:.1f}"
+    def _fmt(v: np.ndarray, pattern: str | None = None) -> np.ndarray:
+        # format each distinct value once (few distinct counts), then look them up
+        uniq, inv = np.unique(v, return_inverse=True)
+        if pattern is None:
+            text = [f"{x:g}" if float(x).is_integer() else f"{x:.1f}" for x in uniq]
+        else:
+            text = [pattern.format(x) for x in uniq]
+        return np.asarray(text, dtype=object)[inv.ravel()]
 
     label = np.full(values.shape, "", dtype=object)
-    for r, c in zip(*np.nonzero(has), strict=True):
-        if low[r, c]:
-            label[r, c] = f"low baseline ({_fmt(base[r, c])} → {_fmt(values[r, c])})"
-        elif np.isinf(raw[r, c]):
-            label[r, c] = f"new (0 → {_fmt(values[r, c])})"
-        else:
-            label[r, c] = f"{raw[r, c]:.0f}%"
+    show = has & ~low & ~np.isinf(raw)
+    label[show] = _fmt(np.round(raw[show]) + 0.0, "{:.0f}%")  # + 0.0: no "-0%"
+    sel = has & low
+    label[sel] = "low baseline (" + _fmt(base[sel]) + " → " + _fmt(values[sel]) + ")"
+    sel = has & ~low & np.isinf(raw)
+    label[sel] = "new (0 → " + _fmt(values[sel]) + ")"
     n_p, n_u = values.shape
     return pd.DataFrame(
         {
             "unit": np.repeat(np.asarray(wide.columns, dtype=object), n_p),
-            "period": np.tile(np.asarray(wide.index), n_u),
+            "period": wide.index.take(np.tile(np.arange(n_p), n_u)),
             "count": values.T.ravel(),
             "baseline": base.T.ravel(),
             "change_pct": change.T.ravel(),
