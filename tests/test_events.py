@@ -444,7 +444,9 @@ def test_ucdp_float_ids_become_text() -> None:
 
     got = _normalise_ids(pd.Series([300380.0, np.nan, 12.0]))
     assert got.iloc[0] == "300380" and got.iloc[2] == "12" and pd.isna(got.iloc[1])
-    assert _normalise_ids(pd.Series(["MLI1", " 7.0 ", "7.5"])).tolist() == ["MLI1", "7", "7.5"]
+    got = _normalise_ids(pd.Series(["MLI1", " 7.0 ", "7.5", "8.00", "80", None])).tolist()
+    assert got[:5] == ["MLI1", "7", "7.5", "8", "80"] and pd.isna(got[5])
+    assert _normalise_ids(pd.Series(["x" * 100, " 9.0"])).tolist()[1] == "9"  # long ids
 
 
 # --------------------------------------------------------------------------------------

@@ -156,11 +156,23 @@ def _normalise_ids(values: pd.Series) -> pd.Series:
         return as_int.where(whole, text).where(values.notna()).astype("str")
     text = values.astype("str")
     # only the few values with surrounding blanks or a ".0" tail need Python string work
-    odd = text.str.contains(r"^\s|\s$|\.0+$", regex=True, na=False)
+    odd = _odd_ids(text)
     if odd.any():
         fixed = text[odd].str.strip().str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
         text = text.where(~odd, fixed)
     return text.where(values.notna() & (text != "")).astype("str")
+
+
+def _odd_ids(text: pd.Series) -> pd.Series:
+    """Ids with blanks around them or a ``.0`` tail (numpy string ufuncs when ids are short)."""
+    present = text.notna().to_numpy()
+    objs = text.fillna("").to_numpy(dtype=object)
+    if len(objs) and max(map(len, objs)) <= 64:
+        u = objs.astype("U")
+        tail = np.strings.endswith(np.strings.rstrip(u, "0"), ".") & np.strings.endswith(u, "0")
+        odd = ((np.strings.strip(u) != u) | tail) & present
+        return pd.Series(odd, index=text.index)
+    return text.str.contains(r"^\s|\s$|\.0+$", regex=True, na=False).astype(bool)
 
 
 def _blank(values: pd.Series, parsed: np.ndarray) -> np.ndarray:
