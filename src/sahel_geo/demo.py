@@ -8,13 +8,16 @@ real event``, and the canonical ``source`` of :func:`demo_events` is ``demo``. N
 report numbers from it.
 
 What is realistic is the *shape* of the spread of violence from Mali into Burkina Faso
-and Niger: 2012-2013 mostly northern Mali (Kidal, Gao, Timbuktu, Ménaka); from 2015
-central Mali (Mopti region: Douentza, Djenné, Boni, Bandiagara, Koro); from 2016 northern
-Burkina Faso (Djibo and Arbinda in Soum, Dori in Séno, Gorom-Gorom in Oudalan) and from
-2017 western Niger (Tillabéri: Ayorou, Ouallam, Téra, Banibangou; Tahoua: Tillia); from
-2019 the south-east (Burkina's Est: Fada N'Gourma, Diapaga; Centre-Nord: Kaya,
-Barsalogho; Boucle du Mouhoun; Niger's southern Tillabéri and Dosso), with yearly
-volumes rising over time. Events are jittered around the towns' public coordinates
+and Niger: 2012-2013 mostly northern Mali (Kidal, Gao, Timbuktu, Ménaka; about 90 %);
+central Mali (Mopti region: Douentza, Djenné, Boni, Bandiagara, Koro) growing from 2015
+to a third of the events; northern Burkina Faso (Djibo and Arbinda in Soum, Dori in
+Séno, Gorom-Gorom in Oudalan) and western Niger (Tillabéri: Ayorou, Ouallam, Téra,
+Banibangou; Tahoua: Tillia) rising from 2016-2017 after a trickle; from 2019 only, the
+south-east (Burkina's Est: Fada N'Gourma, Diapaga; Centre-Nord: Kaya, Barsalogho;
+Boucle du Mouhoun; Niger's southern Tillabéri and Dosso), so that Burkina Faso and Niger
+hold about two thirds of the events in 2021-2023. Yearly volumes rise over time (with
+the 2013 intervention peak). The yearly shares are the table ``_ZONE_SHARES`` below.
+Events are jittered around the towns' public coordinates
 (a few km for ``geo_precision`` 1, more for 2 and 3) and keep the town's country, ISO
 code and admin names. Event types and sub-types follow rough ACLED proportions for the
 region; fatalities come from a skewed (negative binomial) distribution with rare mass-
