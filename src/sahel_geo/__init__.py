@@ -39,6 +39,7 @@ from sahel_geo.io.ucdp_api import download_ucdp
 from sahel_geo.demo_rasters import demo_spei, demo_wasting, write_demo_rasters
 # --- layer 2: compute ----------------------------------------------------------------
 from sahel_geo.join import MATCH_TYPES, assign_admin
+from sahel_geo.borderlands import borderlands_by_road
 from sahel_geo.corridors import (
     corridor_exposure,
     corridor_layer,
@@ -48,7 +49,6 @@ from sahel_geo.corridors import (
 from sahel_geo.network import (
     OffNetworkWarning,
     RoadNetwork,
-    borderlands_by_road,
     road_distances,
     snap_to_roads,
 )
