@@ -244,3 +244,9 @@ def test_read_ucdp_json_errors(tmp_path: Path) -> None:
     records = tmp_path / "records.json"
     records.write_text(json.dumps([_record(0), _record(1)]))
     assert sg.read_ucdp(records)["event_id"].tolist() == ["400000", "400001"]
+
+
+def test_too_many_pages_is_an_error(api: FakeAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ucdp_api, "_MAX_PAGES", 2)
+    with pytest.raises(sg.ConfigError, match="3 pages of 2 events, more than the 2"):
+        sg.download_ucdp(page_size=2)

@@ -287,6 +287,12 @@ def download_ucdp(
         frames.append(_ucdp_records_frame(records, where))
         page += 1
 
+    if page >= _MAX_PAGES and page < total_pages:
+        raise ConfigError(
+            f"download_ucdp: the query has {total_pages:,} pages of {page_size} events, more "
+            f"than the {_MAX_PAGES:,} this client fetches. Narrow it with country=, "
+            "start_date= or end_date=, or download the GED CSV and use read_ucdp()."
+        )
     raw = (
         pd.concat(frames, ignore_index=True, sort=False)
         if frames
