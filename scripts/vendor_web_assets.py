@@ -12,6 +12,8 @@ What is vendored (into ``src/sahel_geo/data/web/``), with licences:
   the CSS images (layer-control icon, marker icons) are inlined as ``data:`` URIs.
 - Leaflet.markercluster 1.1.0 (folium's MarkerCluster version), MIT.
 - Leaflet.heat (the ``leaflet_heat.min.js`` folium ships in its package), BSD-2-Clause.
+- jQuery 3.7.1 (folium's version), MIT: only written into maps holding a ``folium.Popup``
+  (folium fills those with jQuery); sahel_geo's own layers do not need it.
 
 Run (needs ``npm`` and a reachable npm registry)::
 
@@ -33,7 +35,7 @@ import folium
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src" / "sahel_geo" / "data" / "web"
-PACKAGES = {"leaflet": "1.9.3", "leaflet.markercluster": "1.1.0"}
+PACKAGES = {"leaflet": "1.9.3", "leaflet.markercluster": "1.1.0", "jquery": "3.7.1"}
 
 
 def _pack(name: str, version: str, tmp: Path) -> Path:
@@ -80,6 +82,9 @@ def main() -> None:
             "utf-8"
         )
         files["LICENSE.markercluster.txt"] = (mc / "MIT-LICENCE.txt").read_text("utf-8")
+        jq = _pack("jquery", PACKAGES["jquery"], tmp)
+        files["jquery.min.js"] = _strip_map((jq / "dist" / "jquery.min.js").read_text("utf-8"))
+        files["LICENSE.jquery.txt"] = (jq / "LICENSE.txt").read_text("utf-8")
     heat = Path(folium.__file__).parent / "templates" / "leaflet_heat.min.js"
     files["leaflet_heat.min.js"] = heat.read_text("utf-8")
     files["LICENSE.leaflet_heat.txt"] = (

@@ -24,9 +24,17 @@ def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_demo_writes_the_files(demo_out: Path) -> None:
     names = sorted(p.name for p in demo_out.iterdir())
-    assert names == ["admin1_counts.geojson", "events.geojson", "map.html", "rejects.csv"]
+    assert names == [
+        "adm1_units.geojson",
+        "events.geojson",
+        "figures",
+        "manifest.json",
+        "map.html",
+        "rejects.csv",
+        "tables",
+    ]
     events = gpd.read_file(demo_out / "events.geojson")
-    counts = gpd.read_file(demo_out / "admin1_counts.geojson")
+    counts = gpd.read_file(demo_out / "adm1_units.geojson")
     rejects = pd.read_csv(demo_out / "rejects.csv")
     # 600 rows: 5 unusable flawed rows rejected, 595 kept; nothing lost
     assert len(events) == 595 and len(rejects) == 5
@@ -35,12 +43,12 @@ def test_demo_writes_the_files(demo_out: Path) -> None:
     assert counts["events"].sum() == events["adm1_pcode"].notna().sum()
     assert (events["source"] == "demo").all()
     # no temporary files left behind
-    assert not list(demo_out.glob(".*.tmp"))
+    assert not list(demo_out.rglob(".*.tmp"))
 
 
 def test_demo_is_byte_identical(tmp_path: Path, demo_out: Path) -> None:
     run_demo(tmp_path, n=600, seed=5)
-    for name in ("events.geojson", "admin1_counts.geojson", "rejects.csv", "map.html"):
+    for name in ("events.geojson", "adm1_units.geojson", "rejects.csv", "map.html"):
         assert (tmp_path / name).read_bytes() == (demo_out / name).read_bytes(), name
 
 
@@ -51,7 +59,7 @@ def test_demo_prints_what_it_wrote(tmp_path: Path) -> None:
         text=True,
         check=True,
     )
-    assert "wrote 4 files" in proc.stdout
+    assert "wrote 16 files" in proc.stdout
     assert "100 in, 95 kept, 5 rejected" in proc.stdout
     assert str(tmp_path / "map.html") in proc.stdout
 
@@ -91,5 +99,6 @@ def test_map_escapes_data_text(tmp_path: Path) -> None:
     assert '<img src=x onerror="alert(1)">' not in html
     # the GeoJSON layer carries the escaped text (as JSON, & is \u0026)
     assert "\\u0026lt;script\\u0026gt;alert(1)" in html
-    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
-    assert "ok &amp; fine" in html
+    # event popups carry the escaped notes inside the GeoJSON data (& written as \u0026)
+    assert "\\u0026lt;img src=x onerror=\\u0026quot;alert(1)\\u0026quot;\\u0026gt;" in html
+    assert "ok \\u0026amp; fine" in html

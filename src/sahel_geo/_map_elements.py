@@ -8,9 +8,10 @@ Offline assets
 --------------
 Folium's template loads Leaflet, jQuery, Bootstrap and Font Awesome from CDNs. With
 ``assets="inline"`` the map carries the copies vendored in ``sahel_geo/data/web`` (Leaflet
-1.9.3, Leaflet.markercluster 1.1.0, Leaflet.heat; licences beside them, rebuilt by
-``scripts/vendor_web_assets.py``) inside the HTML, and drops jQuery, Bootstrap and Font
-Awesome, which only folium's icon markers need (sahel_geo maps draw circle markers). The
+1.9.3, Leaflet.markercluster 1.1.0, Leaflet.heat, and jQuery 3.7.1 when the map holds a
+``folium.Popup``; licences beside them, rebuilt by ``scripts/vendor_web_assets.py``)
+inside the HTML, and drops Bootstrap and Font Awesome, which only folium's icon markers
+need (sahel_geo maps draw circle markers). The
 map then opens from a shared drive or in a browser with no network at all.
 """
 
@@ -23,6 +24,7 @@ from importlib.resources import files
 from typing import Any
 
 from branca.element import Element, Figure, MacroElement
+from folium import Popup
 from jinja2 import Template
 
 __all__ = ["Legend", "PeriodSlider", "inline_assets", "js_json"]
@@ -34,6 +36,7 @@ _VENDORED_JS = {
     "leaflet": "leaflet.js",
     "markerclusterjs": "leaflet.markercluster.js",
     "leaflet-heat.js": "leaflet_heat.min.js",
+    "jquery": "jquery.min.js",
 }
 _VENDORED_CSS = {
     "leaflet_css": "leaflet.css",
@@ -42,7 +45,6 @@ _VENDORED_CSS = {
 }
 # only folium's Icon / awesome markers need these; sahel_geo maps never use them
 _NOT_NEEDED = {
-    "jquery",
     "bootstrap",
     "awesome_markers",
     "bootstrap_css",
@@ -51,7 +53,7 @@ _NOT_NEEDED = {
     "awesome_markers_css",
     "awesome_rotate_css",
 }
-_JS_ORDER = ["leaflet", "markerclusterjs", "leaflet-heat.js"]
+_JS_ORDER = ["jquery", "leaflet", "markerclusterjs", "leaflet-heat.js"]
 _CSS_ORDER = ["leaflet_css", "markerclustercss", "markerclusterdefaultcss"]
 
 
@@ -99,7 +101,10 @@ def inline_assets(fmap: Element) -> None:
     """
     wanted_js: set[str] = set()
     wanted_css: set[str] = set()
-    for el in _walk(fmap):
+    elements = _walk(fmap)
+    # folium fills a Popup through jQuery; nothing else sahel_geo draws needs it
+    needs_jquery = any(isinstance(el, Popup) for el in elements)
+    for el in elements:
         js = getattr(el, "default_js", None)
         css = getattr(el, "default_css", None)
         if js is None and css is None:
@@ -107,6 +112,8 @@ def inline_assets(fmap: Element) -> None:
         keep_js = []
         keep_css = []
         for name, url in js or []:
+            if name == "jquery" and not needs_jquery:
+                continue
             if name in _VENDORED_JS:
                 wanted_js.add(name)
             elif name not in _NOT_NEEDED:

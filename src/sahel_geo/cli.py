@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sahel_geo._errors import SahelGeoError
 
@@ -26,8 +26,14 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a regional analysis from a TOML config file")
     run.add_argument("config", help="the analysis config (.toml); see examples/demo.toml")
     run.add_argument("--out", required=True, help="output folder (created if needed)")
-    run.add_argument("--quiet", action="store_true", help="no progress display")
-    demo.add_argument("--quiet", action="store_true", help="no progress display")
+    for sp in (demo, run):
+        group = sp.add_mutually_exclusive_group()
+        group.add_argument(
+            "--progress",
+            action="store_true",
+            help="show progress on stderr (the default when stderr is a terminal)",
+        )
+        group.add_argument("--quiet", action="store_true", help="never show progress")
     sub.add_parser("versions", help="print versions of sahel_geo, GDAL, PROJ, GEOS, ...")
     return parser
 
@@ -43,6 +49,12 @@ def _progress(step: int, total: int, what: str) -> None:
         print(file=sys.stderr)
 
 
+def _progress_for(args: argparse.Namespace) -> Callable[[int, int, str], None] | None:
+    if args.quiet:
+        return None
+    return _progress if (args.progress or sys.stderr.isatty()) else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``sahel-geo`` command; return its exit code."""
     args = _parser().parse_args(argv)
@@ -54,12 +66,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from sahel_geo.pipeline import run_demo
 
-            progress = None if args.quiet else _progress
-            print(run_demo(args.out, n=args.n, seed=args.seed, progress=progress))
+            print(run_demo(args.out, n=args.n, seed=args.seed, progress=_progress_for(args)))
         elif args.command == "run":
             from sahel_geo.pipeline import run
 
-            print(run(args.config, args.out, progress=None if args.quiet else _progress))
+            print(run(args.config, args.out, progress=_progress_for(args)))
         elif args.command == "versions":
             from sahel_geo._show_versions import show_versions
 

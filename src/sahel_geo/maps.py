@@ -615,6 +615,9 @@ def make_map(
         tiles=tiles,
         control_scale=True,
     )
+    # without a tile layer Leaflet has no zoom range, and marker clusters need one
+    fmap.options["maxZoom"] = 18
+    fmap.options["minZoom"] = 2
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     units = _display_units(units, simplify_deg)
     _choropleth(fmap, units, value, label=title, show=True)
