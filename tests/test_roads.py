@@ -534,7 +534,10 @@ def test_borderlands_unit_touching_a_road_at_one_point() -> None:
     assert out["road_km_to_crossing"].iloc[0] == pytest.approx(5.0, abs=1e-3)
 
 
-@pytest.mark.parametrize("module", ["sahel_geo.network", "sahel_geo.corridors", "sahel_geo.io.osm"])
+@pytest.mark.parametrize(
+    "module",
+    ["sahel_geo.network", "sahel_geo.corridors", "sahel_geo.borderlands", "sahel_geo.io.osm"],
+)
 def test_docstring_examples(module: str) -> None:
     import doctest
     import importlib
