@@ -514,12 +514,17 @@ def test_empty_events_and_report(places: gpd.GeoDataFrame, sketch_graph: nx.Mult
     out = sg.road_distances(empty, places, sketch_graph)
     assert len(out) == 0
     assert {"road_km", "road_target", "snap_km", "off_road"} <= set(out.columns)
-    ev = gpd.GeoDataFrame(geometry=gpd.points_from_xy([0.0, 3.5], [14.0, 17.5]), crs=4326)
+    ev = gpd.GeoDataFrame(
+        {"location_level": ["point", "admin1"]},
+        geometry=gpd.points_from_xy([0.0, 3.5], [14.0, 17.5]),
+        crs=4326,
+    )
     out = sg.road_distances(ev, places, sketch_graph)
     (report,) = sg.reports(out)
     assert report.step == "road_distances"
     assert report.n_in == report.n_kept == 2
     assert report.notes["off_road"] == 1
+    assert report.notes["coarse_location"] == 1
 
 
 def test_borderlands_unit_touching_a_road_at_one_point() -> None:

@@ -585,7 +585,10 @@ def road_distances(
         can be reached on the network), ``road_target`` (that target's name, None when
         unreachable), ``straight_km`` (geodesic km to that same target),
         ``nearest_straight_km`` and ``nearest_straight_target`` (the nearest target as the
-        crow flies).
+        crow flies). The attached step report (:func:`sahel_geo.reports`) counts events off
+        road, with no reachable target, and located only to an admin unit
+        (``location_level`` other than ``"point"``: their distances are those of the
+        unit's centroid).
 
     Notes
     -----
@@ -627,6 +630,13 @@ def road_distances(
     out["nearest_straight_km"] = near_m / 1000.0
     out["nearest_straight_target"] = t_names[near_i] if len(lonlat) else np.zeros(0, object)
     n_off, n_unreach = int(out["off_road"].sum()), int((~reach).sum())
+    # Events located only to an admin unit sit at its centroid: their road distances
+    # measure the centroid, not the event. Counted, not dropped.
+    n_coarse = (
+        int((events["location_level"].astype("object") != "point").sum())
+        if "location_level" in events.columns
+        else 0
+    )
     attach_report(
         out,
         StepReport(
@@ -635,7 +645,11 @@ def road_distances(
             n_in=len(out),
             n_kept=len(out),
             rejects=pd.DataFrame({"row": [], "reason": [], "column": []}),
-            notes={"off_road": n_off, "no_reachable_target": n_unreach},
+            notes={
+                "off_road": n_off,
+                "no_reachable_target": n_unreach,
+                "coarse_location": n_coarse,
+            },
         ),
     )
     logger.info(
