@@ -486,6 +486,14 @@ def test_header_only_gives_empty_canonical_frame(
     assert "no data rows" in caplog.text
 
 
+def test_all_rows_rejected_warns(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    lines = [ACLED_HEADER, _acled_row(latitude=None), _acled_row(event_date="x")]
+    with caplog.at_level(logging.WARNING, logger="sahel_geo"):
+        ev = sg.read_acled(_write(tmp_path, "all_bad.csv", lines))
+    assert len(ev) == 0 and sg.reports(ev)[-1].n_rejected == 2
+    assert "every one of the 2 rows was rejected" in caplog.text
+
+
 def test_missing_columns_lists_missing_and_found(tmp_path: Path) -> None:
     path = _write(tmp_path, "x.csv", ["event_id_cnty,event_date,lat,lon", "A,2020-01-01,1,1"])
     with pytest.raises(sg.SchemaError) as info:

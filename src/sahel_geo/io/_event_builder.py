@@ -524,5 +524,14 @@ def build_events(
     attach_report(gdf, report)
     if n == 0:
         logger.warning("%s: no data rows (header only); returning an empty events table.", origin)
+    elif n_keep == 0:
+        top = next(iter(report.rejected_by_reason))
+        logger.warning(
+            "%s: every one of the %d rows was rejected (most often: %s); see "
+            "sahel_geo.rejects(events). Check the file and the column mapping.",
+            origin,
+            n,
+            top,
+        )
     logger.info(report.summary())
     return gdf

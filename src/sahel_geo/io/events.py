@@ -72,7 +72,8 @@ an unreadable workbook/sheet (:class:`~sahel_geo.InputFileError`), missing requi
 columns (:class:`~sahel_geo.SchemaError` listing the missing and the found columns). A
 file with a header and no data rows is legitimate (an export of a quiet month): it gives
 an empty canonical GeoDataFrame with the file's columns and a report of 0 rows, and
-a WARNING log line.
+a WARNING log line. A file whose every row is rejected also gives an empty frame (the
+rejects say why) with a WARNING naming the most frequent reason.
 
 Encodings: files are read as UTF-8 (with or without BOM); a file that is not valid UTF-8
 is read as cp1252 with a :class:`~sahel_geo.SahelGeoWarning` naming the file; pass
