@@ -717,3 +717,21 @@ def test_borderlands_on_natural_earth_provinces(
     assert not out.loc["Kadiogo", "borderland"]  # Ouagadougou
     assert 150 < out.loc["Kadiogo", "road_km_to_crossing"] < 300
     assert int(out["borderland"].sum()) == 4
+
+
+def test_canonical_demo_events_end_to_end(
+    sketch_graph: nx.MultiDiGraph, places: gpd.GeoDataFrame
+) -> None:
+    events = sg.demo_events(n=300, seed=1)
+    net = sg.RoadNetwork.from_graph(sketch_graph)
+    out = sg.road_distances(events, places, net, off_road_km=20)
+    assert len(out) == len(events)
+    assert out["event_id"].tolist() == events["event_id"].tolist()
+    assert out["road_km"].notna().all()  # one connected network: every event reaches a town
+    assert (out["road_km"] >= 0).all()
+    report = sg.reports(out)[-1]
+    assert report.notes["coarse_location"] == int((events["location_level"] != "point").sum())
+    corr = sg.road_corridors(net, by="name")
+    table = sg.corridor_exposure(events, corr, within_km=15, freq="QS")
+    assert table["n_events"].sum() > 0
+    assert set(table["corridor"]) == set(corr["corridor"])
