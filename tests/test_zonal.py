@@ -447,3 +447,36 @@ def test_batched_coverage_equals_one_batch(monkeypatch):
         np.testing.assert_allclose(
             getattr(one, name), getattr(many, name), rtol=0, atol=1e-12, err_msg=name
         )
+
+
+def test_stack_in_chunks_equals_step_by_step(monkeypatch):
+    import sahel_geo.zonal as zonal_mod
+
+    rng = np.random.default_rng(5)
+    v = rng.normal(5, 2, (7, 80, 120))
+    v[3, :, :20] = -999.0
+    times = pd.date_range("2020-01-01", periods=7, freq="MS")
+    tr = Affine(0.1, 0, 0, 0, -0.1, 8)
+    stack = Raster.from_array(v, transform=tr, crs="EPSG:4326", nodata=-999.0, times=times)
+    z = _random_zones(15, seed=8)
+    names = [
+        "count",
+        "mean",
+        "std",
+        "min",
+        "median",
+        "percentile_90",
+        "majority",
+        "nodata_frac",
+        "area_km2",
+    ]
+    monkeypatch.setattr(zonal_mod, "_STACK_BUDGET", 1)  # one step per chunk ...
+    one = zonal_stats(z, stack, stats=names, area_weighted=True)
+    monkeypatch.setattr(zonal_mod, "_STACK_BUDGET", 10_000)  # ... or a few steps together
+    few = zonal_stats(z, stack, stats=names, area_weighted=True)
+    pd.testing.assert_frame_equal(one, few, rtol=1e-12)
+    for k, t in enumerate(times):
+        single = Raster.from_array(v[k], transform=tr, crs="EPSG:4326", nodata=-999.0)
+        ref = zonal_stats(z, single, stats=names, area_weighted=True)
+        got = few.xs(t, level="time")
+        pd.testing.assert_frame_equal(got, ref, rtol=1e-12)

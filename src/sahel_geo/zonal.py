@@ -185,6 +185,9 @@ def _by_row(cov: Coverage) -> _ByRow:
     return _ByRow(ro, cov.run_row[ro], co, cov.cell_row[co])
 
 
+#: Runs plus boundary cells of a stack handled at once (steps are stacked up to this).
+_STACK_BUDGET = 2_000_000
+
 #: Cells of one row block: small enough to stay in cache, large enough to amortise calls.
 _BLOCK_CELLS = 1 << 18
 
@@ -672,18 +675,15 @@ def zonal_stats(
         if weights_nodata is not None:
             wts = np.where(wts_valid, wts, float(weights_nodata))
             wts_valid = np.ones_like(wts_valid)
-    steps = range(win.values.shape[0]) if win.is_stack else [None]
-    frames = []
-    byrow = _by_row(cov)
-    for step in steps:
-        vals = win.values if step is None else win.values[step]
+    if not win.is_stack:
+        byrow = _by_row(cov)
         res = _one_step(
             cov,
             byrow,
             w,
             cells,
             win,
-            vals,
+            win.values,
             names,
             mode=coverage,
             row_area=row_area,
@@ -692,16 +692,92 @@ def zonal_stats(
             wts=wts,
             wts_valid=wts_valid,
         )
-        frames.append(pd.DataFrame({s: res[s] for s in names}, index=ids))
-        if step is None or step == 0:
-            first_counts = res["count"]
-    _warn_empty(ids, first_counts, raster)
-    if win.is_stack:
-        assert win.times is not None
-        out = pd.concat(frames, keys=win.times, names=["time", id_column])
-        out = out.swaplevel(0, 1).sort_index(level=0, sort_remaining=False)
-        return out.reindex(pd.MultiIndex.from_product([ids, win.times], names=[id_column, "time"]))
-    return frames[0]
+        _warn_empty(ids, res["count"], raster)
+        return pd.DataFrame({s: res[s] for s in names}, index=ids)
+    # A stack: k steps at a time, stacked on top of each other as one tall raster, with
+    # the coverage repeated k times (zone z of step j becomes zone j * n + z).
+    assert win.times is not None
+    n_steps, height, width = win.values.shape
+    n = cov.n_zones
+    k = max(1, min(n_steps, _STACK_BUDGET // max(len(cov.run_zone) + len(cov.cell_zone), 1)))
+    results: dict[str, list[NDArray[np.float64]]] = {s: [] for s in names}
+    tiled = None
+    for t0 in range(0, n_steps, k):  # a few chunks of steps, not one per step
+        kk = min(k, n_steps - t0)
+        if tiled is None or tiled[0] != kk:
+            tc = _tile_coverage(cov, kk)
+            tw = _tile_weights(w, kk)
+            ta = _tile_weights(area_w, kk)
+            tra = None if row_area is None else np.tile(row_area, kk)
+            tcells = _cells(tc, tw, tra) if need_cells else None
+            tiled = (kk, tc, tw, ta, tra, tcells, _by_row(tc))
+        _, tc, tw, ta, tra, tcells, tbr = tiled
+        tall = win.values[t0 : t0 + kk].reshape(kk * height, width)
+        res = _one_step(
+            tc,
+            tbr,
+            tw,
+            tcells,
+            win,
+            tall,
+            names,
+            mode=coverage,
+            row_area=tra,
+            true_area=np.tile(true_area, kk),
+            area_w=ta,
+            wts=None if wts is None else np.tile(wts, (kk, 1)),
+            wts_valid=None if wts_valid is None else np.tile(wts_valid, (kk, 1)),
+        )
+        for s in names:
+            results[s].append(res[s].reshape(kk, n))
+    first = np.concatenate(results["count"])[0] if "count" in results else None
+    if first is None:
+        first = _one_step(
+            cov,
+            _by_row(cov),
+            w,
+            None,
+            win,
+            win.values[0],
+            ["count"],
+            mode=coverage,
+            row_area=row_area,
+            true_area=true_area,
+            area_w=area_w,
+            wts=None,
+            wts_valid=None,
+        )["count"]
+    _warn_empty(ids, first, raster)
+    index = pd.MultiIndex.from_product([ids, win.times], names=[id_column, "time"])
+    return pd.DataFrame({s: np.concatenate(results[s]).T.reshape(-1) for s in names}, index=index)
+
+
+def _tile_coverage(cov: Coverage, k: int) -> Coverage:
+    """Repeat a coverage for ``k`` grids stacked vertically (zone j * n + z in copy j)."""
+    n, h = cov.n_zones, cov.grid.height
+    zoff = (np.arange(k, dtype=np.int64) * n)[:, None]
+    roff = (np.arange(k, dtype=np.int64) * h)[:, None]
+    g = cov.grid
+    return Coverage(
+        n_zones=n * k,
+        grid=type(g)(x0=g.x0, y0=g.y0, dx=g.dx, dy=g.dy, height=h * k, width=g.width),
+        run_zone=(cov.run_zone[None, :] + zoff).ravel(),
+        run_row=(cov.run_row[None, :] + roff).ravel(),
+        run_col0=np.tile(cov.run_col0, k),
+        run_col1=np.tile(cov.run_col1, k),
+        run_value=np.tile(cov.run_value, k),
+        cell_zone=(cov.cell_zone[None, :] + zoff).ravel(),
+        cell_row=(cov.cell_row[None, :] + roff).ravel(),
+        cell_col=np.tile(cov.cell_col, k),
+        cell_cover=np.tile(cov.cell_cover, k),
+        cell_base=np.tile(cov.cell_base, k),
+    )
+
+
+def _tile_weights(w: _Weights, k: int) -> _Weights:
+    return _Weights(
+        run_w=np.tile(w.run_w, k), cell_w=np.tile(w.cell_w, k), cell_delta=np.tile(w.cell_delta, k)
+    )
 
 
 def _warn_empty(ids: pd.Index, counts: NDArray[np.float64], raster: Raster) -> None:
