@@ -131,3 +131,15 @@ def test_swac_counts_given_back_by_scdi(shared_data) -> None:  # type: ignore[no
         # uniform random points in a cell: Clark-Evans index near 1 on average
         idx = out.loc[(out["period"].dt.year == year) & (out["events"] >= 30), "nn_index"]
         assert 0.9 < idx.mean() < 1.15
+
+
+def test_duplicates_and_a_lone_location() -> None:
+    ev = _ev([0.1, 0.1, 0.2, 0.4], [0.1, 0.1, 0.1, 0.3])
+    r = scdi(ev, spec=PRIOGRID).iloc[0]
+    import pyproj
+
+    g = pyproj.Geod(ellps="WGS84")
+    d_b = g.inv(0.2, 0.1, 0.1, 0.1)[2] / 1000  # B's nearest is the shared location A
+    d_c = min(g.inv(0.4, 0.3, 0.2, 0.1)[2], g.inv(0.4, 0.3, 0.1, 0.1)[2]) / 1000
+    assert r["nn_mean_km"] == pytest.approx((0 + 0 + d_b + d_c) / 4)
+    assert r["duplicate_share"] == 0.5

@@ -145,22 +145,7 @@ def scdi(
     gid, kuniq = pd.factorize(ccode.astype(np.int64) * len(puniq) + pcode)
     n_groups = len(kuniq)
     counts = np.bincount(gid, minlength=n_groups)
-    # nearest neighbour inside the same cell-period: groups pushed apart on a 4th axis
-    lo, la = np.radians(lon), np.radians(lat)
-    xyz = np.column_stack(
-        [np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la), gid * 10.0]
-    )
-    nn_km = np.full(lon.size, np.nan)
-    many = counts[gid] >= 2
-    if many.any():
-        sel = np.flatnonzero(many)
-        tree = cKDTree(xyz[sel])
-        _, idx = tree.query(xyz[sel], k=2)
-        # with duplicate points, "self" may come second: take the other index
-        other = np.where(idx[:, 1] == np.arange(sel.size), idx[:, 0], idx[:, 1])
-        j = sel[other]
-        nn_km[sel] = geodesic_km(lon[sel], lat[sel], lon[j], lat[j])
-    nn_sum = np.bincount(gid, weights=np.nan_to_num(nn_km), minlength=n_groups)
+    # events sharing coordinates inside a cell-period: their nearest neighbour is at 0 km
     order = np.lexsort((lat, lon, gid))
     same = (
         (gid[order][1:] == gid[order][:-1])
@@ -171,6 +156,24 @@ def scdi(
     dup[order[1:][same]] = True
     dup[order[:-1][same]] = True
     dup_per_group = np.bincount(gid, weights=dup, minlength=n_groups)
+    # the others: nearest other location of the same cell-period, searched among distinct
+    # locations only (duplicates slow k-d trees down); groups pushed apart on a 4th axis
+    nn_km = np.zeros(lon.size)
+    first_of_run = np.r_[True, ~same]
+    reps = order[first_of_run]  # one event per distinct (cell-period, location)
+    n_loc = np.bincount(gid[reps], minlength=n_groups)
+    lone_pos = np.flatnonzero(~dup[reps] & (n_loc[gid[reps]] >= 2))  # alone at its place
+    lone = reps[lone_pos]
+    if lone.size:
+        lo, la = np.radians(lon[reps]), np.radians(lat[reps])
+        xyz = np.column_stack(
+            [np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la), gid[reps] * 10.0]
+        )
+        tree = cKDTree(xyz, balanced_tree=False, compact_nodes=False)
+        _, idx = tree.query(xyz[lone_pos], k=2)
+        j = reps[idx[:, 1]]  # distinct locations: the nearest other is the second hit
+        nn_km[lone] = geodesic_km(lon[lone], lat[lone], lon[j], lat[j])
+    nn_sum = np.bincount(gid, weights=nn_km, minlength=n_groups)
     cells = np.asarray(cuniq, dtype=np.int64)[kuniq // len(puniq)]
     area = _cell_area(spec, cells)
     density = counts / area
