@@ -375,7 +375,9 @@ def _hexagons(events: gpd.GeoDataFrame, *, size_km: float) -> folium.GeoJson:
     spec = GridSpec(kind="hex", size_km=size_km, name=f"hex{size_km:g}km")
     cells = events_to_cells(events, spec=spec)
     counts = cells.value_counts().sort_index()
-    grid = make_grid(events, spec=spec)
+    # the bounding box, not the events: a GeoDataFrame extent is clipped to its union
+    bounds = tuple(float(v) for v in events.total_bounds)
+    grid = make_grid(bounds, spec=spec)  # type: ignore[arg-type]
     grid = grid[grid["cell_id"].isin(counts.index)].copy()
     grid["events"] = counts.reindex(grid["cell_id"]).to_numpy().astype("int64")
     vals = grid["events"].astype(float).to_numpy()
