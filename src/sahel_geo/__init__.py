@@ -78,7 +78,17 @@ from sahel_geo.zonal import cell_areas_km2, zonal_stats
 from sahel_geo.overlay import values_at_events
 from sahel_geo.names import match_names, normalize_name
 # --- layer 3: present ----------------------------------------------------------------
+from sahel_geo.figures import (
+    choropleth_figure,
+    conflict_drought_figure,
+    counts_by_country_figure,
+    save_figure,
+    spread_figure,
+)
+from sahel_geo.maps import events_layer_mode, make_map
 # --- layer 4: run --------------------------------------------------------------------
+from sahel_geo.config import Config, load_config
+from sahel_geo.pipeline import RunResult, run, run_demo
 
 try:
     __version__ = version("sahel_geo")
@@ -142,6 +152,18 @@ __all__ = [
     "lead_lag",
     "load_boundaries",
     "make_grid",
+    "make_map",
+    "events_layer_mode",
+    "choropleth_figure",
+    "conflict_drought_figure",
+    "counts_by_country_figure",
+    "save_figure",
+    "spread_figure",
+    "Config",
+    "load_config",
+    "RunResult",
+    "run",
+    "run_demo",
     "mann_kendall",
     "match_names",
     "normalize_name",

@@ -128,8 +128,8 @@ def inline_assets(fmap: Element) -> None:
                 "map: no vendored copy of %s; the map loads them from their CDN",
                 [n for n, _ in keep_js + keep_css],
             )
-        el.default_js = keep_js
-        el.default_css = keep_css
+        setattr(el, "default_js", keep_js)  # noqa: B010 - folium elements, untyped
+        setattr(el, "default_css", keep_css)  # noqa: B010
     figure = fmap.get_root()
     if not isinstance(figure, Figure):  # pragma: no cover - maps always sit in a Figure
         return
@@ -151,7 +151,7 @@ def inline_assets(fmap: Element) -> None:
             )
 
 
-class Legend(MacroElement):  # type: ignore[misc]
+class Legend(MacroElement):
     """A colour-bar legend (no d3), shown while its layer is on the map.
 
     ``colours`` are CSS colours from low to high; ``labels`` are the texts under the
@@ -209,7 +209,7 @@ class Legend(MacroElement):  # type: ignore[misc]
         self.inner_json = js_json(inner)
 
 
-class PeriodSlider(MacroElement):  # type: ignore[misc]
+class PeriodSlider(MacroElement):
     """A range slider over periods that recolours a GeoJSON layer of units.
 
     ``codes`` maps each feature's ``pcode`` to one palette index per period; ``values``

@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -37,7 +38,7 @@ __all__ = [
 
 DPI = 100
 _SIZE = (8.0, 6.0)
-_STYLE = {
+_STYLE: dict[str, Any] = {
     "font.family": "DejaVu Sans",
     "font.size": 10,
     "svg.hashsalt": "sahel_geo",
@@ -51,7 +52,7 @@ _COUNTRY_COLOURS = {"MLI": "#1b9e77", "BFA": "#d95f02", "NER": "#7570b3"}
 
 @contextmanager
 def _style() -> Iterator[None]:
-    with rc_context(_STYLE):
+    with rc_context(_STYLE):  # type: ignore[arg-type]
         yield
 
 
@@ -284,7 +285,8 @@ def conflict_drought_figure(
     with _style():
         fig = _new_figure((8.0, 4.5))
         ax = fig.add_subplot()
-        x = per.index.year.to_numpy() if len(per) and (per.index.month == 1).all() else per.index
+        when = pd.DatetimeIndex(per.index)
+        x = when.year.to_numpy() if len(per) and (when.month == 1).all() else when
         ax.bar(x, per["v"].to_numpy(), color="#fc8d59", label=value, width=0.8 if len(per) else 1)
         ax.set_ylabel(value)
         ax2 = ax.twinx()

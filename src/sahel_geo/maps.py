@@ -376,8 +376,8 @@ def _hexagons(events: gpd.GeoDataFrame, *, size_km: float) -> folium.GeoJson:
     cells = events_to_cells(events, spec=spec)
     counts = cells.value_counts().sort_index()
     # the bounding box, not the events: a GeoDataFrame extent is clipped to its union
-    bounds = tuple(float(v) for v in events.total_bounds)
-    grid = make_grid(bounds, spec=spec)  # type: ignore[arg-type]
+    minx, miny, maxx, maxy = (float(v) for v in events.total_bounds)
+    grid = make_grid((minx, miny, maxx, maxy), spec=spec)
     grid = grid[grid["cell_id"].isin(counts.index)].copy()
     grid["events"] = counts.reindex(grid["cell_id"]).to_numpy().astype("int64")
     vals = grid["events"].astype(float).to_numpy()

@@ -270,7 +270,7 @@ def _drought_table(units: gpd.GeoDataFrame, raster: Raster, *, freq: str) -> pd.
     if "time" not in z.columns:
         z["time"] = pd.Timestamp("1970-01-01")
     z["period"] = period_start(z["time"], freq)  # type: ignore[arg-type]
-    out = z.groupby(["pcode", "period"], as_index=False)["mean"].mean()
+    out = pd.DataFrame(z.groupby(["pcode", "period"], as_index=False)["mean"].mean())
     return out.rename(columns={"pcode": "unit", "mean": "spei"})
 
 
