@@ -170,37 +170,70 @@ def _scaled(cov: Coverage, w: _Weights, row_area: NDArray[np.float64] | None) ->
 
 
 @dataclass(frozen=True)
-class _ByRow:
-    """Runs sorted by (row, col0) and boundary cells by row, for row-block processing."""
+class _Block:
+    """What a block of rows needs, precomputed once and reused for every step of a stack."""
 
-    run_order: NDArray[np.int64]
-    run_row_sorted: NDArray[np.int64]
-    cell_order: NDArray[np.int64]
-    cell_row_sorted: NDArray[np.int64]
+    r0: int
+    r1: int
+    idx: NDArray[np.int64]  # reduceat indices: run starts and ends, interleaved
+    run_w: NDArray[np.float64]
+    run_zone: NDArray[np.int64]
+    run_len: NDArray[np.float64]
+    cell_row: NDArray[np.int64]  # relative to r0
+    cell_col: NDArray[np.int64]
+    cell_delta: NDArray[np.float64]
+    cell_zone: NDArray[np.int64]
 
-
-def _by_row(cov: Coverage) -> _ByRow:
-    ro = np.argsort(cov.run_row * np.int64(cov.grid.width + 1) + cov.run_col0)
-    co = np.argsort(cov.cell_row, kind="stable")
-    return _ByRow(ro, cov.run_row[ro], co, cov.cell_row[co])
-
-
-#: Runs plus boundary cells of a stack handled at once (steps are stacked up to this).
-_STACK_BUDGET = 2_000_000
 
 #: Cells of one row block: small enough to stay in cache, large enough to amortise calls.
 _BLOCK_CELLS = 1 << 18
 
 
+def _plan(cov: Coverage, w: _Weights, row_area: NDArray[np.float64] | None) -> list[_Block]:
+    """Split runs and boundary cells into blocks of rows, runs in (row, col0) order."""
+    height, width = cov.grid.height, cov.grid.width
+    block = max(1, min(height, _BLOCK_CELLS // max(width, 1)))
+    ro = np.argsort(cov.run_row * np.int64(width + 1) + cov.run_col0)
+    co = np.argsort(cov.cell_row, kind="stable")
+    run_rows, cell_rows = cov.run_row[ro], cov.cell_row[co]
+    run_w = w.run_w if row_area is None else w.run_w * row_area[cov.run_row]
+    starts = np.arange(0, height, block)
+    ri_cut = np.searchsorted(run_rows, np.r_[starts, height]).tolist()
+    ci_cut = np.searchsorted(cell_rows, np.r_[starts, height]).tolist()
+    plan = []
+    for b, r0 in enumerate(starts.tolist()):  # blocks of rows, not cells
+        ri = ro[ri_cut[b] : ri_cut[b + 1]]
+        ci = co[ci_cut[b] : ci_cut[b + 1]]
+        if not len(ri) and not len(ci):
+            continue
+        base = (cov.run_row[ri] - r0) * width
+        idx = np.empty(2 * len(ri), dtype=np.int64)
+        idx[0::2] = base + cov.run_col0[ri]
+        idx[1::2] = base + cov.run_col1[ri]
+        plan.append(
+            _Block(
+                r0=r0,
+                r1=min(r0 + block, height),
+                idx=idx,
+                run_w=run_w[ri],
+                run_zone=cov.run_zone[ri],
+                run_len=(cov.run_col1[ri] - cov.run_col0[ri]).astype(np.float64),
+                cell_row=cov.cell_row[ci] - r0,
+                cell_col=cov.cell_col[ci],
+                cell_delta=w.cell_delta[ci],
+                cell_zone=cov.cell_zone[ci],
+            )
+        )
+    return plan
+
+
 def _moments(
-    cov: Coverage,
-    byrow: _ByRow,
-    w: _Weights,
+    plan: list[_Block],
+    n: int,
     raster: Raster,
     values: NDArray[np.generic],
     names: list[str],
     *,
-    row_area: NDArray[np.float64] | None,
     ref: float = 0.0,
     wts: NDArray[np.float64] | None = None,
     wts_valid: NDArray[np.bool_] | None = None,
@@ -213,32 +246,15 @@ def _moments(
     Runs lie along rows, so each run's sum is one segment of the block's flat buffer:
     ``numpy.add.reduceat`` sums all of them in one call.
     """
-    n = cov.n_zones
-    height, width = values.shape
+    width = values.shape[1]
     out = {k: np.zeros(n) for k in names}
-    block = max(1, min(height, _BLOCK_CELLS // max(width, 1)))
-    buf = np.zeros(block * width + 1)
-    buf32 = np.zeros(block * width + 1, dtype=np.float32)
-    run_w = w.run_w if row_area is None else w.run_w * row_area[cov.run_row]
-    for r0 in range(0, height, block):
-        r1 = min(r0 + block, height)
-        i0, i1 = np.searchsorted(byrow.run_row_sorted, [r0, r1])
-        j0, j1 = np.searchsorted(byrow.cell_row_sorted, [r0, r1])
-        if i0 == i1 and j0 == j1:
-            continue
-        ri = byrow.run_order[i0:i1]
-        ci = byrow.cell_order[j0:j1]
-        base = (cov.run_row[ri] - r0) * width
-        idx = np.empty(2 * len(ri), dtype=np.int64)
-        idx[0::2] = base + cov.run_col0[ri]
-        idx[1::2] = base + cov.run_col1[ri]
-        rw, rz = run_w[ri], cov.run_zone[ri]
-        cr, cc, cd, cz = (
-            cov.cell_row[ci] - r0,
-            cov.cell_col[ci],
-            w.cell_delta[ci],
-            cov.cell_zone[ci],
-        )
+    cells = max((b.r1 - b.r0) * width for b in plan) if plan else 0
+    buf = np.zeros(cells + 1)
+    buf32 = np.zeros(cells + 1, dtype=np.float32)
+    for blk in plan:
+        r0, r1 = blk.r0, blk.r1
+        idx, rw, rz = blk.idx, blk.run_w, blk.run_zone
+        cr, cc, cd, cz = blk.cell_row, blk.cell_col, blk.cell_delta, blk.cell_zone
         raw = values[r0:r1]
         ok = raster.valid_mask(raw)
         all_ok = bool(ok.all())
@@ -251,14 +267,18 @@ def _moments(
         flat = buf[: size + 1]
         for name in names:
             if name == "valid" and all_ok:
-                out[name] += np.bincount(rz, rw * (cov.run_col1[ri] - cov.run_col0[ri]), n)
+                out[name] += np.bincount(rz, rw * blk.run_len, n)
                 out[name] += np.bincount(cz, cd, n)
                 continue
             if name == "valid":
                 # 0/1 summed in float32 is exact (runs are far shorter than 2**24 cells)
                 flat32 = buf32[: size + 1]
                 flat32[:size] = ok.reshape(-1)
-                seg = np.add.reduceat(flat32, idx)[0::2].astype(np.float64)
+                seg = (
+                    np.add.reduceat(flat32, idx)[0::2].astype(np.float64)
+                    if len(idx)
+                    else np.zeros(0)
+                )
                 out[name] += np.bincount(rz, rw * seg, n)
                 out[name] += np.bincount(cz, cd * ok[cr, cc], n)
                 continue
@@ -474,7 +494,7 @@ def _zone_ids(zones: gpd.GeoDataFrame, id_column: str) -> pd.Index:
 
 def _one_step(
     cov: Coverage,
-    byrow: _ByRow,
+    plan: list[_Block],
     w: _Weights,
     cells: _Cells | None,
     raster: Raster,
@@ -505,18 +525,7 @@ def _one_step(
         names.append("invalid")
     if need & _WEIGHTED and wts is not None:
         names += ["wv", "wvv", "wnod"]
-    sums = _moments(
-        cov,
-        byrow,
-        w,
-        raster,
-        values,
-        names,
-        row_area=row_area,
-        ref=ref,
-        wts=wts,
-        wts_valid=wts_valid,
-    )
+    sums = _moments(plan, cov.n_zones, raster, values, names, ref=ref, wts=wts, wts_valid=wts_valid)
     count = sums["valid"]
     with np.errstate(invalid="ignore", divide="ignore"):
         out["count"] = count
@@ -675,15 +684,19 @@ def zonal_stats(
         if weights_nodata is not None:
             wts = np.where(wts_valid, wts, float(weights_nodata))
             wts_valid = np.ones_like(wts_valid)
-    if not win.is_stack:
-        byrow = _by_row(cov)
+    plan = _plan(cov, w, row_area)
+    steps = [None] if not win.is_stack else list(range(win.values.shape[0]))
+    results: dict[str, list[NDArray[np.float64]]] = {s: [] for s in names}
+    first_counts = np.zeros(cov.n_zones)
+    for step in steps:  # time steps of a stack; the coverage and its plan are reused
+        vals = win.values if step is None else win.values[step]
         res = _one_step(
             cov,
-            byrow,
+            plan,
             w,
             cells,
             win,
-            win.values,
+            vals,
             names,
             mode=coverage,
             row_area=row_area,
@@ -692,92 +705,17 @@ def zonal_stats(
             wts=wts,
             wts_valid=wts_valid,
         )
-        _warn_empty(ids, res["count"], raster)
-        return pd.DataFrame({s: res[s] for s in names}, index=ids)
-    # A stack: k steps at a time, stacked on top of each other as one tall raster, with
-    # the coverage repeated k times (zone z of step j becomes zone j * n + z).
-    assert win.times is not None
-    n_steps, height, width = win.values.shape
-    n = cov.n_zones
-    k = max(1, min(n_steps, _STACK_BUDGET // max(len(cov.run_zone) + len(cov.cell_zone), 1)))
-    results: dict[str, list[NDArray[np.float64]]] = {s: [] for s in names}
-    tiled = None
-    for t0 in range(0, n_steps, k):  # a few chunks of steps, not one per step
-        kk = min(k, n_steps - t0)
-        if tiled is None or tiled[0] != kk:
-            tc = _tile_coverage(cov, kk)
-            tw = _tile_weights(w, kk)
-            ta = _tile_weights(area_w, kk)
-            tra = None if row_area is None else np.tile(row_area, kk)
-            tcells = _cells(tc, tw, tra) if need_cells else None
-            tiled = (kk, tc, tw, ta, tra, tcells, _by_row(tc))
-        _, tc, tw, ta, tra, tcells, tbr = tiled
-        tall = win.values[t0 : t0 + kk].reshape(kk * height, width)
-        res = _one_step(
-            tc,
-            tbr,
-            tw,
-            tcells,
-            win,
-            tall,
-            names,
-            mode=coverage,
-            row_area=tra,
-            true_area=np.tile(true_area, kk),
-            area_w=ta,
-            wts=None if wts is None else np.tile(wts, (kk, 1)),
-            wts_valid=None if wts_valid is None else np.tile(wts_valid, (kk, 1)),
-        )
         for s in names:
-            results[s].append(res[s].reshape(kk, n))
-    first = np.concatenate(results["count"])[0] if "count" in results else None
-    if first is None:
-        first = _one_step(
-            cov,
-            _by_row(cov),
-            w,
-            None,
-            win,
-            win.values[0],
-            ["count"],
-            mode=coverage,
-            row_area=row_area,
-            true_area=true_area,
-            area_w=area_w,
-            wts=None,
-            wts_valid=None,
-        )["count"]
-    _warn_empty(ids, first, raster)
+            results[s].append(res[s])
+        if step is None or step == 0:
+            first_counts = res["count"]
+    _warn_empty(ids, first_counts, raster)
+    if not win.is_stack:
+        return pd.DataFrame({s: results[s][0] for s in names}, index=ids)
+    assert win.times is not None
     index = pd.MultiIndex.from_product([ids, win.times], names=[id_column, "time"])
-    return pd.DataFrame({s: np.concatenate(results[s]).T.reshape(-1) for s in names}, index=index)
-
-
-def _tile_coverage(cov: Coverage, k: int) -> Coverage:
-    """Repeat a coverage for ``k`` grids stacked vertically (zone j * n + z in copy j)."""
-    n, h = cov.n_zones, cov.grid.height
-    zoff = (np.arange(k, dtype=np.int64) * n)[:, None]
-    roff = (np.arange(k, dtype=np.int64) * h)[:, None]
-    g = cov.grid
-    return Coverage(
-        n_zones=n * k,
-        grid=type(g)(x0=g.x0, y0=g.y0, dx=g.dx, dy=g.dy, height=h * k, width=g.width),
-        run_zone=(cov.run_zone[None, :] + zoff).ravel(),
-        run_row=(cov.run_row[None, :] + roff).ravel(),
-        run_col0=np.tile(cov.run_col0, k),
-        run_col1=np.tile(cov.run_col1, k),
-        run_value=np.tile(cov.run_value, k),
-        cell_zone=(cov.cell_zone[None, :] + zoff).ravel(),
-        cell_row=(cov.cell_row[None, :] + roff).ravel(),
-        cell_col=np.tile(cov.cell_col, k),
-        cell_cover=np.tile(cov.cell_cover, k),
-        cell_base=np.tile(cov.cell_base, k),
-    )
-
-
-def _tile_weights(w: _Weights, k: int) -> _Weights:
-    return _Weights(
-        run_w=np.tile(w.run_w, k), cell_w=np.tile(w.cell_w, k), cell_delta=np.tile(w.cell_delta, k)
-    )
+    # (step, zone) arrays -> rows ordered by zone, then time
+    return pd.DataFrame({s: np.stack(results[s]).T.reshape(-1) for s in names}, index=index)
 
 
 def _warn_empty(ids: pd.Index, counts: NDArray[np.float64], raster: Raster) -> None:
