@@ -198,8 +198,9 @@ def _plan(cov: Coverage, w: _Weights, row_area: NDArray[np.float64] | None) -> l
     run_rows, cell_rows = cov.run_row[ro], cov.cell_row[co]
     run_w = w.run_w if row_area is None else w.run_w * row_area[cov.run_row]
     starts = np.arange(0, height, block)
-    ri_cut = np.searchsorted(run_rows, np.r_[starts, height]).tolist()
-    ci_cut = np.searchsorted(cell_rows, np.r_[starts, height]).tolist()
+    edges = np.append(starts, height)
+    ri_cut: list[int] = np.searchsorted(run_rows, edges).tolist()
+    ci_cut: list[int] = np.searchsorted(cell_rows, edges).tolist()
     plan = []
     for b, r0 in enumerate(starts.tolist()):  # blocks of rows, not cells
         ri = ro[ri_cut[b] : ri_cut[b + 1]]
