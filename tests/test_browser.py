@@ -189,6 +189,7 @@ setTimeout(function () { done(opened); }, 1500);
 
 
 def _load(driver: Any, url: str) -> None:
+    driver.get_log("browser")  # drop what an earlier page logged
     driver.get(url)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -298,3 +299,31 @@ def test_the_check_catches_unescaped_text(browser: Any, served: tuple[Path, str]
     _load(browser, f"{base}/raw.html")
     browser.execute_async_script(_OPEN_EVERYTHING)
     assert browser.execute_script("return window.__xss") == 1
+
+
+def test_time_slider_before_2001(browser: Any, served: tuple[Path, str]) -> None:
+    """Periods in 1997, 1999 and 2003 (epoch digits change in 2001) label and colour right."""
+    import pandas as pd
+
+    folder, base = served
+    units = sg.load_boundaries(level=1, countries=["BFA"]).assign(events=1)
+    first = units["pcode"].iloc[0]
+    periods = pd.DataFrame(
+        {
+            "unit": [first] * 3,
+            "period": pd.to_datetime(["1997-01-01", "1999-01-01", "2003-01-01"]),
+            "events": [0, 4, 9],
+        }
+    )
+    sg.make_map(units, periods=periods).save(str(folder / "slider.html"))
+    _load(browser, f"{base}/slider.html")
+    assert _errors(browser) == []
+    read = (
+        "var i = document.querySelector('.sahel-period-slider input');"
+        "i.value = arguments[0]; i.dispatchEvent(new Event('input'));"
+        "return [document.querySelector('.sahel-period-label').textContent.trim(), i.max];"
+    )
+    assert browser.execute_script(read, 0) == ["1997-01-01", "2"]
+    assert browser.execute_script(read, 1)[0] == "1999-01-01"
+    assert browser.execute_script(read, 2)[0] == "2003-01-01"
+    assert _errors(browser) == []

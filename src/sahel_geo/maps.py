@@ -12,6 +12,12 @@ markers, and beyond that as an aggregate (hexagons with counts, or a binned heat
 manifest. A map of 1,000,000 events stays well under 10 MB of HTML
 (``benchmarks/bench_map.py``).
 
+The time slider is sahel_geo's own (a range input over period positions, labels as ISO
+text made in Python), not folium's ``TimestampedGeoJson``/``TimeSliderChoropleth``: those
+take epoch milliseconds, and fail for dates before 1970 (folium issues #1205 and #1273,
+Leaflet.TimeDimension #83) or for series straddling 2001-09-09, where the epoch gains a
+digit and string-sorted keys go out of order (folium #1268). ACLED starts in 1997.
+
 Offline first: by default (``assets="inline"``) the JavaScript and CSS the map needs
 (Leaflet, Leaflet.markercluster, Leaflet.heat) are vendored in the package and written
 into the HTML, so the map opens with no network; with no tile layer (``tiles=None``, the
