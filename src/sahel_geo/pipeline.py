@@ -57,6 +57,7 @@ from sahel_geo.io._atomic import atomic_path, atomic_write_text
 from sahel_geo.io.boundaries import read_boundaries
 from sahel_geo.io.events import read_acled, read_ucdp
 from sahel_geo.io.geojson import write_geojson
+from sahel_geo.io.indicators import read_indicators
 from sahel_geo.io.rasters import open_raster
 from sahel_geo.join import assign_admin
 from sahel_geo.maps import events_layer_mode, make_map
@@ -245,23 +246,36 @@ def _load_raster(
     return raster
 
 
-def _indicators(cfg: Config, inputs: list[dict[str, Any]]) -> pd.DataFrame | None:
+_INDICATOR_META = {"pcode", "name", "admin_level", "boundary_pcode", "boundary_name", "match"}
+
+
+def _indicators(cfg: Config, inputs: list[dict[str, Any]]) -> list[tuple[Path, pd.DataFrame]]:
+    """Read every indicator table once (for the manifest and to see which level it fits)."""
     tables = []
     for path in cfg["inputs"]["indicators"]:
-        try:
-            t = pd.read_csv(path, dtype={"pcode": str})
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"[inputs] indicators: cannot read {path}: {exc}") from exc
-        if "pcode" not in t.columns:
-            raise ConfigError(
-                f"[inputs] indicators: {path} has no 'pcode' column (found {list(t.columns)}); "
-                "name the P-code column 'pcode'."
-            )
+        t = read_indicators(path)
         inputs.append(_file_entry(Path(path), rows=len(t), role="indicators"))
-        tables.append(t.drop_duplicates("pcode").set_index("pcode"))
-    if not tables:
-        return None
-    return pd.concat(tables, axis=1)
+        tables.append((Path(path), t))
+    return tables
+
+
+def _join_indicators(
+    layer: gpd.GeoDataFrame, units: gpd.GeoDataFrame, tables: list[tuple[Path, pd.DataFrame]]
+) -> gpd.GeoDataFrame:
+    """Add the numeric columns of the tables whose P-codes belong to these units."""
+    out = layer.copy()
+    wanted = set(units["pcode"])
+    for path, plain in tables:
+        if "pcode" not in plain.columns or not wanted & set(plain["pcode"].dropna()):
+            continue  # a table of another level: joined there
+        t = read_indicators(path, boundaries=units)
+        t = t[t["boundary_pcode"].notna()].drop_duplicates("boundary_pcode")
+        t = t.set_index("boundary_pcode")
+        for c in t.columns:
+            if c in _INDICATOR_META or not pd.api.types.is_numeric_dtype(t[c]):
+                continue
+            out[c] = t[c].reindex(out["pcode"]).to_numpy()
+    return out
 
 
 def _drought_table(units: gpd.GeoDataFrame, raster: Raster, *, freq: str) -> pd.DataFrame:
@@ -364,11 +378,10 @@ def run(
         last = change[change["period"] == change["period"].max()].set_index("unit")
         layer["change_pct"] = last["change_pct"].reindex(layer["pcode"]).to_numpy(dtype=float)
         layer["trend"] = last["trend"].reindex(layer["pcode"]).fillna("").to_numpy()
-        if indicators is not None:
-            for c in indicators.columns:
-                layer[c] = indicators[c].reindex(layer["pcode"]).to_numpy()
+        if indicators:
+            layer = _join_indicators(layer, units, indicators)
             pop_col = cfg["inputs"]["population_column"]
-            if pop_col in indicators.columns:
+            if pop_col in layer.columns:
                 pop = pd.to_numeric(layer[pop_col], errors="coerce").to_numpy(dtype=float)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     layer["events_per_100k"] = np.where(
