@@ -450,7 +450,7 @@ def test_batched_coverage_equals_one_batch(monkeypatch):
 
 
 def test_stack_equals_step_by_step(monkeypatch):
-    import sahel_geo.zonal as zonal_mod
+    import sahel_geo._zonal_kernels as zonal_mod
 
     rng = np.random.default_rng(5)
     v = rng.normal(5, 2, (7, 80, 120))
