@@ -18,6 +18,7 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -327,3 +328,14 @@ def test_time_slider_before_2001(browser: Any, served: tuple[Path, str]) -> None
     assert browser.execute_script(read, 1)[0] == "1999-01-01"
     assert browser.execute_script(read, 2)[0] == "2003-01-01"
     assert _errors(browser) == []
+
+
+@pytest.mark.browser
+def test_missing_chromium_fails_under_ci(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Without chromium and without root, the fixture's set-up reports why (no apt-get run)."""
+    tb = sys.modules[__name__]
+    monkeypatch.setattr(tb, "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.setattr(tb, "CHROMEDRIVER", tmp_path / "no-chromedriver")
+    monkeypatch.setattr(tb.os, "geteuid", lambda: 1000)
+    assert tb._missing() == [str(tmp_path / "no-chromium"), str(tmp_path / "no-chromedriver")]
+    assert tb._install() == "not running as root, cannot apt-get install chromium chromium-driver"
