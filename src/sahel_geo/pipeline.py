@@ -511,7 +511,12 @@ def run(
     for name, (fig, fname) in figs.items():
         files[name] = save_figure(fig, folder / "figures" / fname)
 
-    summary = [rep.summary() for rep in reports(joined)]
+    # the readers' and joins' reports, then what each level's counts left out (and why)
+    steps = list(reports(joined))
+    for lv in levels:
+        seen = {id(r) for r in steps}
+        steps += [r for r in reports(counts_by_level[lv]) if id(r) not in seen]
+    summary = [rep.summary() for rep in steps]
     manifest = {
         "sahel_geo_manifest": 1,
         "run_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -523,7 +528,7 @@ def run(
         "inputs": inputs,
         "steps": [
             {"step": r.step, "n_in": r.n_in, "n_kept": r.n_kept, "summary": r.summary()}
-            for r in reports(joined)
+            for r in steps
         ],
         "map": {
             "events": len(joined),
