@@ -377,7 +377,8 @@ def _clusters(events: gpd.GeoDataFrame) -> FastMarkerCluster:
     return FastMarkerCluster(rows, callback=callback, name="Events (clustered)")
 
 
-def _hexagons(events: gpd.GeoDataFrame, *, size_km: float) -> folium.GeoJson:
+def _hexagons(events: gpd.GeoDataFrame, *, size_km: float) -> tuple[folium.GeoJson, int]:
+    """Hexagons with event counts (log colour scale), and the largest count."""
     spec = GridSpec(kind="hex", size_km=size_km, name=f"hex{size_km:g}km")
     cells = events_to_cells(events, spec=spec)
     counts = cells.value_counts().sort_index()
@@ -405,7 +406,7 @@ def _hexagons(events: gpd.GeoDataFrame, *, size_km: float) -> folium.GeoJson:
         },
         tooltip=folium.GeoJsonTooltip(fields=["events"], aliases=["Events"]),
     )
-    return gj
+    return gj, int(counts.max())
 
 
 def _heat_points(events: gpd.GeoDataFrame, *, cell_deg: float) -> list[list[float]]:
@@ -689,7 +690,14 @@ def make_map(
         elif mode == "clusters":
             _clusters(events).add_to(fmap)
         elif mode == "hexagons":
-            _hexagons(events, size_km=hex_size_km).add_to(fmap)
+            hexes, top = _hexagons(events, size_km=hex_size_km)
+            hexes.add_to(fmap)
+            Legend(
+                hexes,
+                title=f"Events per {hex_size_km:g} km hexagon (log scale)",
+                colours=list(_YLORRD),
+                labels=["1", _fmt(float(top))],
+            ).add_to(fmap)
         elif mode == "heatmap":
             _heatmap(events, cell_deg=heat_cell_deg, show=True).add_to(fmap)
         if heatmap and mode != "heatmap":
