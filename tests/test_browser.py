@@ -339,3 +339,31 @@ def test_missing_chromium_fails_under_ci(monkeypatch: pytest.MonkeyPatch, tmp_pa
     monkeypatch.setattr(tb.os, "geteuid", lambda: 1000)
     assert tb._missing() == [str(tmp_path / "no-chromium"), str(tmp_path / "no-chromedriver")]
     assert tb._install() == "not running as root, cannot apt-get install chromium chromium-driver"
+
+
+def test_aggregate_layers_load(browser: Any, served: tuple[Path, str]) -> None:
+    """Hexagons and the binned heat map (what large event sets become) draw with no error."""
+    folder, base = served
+    units = sg.load_boundaries(level=1).assign(events=1)
+    ev = sg.demo_events(n=3000, seed=8)
+    sg.make_map(units, events=ev, marker_limit=100, cluster_limit=1000).save(
+        str(folder / "hex.html")
+    )
+    _load(browser, f"{base}/hex.html")
+    assert _errors(browser) == []
+    names = _layer_names(browser)
+    assert "Events per 10 km hexagon" in names and "Heat map of events" in names
+    # switch the heat map on: its canvas is drawn
+    browser.execute_script(
+        "Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label'))"
+        ".filter(function (l) { return l.textContent.trim() === 'Heat map of events'; })"
+        "[0].querySelector('input').click();"
+    )
+    time.sleep(0.5)
+    assert browser.execute_script("return document.querySelectorAll('canvas').length") >= 1
+    legends = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.sahel-legend'))"
+        ".map(function (d) { return d.getAttribute('data-layer'); });"
+    )
+    assert "Events per 10 km hexagon (log scale)" in legends
+    assert _errors(browser) == []
