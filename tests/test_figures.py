@@ -112,3 +112,18 @@ def test_conflict_drought_two_axes(tmp_path: Path) -> None:
     assert zlib.crc32(p.read_bytes()) == zlib.crc32(
         save_figure(fig, tmp_path / "cd2.png").read_bytes()
     )
+
+
+def test_many_countries_fold_into_other() -> None:
+    n = 12
+    ev = pd.DataFrame(
+        {
+            "event_date": pd.to_datetime(["2020-05-01"] * (n * (n + 1) // 2)),
+            "country_iso3": [f"C{i:02d}" for i in range(1, n + 1) for _ in range(i)],
+        }
+    )
+    ax = counts_by_country_figure(ev).axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["C06", "C07", "C08", "C09", "C10", "C11", "C12", "other"]
+    other = next(line for line in ax.get_lines() if line.get_label() == "other")
+    assert other.get_ydata().tolist() == [1 + 2 + 3 + 4 + 5]

@@ -221,3 +221,27 @@ def test_progress_is_reported(tmp_path: Path) -> None:
 def test_example_config_runs_from_its_file() -> None:
     cfg = load_config(Path(__file__).parents[1] / "examples" / "demo.toml")
     assert cfg["map"]["events_mode"] == "auto"
+
+
+def test_run_on_real_ucdp_sample(shared_data: Path, tmp_path: Path) -> None:
+    """A real UCDP GED sample (1989-2022, worldwide): hashes, row counts, pre-2001 periods."""
+    src = shared_data / "events" / "ucdp_ged231_sample1000.csv"
+    cfg = tmp_path / "ucdp.toml"
+    cfg.write_text(
+        f'[inputs]\nevents = "{src.as_posix()}"\nevents_format = "ucdp"\n'
+        'drought = ""\nwasting = ""\n[region]\ncountries = []\n'
+        '[analysis]\nlevels = [0]\nmap_level = 0\nhotspots = false\nstart = ""\nend = ""\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    res = run(cfg, out)
+    m = json.loads((out / "manifest.json").read_text())
+    ev = m["inputs"][0]
+    assert ev["role"] == "events" and ev["path"] == src.as_posix()
+    assert ev["sha256"] == hashlib.sha256(src.read_bytes()).hexdigest()
+    assert ev["size"] == src.stat().st_size and ev["rows"] == 1000
+    counts = pd.read_csv(out / "tables" / "counts_adm0_year.csv")
+    assert counts["period"].min() <= "2000-01-01"  # periods before 2001 kept
+    html = (out / "map.html").read_text(encoding="utf-8")
+    assert '"1989-01-01"' in html or counts["period"].min() > "1989-01-01"
+    assert res.events_mode == "markers"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,6 +48,7 @@ _STYLE: dict[str, Any] = {
     "axes.titlesize": 12,
     "path.simplify": True,
 }
+_MAX_COUNTRIES = 8
 _COUNTRY_COLOURS = {"MLI": "#1b9e77", "BFA": "#d95f02", "NER": "#7570b3"}
 
 
@@ -60,6 +62,13 @@ def _new_figure(size: tuple[float, float] = _SIZE) -> Figure:
     fig = Figure(figsize=size, dpi=DPI)
     FigureCanvasAgg(fig)
     return fig
+
+
+def _tight(fig: Figure) -> None:
+    """Tight layout; where it cannot fit (many labels), keep matplotlib's default layout."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Tight layout not applied", category=UserWarning)
+        fig.tight_layout()
 
 
 def _require(frame: pd.DataFrame, columns: list[str], what: str) -> None:
@@ -124,7 +133,7 @@ def choropleth_figure(
         )
         ax.set_title(title)
         ax.set_axis_off()
-        fig.tight_layout()
+        _tight(fig)
     return fig
 
 
@@ -132,6 +141,9 @@ def counts_by_country_figure(
     events: pd.DataFrame, *, freq: str = "year", title: str = "Events by country"
 ) -> Figure:
     """Draw events per period, one line per country (``country_iso3``).
+
+    With more than 8 countries, the 7 with most events are drawn and the rest summed as
+    ``other``.
 
     Parameters
     ----------
@@ -169,10 +181,16 @@ def counts_by_country_figure(
         .unstack(fill_value=0)
         .sort_index()
     )
+    if table.shape[1] > _MAX_COUNTRIES:  # the largest countries, the rest summed
+        top = table.sum().sort_values(ascending=False, kind="stable").index[: _MAX_COUNTRIES - 1]
+        rest = table.drop(columns=top).sum(axis=1)
+        table = table[sorted(top)].assign(other=rest)
     with _style():
         fig = _new_figure((8.0, 4.5))
         ax = fig.add_subplot()
-        for country in sorted(table.columns):
+        for country in [c for c in sorted(table.columns) if c != "other"] + (
+            ["other"] if "other" in table.columns else []
+        ):
             ax.plot(
                 table.index,
                 table[country].to_numpy(),
@@ -185,7 +203,7 @@ def counts_by_country_figure(
         ax.set_ylabel(f"events per {freq}")
         ax.grid(alpha=0.3)
         ax.legend(title="country", loc="upper left")
-        fig.tight_layout()
+        _tight(fig)
     return fig
 
 
@@ -245,7 +263,7 @@ def spread_figure(
             bar.set_label("first year with events")
         ax.set_title(title)
         ax.set_axis_off()
-        fig.tight_layout()
+        _tight(fig)
     return fig
 
 
@@ -295,7 +313,7 @@ def conflict_drought_figure(
         ax2.set_ylabel(f"mean {drought_col} (below 0: drier)")
         ax.set_title(title)
         ax.grid(alpha=0.3)
-        fig.tight_layout()
+        _tight(fig)
     return fig
 
 
