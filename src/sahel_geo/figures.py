@@ -252,14 +252,19 @@ def spread_figure(
             base = colormaps["plasma_r"]
             colours = [base(x) for x in np.linspace(0.1, 0.9, len(uniq))]
             cmap = ListedColormap(colours)
-            norm = BoundaryNorm(np.append(uniq - 0.5, uniq[-1] + 0.5), len(uniq))
+            # one colour class per arrival year (years need not be consecutive)
+            k = len(uniq)
+            norm = BoundaryNorm(np.arange(k + 1) - 0.5, k)
+            cls = np.searchsorted(uniq, np.where(reached, years, uniq[0]).astype(int))
+            data = data.assign(_class=cls.astype(float))
             data.loc[reached].plot(
-                column="_year", ax=ax, cmap=cmap, norm=norm, edgecolor="#333333", linewidth=0.4
+                column="_class", ax=ax, cmap=cmap, norm=norm, edgecolor="#333333", linewidth=0.4
             )
             from matplotlib.cm import ScalarMappable
 
             sm = ScalarMappable(norm=norm, cmap=cmap)
-            bar = fig.colorbar(sm, ax=ax, shrink=0.7, ticks=uniq)
+            bar = fig.colorbar(sm, ax=ax, shrink=0.7, ticks=np.arange(k))
+            bar.set_ticklabels([str(y) for y in uniq])
             bar.set_label("first year with events")
         ax.set_title(title)
         ax.set_axis_off()
