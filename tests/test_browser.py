@@ -225,7 +225,15 @@ def test_demo_map_loads_without_errors(browser: Any, demo_map: str) -> None:
     assert "Events" in names  # the 595 demo events, drawn one by one
     assert "Heat map of events" in names
     assert any(n.startswith("Spread over time") for n in names), names
-    assert "Drought (SPEI), last month" in names and "Wasting prevalence (%)" in names
+    for name in (
+        "Drought raster: SPEI, last month",
+        "Wasting raster: prevalence (%)",
+        "Wasting: mean prevalence per unit (%)",
+        "Drought: mean SPEI, last period",
+        "Hot spots: Gi* z-score",
+    ):
+        assert name in names, names
+    assert len(names) == len(set(names))
     paths = browser.execute_script(
         "return document.querySelectorAll('path.leaflet-interactive').length"
     )

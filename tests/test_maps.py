@@ -187,3 +187,10 @@ def test_js_json_cannot_close_a_script() -> None:
 def test_large_event_sets_stay_small(adm1: gpd.GeoDataFrame) -> None:
     html = _html(make_map(adm1, events=_events(50_000)))
     assert len(html.encode()) < 2_000_000
+
+
+def test_layer_names_stay_unique(adm1: gpd.GeoDataFrame) -> None:
+    vals = np.ones((10, 10))
+    r = Raster.from_array(vals, transform=Affine(0.1, 0, -2, 0, -0.1, 13), crs="EPSG:4326")
+    html = _html(make_map(adm1, title="Same", layers={"change_pct": "Same"}, rasters={"Same": r}))
+    assert '"Same (2)"' in html and '"Same (3)"' in html

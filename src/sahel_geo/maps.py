@@ -212,6 +212,15 @@ def _display_units(units: gpd.GeoDataFrame, tolerance_deg: float) -> gpd.GeoData
     return units.set_geometry(gpd.GeoSeries(simple, index=units.index, crs=units.crs))
 
 
+def _unique_label(label: str, used: set[str]) -> str:
+    """``label``, or ``label (2)``, ``(3)``... so the layer control lists every layer."""
+    out, k = label, 2
+    while out in used:
+        out, k = f"{label} ({k})", k + 1
+    used.add(out)
+    return out
+
+
 def _is_diverging(column: str) -> bool:
     return any(h in column.lower() for h in _DIVERGING_HINTS)
 
@@ -629,13 +638,14 @@ def make_map(
     fmap.options["minZoom"] = 2
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     units = _display_units(units, simplify_deg)
-    _choropleth(fmap, units, value, label=title, show=True)
+    used: set[str] = set()
+    _choropleth(fmap, units, value, label=_unique_label(title, used), show=True)
     for column, label in (layers or {}).items():
         if column not in units.columns:
             raise SchemaError(
                 f"make_map: layer column {column!r} is not in units; found {list(units.columns)}."
             )
-        _choropleth(fmap, units, column, label=label, show=False)
+        _choropleth(fmap, units, column, label=_unique_label(label, used), show=False)
     if periods is not None and len(periods):
         data = period_colours(periods, value=period_value)
         base = _escaped_frame(units, ["pcode", "name"])
@@ -658,8 +668,9 @@ def make_map(
             colours=list(_YLORRD),
             labels=["1", _fmt(float(periods[period_value].max()))],
         ).add_to(fmap)
-    for label, raster in (rasters or {}).items():
-        diverging = _is_diverging(label)
+    for raw_label, raster in (rasters or {}).items():
+        diverging = _is_diverging(raw_label)
+        label = _unique_label(raw_label, used)
         rgba, bounds, colours, vmin, vmax = _raster_image(
             raster, diverging=diverging, max_pixels=raster_max_pixels
         )

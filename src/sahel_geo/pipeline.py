@@ -449,16 +449,16 @@ def run(
             ("events_per_100k", "Events per 100k people"),
             ("change_pct", "Change in events, last period (%)"),
             ("spei_last_period", "Drought: mean SPEI, last period"),
-            ("wasting_pct", "Wasting prevalence (%)"),
+            ("wasting_pct", "Wasting: mean prevalence per unit (%)"),
             ("gi_z", "Hot spots: Gi* z-score"),
         )
         if c in layer.columns
     }
     rasters = {}
     if drought is not None:
-        rasters["Drought (SPEI), last month"] = drought
+        rasters["Drought raster: SPEI, last month"] = drought
     if wasting is not None:
-        rasters["Wasting prevalence (%)"] = wasting
+        rasters["Wasting raster: prevalence (%)"] = wasting
     mode = events_layer_mode(
         len(joined),
         mode=m["events_mode"],
