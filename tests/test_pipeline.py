@@ -245,3 +245,23 @@ def test_run_on_real_ucdp_sample(shared_data: Path, tmp_path: Path) -> None:
     html = (out / "map.html").read_text(encoding="utf-8")
     assert '"1989-01-01"' in html or counts["period"].min() > "1989-01-01"
     assert res.events_mode == "markers"
+
+
+def test_cli_run_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sahel_geo.cli import main
+
+    cfg = tmp_path / "a.toml"
+    cfg.write_text(
+        '[inputs]\ndemo_n = 120\ndrought = ""\nwasting = ""\n[analysis]\nhotspots = false\n'
+    )
+    assert main(["run", str(cfg), "--out", str(tmp_path / "out"), "--progress"]) == 0
+    captured = capsys.readouterr()
+    # no drought raster: no conflict x drought table or figure
+    assert "wrote 14 files" in captured.out and "manifest.json" in captured.out
+    assert "[....................] 1/6 reading events and boundaries" in captured.err
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[analysis]\nlevels = [7]\n")
+    assert main(["run", str(bad), "--out", str(tmp_path / "bad_out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sahel-geo: error:") and "levels must be 0, 1 or 2" in err
+    assert "Traceback" not in err
