@@ -7,7 +7,6 @@ Burkina Faso and Niger (Liptako-Gourma). See the README and ``DESIGN.md``.
 
 from importlib.metadata import PackageNotFoundError, version
 
-# --- layer 0: base -------------------------------------------------------------------
 from sahel_geo._errors import (
     ConfigError,
     CRSError,
@@ -24,35 +23,25 @@ from sahel_geo._errors import (
 )
 from sahel_geo._report import StepReport, rejects, reports
 from sahel_geo._show_versions import show_versions
-from sahel_geo.options import get_option, set_options
-
-# --- layer 1: edges (io, datasets) ---------------------------------------------------
-from sahel_geo.datasets import load_boundaries
-from sahel_geo.demo import demo_acled_table, demo_events
-from sahel_geo.io.boundaries import read_boundaries
-from sahel_geo.io.events import read_acled, read_events, read_ucdp
-from sahel_geo.io.geojson import geojson_text, write_geojson
-from sahel_geo.io.indicators import read_indicators
-from sahel_geo.io.osm import osm_places, road_network, tri_border_roads_path
-from sahel_geo.io.rasters import Raster, open_raster
-from sahel_geo.io.ucdp_api import download_ucdp
-from sahel_geo.demo_rasters import demo_spei, demo_wasting, write_demo_rasters
-# --- layer 2: compute ----------------------------------------------------------------
-from sahel_geo.join import MATCH_TYPES, assign_admin
 from sahel_geo.borderlands import borderlands_by_road
+from sahel_geo.borders import border_distance, border_exposure, border_units
+from sahel_geo.config import Config, load_config
 from sahel_geo.corridors import (
     corridor_exposure,
     corridor_layer,
     road_corridors,
     road_segments,
 )
-from sahel_geo.network import (
-    OffNetworkWarning,
-    RoadNetwork,
-    road_distances,
-    snap_to_roads,
+from sahel_geo.datasets import load_boundaries
+from sahel_geo.demo import demo_acled_table, demo_events
+from sahel_geo.demo_rasters import demo_spei, demo_wasting, write_demo_rasters
+from sahel_geo.figures import (
+    choropleth_figure,
+    conflict_drought_figure,
+    counts_by_country_figure,
+    save_figure,
+    spread_figure,
 )
-from sahel_geo.borders import border_distance, border_exposure, border_units
 from sahel_geo.grid import PRIOGRID, SWAC_25, GridSpec, events_to_cells, make_grid
 from sahel_geo.hotspots import (
     EmergingHotSpots,
@@ -62,7 +51,26 @@ from sahel_geo.hotspots import (
     getis_ord,
     mann_kendall,
 )
+from sahel_geo.io.boundaries import read_boundaries
+from sahel_geo.io.events import read_acled, read_events, read_ucdp
+from sahel_geo.io.geojson import geojson_text, write_geojson
+from sahel_geo.io.indicators import read_indicators
+from sahel_geo.io.osm import osm_places, road_network, tri_border_roads_path
+from sahel_geo.io.rasters import Raster, open_raster
+from sahel_geo.io.ucdp_api import download_ucdp
+from sahel_geo.join import MATCH_TYPES, assign_admin
 from sahel_geo.knox import KnoxResult, knox_local, knox_test
+from sahel_geo.maps import events_layer_mode, make_map
+from sahel_geo.names import match_names, normalize_name
+from sahel_geo.network import (
+    OffNetworkWarning,
+    RoadNetwork,
+    road_distances,
+    snap_to_roads,
+)
+from sahel_geo.options import get_option, set_options
+from sahel_geo.overlay import values_at_events
+from sahel_geo.pipeline import RunResult, run, run_demo
 from sahel_geo.scdi import scdi
 from sahel_geo.spread import (
     Spread,
@@ -75,20 +83,6 @@ from sahel_geo.spread import (
 from sahel_geo.timeseries import aggregate, allocate_by_area, period_change
 from sahel_geo.typology import conflict_climate_table, unit_typology
 from sahel_geo.zonal import cell_areas_km2, zonal_stats
-from sahel_geo.overlay import values_at_events
-from sahel_geo.names import match_names, normalize_name
-# --- layer 3: present ----------------------------------------------------------------
-from sahel_geo.figures import (
-    choropleth_figure,
-    conflict_drought_figure,
-    counts_by_country_figure,
-    save_figure,
-    spread_figure,
-)
-from sahel_geo.maps import events_layer_mode, make_map
-# --- layer 4: run --------------------------------------------------------------------
-from sahel_geo.config import Config, load_config
-from sahel_geo.pipeline import RunResult, run, run_demo
 
 try:
     __version__ = version("sahel_geo")
@@ -96,25 +90,27 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 __all__ = [
+    "MATCH_TYPES",
+    "PRIOGRID",
+    "SWAC_25",
     "CRSError",
     "CRSMismatchError",
+    "Config",
+    "ConfigError",
     "EmergingHotSpots",
+    "EmptyResultError",
     "GetisOrd",
     "GridSpec",
-    "KnoxResult",
-    "MATCH_TYPES",
-    "ConfigError",
-    "EmptyResultError",
     "InputFileError",
+    "KnoxResult",
     "MissingCRSError",
     "MissingDependencyError",
     "NetworkError",
     "NodataWarning",
     "OffNetworkWarning",
-    "PRIOGRID",
     "Raster",
     "RoadNetwork",
-    "SWAC_25",
+    "RunResult",
     "SahelGeoError",
     "SahelGeoWarning",
     "SchemaError",
@@ -130,16 +126,20 @@ __all__ = [
     "borderlands_by_road",
     "cell_areas_km2",
     "centroid_movement",
+    "choropleth_figure",
     "conflict_climate_table",
+    "conflict_drought_figure",
     "corridor_exposure",
     "corridor_layer",
     "country_shares",
+    "counts_by_country_figure",
     "demo_acled_table",
     "demo_events",
     "demo_spei",
     "demo_wasting",
     "download_ucdp",
     "emerging_hotspots",
+    "events_layer_mode",
     "events_to_cells",
     "expansion_relocation",
     "fdr_bh",
@@ -151,19 +151,9 @@ __all__ = [
     "knox_test",
     "lead_lag",
     "load_boundaries",
+    "load_config",
     "make_grid",
     "make_map",
-    "events_layer_mode",
-    "choropleth_figure",
-    "conflict_drought_figure",
-    "counts_by_country_figure",
-    "save_figure",
-    "spread_figure",
-    "Config",
-    "load_config",
-    "RunResult",
-    "run",
-    "run_demo",
     "mann_kendall",
     "match_names",
     "normalize_name",
@@ -181,10 +171,14 @@ __all__ = [
     "road_distances",
     "road_network",
     "road_segments",
+    "run",
+    "run_demo",
+    "save_figure",
     "scdi",
     "set_options",
     "show_versions",
     "snap_to_roads",
+    "spread_figure",
     "tri_border_roads_path",
     "unit_typology",
     "values_at_events",
