@@ -13,7 +13,8 @@ from pyproj import Geod
 from shapely.geometry import Point, box
 
 import sahel_geo as sg
-from sahel_geo.join import MATCH_TYPES, _GridIndex
+from sahel_geo._join_index import GridIndex as _GridIndex
+from sahel_geo.join import MATCH_TYPES
 
 
 def _units() -> gpd.GeoDataFrame:
