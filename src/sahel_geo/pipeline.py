@@ -392,6 +392,7 @@ def run(
         layer["first_period"] = (
             arrival.set_index("unit")["first_period"].reindex(layer["pcode"]).to_numpy()
         )
+        layer["first_year"] = pd.DatetimeIndex(layer["first_period"]).year.to_numpy(dtype=float)
         spread = expansion_relocation(
             counts, units, distance_km=a["spread_distance_km"], k=a["first_arrival_k"]
         )
@@ -446,6 +447,7 @@ def run(
         c: label
         for c, label in (
             ("fatalities", "Fatalities"),
+            ("first_year", "Spread: first year with events"),
             ("events_per_100k", "Events per 100k people"),
             ("change_pct", "Change in events, last period (%)"),
             ("spei_last_period", "Drought: mean SPEI, last period"),
