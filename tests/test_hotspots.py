@@ -204,3 +204,35 @@ def test_emerging_hotspots_end_to_end_and_gi_per_bin_equals_esda(cells: gpd.GeoD
     assert (res0.significance.iloc[:, 3] == 0).all()
     with pytest.raises(SchemaError):
         emerging_hotspots(cells, counts[:, :1])
+
+
+def test_emerging_hotspots_time_step_equals_esda_on_the_cube(cells: gpd.GeoDataFrame) -> None:
+    rng = np.random.default_rng(8)
+    n, t, k = len(cells), 6, 2
+    counts = rng.poisson(3, (n, t)).astype(float)
+    counts[:4, 3:] += 12
+    res = emerging_hotspots(cells, counts, fdr=False, time_step=k)
+    # reference: esda's Gi* on the flattened cube (index t * n + i) with the same
+    # space-time neighbours (spatial neighbours and self, in bins t-k .. t)
+    ws = spatial_weights(cells, "queen")
+    neighbours: dict[int, list[int]] = {}
+    for b in range(t):
+        for i in range(n):
+            cols = set(ws[i].indices.tolist()) | {i}
+            neighbours[b * n + i] = sorted(
+                s * n + j
+                for s in range(max(0, b - k), b + 1)
+                for j in cols
+                if s * n + j != b * n + i
+            )
+    wlp = libpysal.weights.W(neighbours, silence_warnings=True)
+    ref = esda.G_Local(counts.T.ravel(), wlp, transform="B", star=True, permutations=0)
+    np.testing.assert_allclose(res.z.to_numpy().T.ravel(), ref.Zs, rtol=1e-10)
+    # time_step=0 is the per-bin analysis
+    base = emerging_hotspots(cells, counts, fdr=False)
+    np.testing.assert_allclose(
+        base.z.to_numpy(), emerging_hotspots(cells, counts, fdr=False, time_step=0).z.to_numpy()
+    )
+    for bad in (-1, t, 1.5, True):
+        with pytest.raises(SchemaError, match="time_step"):
+            emerging_hotspots(cells, counts, time_step=bad)  # type: ignore[arg-type]

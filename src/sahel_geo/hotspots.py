@@ -102,6 +102,18 @@ def _with_self(w: sp.csr_matrix, transform: str) -> sp.csr_matrix:
     return sp.csr_matrix(m)
 
 
+def space_time_weights(ws: sp.csr_matrix, n_bins: int, time_step: int) -> sp.csr_matrix:
+    """Binary space-time weights over a cube flattened bin by bin (index ``t * n + i``).
+
+    Location ``i`` in bin ``t`` neighbours location ``j`` in bins ``t - time_step`` .. ``t``
+    wherever ``ws[i, j]`` is non-zero (``ws`` holds the self-weights).
+    """
+    blocks = [sp.kron(sp.eye(n_bins, k=-d, format="csr"), ws) for d in range(time_step + 1)]
+    cube = sp.csr_matrix(sum(blocks[1:], blocks[0]))
+    cube.data[:] = 1.0
+    return cube
+
+
 def gi_star_matrix(
     y: NDArray[np.float64], w_star: sp.csr_matrix
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
@@ -482,6 +494,7 @@ def emerging_hotspots(
     alpha: float = 0.05,
     fdr: bool = True,
     threshold: float = 0.9,
+    time_step: int = 0,
 ) -> EmergingHotSpots:
     """Emerging Hot Spot Analysis over a space-time series of counts.
 
@@ -503,8 +516,12 @@ def emerging_hotspots(
     - *historical*: not significant in the final bin but in at least 90 % of bins;
     - the same eight for cold spots, and *no pattern detected*.
 
-    Neighbourhoods are spatial only (same bin); ArcGIS can also include earlier bins
-    (its neighbourhood time step), which this does not do.
+    With ``time_step=0`` neighbourhoods are spatial only: each bin's Gi* is computed
+    within that bin. With ``time_step=k >= 1`` (ArcGIS's "neighborhood time step", sfdep's
+    ``k``) the space-time cube is one population: the neighbours of location ``i`` in bin
+    ``t`` are its spatial neighbours (and itself) in bins ``t - k`` .. ``t``, and Gi* is
+    computed over all locations × bins at once (mean and variance of the whole cube);
+    early bins have fewer neighbours.
 
     Parameters
     ----------
@@ -521,6 +538,8 @@ def emerging_hotspots(
         Benjamini-Hochberg within each bin.
     threshold
         Share of bins that makes a spot persistent/intensifying/diminishing/historical.
+    time_step
+        Number of earlier bins in each neighbourhood (0: spatial only).
 
     Returns
     -------
@@ -547,9 +566,19 @@ def emerging_hotspots(
         )
     if arr.shape[1] < 2:
         raise SchemaError("emerging_hotspots needs at least 2 time bins.")
+    n_bins = arr.shape[1]
+    if isinstance(time_step, bool) or not isinstance(time_step, int) or not 0 <= time_step < n_bins:
+        raise SchemaError(
+            f"time_step must be a whole number from 0 to {n_bins - 1} (bins - 1); "
+            f"got {time_step!r}."
+        )
     w = spatial_weights(zones, weights)
     ws = _with_self(w, "B")
-    _, _, _, z = gi_star_matrix(arr, ws)
+    if time_step == 0:
+        _, _, _, z = gi_star_matrix(arr, ws)
+    else:
+        _, _, _, z_cube = gi_star_matrix(arr.T.ravel(), space_time_weights(ws, n_bins, time_step))
+        z = z_cube.reshape(n_bins, -1).T
     p = 2 * stats.norm.sf(np.abs(z))
     p = np.where(np.isnan(z), 1.0, p)
     if fdr:
@@ -559,7 +588,6 @@ def emerging_hotspots(
     mk = mann_kendall(zz)
     trend = np.where(mk["p"].to_numpy() <= alpha, np.sign(mk["s"].to_numpy()), 0).astype(np.int8)
     cats = _classify(sig, trend, threshold)
-    n_bins = arr.shape[1]
     cols = values.columns if isinstance(values, pd.DataFrame) else pd.RangeIndex(n_bins)
     table = pd.DataFrame(
         {
