@@ -43,6 +43,7 @@ LAYERS: dict[str, int] = {
     "network": 2,
     "corridors": 2,
     "borderlands": 2,
+    "_map_layers": 3,
     "maps": 3,
     "figures": 3,
     "config": 4,
