@@ -250,11 +250,16 @@ def assign_admin(
             f"events: row(s) {bad} have a geometry that is not a Point; assign_admin takes "
             "point events (use the centroid of other shapes, e.g. events.centroid)."
         )
-    empty = shapely.is_empty(pts)
-    if empty.any():  # GEOS cannot read x of an empty point: treat it as missing
-        pts = np.where(empty, None, pts)
-    x = shapely.get_x(pts)  # NaN for missing points
-    y = shapely.get_y(pts)
+    coords = shapely.get_coordinates(pts)  # one row per non-empty point
+    if len(coords) == n:
+        x, y = coords[:, 0], coords[:, 1]
+    else:  # missing or empty points: their coordinates are NaN
+        has_xy = ~shapely.is_missing(pts) & ~shapely.is_empty(pts)
+        x = np.full(n, np.nan)
+        y = np.full(n, np.nan)
+        x[has_xy] = coords[:, 0]
+        y[has_xy] = coords[:, 1]
+    del coords
     usable = np.isfinite(x) & np.isfinite(y)
 
     # unit index per event, -1 = none; match code per event (index into MATCH_TYPES)
@@ -262,7 +267,10 @@ def assign_admin(
     match = np.full(n, MATCH_TYPES.index("unassigned"), dtype=np.int8)
     snap_km = np.full(n, np.nan)
 
-    index = _GridIndex(geoms, int(get_option("join_index_cells")))
+    # About one grid cell per event (a finer grid pays off only for many events), up to
+    # the join_index_cells option.
+    cells = min(int(get_option("join_index_cells")), max(250_000, int(usable.sum())))
+    index = _GridIndex(geoms, cells)
     code = index.lookup(x, y)
     code[~usable] = _OUTSIDE  # no coordinates: unassigned, never sent to the predicates
     direct = code > 0

@@ -76,9 +76,10 @@ OPTIONS: dict[str, Option] = {
         4_000_000,
         _int_range(10_000, 100_000_000),
         "an integer from 10,000 to 100,000,000",
-        "Size of the lookup grid assign_admin builds over the boundaries. Larger grids "
-        "resolve more points by lookup (faster for many events) and use more memory "
-        "(4 bytes a cell).",
+        "Largest size of the lookup grid assign_admin builds over the boundaries; it uses "
+        "about one cell per event (at least 250,000) up to this. Larger grids resolve more "
+        "events by one lookup (faster for many events) and use more memory (about 9 bytes "
+        "a cell).",
     ),
     "progress": Option(
         True,
