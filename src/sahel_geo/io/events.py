@@ -97,6 +97,7 @@ from sahel_geo.io._tables import read_table
 from sahel_geo.schema import (
     ACLED_GEO_PRECISION,
     ACLED_TIME_PRECISION,
+    EVENT_COLUMNS,
     EVENT_SOURCES,
     UCDP_DATE_PRECISION,
     UCDP_WHERE_PRECISION,
@@ -162,25 +163,9 @@ _UCDP_REQUIRED: Final = (
     "country",
 )
 
-#: Fields a generic ``columns=`` mapping may use.
-GENERIC_FIELDS: Final = (
-    "event_id",
-    "event_date",
-    "date_end",
-    "time_precision",
-    "location_precision",
-    "location_level",
-    "country_iso3",
-    "event_type",
-    "sub_event_type",
-    "actor1",
-    "actor2",
-    "fatalities",
-    "civilian_fatalities",
-    "notes",
-    "latitude",
-    "longitude",
-)
+#: Fields a generic ``columns=`` mapping may use: the canonical columns (but ``source``,
+#: which ``read_events`` sets) and the coordinates.
+GENERIC_FIELDS: Final = (*(c for c in EVENT_COLUMNS if c != "source"), "latitude", "longitude")
 
 
 def _acled_spec(raw: pd.DataFrame, source: str) -> EventSpec:
