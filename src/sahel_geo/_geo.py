@@ -49,16 +49,19 @@ def check_columns(frame: pd.DataFrame, columns: Iterable[str], *, what: str) -> 
 
 
 def check_geographic(gdf: gpd.GeoDataFrame, *, what: str) -> None:
-    """Require a GeoDataFrame in EPSG:4326 (the storage CRS)."""
+    """Require a GeoDataFrame in EPSG:4326 (the storage CRS); say how to get there."""
     if gdf.crs is None:
         raise MissingCRSError(
-            f"{what} has no CRS. Set it with gdf.set_crs('EPSG:4326') if the coordinates "
-            "are longitude/latitude."
+            f"{what} has no CRS. If the coordinates are longitude/latitude, set it with "
+            f'gdf.set_crs("EPSG:4326"); otherwise set their real CRS and reproject with '
+            f'gdf.to_crs("EPSG:4326").'
         )
-    if not gdf.crs.equals(pyproj.CRS("EPSG:4326")):
+    if not pyproj.CRS.from_user_input(gdf.crs).equals(
+        pyproj.CRS("EPSG:4326"), ignore_axis_order=True
+    ):
         raise CRSMismatchError(
             f"{what} is in {gdf.crs.to_string()} but EPSG:4326 is required. "
-            "Convert it with gdf.to_crs('EPSG:4326')."
+            f'Convert it with gdf.to_crs("EPSG:4326").'
         )
 
 

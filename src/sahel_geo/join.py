@@ -46,15 +46,15 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
-from pyproj import CRS, Geod
 
-from sahel_geo._errors import CRSMismatchError, MissingCRSError, SchemaError
+from sahel_geo._errors import SchemaError
+from sahel_geo._geo import check_geographic, geodesic_km
 from sahel_geo._join_index import EXACT as _EXACT
 from sahel_geo._join_index import OUTSIDE as _OUTSIDE
 from sahel_geo._join_index import GridIndex as _GridIndex
 from sahel_geo._report import StepReport, attach_report
 from sahel_geo.options import get_option
-from sahel_geo.schema import LOCATION_LEVEL_RANK, WGS84
+from sahel_geo.schema import LOCATION_LEVEL_RANK
 
 __all__ = ["MATCH_TYPES", "assign_admin"]
 
@@ -70,22 +70,7 @@ MATCH_TYPES: tuple[str, ...] = (
     "coarsened",
 )
 
-_GEOD = Geod(ellps="WGS84")
 _KM_PER_DEG = 111.32  # equatorial km per degree: only used to size search windows
-
-
-def _check_crs(gdf: gpd.GeoDataFrame, what: str) -> None:
-    if gdf.crs is None:
-        raise MissingCRSError(
-            f"The {what} have no CRS. If the coordinates are longitude/latitude, set it with "
-            f"'{what}.set_crs(\"EPSG:4326\")'; otherwise set their real CRS and reproject "
-            f"with '{what}.to_crs(\"EPSG:4326\")'."
-        )
-    if CRS.from_user_input(gdf.crs) != CRS.from_user_input(WGS84):
-        raise CRSMismatchError(
-            f"The {what} are in {CRS.from_user_input(gdf.crs).to_string()}, but assign_admin "
-            f"needs both layers in {WGS84}. Reproject with '{what}.to_crs(\"EPSG:4326\")'."
-        )
 
 
 def _check_boundaries(boundaries: gpd.GeoDataFrame) -> int:
@@ -215,8 +200,8 @@ def assign_admin(
     tol = float(get_option("snap_tolerance_km") if tolerance_km is None else tolerance_km)
     if not tol >= 0:
         raise SchemaError(f"tolerance_km must be a number >= 0; got {tolerance_km!r}.")
-    _check_crs(events, "events")
-    _check_crs(boundaries, "boundaries")
+    check_geographic(events, what="events")
+    check_geographic(boundaries, what="boundaries")
     level = _check_boundaries(boundaries)
     prefix = f"adm{level}_"
     new_cols = [prefix + s for s in ("pcode", "name", "parent_pcode", "match", "snap_km")]
@@ -438,8 +423,7 @@ def _snap(
         return
     lines = shapely.shortest_line(geoms[gi], pts[pi])
     near = shapely.get_coordinates(shapely.get_point(lines, 0))
-    _, _, dist_m = _GEOD.inv(px[pi], py[pi], near[:, 0], near[:, 1])
-    dist_km = np.asarray(dist_m) / 1000.0
+    dist_km = geodesic_km(px[pi], py[pi], near[:, 0], near[:, 1])
     ok = dist_km <= tol_km
     pi, gi, dist_km = pi[ok], gi[ok], dist_km[ok]
     if pi.size == 0:
