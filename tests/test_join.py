@@ -244,6 +244,17 @@ def test_bad_events() -> None:
     lines = _events([(0.5, 0.5, None)]).set_geometry([shapely.LineString([(0, 0), (1, 1)])])
     with pytest.raises(sg.SchemaError, match="not a Point"):
         sg.assign_admin(lines, _units())
+    mixed = _events([(0.5, 0.5, None)] * 5).set_geometry(
+        [
+            shapely.Point(0.5, 0.5),
+            shapely.Point(),  # empty: unassigned, not an error
+            shapely.MultiPoint([(0.5, 0.5)]),
+            None,
+            shapely.LineString(),  # empty, but not a point
+        ]
+    )
+    with pytest.raises(sg.SchemaError, match=r"row\(s\) \[2, 4\] have a geometry that is not a"):
+        sg.assign_admin(mixed, _units())
     with pytest.raises(sg.SchemaError, match="GeoDataFrame"):
         sg.assign_admin(pd.DataFrame({"a": [1]}), _units())  # type: ignore[arg-type]
     with pytest.raises(sg.SchemaError, match="coarse must be"):

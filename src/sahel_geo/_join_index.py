@@ -50,30 +50,37 @@ class GridIndex:
         xy, part_of = shapely.get_coordinates(parts, return_index=True)
         col = np.clip(np.floor((xy[:, 0] - minx) / cell), 0, nx - 1).astype(np.int64)
         row = np.clip(np.floor((maxy - xy[:, 1]) / cell), 0, ny - 1).astype(np.int64)
-        same = part_of[1:] == part_of[:-1]
-        xa, ya, xb, yb = xy[:-1, 0][same], xy[:-1, 1][same], xy[1:, 0][same], xy[1:, 1][same]
-        r0, r1, c0, c1 = row[:-1][same], row[1:][same], col[:-1][same], col[1:][same]
-        seg_unit = part_unit[part_of[:-1][same]].astype(np.int64)
-        # A piece that changes row and column passes through exactly one of the two
-        # other cells of its 2x2 block: the one on its side of the block's corner. Where
-        # it passes (numerically) through the corner, both are marked and sent to the
-        # STRtree, so no cell is ever marked that the boundary does not touch.
-        diag = (r0 != r1) & (c0 != c1)
+        unit_of = part_unit[part_of].astype(np.int64)
+        # The cells of all vertices (each piece's end points) ...
+        keys = (row * nx + col) * nu + unit_of
+        # ... and, for a piece that changes row and column, the one of the two other
+        # cells of its 2x2 block that it passes through: the one on its side of the
+        # block's corner. Where it passes (numerically) through the corner, both are
+        # marked and sent to the STRtree, so no cell is ever marked that the boundary
+        # does not touch.
+        same_part = part_of[1:] == part_of[:-1]
+        d = np.flatnonzero((row[1:] != row[:-1]) & (col[1:] != col[:-1]) & same_part)
+        xa, ya, xb, yb = xy[d, 0], xy[d, 1], xy[d + 1, 0], xy[d + 1, 1]
+        r0, r1, c0, c1 = row[d], row[d + 1], col[d], col[d + 1]
+        seg_unit = unit_of[d]
         xv = minx + np.maximum(c0, c1) * cell  # the vertical grid line crossed
-        with np.errstate(divide="ignore", invalid="ignore"):
-            y_at = ya + (xv - xa) * (yb - ya) / (xb - xa)
+        y_at = ya + (xv - xa) * (yb - ya) / (xb - xa)  # xb != xa: the piece changes column
         yh = maxy - np.maximum(r0, r1) * cell  # the horizontal grid line crossed
-        corner = diag & (np.abs(y_at - yh) <= 1e-9 * cell)
+        corner = np.abs(y_at - yh) <= 1e-9 * cell
         row_at = np.where(
             maxy - y_at >= np.maximum(r0, r1) * cell, np.maximum(r0, r1), np.minimum(r0, r1)
         )
-        off = np.where(diag, row_at * nx + np.where(row_at == r0, c1, c0), r0 * nx + c0)
-        corners = [r0 * nx + c0, r1 * nx + c1, off]
-        corners += [np.where(corner, r0 * nx + c1, off), np.where(corner, r1 * nx + c0, off)]
-        keys = _sorted_unique(np.concatenate([c * nu + seg_unit for c in corners]))
+        off = row_at * nx + np.where(row_at == r0, c1, c0)
         ambiguous = np.concatenate((r0[corner] * nx + c1[corner], r1[corner] * nx + c0[corner]))
-        keys = np.concatenate((keys, self._overlap_keys(geoms, tree, keys, nu)))
-        keys = _sorted_unique(keys)
+        keys = np.concatenate(
+            (
+                keys,
+                off * nu + seg_unit,
+                ambiguous * nu + np.concatenate((seg_unit[corner], seg_unit[corner])),
+            )
+        )
+        keys = _sorted_unique(_drop_repeats(keys))
+        keys = _sorted_unique(np.concatenate((keys, self._overlap_keys(geoms, tree, keys, nu))))
         pair_cell = keys // nu
         first = np.concatenate(([True], pair_cell[1:] != pair_cell[:-1]))
         slot_cells = pair_cell[first]
@@ -108,38 +115,43 @@ class GridIndex:
         keys: NDArray[np.int64],
         nu: int,
     ) -> NDArray[np.int64]:
-        """(cell, Q) keys for the crossed cells of a unit P that lie wholly inside a unit Q.
+        """(cell, Q) keys for crossed cells that lie wholly inside a unit Q not crossing them.
 
         A unit holding part of a crossed cell either crosses it too (its key is there) or
         covers it wholly, which happens where units overlap: then Q contains the cell's
-        centre. So every crossed cell of P whose centre lies in a unit Q whose box meets
-        P's box gets Q as a candidate (a superset of the units covering it).
+        centre. So each crossed cell gets, as further candidates, the units not crossing
+        it that contain its centre (a superset of the units covering it), tested only
+        where a unit's box is near the cell.
         """
-        a, b = tree.query(geoms)  # pairs of units whose boxes meet
-        keep = a != b
-        a, b = a[keep], b[keep]
-        if a.size == 0:
-            return np.empty(0, dtype=np.int64)
-        box = shapely.bounds(geoms)[b]
-        cells_of = keys // nu
-        unit_of = keys % nu
-        order = np.argsort(unit_of, kind="stable")
-        start = np.searchsorted(unit_of[order], a, side="left")
-        count = np.searchsorted(unit_of[order], a, side="right") - start
-        pair = np.repeat(np.arange(a.size), count)
-        within = np.arange(pair.size) - np.repeat(np.cumsum(count) - count, count)
-        cell = cells_of[order][np.repeat(start, count) + within]
-        cx = self.x0 + (cell % self.nx + 0.5) * self.cell
-        cy = self.y0 - (cell // self.nx + 0.5) * self.cell
-        near = (
-            (cx >= box[pair, 0])
-            & (cx <= box[pair, 2])
-            & (cy >= box[pair, 1])
-            & (cy <= box[pair, 3])
-        )
-        cell, pair, cx, cy = cell[near], pair[near], cx[near], cy[near]
-        inside = shapely.contains_xy(geoms[b[pair]], cx, cy)
-        return np.asarray(cell[inside] * nu + b[pair[inside]], dtype=np.int64)
+        pair_cell = keys // nu
+        first = np.concatenate(([True], pair_cell[1:] != pair_cell[:-1]))
+        cells = pair_cell[first]  # sorted: row by row
+        # Units whose box holds a cell's centre, widened by a cell (a superset is fine):
+        # for each unit and each grid row of its box, the crossed cells of that row in
+        # its column span are one run of ``cells``.
+        bounds = shapely.bounds(geoms)
+        c_lo = np.floor((bounds[:, 0] - self.x0) / self.cell) - 1
+        c_hi = np.floor((bounds[:, 2] - self.x0) / self.cell) + 1
+        r_lo = np.floor((self.y0 - bounds[:, 3]) / self.cell) - 1
+        r_hi = np.floor((self.y0 - bounds[:, 1]) / self.cell) + 1
+        c_lo, c_hi = (np.clip(v, 0, self.nx - 1).astype(np.int64) for v in (c_lo, c_hi))
+        r_lo, r_hi = (np.clip(v, 0, self.ny - 1).astype(np.int64) for v in (r_lo, r_hi))
+        n_rows = r_hi - r_lo + 1
+        u = np.repeat(np.arange(nu), n_rows)
+        r = np.arange(u.size) - np.repeat(np.cumsum(n_rows) - n_rows, n_rows) + r_lo[u]
+        lo = np.searchsorted(cells, r * self.nx + c_lo[u], side="left")
+        hi = np.searchsorted(cells, r * self.nx + c_hi[u], side="right")
+        count = hi - lo
+        q = np.repeat(u, count)
+        ci = np.arange(q.size) - np.repeat(np.cumsum(count) - count, count) + np.repeat(lo, count)
+        new = cells[ci] * nu + q
+        at = np.minimum(np.searchsorted(keys, new), keys.size - 1)
+        fresh = keys[at] != new  # Q does not cross the cell
+        ci, q, new = ci[fresh], q[fresh], new[fresh]
+        cx = self.x0 + (cells[ci] % self.nx + 0.5) * self.cell
+        cy = self.y0 - (cells[ci] // self.nx + 0.5) * self.cell
+        inside = shapely.contains_xy(geoms[q], cx, cy)
+        return np.asarray(new[inside], dtype=np.int64)
 
     def lookup(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.int32]:
         """Return the cell code of each point; ``EXACT`` for points off the grid."""
@@ -166,6 +178,11 @@ class GridIndex:
         pos = np.repeat(np.arange(len(slots)), count)
         within = np.arange(len(pos)) - np.repeat(np.cumsum(count) - count, count)
         return pos, self.cand[np.repeat(start, count) + within]
+
+
+def _drop_repeats(values: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Drop each value equal to the one before it (cheap; shortens the sort after)."""
+    return values[np.concatenate(([True], values[1:] != values[:-1]))]
 
 
 def _sorted_unique(values: NDArray[np.int64]) -> NDArray[np.int64]:

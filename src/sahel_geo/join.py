@@ -121,6 +121,29 @@ def _categories(values: NDArray[np.object_]) -> tuple[pd.Index, NDArray[np.intp]
     return pd.Index(uniques, dtype=object), codes.astype(np.intp)
 
 
+def _point_xy(pts: NDArray[np.object_]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Return the x and y of each point; NaN for missing or empty points.
+
+    Raises SchemaError naming the rows whose geometry is not a Point.
+    """
+    try:
+        x, y = shapely.get_x(pts), shapely.get_y(pts)  # NaN for missing and non-points
+    except shapely.errors.GEOSException:  # an empty point has no x: leave those out
+        has_xy = ~shapely.is_empty(pts)
+        x, y = np.full(len(pts), np.nan), np.full(len(pts), np.nan)
+        x[has_xy], y[has_xy] = shapely.get_x(pts[has_xy]), shapely.get_y(pts[has_xy])
+    no_xy = np.flatnonzero(~(np.isfinite(x) & np.isfinite(y)))
+    kinds = shapely.get_type_id(pts[no_xy])
+    bad = no_xy[(kinds != 0) & (kinds != -1)]  # -1: missing geometry
+    if bad.size:
+        raise SchemaError(
+            f"events: row(s) {bad[:10].tolist()} have a geometry that is not a Point; "
+            "assign_admin takes point events (use the centroid of other shapes, e.g. "
+            "events.centroid)."
+        )
+    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+
+
 def _pick(
     point_idx: NDArray[np.intp],
     poly_idx: NDArray[np.intp],
@@ -226,31 +249,8 @@ def assign_admin(
     countries = pd.Index(countries, dtype=object)
 
     n = len(events)
-    pts = events.geometry.to_numpy()
-    kinds = shapely.get_type_id(pts)
-    not_point = (kinds != 0) & (kinds != -1)  # -1: missing geometry
-    if not_point.any():
-        bad = np.flatnonzero(not_point)[:10].tolist()
-        raise SchemaError(
-            f"events: row(s) {bad} have a geometry that is not a Point; assign_admin takes "
-            "point events (use the centroid of other shapes, e.g. events.centroid)."
-        )
-    coords = shapely.get_coordinates(pts)  # one row per non-empty point
-    if len(coords) == n:
-        x, y = coords[:, 0], coords[:, 1]
-    else:  # missing or empty points: their coordinates are NaN
-        has_xy = ~shapely.is_missing(pts) & ~shapely.is_empty(pts)
-        x = np.full(n, np.nan)
-        y = np.full(n, np.nan)
-        x[has_xy] = coords[:, 0]
-        y[has_xy] = coords[:, 1]
-    del coords
+    x, y = _point_xy(events.geometry.to_numpy())
     usable = np.isfinite(x) & np.isfinite(y)
-
-    # unit index per event, -1 = none; match code per event (index into MATCH_TYPES)
-    unit = np.full(n, -1, dtype=np.int32)
-    match = np.full(n, MATCH_TYPES.index("unassigned"), dtype=np.int8)
-    snap_km = np.full(n, np.nan)
 
     # About one grid cell per event (a finer grid pays off only for many events), up to
     # the join_index_cells option.
@@ -259,9 +259,12 @@ def assign_admin(
     code = index.lookup(x, y)
     code[~usable] = _OUTSIDE  # no coordinates: unassigned, never sent to the predicates
     direct = code > 0
-    unit[direct] = code[direct] - 1
-    match[direct] = MATCH_TYPES.index("inside")
-    snap_km[direct] = 0.0
+    # unit index per event, -1 = none; match code per event (index into MATCH_TYPES)
+    unit = np.maximum(code - 1, -1)
+    match = np.where(
+        direct, np.int8(MATCH_TYPES.index("inside")), np.int8(MATCH_TYPES.index("unassigned"))
+    )
+    snap_km = np.where(direct, 0.0, np.nan)
 
     # Exact predicates for points in crossed cells (candidates from the grid), in
     # overlaps and off the grid (candidates from an STRtree of the units' boxes).
@@ -282,24 +285,33 @@ def assign_admin(
         shapely.prepare(geoms)
         interior = shapely.contains_xy(geoms[unit_all], x[rows_all], y[rows_all])
         n_interior = np.bincount(local[interior], minlength=cand_rows.size)
-        if len(countries):
-            ev_ccode = countries.get_indexer(events["country_iso3"].iloc[rows_all].astype(object))
-            cmatch = (unit_ccode[unit_all] == ev_ccode) & (ev_ccode >= 0)
-        else:
-            cmatch = np.zeros(rows_all.size, dtype=bool)
+
+        def cmatch(pairs: NDArray[np.intp]) -> NDArray[np.bool_]:
+            """Whether each of these pairs' unit is in the event's own country."""
+            if not len(countries):
+                return np.zeros(pairs.size, dtype=bool)
+            ev_rows = rows_all[pairs]
+            ev_ccode = countries.get_indexer(events["country_iso3"].iloc[ev_rows].astype(object))
+            return np.asarray((unit_ccode[unit_all[pairs]] == ev_ccode) & (ev_ccode >= 0))
+
         # in the interior of one unit (inside) or of several (overlap)
-        p_first, g_first = _pick(local[interior], unit_all[interior], cmatch[interior], pcode_rank)
+        one = np.flatnonzero(interior)
+        several = one[n_interior[local[one]] > 1]
+        one = one[n_interior[local[one]] == 1]
+        rows = cand_rows[local[one]]
+        unit[rows] = unit_all[one]
+        match[rows] = MATCH_TYPES.index("inside")
+        snap_km[rows] = 0.0
+        p_first, g_first = _pick(local[several], unit_all[several], cmatch(several), pcode_rank)
         rows = cand_rows[p_first]
         unit[rows] = g_first
-        match[rows] = np.where(
-            n_interior[p_first] > 1, MATCH_TYPES.index("overlap"), MATCH_TYPES.index("inside")
-        )
+        match[rows] = MATCH_TYPES.index("overlap")
         snap_km[rows] = 0.0
         # on a boundary, in no interior (border)
         sel = np.flatnonzero(n_interior[local] == 0)
         touch = shapely.intersects_xy(geoms[unit_all[sel]], x[rows_all[sel]], y[rows_all[sel]])
         sel = sel[touch]
-        p_first, g_first = _pick(local[sel], unit_all[sel], cmatch[sel], pcode_rank)
+        p_first, g_first = _pick(local[sel], unit_all[sel], cmatch(sel), pcode_rank)
         rows = cand_rows[p_first]
         unit[rows] = g_first
         match[rows] = MATCH_TYPES.index("border")
@@ -336,12 +348,12 @@ def assign_admin(
     pcode_codes = unit.copy()
     name_cats, name_of_unit = _categories(names)
     parent_cats, parent_of_unit = _categories(parent)
-    name_codes = np.where(has_unit, name_of_unit.astype(np.int32)[np.maximum(unit, 0)], -1)
-    parent_codes = np.where(has_unit, parent_of_unit.astype(np.int32)[np.maximum(unit, 0)], -1)
-    notes: dict[str, int] = {
-        f"match_{m}": int(c)
-        for m, c in zip(MATCH_TYPES, np.bincount(match, minlength=len(MATCH_TYPES)), strict=True)
-    }
+    # code tables with a last entry -1, which unit -1 (none) picks
+    name_codes = np.append(name_of_unit, -1).astype(np.int32)[unit]
+    parent_codes = np.append(parent_of_unit, -1).astype(np.int32)[unit]
+    counts = np.bincount(match[~direct], minlength=len(MATCH_TYPES))  # direct: all inside
+    counts[MATCH_TYPES.index("inside")] += int(direct.sum())
+    notes: dict[str, int] = {f"match_{m}": int(c) for m, c in zip(MATCH_TYPES, counts, strict=True)}
     notes["coarse_events"] = int(is_coarse.sum())
 
     if coarse == "coarsen":
