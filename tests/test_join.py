@@ -13,6 +13,7 @@ from pyproj import Geod
 from shapely.geometry import Point, box
 
 import sahel_geo as sg
+from sahel_geo import _threads
 from sahel_geo._join_index import GridIndex as _GridIndex
 from sahel_geo.join import MATCH_TYPES
 
@@ -336,7 +337,7 @@ def test_grid_index_codes_cover_every_cell() -> None:
 
 
 @pytest.mark.slow
-def test_agrees_with_sjoin_on_commune_polygons(shared_data) -> None:  # type: ignore[no-untyped-def]
+def test_agrees_with_sjoin_on_commune_polygons(shared_data, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     communes = gpd.read_file(
         shared_data / "boundaries" / "geoboundaries_lowest_units_mli_ner_bfa.geojson"
     )
@@ -367,3 +368,8 @@ def test_agrees_with_sjoin_on_commune_polygons(shared_data) -> None:  # type: ig
     none = (n_hits == 0).to_numpy()
     assert match[none].isin(["border", "snapped", "unassigned"]).all()
     assert none.sum() > 0 and one.sum() > 25_000
+    # the same answers when the exact tests run in threads (chunks of 1,000 pairs)
+    monkeypatch.setattr(_threads, "MIN_CHUNK", 1_000)
+    with sg.set_options(threads=3):
+        threaded = sg.assign_admin(events, communes)
+    pd.testing.assert_frame_equal(threaded, out)

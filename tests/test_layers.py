@@ -23,6 +23,7 @@ LAYERS: dict[str, int] = {
     "_raster": 0,
     "_zonal_kernels": 0,
     "_join_index": 0,
+    "_threads": 0,
     "_map_elements": 0,
     "names": 0,
     "io": 1,

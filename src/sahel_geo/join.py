@@ -47,12 +47,14 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from sahel_geo import _threads
 from sahel_geo._errors import SchemaError
 from sahel_geo._geo import check_geographic, geodesic_km
 from sahel_geo._join_index import EXACT as _EXACT
 from sahel_geo._join_index import OUTSIDE as _OUTSIDE
 from sahel_geo._join_index import GridIndex as _GridIndex
 from sahel_geo._report import StepReport, attach_report
+from sahel_geo._threads import map_chunks
 from sahel_geo.options import get_option
 from sahel_geo.schema import LOCATION_LEVEL_RANK
 
@@ -127,7 +129,8 @@ def _point_xy(pts: NDArray[np.object_]) -> tuple[NDArray[np.float64], NDArray[np
     Raises SchemaError naming the rows whose geometry is not a Point.
     """
     try:
-        x, y = shapely.get_x(pts), shapely.get_y(pts)  # NaN for missing and non-points
+        # NaN for missing and non-points
+        x, y = map_chunks(shapely.get_x, pts), map_chunks(shapely.get_y, pts)
     except shapely.errors.GEOSException:  # an empty point has no x: leave those out
         has_xy = ~shapely.is_empty(pts)
         x, y = np.full(len(pts), np.nan), np.full(len(pts), np.nan)
@@ -142,6 +145,22 @@ def _point_xy(pts: NDArray[np.object_]) -> tuple[NDArray[np.float64], NDArray[np
             "events.centroid)."
         )
     return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+
+
+def _contains_xy(
+    geoms: NDArray[np.object_],
+    unit: NDArray[np.intp],
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+) -> NDArray[np.bool_]:
+    """``shapely.contains_xy(geoms[unit], x, y)`` for prepared ``geoms``, in threads."""
+    if _threads.n_threads() > 1 and unit.size >= 2 * _threads.MIN_CHUNK:
+        # A prepared polygon builds its point index on first use: build each one here,
+        # before threads share it.
+        used = np.flatnonzero(np.bincount(unit, minlength=len(geoms)))
+        box = shapely.bounds(geoms[used])
+        shapely.contains_xy(geoms[used], box[:, 0], box[:, 1])
+    return map_chunks(shapely.contains_xy, geoms[unit], x, y)
 
 
 def _pick(
@@ -283,7 +302,7 @@ def assign_admin(
     outside = np.flatnonzero(usable & (code == _OUTSIDE))
     if cand_rows.size:
         shapely.prepare(geoms)
-        interior = shapely.contains_xy(geoms[unit_all], x[rows_all], y[rows_all])
+        interior = _contains_xy(geoms, unit_all, x[rows_all], y[rows_all])
         n_interior = np.bincount(local[interior], minlength=cand_rows.size)
 
         def cmatch(pairs: NDArray[np.intp]) -> NDArray[np.bool_]:

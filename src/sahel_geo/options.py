@@ -52,6 +52,10 @@ def _bool(v: Any) -> bool:
     return isinstance(v, bool)
 
 
+def _opt_threads(v: Any) -> bool:
+    return v is None or (isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 256)
+
+
 def _opt_str(v: Any) -> bool:
     return v is None or isinstance(v, str)
 
@@ -80,6 +84,14 @@ OPTIONS: dict[str, Option] = {
         "about one cell per event (at least 250,000) up to this. Larger grids resolve more "
         "events by one lookup (faster for many events) and use more memory (about 9 bytes "
         "a cell).",
+    ),
+    "threads": Option(
+        None,
+        _opt_threads,
+        "None or an integer from 1 to 256",
+        "Threads for the large geometry predicates of assign_admin (shapely releases the "
+        "GIL while it loops). None: the CPUs this process may use, at most 4; 1: no "
+        "threads. Results do not depend on it.",
     ),
     "progress": Option(
         True,
