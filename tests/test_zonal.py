@@ -49,7 +49,7 @@ def _dense(cov, z):
     ):
         a[r, c0:c1] += val
     m = cov.cell_zone == z
-    a[cov.cell_row[m], cov.cell_col[m]] += cov.cell_cover[m] - cov.cell_base[m]
+    a[cov.cell_row[m], cov.cell_col[m]] += cov.cell_cover[m]
     return a
 
 
@@ -441,7 +441,6 @@ def test_batched_coverage_equals_one_batch(monkeypatch):
         "cell_row",
         "cell_col",
         "cell_cover",
-        "cell_base",
     ):
         # same cells and runs; values equal up to the order of floating-point additions
         np.testing.assert_allclose(

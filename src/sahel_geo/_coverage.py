@@ -14,10 +14,12 @@ the same for every cell right of a piece, so it is stored once per piece, at the
 after it, and summed along each row: between two such entries the running sum is
 constant, which gives *runs* of cells with the same coverage (1 inside a zone, 0
 outside). Only the cells a boundary passes through (*boundary cells*) need a value of
-their own. (The code is written for columns and is handed the transposed grid.)
+their own. (The code is written for columns and is handed the transposed grid.) The
+pieces are sorted once by (zone, column, row) and summed per cell; a running sum per
+column then gives each boundary cell's coverage and the run up to the next one.
 
 The result is a :class:`Coverage`: runs ``(zone, row, col0, col1, value)`` and boundary
-cells ``(zone, row, col, coverage)``. Runs lie along rows, i.e. contiguous in a
+cells ``(zone, row, col, coverage)``, disjoint. Runs lie along rows, i.e. contiguous in a
 row-major array, so statistics of any array over every zone cost one reduction per run
 (``numpy.add.reduceat``) plus one lookup per boundary cell (see :mod:`sahel_geo.zonal`).
 There is no loop over zones, edges or cells in Python.
@@ -41,7 +43,7 @@ __all__ = ["Coverage", "GridSpec", "compute_coverage"]
 logger = logging.getLogger(__name__)
 
 #: Edge pieces handled at once (memory: roughly 400 bytes a piece at the peak).
-_PIECE_BUDGET = 250_000
+_PIECE_BUDGET = 32_000
 
 #: Coverage values closer than this to an integer are taken to be that integer.
 _SNAP = 1e-9
@@ -70,13 +72,12 @@ class Coverage:
     grid
         The grid the coverage refers to.
     run_zone, run_row, run_col0, run_col1, run_value
-        Runs of cells ``col0 <= col < col1`` in one row where a zone's coverage is
-        ``run_value`` (before the boundary-cell corrections), sorted by zone, row, col0.
-    cell_zone, cell_row, cell_col, cell_cover, cell_base
-        Boundary cells, sorted by zone, row, col: the exact coverage fraction
-        ``cell_cover`` and the value of the run the cell lies in (``cell_base``, 0 if
-        none), so that a cell's weight ``w`` enters a sum as ``w - cell_base`` on top of
-        the run.
+        Runs of cells ``col0 <= col < col1`` in one row, none of them a boundary cell of
+        the zone, where a zone's coverage is ``run_value`` (an integer up to rounding: 1
+        inside a zone, more where its parts overlap), sorted by zone, row, col0.
+    cell_zone, cell_row, cell_col, cell_cover
+        Boundary cells, sorted by zone, row, col, with their exact coverage fraction
+        ``cell_cover``. A zone's runs and boundary cells never share a cell.
     """
 
     n_zones: int
@@ -90,7 +91,6 @@ class Coverage:
     cell_row: NDArray[np.int64]
     cell_col: NDArray[np.int64]
     cell_cover: NDArray[np.float64]
-    cell_base: NDArray[np.float64]
 
 
 def _ranges(lo: NDArray[np.int64], hi: NDArray[np.int64]) -> tuple[NDArray[np.int64], ...]:
@@ -293,7 +293,6 @@ def compute_coverage(geoms: NDArray[np.object_], grid: GridSpec) -> Coverage:
         cell_row,
         cell_col,
         cover,
-        c_base,
     ) = fields
     return Coverage(
         n_zones=len(geoms),
@@ -307,7 +306,6 @@ def compute_coverage(geoms: NDArray[np.object_], grid: GridSpec) -> Coverage:
         cell_row=cell_row,
         cell_col=cell_col,
         cell_cover=cover,
-        cell_base=c_base,
     )
 
 
@@ -338,72 +336,57 @@ def _kernel(
     p_sign = sign[p_e]
     p_zone = zone[p_e]
     w = p_sign * pdu
+    part = w * ((row + 1) - vm)
     # One sort of all pieces by (zone, column, row): pieces left of the grid's first row
     # ("above") sort first in their column. Keys store row + 1 (0 = above).
     stride = np.int64(height + 2)
     key = (p_zone * width + col) * stride + (np.maximum(row, -1) + 1)
     order = np.argsort(key)
-    key, w, pdu, row, vm = key[order], w[order], pdu[order], row[order], vm[order]
+    key, w, part = key[order], w[order], part[order]
 
-    # Column entries: every piece adds its width to all rows below it (key + 1: next row).
-    d_ok = (row + 1 < height) & (pdu != 0)
-    d_all = key[d_ok] + 1
-    d_new = np.ones(len(d_all), dtype=bool)
-    d_new[1:] = d_all[1:] != d_all[:-1]
-    d_start = np.flatnonzero(d_new)
-    d_keys = d_all[d_start]
-    d_w = np.add.reduceat(w[d_ok], d_start) if len(d_start) else np.zeros(0)
-    d_group = d_keys // stride
-    d_rows = d_keys % stride - 1
-    csum = np.cumsum(d_w)
-    first = np.ones(len(d_keys), dtype=bool)
-    first[1:] = d_group[1:] != d_group[:-1]
-    start_idx = np.maximum.accumulate(np.where(first, np.arange(len(d_keys)), 0))
-    base = csum[start_idx] - d_w[start_idx]
-    cum = csum - base
-    last = np.ones(len(d_keys), dtype=bool)
-    last[:-1] = first[1:]
-    nxt = np.empty(len(d_keys), dtype=np.int64)
-    nxt[:-1] = d_rows[1:]
-    nxt[last] = height
+    # Cells (zone, column, row) a piece lies in, with the pieces' total width ``dw`` and
+    # own area ``dp``; within a column, the running sum of ``dw`` is the coverage of the
+    # cells below the cell, up to the next boundary cell: a run.
+    new = np.ones(len(key), dtype=bool)
+    new[1:] = key[1:] != key[:-1]
+    g_start = np.flatnonzero(new)
+    g_key = key[g_start]
+    dw = np.add.reduceat(w, g_start) if len(g_start) else np.zeros(0)
+    dp = np.add.reduceat(part, g_start) if len(g_start) else np.zeros(0)
+    g_col = g_key // stride
+    g_row = g_key - g_col * stride - 1
+    csum = np.cumsum(dw)
+    first = np.ones(len(g_key), dtype=bool)
+    first[1:] = g_col[1:] != g_col[:-1]
+    start_idx = np.maximum.accumulate(np.where(first, np.arange(len(g_key)), 0))
+    cum = csum - (csum[start_idx] - dw[start_idx])  # running sum within the column
+    nxt = np.empty(len(g_key), dtype=np.int64)
+    nxt[:-1] = g_row[1:]
+    nxt[np.flatnonzero(first)[1:] - 1] = height
+    if len(nxt):
+        nxt[-1] = height
     rounded = np.round(cum)
     run_value = np.where(np.abs(cum - rounded) < _SNAP, rounded, cum)
-    r_ok = (run_value != 0) & (nxt > d_rows)
-    run_zone = d_group[r_ok] // width
-    run_col = d_group[r_ok] % width
-    run_row0 = d_rows[r_ok]
-    run_row1 = nxt[r_ok]
-    run_val = run_value[r_ok]
+    r_ok = (run_value != 0) & (nxt > g_row + 1)
+    r_col = g_col[r_ok]
+    r_zone = r_col // width
 
-    # Boundary cells: every piece inside the grid, including vertical ones.
-    in_grid = row >= 0
-    c_all = key[in_grid]
-    part = w[in_grid] * ((row[in_grid] + 1) - vm[in_grid])
-    c_new = np.ones(len(c_all), dtype=bool)
-    c_new[1:] = c_all[1:] != c_all[:-1]
-    c_start = np.flatnonzero(c_new)
-    c_keys = c_all[c_start]
-    c_part = np.add.reduceat(part, c_start) if len(c_start) else np.zeros(0)
-    pos = np.searchsorted(d_keys, c_keys, side="right") - 1
-    pos_ok = pos >= 0
-    pos_c = np.where(pos_ok, pos, 0)
-    same_group = pos_ok & (d_group[pos_c] == c_keys // stride) if len(d_keys) else pos_ok
-    c_cum = np.where(same_group, cum[pos_c] if len(d_keys) else 0.0, 0.0)
-    c_base = np.where(same_group, run_value[pos_c] if len(d_keys) else 0.0, 0.0)
-    cover = c_part + c_cum
+    # Boundary cells: the cell's own pieces plus the running sum before it.
+    in_grid = g_row >= 0
+    c_col = g_col[in_grid]
+    c_zone = c_col // width
+    cover = dp[in_grid] + (cum[in_grid] - dw[in_grid])
     cover = np.where(np.abs(cover) < _SNAP * 1e-3, 0.0, cover)
     cover = np.where(np.abs(cover - 1.0) < _SNAP * 1e-3, 1.0, cover)
     cover = np.clip(cover, 0.0, None)
-    c_group = c_keys // stride
     return (
-        run_zone.astype(np.int64),
-        run_col.astype(np.int64),
-        run_row0.astype(np.int64),
-        run_row1.astype(np.int64),
-        run_val.astype(np.float64),
-        (c_group // width).astype(np.int64),
-        (c_group % width).astype(np.int64),
-        (c_keys % stride - 1).astype(np.int64),
+        r_zone,
+        r_col - r_zone * width,
+        g_row[r_ok] + 1,
+        nxt[r_ok],
+        run_value[r_ok],
+        c_zone,
+        c_col - c_zone * width,
+        g_row[in_grid],
         cover,
-        c_base.astype(np.float64),
     )

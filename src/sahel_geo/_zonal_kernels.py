@@ -30,8 +30,7 @@ class _Weights:
     """Per-run and per-boundary-cell weights for one coverage mode."""
 
     run_w: NDArray[np.float64]
-    cell_w: NDArray[np.float64]  # the cell's own weight
-    cell_delta: NDArray[np.float64]  # its weight minus the run value under it
+    cell_w: NDArray[np.float64]
 
 
 def _mode_weights(cov: Coverage, mode: CoverageMode, geoms: NDArray[np.object_]) -> _Weights:
@@ -48,31 +47,33 @@ def _mode_weights(cov: Coverage, mode: CoverageMode, geoms: NDArray[np.object_])
     else:
         cell_w = np.ones(len(cov.cell_zone))
         run_w = np.round(cov.run_value)
-    base = cov.cell_base if mode == "fraction" else np.round(cov.cell_base)
-    return _Weights(run_w=run_w, cell_w=cell_w, cell_delta=cell_w - base)
+    return _Weights(run_w=run_w, cell_w=cell_w)
 
 
 def _scaled(cov: Coverage, w: _Weights, row_area: NDArray[np.float64] | None) -> _Weights:
     """Boundary-cell weights times their row's area (runs are scaled when summing)."""
     if row_area is None:
         return w
-    ra = row_area[cov.cell_row]
-    return _Weights(run_w=w.run_w, cell_w=w.cell_w * ra, cell_delta=w.cell_delta * ra)
+    return _Weights(run_w=w.run_w, cell_w=w.cell_w * row_area[cov.cell_row])
 
 
 @dataclass(frozen=True)
-class _Block:
-    """What a block of rows needs, precomputed once and reused for every step of a stack."""
+class _Plan:
+    """What the sums need, precomputed once and reused for every step of a stack.
 
-    r0: int
-    r1: int
-    idx: NDArray[np.int64]  # reduceat indices: run starts and ends, interleaved
+    Runs are sorted by (row, col0) and cut into blocks of rows; boundary cells stay in
+    zone order (their values are gathered from the whole window at once).
+    """
+
+    block_rows: int
+    cuts: list[int]  # runs of block b: cuts[b] .. cuts[b + 1]
+    idx: NDArray[np.int64]  # reduceat indices within the block: run starts and ends, interleaved
     run_w: NDArray[np.float64]
     run_zone: NDArray[np.int64]
     run_len: NDArray[np.float64]
-    cell_row: NDArray[np.int64]  # relative to r0
+    cell_row: NDArray[np.int64]
     cell_col: NDArray[np.int64]
-    cell_delta: NDArray[np.float64]
+    cell_w: NDArray[np.float64]
     cell_zone: NDArray[np.int64]
 
 
@@ -80,47 +81,77 @@ class _Block:
 _BLOCK_CELLS = 1 << 18
 
 
-def _plan(cov: Coverage, w: _Weights, row_area: NDArray[np.float64] | None) -> list[_Block]:
-    """Split runs and boundary cells into blocks of rows, runs in (row, col0) order."""
+def _plan(cov: Coverage, w: _Weights, row_area: NDArray[np.float64] | None) -> _Plan:
+    """Sort the runs by (row, col0) and cut them into blocks of rows."""
     height, width = cov.grid.height, cov.grid.width
     block = max(1, min(height, _BLOCK_CELLS // max(width, 1)))
     ro = np.argsort(cov.run_row * np.int64(width + 1) + cov.run_col0)
-    co = np.argsort(cov.cell_row, kind="stable")
-    run_rows, cell_rows = cov.run_row[ro], cov.cell_row[co]
+    rows = cov.run_row[ro]
+    base = (rows % block) * width
+    idx = np.empty(2 * len(ro), dtype=np.int64)
+    idx[0::2] = base + cov.run_col0[ro]
+    idx[1::2] = base + cov.run_col1[ro]
     run_w = w.run_w if row_area is None else w.run_w * row_area[cov.run_row]
-    starts = np.arange(0, height, block)
-    edges = np.append(starts, height)
-    ri_cut: list[int] = np.searchsorted(run_rows, edges).tolist()
-    ci_cut: list[int] = np.searchsorted(cell_rows, edges).tolist()
-    plan = []
-    for b, r0 in enumerate(starts.tolist()):  # blocks of rows, not cells
-        ri = ro[ri_cut[b] : ri_cut[b + 1]]
-        ci = co[ci_cut[b] : ci_cut[b + 1]]
-        if not len(ri) and not len(ci):
-            continue
-        base = (cov.run_row[ri] - r0) * width
-        idx = np.empty(2 * len(ri), dtype=np.int64)
-        idx[0::2] = base + cov.run_col0[ri]
-        idx[1::2] = base + cov.run_col1[ri]
-        plan.append(
-            _Block(
-                r0=r0,
-                r1=min(r0 + block, height),
-                idx=idx,
-                run_w=run_w[ri],
-                run_zone=cov.run_zone[ri],
-                run_len=(cov.run_col1[ri] - cov.run_col0[ri]).astype(np.float64),
-                cell_row=cov.cell_row[ci] - r0,
-                cell_col=cov.cell_col[ci],
-                cell_delta=w.cell_delta[ci],
-                cell_zone=cov.cell_zone[ci],
-            )
-        )
-    return plan
+    cuts: list[int] = np.searchsorted(rows, np.arange(0, height + block, block)).tolist()
+    return _Plan(
+        block_rows=block,
+        cuts=cuts,
+        idx=idx,
+        run_w=run_w[ro],
+        run_zone=cov.run_zone[ro],
+        run_len=(cov.run_col1 - cov.run_col0)[ro].astype(np.float64),
+        cell_row=cov.cell_row,
+        cell_col=cov.cell_col,
+        cell_w=w.cell_w,
+        cell_zone=cov.cell_zone,
+    )
+
+
+def _quantity(
+    name: str,
+    v: NDArray[np.float64],
+    ok: NDArray[np.bool_],
+    ref: float,
+    wv: NDArray[np.float64] | None,
+    wok: NDArray[np.bool_] | None,
+) -> NDArray[np.float64]:
+    """One quantity of :func:`_moments` from values (0 on nodata), validity and weights."""
+    if name == "valid":
+        return ok.astype(np.float64)
+    if name == "v":
+        return v
+    if name in ("sh", "sh2"):
+        q = np.where(ok, v - ref, 0.0)
+        return q * q if name == "sh2" else q
+    if name == "invalid":
+        return (~ok).astype(np.float64)
+    if name == "wv":
+        assert wv is not None
+        return wv
+    if name == "wvv":
+        assert wv is not None
+        return wv * v
+    if name == "wnod":
+        assert wok is not None
+        return (ok & ~wok).astype(np.float64)
+    raise ValueError(name)  # pragma: no cover - internal names only
+
+
+def _invalid_flat(raster: Raster, raw: NDArray[np.generic]) -> NDArray[np.intp]:
+    """Row-major positions of the nodata cells of a 2-D block (not NaN/inf, not nodata)."""
+    bad: NDArray[np.bool_] | None = None
+    if np.issubdtype(raw.dtype, np.floating):
+        bad = ~np.isfinite(raw)
+    if raster.nodata is not None and not np.isnan(raster.nodata):
+        eq = raw == raster.nodata
+        bad = eq if bad is None else bad | eq
+    if bad is None:
+        return np.zeros(0, dtype=np.intp)
+    return np.flatnonzero(bad)
 
 
 def _moments(
-    plan: list[_Block],
+    plan: _Plan,
     n: int,
     raster: Raster,
     values: NDArray[np.generic],
@@ -130,73 +161,66 @@ def _moments(
     wts: NDArray[np.float64] | None = None,
     wts_valid: NDArray[np.bool_] | None = None,
 ) -> dict[str, NDArray[np.float64]]:
-    """Zone sums of weight x quantity for each quantity in ``names``, a block of rows at a time.
+    """Zone sums of weight x quantity for each quantity in ``names``.
 
     Quantities: ``valid`` (1 on data), ``v`` (value on data), ``sh``/``sh2`` (value - ref
     and its square, on data), ``invalid`` (1 on nodata), ``wv``/``wvv`` (weight and weight x
     value where both have data), ``wnod`` (1 where the value has data and the weight not).
-    Runs lie along rows, so each run's sum is one segment of the block's flat buffer:
-    ``numpy.add.reduceat`` sums all of them in one call.
+
+    Runs, a block of rows at a time: runs lie along rows, so each run's sum is one segment
+    of the block's flat buffer and ``numpy.add.reduceat`` sums all of them in one call.
+    ``valid`` and ``v`` need no array of their own: the values are copied once, the few
+    nodata cells set to 0, and the nodata cells of each run counted from their sorted
+    positions. Boundary cells: one gather from the whole window.
     """
-    width = values.shape[1]
-    out = {k: np.zeros(n) for k in names}
-    cells = max((b.r1 - b.r0) * width for b in plan) if plan else 0
-    buf = np.zeros(cells + 1)
-    buf32 = np.zeros(cells + 1, dtype=np.float32)
-    for blk in plan:
-        r0, r1 = blk.r0, blk.r1
-        idx, rw, rz = blk.idx, blk.run_w, blk.run_zone
-        cr, cc, cd, cz = blk.cell_row, blk.cell_col, blk.cell_delta, blk.cell_zone
-        raw = values[r0:r1]
-        ok = raster.valid_mask(raw)
-        all_ok = bool(ok.all())
-        vb = raw.astype(np.float64) if all_ok else np.where(ok, raw, 0.0)
-        wb = wok = None
-        if wts is not None and wts_valid is not None:
-            wok = wts_valid[r0:r1]
-            wb = np.where(ok & wok, wts[r0:r1], 0.0)
+    height, width = values.shape
+    n_runs = len(plan.run_zone)
+    run_sums = {k: np.zeros(n_runs) for k in names}
+    dense = [k for k in names if k not in ("valid", "v")]
+    block = plan.block_rows
+    buf = np.zeros(min(block, height) * width + 1)
+    for b, r0 in enumerate(range(0, height, block)):  # blocks of rows, not cells
+        i0, i1 = plan.cuts[b], plan.cuts[b + 1]
+        if i0 == i1:
+            continue
+        r1 = min(r0 + block, height)
         size = (r1 - r0) * width
+        idx = plan.idx[2 * i0 : 2 * i1]
+        raw = values[r0:r1]
         flat = buf[: size + 1]
-        for name in names:
-            if name == "valid" and all_ok:
-                out[name] += np.bincount(rz, rw * blk.run_len, n)
-                out[name] += np.bincount(cz, cd, n)
-                continue
-            if name == "valid":
-                # 0/1 summed in float32 is exact (runs are far shorter than 2**24 cells)
-                flat32 = buf32[: size + 1]
-                flat32[:size] = ok.reshape(-1)
-                seg = (
-                    np.add.reduceat(flat32, idx)[0::2].astype(np.float64)
-                    if len(idx)
-                    else np.zeros(0)
-                )
-                out[name] += np.bincount(rz, rw * seg, n)
-                out[name] += np.bincount(cz, cd * ok[cr, cc], n)
-                continue
-            if name == "v":
-                q = vb
-            elif name in ("sh", "sh2"):
-                q = np.where(ok, vb - ref, 0.0)
-                if name == "sh2":
-                    q = q * q
-            elif name == "invalid":
-                q = (~ok).astype(np.float64)
-            elif name == "wv":
-                assert wb is not None
-                q = wb
-            elif name == "wvv":
-                assert wb is not None
-                q = wb * vb
-            elif name == "wnod":
-                assert wok is not None
-                q = (ok & ~wok).astype(np.float64)
-            else:  # pragma: no cover - internal names only
-                raise ValueError(name)
-            flat[:size] = q.reshape(-1)
-            seg = np.add.reduceat(flat, idx)[0::2] if len(idx) else np.zeros(0)
-            out[name] += np.bincount(rz, rw * seg, n)
-            out[name] += np.bincount(cz, cd * q[cr, cc], n)
+        flat[:size].reshape(r1 - r0, width)[...] = raw
+        bad = _invalid_flat(raster, raw)
+        if len(bad):
+            flat[bad] = 0.0
+        if "v" in names:
+            run_sums["v"][i0:i1] = np.add.reduceat(flat, idx)[0::2]
+        if "valid" in names:
+            n_bad = np.searchsorted(bad, idx[1::2]) - np.searchsorted(bad, idx[0::2])
+            run_sums["valid"][i0:i1] = plan.run_len[i0:i1] - n_bad
+        if dense:
+            ok = raster.valid_mask(raw)
+            vb = flat[:size].reshape(r1 - r0, width).copy()
+            wb = wok = None
+            if wts is not None and wts_valid is not None:
+                wok = wts_valid[r0:r1]
+                wb = np.where(ok & wok, wts[r0:r1], 0.0)
+            for name in dense:
+                flat[:size] = _quantity(name, vb, ok, ref, wb, wok).reshape(-1)
+                run_sums[name][i0:i1] = np.add.reduceat(flat, idx)[0::2]
+    # Boundary cells: their values, gathered once.
+    cr, cc, cd, cz = plan.cell_row, plan.cell_col, plan.cell_w, plan.cell_zone
+    raw_c = values[cr, cc]
+    ok_c = raster.valid_mask(raw_c)
+    v_c = np.where(ok_c, raw_c, 0.0).astype(np.float64)
+    wv_c = wok_c = None
+    if wts is not None and wts_valid is not None:
+        wok_c = wts_valid[cr, cc]
+        wv_c = np.where(ok_c & wok_c, wts[cr, cc], 0.0)
+    out: dict[str, NDArray[np.float64]] = {}
+    for name in names:
+        q_c = _quantity(name, v_c, ok_c, ref, wv_c, wok_c)
+        runs = np.bincount(plan.run_zone, plan.run_w * run_sums[name], n)
+        out[name] = np.asarray(runs + np.bincount(cz, cd * q_c, n), dtype=np.float64)
     return out
 
 
@@ -207,7 +231,7 @@ def _area_sum(
     n = cov.n_zones
     run_sum = area_w.run_w * (cov.run_col1 - cov.run_col0) * true_area[cov.run_row]
     out: NDArray[np.float64] = np.bincount(cov.run_zone, run_sum, n).astype(np.float64)
-    out += np.bincount(cov.cell_zone, area_w.cell_delta, n)
+    out += np.bincount(cov.cell_zone, area_w.cell_w, n)
     return out
 
 
@@ -226,19 +250,12 @@ def _cells(cov: Coverage, w: _Weights, row_area: NDArray[np.float64] | None) -> 
     zone = cov.run_zone[owner]
     row = cov.run_row[owner]
     flat = row * width + col
-    key = zone * (cov.grid.height * width) + flat
-    bkey = cov.cell_zone * (cov.grid.height * width) + cov.cell_row * width + cov.cell_col
-    # Boundary keys are sorted (zone, row, col); drop run cells that are boundary cells.
-    if len(bkey):
-        pos = np.clip(np.searchsorted(bkey, key), 0, len(bkey) - 1)
-        interior = bkey[pos] != key
-    else:
-        interior = np.ones(len(key), dtype=bool)
-    rz = zone[interior]
-    rf = flat[interior]
-    rw = w.run_w[owner[interior]]
+    # Runs and boundary cells are disjoint: every run cell is an interior cell.
+    rz = zone
+    rf = flat
+    rw = w.run_w[owner]
     if row_area is not None:
-        rw = rw * row_area[row[interior]]
+        rw = rw * row_area[row]
     keep = w.cell_w > _TINY
     z = np.concatenate([rz, cov.cell_zone[keep]])
     f = np.concatenate([rf, cov.cell_row[keep] * width + cov.cell_col[keep]])

@@ -50,13 +50,13 @@ from sahel_geo._raster import Raster, check_crs
 from sahel_geo._zonal_kernels import (
     CoverageMode,
     _area_sum,
-    _Block,
     _Cells,
     _cells,
     _majority,
     _minmax,
     _mode_weights,
     _moments,
+    _Plan,
     _plan,
     _quantiles,
     _scaled,
@@ -187,7 +187,7 @@ def _zone_ids(zones: gpd.GeoDataFrame, id_column: str) -> pd.Index:
 
 def _one_step(
     cov: Coverage,
-    plan: list[_Block],
+    plan: _Plan,
     w: _Weights,
     cells: _Cells | None,
     raster: Raster,
