@@ -8,6 +8,8 @@ the process's peak resident set size (VmHWM, reset through /proc/self/clear_refs
 the events are built) while the method runs. Each method runs ``--repeat`` times (each
 in a fresh process, the two methods taking turns) and the median time is reported with
 the range, since a shared virtual machine's timings drift by tens of percent.
+assign_admin runs twice: with the default ``threads`` setting (the CPUs available, at
+most 4) and with ``threads=1``; sjoin is single-threaded.
 Assignments are compared: where sjoin finds exactly one unit, assign_admin must give the
 same unit.
 
@@ -67,6 +69,10 @@ def make_inputs(n: int, seed: int = 20240601):  # type: ignore[no-untyped-def]
     return events, communes
 
 
+#: assign_admin with the default threads, with one thread, and the reference.
+METHODS = ("assign_admin", "assign_admin-1thread", "sjoin")
+
+
 def run_one(method: str, n: int, out: str) -> None:
     import gc
 
@@ -76,6 +82,9 @@ def run_one(method: str, n: int, out: str) -> None:
     import sahel_geo as sg
 
     events, communes = make_inputs(n)
+    if method == "assign_admin-1thread":
+        sg.set_options(threads=1)
+        method = "assign_admin"
     # warm-up on 1,000 events: imports and first-call set-up are not what is measured
     if method == "assign_admin":
         sg.assign_admin(events.iloc[:1000], communes, tolerance_km=0.0)
@@ -127,9 +136,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
             result: dict[str, dict] = {}  # type: ignore[type-arg]
-            runs: dict[str, list[float]] = {"assign_admin": [], "sjoin": []}
+            runs: dict[str, list[float]] = {m: [] for m in METHODS}
             for rep in range(args.repeat):
-                for method in ("assign_admin", "sjoin"):
+                for method in METHODS:
                     out = f"{tmp}/{method}-{n}-{rep}"
                     subprocess.run(
                         [sys.executable, __file__, "--child", method, str(n), out], check=True
@@ -146,29 +155,32 @@ def main() -> None:
             for method, times in runs.items():
                 result[method]["seconds"] = float(np.median(times))
                 result[method]["range"] = (min(times), max(times))
-            a, s = result["assign_admin"], result["sjoin"]
+            s = result["sjoin"]
             one = s["match"] == "one"
-            same = (a["pcode"][one] == s["pcode"][one]).sum()
-            inside_elsewhere = ((a["match"] == "inside") & ~one).sum()
             print(
-                f"n={n:>11,}  assign_admin {a['seconds']:7.2f} s {a['peak_mib']:8.0f} MiB | "
-                f"sjoin {s['seconds']:7.2f} s {s['peak_mib']:8.0f} MiB | "
-                f"speed-up x{s['seconds'] / a['seconds']:.2f}, "
-                f"memory ratio {a['peak_mib'] / max(s['peak_mib'], 1e-9):.2f}"
+                f"n={n:,}: sjoin {s['seconds']:.2f} s ({s['range'][0]:.2f}-{s['range'][1]:.2f}), "
+                f"{s['peak_mib']:.0f} MiB; median of {args.repeat} fresh runs, memory as "
+                f"{s['memory']}"
             )
+            for method in METHODS[:2]:
+                a = result[method]
+                same = (a["pcode"][one] == s["pcode"][one]).sum()
+                inside_elsewhere = ((a["match"] == "inside") & ~one).sum()
+                print(
+                    f"    {method:21s} {a['seconds']:6.2f} s ({a['range'][0]:.2f}-"
+                    f"{a['range'][1]:.2f}) {a['peak_mib']:6.0f} MiB | speed-up "
+                    f"x{s['seconds'] / a['seconds']:.2f}, memory ratio "
+                    f"{a['peak_mib'] / max(s['peak_mib'], 1e-9):.2f} | agrees with sjoin on "
+                    f"{same:,} of {one.sum():,} events it puts in one unit; 'inside' where "
+                    f"sjoin did not find one unit: {inside_elsewhere:,}"
+                )
+            a = result["assign_admin"]
             print(
-                f"    events sjoin puts in exactly one unit: {one.sum():,}; assign_admin "
-                f"agrees on {same:,} ({one.sum() - same:,} differ); matches: "
+                "    matches: "
                 + ", ".join(
                     f"{k} {v:,}"
                     for k, v in zip(*np.unique(a["match"], return_counts=True), strict=True)
                 )
-                + f"; 'inside' where sjoin did not find one unit: {inside_elsewhere:,}"
-            )
-            print(
-                f"    median of {args.repeat} fresh runs each; ranges: assign_admin "
-                f"{a['range'][0]:.2f}-{a['range'][1]:.2f} s, sjoin "
-                f"{s['range'][0]:.2f}-{s['range'][1]:.2f} s; memory measured as {a['memory']}"
             )
 
 

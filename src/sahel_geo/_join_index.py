@@ -16,6 +16,7 @@ __all__ = ["EXACT", "OUTSIDE", "GridIndex"]
 
 OUTSIDE = -1  # lookup code: the cell is wholly outside every unit
 EXACT = 0  # lookup code: the cell needs the exact predicates (via an STRtree)
+_BLOCK = 1 << 16  # points per block in lookup
 
 
 class GridIndex:
@@ -91,9 +92,7 @@ class GridIndex:
         crossed[slot_cells] = True
         comp, n_comp = ndimage.label(~crossed.reshape(ny, nx))
         flat = comp.ravel()
-        rep = np.zeros(n_comp + 1, dtype=np.intp)
-        rep[flat] = np.arange(flat.size)  # any one cell of each component
-        rep = rep[1:]
+        rep = _first_cells(flat, n_comp)
         centres = shapely.points(minx + (rep % nx + 0.5) * cell, maxy - (rep // nx + 0.5) * cell)
         pi, gi = tree.query(centres, predicate="within")
         n_in = np.bincount(pi, minlength=n_comp)
@@ -126,14 +125,14 @@ class GridIndex:
         pair_cell = keys // nu
         first = np.concatenate(([True], pair_cell[1:] != pair_cell[:-1]))
         cells = pair_cell[first]  # sorted: row by row
-        # Units whose box holds a cell's centre, widened by a cell (a superset is fine):
-        # for each unit and each grid row of its box, the crossed cells of that row in
-        # its column span are one run of ``cells``.
+        # A unit covering a cell wholly has the cell inside its box: for each unit and
+        # each grid row its box touches, the crossed cells of that row in the columns
+        # its box touches (a superset) are one run of ``cells``.
         bounds = shapely.bounds(geoms)
-        c_lo = np.floor((bounds[:, 0] - self.x0) / self.cell) - 1
-        c_hi = np.floor((bounds[:, 2] - self.x0) / self.cell) + 1
-        r_lo = np.floor((self.y0 - bounds[:, 3]) / self.cell) - 1
-        r_hi = np.floor((self.y0 - bounds[:, 1]) / self.cell) + 1
+        c_lo = np.floor((bounds[:, 0] - self.x0) / self.cell)
+        c_hi = np.floor((bounds[:, 2] - self.x0) / self.cell)
+        r_lo = np.floor((self.y0 - bounds[:, 3]) / self.cell)
+        r_hi = np.floor((self.y0 - bounds[:, 1]) / self.cell)
         c_lo, c_hi = (np.clip(v, 0, self.nx - 1).astype(np.int64) for v in (c_lo, c_hi))
         r_lo, r_hi = (np.clip(v, 0, self.ny - 1).astype(np.int64) for v in (r_lo, r_hi))
         n_rows = r_hi - r_lo + 1
@@ -143,7 +142,7 @@ class GridIndex:
         hi = np.searchsorted(cells, r * self.nx + c_hi[u], side="right")
         count = hi - lo
         q = np.repeat(u, count)
-        ci = np.arange(q.size) - np.repeat(np.cumsum(count) - count, count) + np.repeat(lo, count)
+        ci = np.arange(q.size) + np.repeat(lo - (np.cumsum(count) - count), count)
         new = cells[ci] * nu + q
         at = np.minimum(np.searchsorted(keys, new), keys.size - 1)
         fresh = keys[at] != new  # Q does not cross the cell
@@ -155,20 +154,22 @@ class GridIndex:
 
     def lookup(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.int32]:
         """Return the cell code of each point; ``EXACT`` for points off the grid."""
-        # in place, to keep the memory of millions of events low
-        col = np.subtract(x, self.x0)
-        col /= self.cell
-        np.floor(col, out=col)
-        row = np.subtract(self.y0, y)
-        row /= self.cell
-        np.floor(row, out=row)
-        ok = (col >= 0) & (col < self.nx) & (row >= 0) & (row < self.ny)  # False for NaN
-        row *= self.nx
-        col += row  # flat cell index, exact in float64
-        del row
-        col[~ok] = 0
-        out: NDArray[np.int32] = self.code.ravel()[col.astype(np.intp)]
-        out[~ok] = EXACT
+        out = np.empty(len(x), dtype=np.int32)
+        flat = self.code.ravel()
+        for lo in range(0, len(x), _BLOCK):  # blocks: small temporaries, little memory
+            col = np.subtract(x[lo : lo + _BLOCK], self.x0)
+            col /= self.cell
+            np.floor(col, out=col)
+            row = np.subtract(self.y0, y[lo : lo + _BLOCK])
+            row /= self.cell
+            np.floor(row, out=row)
+            ok = (col >= 0) & (col < self.nx) & (row >= 0) & (row < self.ny)  # False for NaN
+            row *= self.nx
+            col += row  # flat cell index, exact in float64
+            col[~ok] = 0
+            block = flat[col.astype(np.intp)]
+            block[~ok] = EXACT
+            out[lo : lo + _BLOCK] = block
         return out
 
     def candidates(self, slots: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
@@ -176,8 +177,20 @@ class GridIndex:
         start = self.offsets[slots]
         count = self.offsets[slots + 1] - start
         pos = np.repeat(np.arange(len(slots)), count)
-        within = np.arange(len(pos)) - np.repeat(np.cumsum(count) - count, count)
-        return pos, self.cand[np.repeat(start, count) + within]
+        at = np.arange(len(pos)) + np.repeat(start - (np.cumsum(count) - count), count)
+        return pos, self.cand[at]
+
+
+def _first_cells(labels: NDArray[np.int32], n: int) -> NDArray[np.intp]:
+    """Return one cell of each component 1..n of ``labels`` (flat, 0 = background)."""
+    # ndimage.label numbers components in scan order, so each one's first cell is where
+    # the running maximum of the labels goes up; checked, with a general fallback.
+    first = np.flatnonzero(np.diff(np.maximum.accumulate(labels), prepend=0) > 0)
+    if first.size == n and np.array_equal(labels[first], np.arange(1, n + 1)):
+        return first
+    rep = np.zeros(n + 1, dtype=np.intp)
+    rep[labels] = np.arange(labels.size)
+    return rep[1:]
 
 
 def _drop_repeats(values: NDArray[np.int64]) -> NDArray[np.int64]:

@@ -279,7 +279,8 @@ def assign_admin(
     code[~usable] = _OUTSIDE  # no coordinates: unassigned, never sent to the predicates
     direct = code > 0
     # unit index per event, -1 = none; match code per event (index into MATCH_TYPES)
-    unit = np.maximum(code - 1, -1)
+    unit = code - 1
+    np.maximum(unit, -1, out=unit)
     match = np.where(
         direct, np.int8(MATCH_TYPES.index("inside")), np.int8(MATCH_TYPES.index("unassigned"))
     )
@@ -364,14 +365,13 @@ def assign_admin(
     names = boundaries["name"].astype(object).to_numpy()
     has_unit = unit >= 0
     # Categorical columns built from codes: no per-event string work, little memory.
-    pcode_codes = unit.copy()
+    pcode_codes = unit.copy() if coarse == "coarsen" else unit
     name_cats, name_of_unit = _categories(names)
     parent_cats, parent_of_unit = _categories(parent)
     # code tables with a last entry -1, which unit -1 (none) picks
     name_codes = np.append(name_of_unit, -1).astype(np.int32)[unit]
     parent_codes = np.append(parent_of_unit, -1).astype(np.int32)[unit]
-    counts = np.bincount(match[~direct], minlength=len(MATCH_TYPES))  # direct: all inside
-    counts[MATCH_TYPES.index("inside")] += int(direct.sum())
+    counts = [np.count_nonzero(match == k) for k in range(len(MATCH_TYPES))]
     notes: dict[str, int] = {f"match_{m}": int(c) for m, c in zip(MATCH_TYPES, counts, strict=True)}
     notes["coarse_events"] = int(is_coarse.sum())
 
