@@ -373,3 +373,22 @@ def test_agrees_with_sjoin_on_commune_polygons(shared_data, monkeypatch) -> None
     with sg.set_options(threads=3):
         threaded = sg.assign_admin(events, communes)
     pd.testing.assert_frame_equal(threaded, out)
+
+
+def test_first_cells_of_components() -> None:
+    from scipy import ndimage
+
+    from sahel_geo._join_index import _first_cells
+
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        mask = rng.random((rng.integers(1, 30), rng.integers(1, 30))) < rng.random()
+        labels, n = ndimage.label(mask)
+        flat = labels.ravel()
+        first = _first_cells(flat, n)
+        assert first.size == n and (flat[first] == np.arange(1, n + 1)).all()
+        if n > 1:  # labels not in scan order take the general path
+            perm = np.concatenate(([0], rng.permutation(n) + 1))
+            swapped = perm[flat]
+            first = _first_cells(swapped, n)
+            assert (swapped[first] == np.arange(1, n + 1)).all()
