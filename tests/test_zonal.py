@@ -351,13 +351,13 @@ def test_real_worldpop_ne_admin1_matches_exactextract_and_rasterstats(shared_dat
 
 
 def test_edge_cut_ordering_matches_sorting():
-    from sahel_geo._coverage import _edges, _split_edges
+    from sahel_geo._coverage import _cut_points, _edges
 
     z = _random_zones(40, seed=9)
     g = GridSpec(0.0, 8.0, 0.1, 0.1, 80, 120)
     ua, va, ub, vb, _, _ = _edges(np.asarray(z.geometry.array), g)
-    fast = _split_edges(va, ua, vb, ub, 80, 120)  # the kernel works on the transposed grid
-    slow = _split_edges(va, ua, vb, ub, 80, 120, force_sort=True)
+    fast = _cut_points(va, ua, vb, ub, 80, 120)  # the kernel works on the transposed grid
+    slow = _cut_points(va, ua, vb, ub, 80, 120, force_sort=True)
     for a, b in zip(fast, slow, strict=True):
         np.testing.assert_array_equal(a, b)
 

@@ -144,21 +144,24 @@ def _crossings(
     NDArray[np.int64],
     NDArray[np.int64],
     NDArray[np.int64],
-    NDArray[np.int64],
 ]:
-    """Integer lines ``0..limit`` strictly between ``a`` and ``b`` of each edge, in edge order.
+    """Integer lines ``0..limit`` strictly between ``a`` and ``b`` of each edge.
 
-    Returns the owner edge and index within the edge of each crossing, the line, and per
-    edge the first line, last line and number of crossings.
+    Returns, per edge, the first line, the last line, the number of crossings and the
+    index of its first crossing; and the line of every crossing, in edge order and, within
+    an edge, in the order the edge meets them.
     """
     lo = np.maximum(np.floor(np.minimum(a, b)).astype(np.int64) + 1, 0)
     hi = np.minimum(np.ceil(np.maximum(a, b)).astype(np.int64) - 1, limit)
     n = np.maximum(hi - lo + 1, 0)
-    owner = np.repeat(np.arange(len(a), dtype=np.int64), n)
     start = np.cumsum(n) - n
-    j = np.arange(int(n.sum()), dtype=np.int64) - start[owner]
-    k = np.where(b[owner] > a[owner], lo[owner] + j, hi[owner] - j)
-    return owner, j, k, lo, hi, n
+    up = b > a
+    # line of crossing i (global index) of edge e: lo + (i - start), or hi - (i - start)
+    step = np.where(up, 1, -1)
+    k = np.repeat(np.where(up, lo - start, hi + start), n) + np.repeat(step, n) * np.arange(
+        int(n.sum()), dtype=np.int64
+    )
+    return lo, hi, n, start, k
 
 
 def _snap(x: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -166,7 +169,7 @@ def _snap(x: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.where(np.abs(x - r) < 1e-12, r, x)
 
 
-def _split_edges(
+def _cut_points(
     ua: NDArray[np.float64],
     va: NDArray[np.float64],
     ub: NDArray[np.float64],
@@ -175,74 +178,61 @@ def _split_edges(
     height: int,
     *,
     force_sort: bool = False,
-) -> tuple[
-    NDArray[np.int64],
-    NDArray[np.float64],
-    NDArray[np.float64],
-    NDArray[np.float64],
-    NDArray[np.float64],
-]:
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
     """Cut every edge at the column and row lines it crosses inside the grid.
 
-    Returns the pieces: owner edge and end points ``(u0, v0) -> (u1, v1)``, in edge order.
-    The cut points of an edge are put in order without sorting: a column crossing is
-    preceded by the row crossings whose lines lie before it along the edge, which follows
-    from where the edge is at that point (ties: column first).
+    Returns the points ``(pu, pv)`` of all edges one after the other (each edge's start,
+    its cut points in order along it, its end) and the number of points of each edge;
+    consecutive points of an edge bound a piece. The cut points of an edge are put in
+    order without sorting: a column crossing is preceded by the row crossings whose lines
+    lie before it along the edge, which follows from where the edge is at that point
+    (ties: column first).
     """
     du, dv = ub - ua, vb - va
-    e_u, j_u, k_u, lo_u, hi_u, n_u = _crossings(ua, ub, width)
-    e_v, j_v, k_v, lo_v, hi_v, n_v = _crossings(va, vb, height)
-    t_u = (k_u - ua[e_u]) / du[e_u]
-    pv_u = va[e_u] + t_u * dv[e_u]
-    t_v = (k_v - va[e_v]) / dv[e_v]
-    pu_v = ua[e_v] + t_v * du[e_v]
+    lo_u, hi_u, n_u, st_u, k_u = _crossings(ua, ub, width)
+    lo_v, hi_v, n_v, st_v, k_v = _crossings(va, vb, height)
     n_e = len(ua)
     size = 2 + n_u + n_v
     off = np.cumsum(size) - size
     total = int(size.sum())
-    s = _snap(pv_u)
-    dvu = dv[e_u]
-    rank_v = np.where(
-        dvu > 0,
-        np.ceil(s).astype(np.int64) - lo_v[e_u],
-        np.where(dvu < 0, hi_v[e_u] - np.floor(s).astype(np.int64), 0),
-    )
-    rank_v = np.clip(rank_v, 0, n_v[e_u])
-    s = _snap(pu_v)
-    duv = du[e_v]
-    rank_u = np.where(
-        duv > 0,
-        np.floor(s).astype(np.int64) - lo_u[e_v] + 1,
-        np.where(duv < 0, hi_u[e_v] - np.ceil(s).astype(np.int64) + 1, 0),
-    )
-    rank_u = np.clip(rank_u, 0, n_u[e_v])
-    pos_u = off[e_u] + 1 + j_u + rank_v
-    pos_v = off[e_v] + 1 + j_v + rank_u
-    pos_end = off + size - 1
-    pu = np.empty(total)
+    # Column crossings: the row coordinate there, and how many row crossings come first
+    # (dv > 0: ceil(v) - lo_v; dv < 0: hi_v - floor(v) = hi_v + ceil(-v); clipped).
+    t_u = (k_u - np.repeat(ua, n_u)) / np.repeat(du, n_u)
+    pv_u = np.repeat(va, n_u) + t_u * np.repeat(dv, n_u)
+    sv = np.where(dv < 0, -1.0, 1.0)
+    rank_v = np.ceil(np.repeat(sv, n_u) * _snap(pv_u)).astype(np.int64)
+    rank_v += np.repeat(np.where(dv < 0, hi_v, -lo_v), n_u)
+    rank_v = np.minimum(np.maximum(rank_v, 0), np.repeat(n_v, n_u))
+    # Row crossings: the column coordinate there, and how many column crossings come
+    # first (du > 0: floor(u) - lo_u + 1; du < 0: hi_u - ceil(u) + 1 = hi_u + floor(-u) + 1).
+    t_v = (k_v - np.repeat(va, n_v)) / np.repeat(dv, n_v)
+    pu_v = np.repeat(ua, n_v) + t_v * np.repeat(du, n_v)
+    su = np.where(du < 0, -1.0, 1.0)
+    rank_u = np.floor(np.repeat(su, n_v) * _snap(pu_v)).astype(np.int64)
+    rank_u += np.repeat(np.where(du < 0, hi_u, -lo_u) + 1, n_v)
+    rank_u = np.minimum(np.maximum(rank_u, 0), np.repeat(n_u, n_v))
+    # slot of crossing i of edge e: off + 1 + (i - start) + rank
+    pos_u = np.repeat(off + 1 - st_u, n_u) + np.arange(len(k_u)) + rank_v
+    pos_v = np.repeat(off + 1 - st_v, n_v) + np.arange(len(k_v)) + rank_u
+    pu = np.full(total, np.nan)
     pv = np.empty(total)
+    end = off + size - 1
     pu[off], pv[off] = ua, va
-    pu[pos_end], pv[pos_end] = ub, vb
-    pu[pos_u], pv[pos_u] = k_u, pv_u
-    pu[pos_v], pv[pos_v] = pu_v, k_v
-    filled = np.zeros(total, dtype=np.int8)
-    filled[off] += 1
-    filled[pos_end] += 1
-    filled[pos_u] += 1
-    filled[pos_v] += 1
-    if force_sort or not (filled == 1).all():  # a collision leaves a slot empty
+    pu[end], pv[end] = ub, vb
+    pu[pos_u], pv[pos_u] = k_u.astype(np.float64), pv_u  # (casting while scattering is slow)
+    pu[pos_v], pv[pos_v] = pu_v, k_v.astype(np.float64)
+    if force_sort or np.isnan(pu).any():  # a collision left a slot empty
         # Rounding put two cut points in the same place: order them by sorting instead.
         logger.debug("coverage: cut points ordered by sorting (%d edges)", n_e)
-        eid = np.concatenate([np.arange(n_e), e_u, e_v, np.arange(n_e)])
+        eid = np.concatenate(
+            [np.arange(n_e), np.repeat(np.arange(n_e), n_u), np.repeat(np.arange(n_e), n_v)]
+        )
+        eid = np.concatenate([eid, np.arange(n_e)])
         t = np.concatenate([np.zeros(n_e), t_u, t_v, np.ones(n_e)])
         order = np.lexsort((t, eid))
         pu = np.concatenate([ua, k_u.astype(np.float64), pu_v, ub])[order]
         pv = np.concatenate([va, pv_u, k_v.astype(np.float64), vb])[order]
-    piece_e = np.repeat(np.arange(n_e, dtype=np.int64), size - 1)
-    start = np.ones(total, dtype=bool)
-    start[pos_end] = False
-    i = np.flatnonzero(start)
-    return piece_e, pu[i], pv[i], pu[i + 1], pv[i + 1]
+    return pu, pv, size
 
 
 def compute_coverage(geoms: NDArray[np.object_], grid: GridSpec) -> Coverage:
@@ -309,6 +299,22 @@ def compute_coverage(geoms: NDArray[np.object_], grid: GridSpec) -> Coverage:
     )
 
 
+def _argsort_packed(key: NDArray[np.int64], kmax: int) -> NDArray[np.int64]:
+    """``argsort`` of non-negative keys ``<= kmax``, ties in index order.
+
+    Sorts the keys packed with their index into one integer when both fit in 63 bits:
+    sorting plain integers is about twice as fast as ``argsort``.
+    """
+    n = len(key)
+    ib = max(n - 1, 1).bit_length()
+    if kmax.bit_length() + ib > 63:
+        return np.argsort(key, kind="stable")
+    packed = (key << ib) | np.arange(n, dtype=np.int64)
+    packed.sort()
+    out: NDArray[np.int64] = packed & ((1 << ib) - 1)
+    return out
+
+
 def _kernel(
     ua: NDArray[np.float64],
     va: NDArray[np.float64],
@@ -320,28 +326,29 @@ def _kernel(
     height: int,
 ) -> tuple[NDArray[np.generic], ...]:
     """Return the runs and boundary cells of the zones of some edges (kernel coordinates)."""
-    p_e, u0, v0, u1, v1 = _split_edges(ua, va, ub, vb, width, height)
-    pdu = u1 - u0
-    col = np.floor((u0 + u1) * 0.5).astype(np.int64)
-    vm = (v0 + v1) * 0.5
+    if not len(ua):
+        i0, f0 = np.zeros(0, dtype=np.int64), np.zeros(0)
+        return (i0, i0, i0, i0, f0, i0, i0, i0, f0)
+    pu, pv, size = _cut_points(ua, va, ub, vb, width, height)
+    # Piece k joins points k and k + 1; where k is an edge's last point it is no piece.
+    n_p = len(pu) - 1
+    col = np.floor((pu[1:] + pu[:-1]) * 0.5).astype(np.int64)
+    vm = (pv[1:] + pv[:-1]) * 0.5
     row = np.floor(vm).astype(np.int64)
-    inside_x = (col >= 0) & (col < width) & (row < height)
-    p_e, pdu, col, row, vm = (
-        p_e[inside_x],
-        pdu[inside_x],
-        col[inside_x],
-        row[inside_x],
-        vm[inside_x],
-    )
-    p_sign = sign[p_e]
-    p_zone = zone[p_e]
-    w = p_sign * pdu
+    w = np.repeat(sign, size)[:n_p] * (pu[1:] - pu[:-1])
     part = w * ((row + 1) - vm)
     # One sort of all pieces by (zone, column, row): pieces left of the grid's first row
-    # ("above") sort first in their column. Keys store row + 1 (0 = above).
+    # ("above") sort first in their column. Keys store row + 1 (0 = above). Pieces
+    # outside the grid's columns or below its last row, and the non-pieces, get a key
+    # after all others and are cut off after the sort.
+    z0 = int(zone.min()) if len(zone) else 0
     stride = np.int64(height + 2)
-    key = (p_zone * width + col) * stride + (np.maximum(row, -1) + 1)
-    order = np.argsort(key)
+    key = (np.repeat(zone - z0, size)[:n_p] * width + col) * stride + (np.maximum(row, -1) + 1)
+    drop = (col < 0) | (col >= width) | (row >= height)
+    drop[np.cumsum(size)[:-1] - 1] = True
+    after = (int(zone.max()) - z0 + 1) * width * int(stride) if len(zone) else 0
+    key[drop] = after
+    order = _argsort_packed(key, after)[: n_p - int(np.count_nonzero(drop))]
     key, w, part = key[order], w[order], part[order]
 
     # Cells (zone, column, row) a piece lies in, with the pieces' total width ``dw`` and
@@ -372,21 +379,22 @@ def _kernel(
     r_zone = r_col // width
 
     # Boundary cells: the cell's own pieces plus the running sum before it.
-    in_grid = g_row >= 0
-    c_col = g_col[in_grid]
+    c_col, c_row, cover = g_col, g_row, dp + (cum - dw)
+    if np.count_nonzero(g_row < 0):
+        in_grid = g_row >= 0
+        c_col, c_row, cover = c_col[in_grid], c_row[in_grid], cover[in_grid]
     c_zone = c_col // width
-    cover = dp[in_grid] + (cum[in_grid] - dw[in_grid])
     cover = np.where(np.abs(cover) < _SNAP * 1e-3, 0.0, cover)
     cover = np.where(np.abs(cover - 1.0) < _SNAP * 1e-3, 1.0, cover)
     cover = np.clip(cover, 0.0, None)
     return (
-        r_zone,
+        r_zone + z0,
         r_col - r_zone * width,
         g_row[r_ok] + 1,
         nxt[r_ok],
         run_value[r_ok],
-        c_zone,
+        c_zone + z0,
         c_col - c_zone * width,
-        g_row[in_grid],
+        c_row,
         cover,
     )
