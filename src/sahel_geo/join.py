@@ -39,7 +39,7 @@ prepared polygons). There is no Python loop per event.
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -161,6 +161,89 @@ def _contains_xy(
         box = shapely.bounds(geoms[used])
         shapely.contains_xy(geoms[used], box[:, 0], box[:, 1])
     return map_chunks(shapely.contains_xy, geoms[unit], x, y)
+
+
+def _exact(
+    index: _GridIndex,
+    code: NDArray[np.int32],
+    usable: NDArray[np.bool_],
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    geoms: NDArray[np.object_],
+    country: tuple[pd.Series | None, pd.Index, NDArray[np.intp]],
+    pcode_rank: NDArray[np.intp],
+    unit: NDArray[np.int32],
+    match: NDArray[np.int8],
+    snap_km: NDArray[np.float64],
+) -> NDArray[np.intp]:
+    """Resolve events the grid could not (in place); return those outside every unit.
+
+    Events in crossed cells are tested against their cell's candidate units, events in
+    overlaps or off the grid against the units whose boxes hold them (an STRtree).
+    """
+    ev_country, countries, unit_ccode = country
+    crossed = np.flatnonzero(code <= -2)
+    # cell by cell: neighbouring events then test the same polygons one after another,
+    # which keeps their indexes in the CPU cache (about a fifth faster)
+    crossed = crossed[np.argsort(code[crossed], kind="stable")]
+    pos, cand = index.candidates((-code[crossed] - 2).astype(np.intp))
+    fallback = np.flatnonzero(usable & (code == _EXACT))
+    if fallback.size:
+        tree = shapely.STRtree(geoms)
+        pi, gi = tree.query(shapely.points(x[fallback], y[fallback]))
+        pos = np.concatenate((pos, crossed.size + pi))
+        cand = np.concatenate((cand, gi))
+    # cand_rows[local] is the event of each (event, candidate unit) pair
+    cand_rows = np.concatenate((crossed, fallback))
+    local, unit_all = pos.astype(np.intp), cand.astype(np.intp)
+    rows_all = cand_rows[local]
+    outside = np.flatnonzero(usable & (code == _OUTSIDE))
+    if cand_rows.size:
+        shapely.prepare(geoms)
+        interior = _contains_xy(geoms, unit_all, x[rows_all], y[rows_all])
+        n_interior = np.bincount(local[interior], minlength=cand_rows.size)
+
+        def cmatch(pairs: NDArray[np.intp]) -> NDArray[np.bool_]:
+            """Whether each of these pairs' unit is in the event's own country."""
+            if ev_country is None:
+                return np.zeros(pairs.size, dtype=bool)
+            ev_rows = rows_all[pairs]
+            ev_ccode = countries.get_indexer(pd.Index(ev_country.iloc[ev_rows], dtype=object))
+            return np.asarray((unit_ccode[unit_all[pairs]] == ev_ccode) & (ev_ccode >= 0))
+
+        # in the interior of one unit (inside) or of several (overlap)
+        one = np.flatnonzero(interior)
+        several = one[n_interior[local[one]] > 1]
+        one = one[n_interior[local[one]] == 1]
+        rows = cand_rows[local[one]]
+        unit[rows] = unit_all[one]
+        match[rows] = MATCH_TYPES.index("inside")
+        snap_km[rows] = 0.0
+        p_first, g_first = _pick(local[several], unit_all[several], cmatch(several), pcode_rank)
+        rows = cand_rows[p_first]
+        unit[rows] = g_first
+        match[rows] = MATCH_TYPES.index("overlap")
+        snap_km[rows] = 0.0
+        # on a boundary, in no interior (border)
+        sel = np.flatnonzero(n_interior[local] == 0)
+        touch = shapely.intersects_xy(geoms[unit_all[sel]], x[rows_all[sel]], y[rows_all[sel]])
+        sel = sel[touch]
+        p_first, g_first = _pick(local[sel], unit_all[sel], cmatch(sel), pcode_rank)
+        rows = cand_rows[p_first]
+        unit[rows] = g_first
+        match[rows] = MATCH_TYPES.index("border")
+        snap_km[rows] = 0.0
+        n_touch = np.bincount(local[sel], minlength=cand_rows.size)
+        outside = np.union1d(outside, cand_rows[(n_interior == 0) & (n_touch == 0)])
+
+    return outside
+
+
+def _codes_of_units(code_of_unit: NDArray[np.intp], unit: NDArray[np.int32]) -> NDArray[Any]:
+    """Categorical codes per event from each unit's code (-1 for no unit), compact dtype."""
+    top = int(code_of_unit.max(initial=0))
+    dtype = np.int8 if top < 127 else np.int16 if top < 32_767 else np.int32
+    return np.append(code_of_unit, -1).astype(dtype)[unit]  # unit -1 picks the -1
 
 
 def _pick(
@@ -288,62 +371,18 @@ def assign_admin(
 
     # Exact predicates for points in crossed cells (candidates from the grid), in
     # overlaps and off the grid (candidates from an STRtree of the units' boxes).
-    crossed = np.flatnonzero(code <= -2)
-    # cell by cell: neighbouring events then test the same polygons one after another,
-    # which keeps their indexes in the CPU cache (about a fifth faster)
-    crossed = crossed[np.argsort(code[crossed], kind="stable")]
-    pos, cand = index.candidates((-code[crossed] - 2).astype(np.intp))
-    fallback = np.flatnonzero(usable & (code == _EXACT))
-    if fallback.size:
-        tree = shapely.STRtree(geoms)
-        pi, gi = tree.query(shapely.points(x[fallback], y[fallback]))
-        pos = np.concatenate((pos, crossed.size + pi))
-        cand = np.concatenate((cand, gi))
-    # cand_rows[local] is the event of each (event, candidate unit) pair
-    cand_rows = np.concatenate((crossed, fallback))
-    local, unit_all = pos.astype(np.intp), cand.astype(np.intp)
-    rows_all = cand_rows[local]
-    outside = np.flatnonzero(usable & (code == _OUTSIDE))
-    if cand_rows.size:
-        shapely.prepare(geoms)
-        interior = _contains_xy(geoms, unit_all, x[rows_all], y[rows_all])
-        n_interior = np.bincount(local[interior], minlength=cand_rows.size)
-
-        def cmatch(pairs: NDArray[np.intp]) -> NDArray[np.bool_]:
-            """Whether each of these pairs' unit is in the event's own country."""
-            if not len(countries):
-                return np.zeros(pairs.size, dtype=bool)
-            ev_rows = rows_all[pairs]
-            ev_ccode = countries.get_indexer(events["country_iso3"].iloc[ev_rows].astype(object))
-            return np.asarray((unit_ccode[unit_all[pairs]] == ev_ccode) & (ev_ccode >= 0))
-
-        # in the interior of one unit (inside) or of several (overlap)
-        one = np.flatnonzero(interior)
-        several = one[n_interior[local[one]] > 1]
-        one = one[n_interior[local[one]] == 1]
-        rows = cand_rows[local[one]]
-        unit[rows] = unit_all[one]
-        match[rows] = MATCH_TYPES.index("inside")
-        snap_km[rows] = 0.0
-        p_first, g_first = _pick(local[several], unit_all[several], cmatch(several), pcode_rank)
-        rows = cand_rows[p_first]
-        unit[rows] = g_first
-        match[rows] = MATCH_TYPES.index("overlap")
-        snap_km[rows] = 0.0
-        # on a boundary, in no interior (border)
-        sel = np.flatnonzero(n_interior[local] == 0)
-        touch = shapely.intersects_xy(geoms[unit_all[sel]], x[rows_all[sel]], y[rows_all[sel]])
-        sel = sel[touch]
-        p_first, g_first = _pick(local[sel], unit_all[sel], cmatch(sel), pcode_rank)
-        rows = cand_rows[p_first]
-        unit[rows] = g_first
-        match[rows] = MATCH_TYPES.index("border")
-        snap_km[rows] = 0.0
-        n_touch = np.bincount(local[sel], minlength=cand_rows.size)
-        outside = np.union1d(outside, cand_rows[(n_interior == 0) & (n_touch == 0)])
-
+    ev_country = events["country_iso3"] if len(countries) else None
+    outside = _exact(
+        index, code, usable, x, y, geoms, (ev_country, countries, unit_ccode), pcode_rank,
+        unit, match, snap_km,
+    )  # fmt: skip
     if outside.size and tol > 0:
         _snap(outside, x, y, geoms, pcode_rank, tol, unit, match, snap_km)
+    grid_note = (
+        f"lookup grid {index.nx}x{index.ny} resolved "
+        f"{100.0 * np.count_nonzero(direct) / max(n, 1):.1f}% of events directly"
+    )
+    del x, y, code, usable, direct, index  # before the output columns: a lower peak
 
     # Coarse events: location known only to a level coarser than the boundaries'
     if "location_level" in events.columns:
@@ -371,9 +410,8 @@ def assign_admin(
     pcode_codes = unit.copy() if coarse == "coarsen" else unit
     name_cats, name_of_unit = _categories(names)
     parent_cats, parent_of_unit = _categories(parent)
-    # code tables with a last entry -1, which unit -1 (none) picks
-    name_codes = np.append(name_of_unit, -1).astype(np.int32)[unit]
-    parent_codes = np.append(parent_of_unit, -1).astype(np.int32)[unit]
+    name_codes = _codes_of_units(name_of_unit, unit)
+    parent_codes = _codes_of_units(parent_of_unit, unit)
     counts = [np.count_nonzero(match == k) for k in range(len(MATCH_TYPES))]
     notes: dict[str, int] = {f"match_{m}": int(c) for m, c in zip(MATCH_TYPES, counts, strict=True)}
     notes["coarse_events"] = int(is_coarse.sum())
@@ -422,13 +460,7 @@ def assign_admin(
         notes=notes,
     )
     attach_report(out, report)
-    logger.info(
-        "%s (lookup grid %dx%d resolved %.1f%% of events directly)",
-        report.summary(),
-        index.nx,
-        index.ny,
-        100.0 * direct.sum() / max(n, 1),
-    )
+    logger.info("%s (%s)", report.summary(), grid_note)
     return out
 
 
