@@ -362,21 +362,24 @@ def _kernel(
     dp = np.add.reduceat(part, g_start) if len(g_start) else np.zeros(0)
     g_col = g_key // stride
     g_row = g_key - g_col * stride - 1
-    csum = np.cumsum(dw)
     first = np.ones(len(g_key), dtype=bool)
     first[1:] = g_col[1:] != g_col[:-1]
-    start_idx = np.maximum.accumulate(np.where(first, np.arange(len(g_key)), 0))
-    cum = csum - (csum[start_idx] - dw[start_idx])  # running sum within the column
+    g_first = np.flatnonzero(first)
+    # running sum within the column: a global running sum minus its value before the column
+    csum = np.cumsum(dw)
+    before = csum[g_first] - dw[g_first]
+    cum = csum - np.repeat(before, np.diff(np.append(g_first, len(g_key))))
     nxt = np.empty(len(g_key), dtype=np.int64)
     nxt[:-1] = g_row[1:]
-    nxt[np.flatnonzero(first)[1:] - 1] = height
+    nxt[g_first[1:] - 1] = height
     if len(nxt):
         nxt[-1] = height
-    rounded = np.round(cum)
-    run_value = np.where(np.abs(cum - rounded) < _SNAP, rounded, cum)
-    r_ok = (run_value != 0) & (nxt > g_row + 1)
+    r_ok = (np.abs(cum) >= _SNAP) & (nxt > g_row + 1)
     r_col = g_col[r_ok]
     r_zone = r_col // width
+    run_value = cum[r_ok]
+    rounded = np.round(run_value)
+    run_value = np.where(np.abs(run_value - rounded) < _SNAP, rounded, run_value)
 
     # Boundary cells: the cell's own pieces plus the running sum before it.
     c_col, c_row, cover = g_col, g_row, dp + (cum - dw)
@@ -384,15 +387,14 @@ def _kernel(
         in_grid = g_row >= 0
         c_col, c_row, cover = c_col[in_grid], c_row[in_grid], cover[in_grid]
     c_zone = c_col // width
-    cover = np.where(np.abs(cover) < _SNAP * 1e-3, 0.0, cover)
+    cover = np.where(cover < _SNAP * 1e-3, 0.0, cover)  # rounding noise, or below 0
     cover = np.where(np.abs(cover - 1.0) < _SNAP * 1e-3, 1.0, cover)
-    cover = np.clip(cover, 0.0, None)
     return (
         r_zone + z0,
         r_col - r_zone * width,
         g_row[r_ok] + 1,
         nxt[r_ok],
-        run_value[r_ok],
+        run_value,
         c_zone + z0,
         c_col - c_zone * width,
         c_row,

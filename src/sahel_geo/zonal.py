@@ -367,7 +367,7 @@ def zonal_stats(
     row_area = true_area if area_weighted else None
     w0 = _mode_weights(cov, coverage, geoms)
     w = _scaled(cov, w0, row_area)
-    area_w = _scaled(cov, w0, true_area)
+    area_w = _scaled(cov, w0, true_area) if "area_km2" in names else w0
     need_cells = any(s in {"min", "max", "median", "majority"} or _PCT.match(s) for s in names)
     cells = _cells(cov, w, row_area) if need_cells else None
     wts = wts_valid = None
