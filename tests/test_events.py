@@ -600,7 +600,7 @@ def _write_ucdp(tmp_path: Path, rows: list[dict[str, object]]) -> Path:
     return path
 
 
-def test_read_ucdp_exact(tmp_path: Path) -> None:
+def test_read_ucdp_exact(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = _write_ucdp(
         tmp_path,
         [
@@ -638,7 +638,8 @@ def test_read_ucdp_exact(tmp_path: Path) -> None:
             ),
         ],
     )
-    ev = sg.read_ucdp(path)
+    with caplog.at_level(logging.WARNING, logger="sahel_geo"):
+        ev = sg.read_ucdp(path)
     assert ev["event_id"].tolist() == ["300380", "300381", "300383"]
     assert (ev["source"] == "ucdp").all()
     assert ev["event_date"].tolist()[:2] == [pd.Timestamp("2019-03-15"), pd.Timestamp("2011-03-01")]
@@ -660,7 +661,14 @@ def test_read_ucdp_exact(tmp_path: Path) -> None:
     assert ev["where_description"].iloc[0] == "Boni village"
     report = sg.reports(ev)[-1]
     assert sg.rejects(ev)[["row", "reason"]].values.tolist() == [[3, "date_end before event_date"]]
-    assert report.notes == {"unknown_country": 1, "unknown_location_precision": 1}
+    # row 4: low 4 > best 0, kept as read, counted and named
+    assert report.notes == {
+        "unknown_country": 1,
+        "unknown_location_precision": 1,
+        "fatality_estimates_out_of_order": 1,
+    }
+    assert "1 kept row(s) break low <= best <= high" in caplog.text
+    assert "Check rows 4." in caplog.text
 
 
 def test_ucdp_country_names() -> None:
@@ -686,6 +694,8 @@ def test_real_ucdp_sample(shared_data: Path) -> None:
     report = sg.reports(ev)[-1]
     assert (report.n_in, report.n_kept, report.n_rejected) == (1000, 1000, 0)
     assert "unknown_country" not in report.notes
+    # 13 rows of the sample have low > best or best > high: kept, counted
+    assert report.notes["fatality_estimates_out_of_order"] == 13
     assert ev["country_iso3"].notna().all()
     assert ev["event_id"].iloc[0] == "300380"
     sahel = ev[ev["country_iso3"].isin(["MLI", "NER", "BFA"])].set_index("event_id")

@@ -10,6 +10,7 @@ private: the public readers are in :mod:`sahel_geo.io.events`.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -70,6 +71,10 @@ class EventSpec:
         Prefix of generated ids when ``columns`` has no ``event_id``.
     hint
         Sentence appended to missing-column errors.
+    ordered_estimates
+        Source columns that must be in non-decreasing order on each row (UCDP's ``low``,
+        ``best``, ``high`` fatality estimates); rows out of order are kept, counted in
+        the report note ``fatality_estimates_out_of_order`` and named in a warning.
     """
 
     reader: str
@@ -87,6 +92,7 @@ class EventSpec:
     id_prefix: str = "row"
     hint: str = ""
     required_any: tuple[tuple[str, ...], ...] = field(default_factory=tuple)
+    ordered_estimates: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------------------
@@ -419,6 +425,21 @@ def build_events(
             )
     if outside.any():
         notes["outside_country_bbox"] = int((outside & keep).sum())
+    if spec.ordered_estimates and all(c in raw.columns for c in spec.ordered_estimates):
+        est = [pd.to_numeric(raw[c], errors="coerce").to_numpy() for c in spec.ordered_estimates]
+        with np.errstate(invalid="ignore"):
+            disorder = np.logical_or.reduce([a > b for a, b in itertools.pairwise(est)]) & keep
+        if disorder.any():
+            names = " <= ".join(spec.ordered_estimates)
+            notes["fatality_estimates_out_of_order"] = int(disorder.sum())
+            logger.warning(
+                "%s: %d kept row(s) break %s (kept as read; 'fatalities' is the source's "
+                "best estimate). Check rows %s.",
+                origin,
+                int(disorder.sum()),
+                names,
+                _rows_text(rows[disorder]),
+            )
 
     data: dict[str, pd.Series] = {}
     data["event_id"] = ids.astype("str")

@@ -212,6 +212,7 @@ def _ucdp_spec() -> EventSpec:
         location_levels=UCDP_WHERE_PRECISION,
         time_precisions=UCDP_DATE_PRECISION,
         event_types=UCDP_VIOLENCE_TYPES,
+        ordered_estimates=("low", "best", "high"),
         hint=(
             "read_ucdp reads UCDP GED CSV files (all 49 columns) and UCDP API JSON pages; "
             "for other tables use read_events(path, columns={...})."
@@ -308,7 +309,9 @@ def read_ucdp(path: str | os.PathLike[str], *, encoding: str | None = None) -> g
     ``country_iso3`` from the ``country`` name (parentheticals stripped:
     ``DR Congo (Zaire)`` -> ``COD``), ``event_type`` from ``type_of_violence``
     (state-based, non-state, one-sided), ``actor1``/``actor2`` = ``side_a``/``side_b``,
-    ``fatalities`` = ``best`` (``low`` and ``high`` kept), ``civilian_fatalities`` =
+    ``fatalities`` = ``best`` (``low`` and ``high`` kept; rows where they are not in the
+    order ``low <= best <= high`` are kept, counted in the report note
+    ``fatality_estimates_out_of_order`` and named in a warning), ``civilian_fatalities`` =
     ``deaths_civilians``, ``notes`` = ``source_headline`` (``where_description`` is kept
     as a source column).
 
