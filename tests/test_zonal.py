@@ -476,3 +476,134 @@ def test_stack_equals_step_by_step(monkeypatch):
         ref = zonal_stats(z, single, stats=names, area_weighted=True)
         got = few.xs(t, level="time")
         pd.testing.assert_frame_equal(got, ref, rtol=1e-12)
+
+
+def _brute_force(z, v, tr, ok):
+    """count and sum per zone from shapely cell-by-cell areas, fractions rounded to float32."""
+    h, w = v.shape
+    xs, ys = np.meshgrid(tr.c + tr.a * np.arange(w), tr.f + tr.e * np.arange(h))
+    cells = shapely.box(xs, ys + tr.e, xs + tr.a, ys)
+    count, total = [], []
+    for geom in z.geometry:
+        frac = shapely.area(shapely.intersection(geom, cells)) / abs(tr.a * tr.e)
+        frac = np.where(np.abs(frac) < 1e-12, 0.0, frac).astype(np.float32).astype(np.float64)
+        frac = np.where(ok, frac, 0.0)
+        count.append(frac.sum())
+        total.append((frac * np.where(ok, v, 0.0)).sum())
+    return np.array(count), np.array(total)
+
+
+@pytest.mark.parametrize("nodata", [-9.0, np.nan, None])
+def test_nan_inf_and_nodata_inside_runs(monkeypatch, nodata):
+    """NaN and inf cells inside zones (in runs and boundary cells) are nodata, whatever
+    the nodata value; the cheap search for nodata cells falls back to the full mask."""
+    import sahel_geo._zonal_kernels as zonal_mod
+
+    rng = np.random.default_rng(31)
+    v = rng.normal(50, 5, (40, 60))
+    v[rng.random(v.shape) < 0.05] = -9.0
+    v[10, 5:40] = np.nan  # across the interior of several zones
+    v[25, 30] = np.inf
+    v[30, 3] = -np.inf
+    tr = Affine(0.2, 0, 0, 0, -0.2, 8)
+    z = _random_zones(25, seed=32)
+    ok = np.isfinite(v) & ((v != nodata) if nodata is not None and not np.isnan(nodata) else True)
+    full_calls = []
+    real = zonal_mod._nodata_flat
+
+    def spy(raster, raw, *, full):
+        full_calls.append(full)
+        return real(raster, raw, full=full)
+
+    monkeypatch.setattr(zonal_mod, "_nodata_flat", spy)
+    r = Raster.from_array(v, transform=tr, crs="EPSG:4326", nodata=nodata)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NodataWarning)
+        out = zonal_stats(z, r, stats=["count", "sum", "mean"])
+        only_count = zonal_stats(z, r, stats=["count"])
+    count, total = _brute_force(z, v, tr, ok)
+    np.testing.assert_allclose(out["count"], count, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out["sum"], total, rtol=1e-12, atol=1e-9)
+    np.testing.assert_array_equal(only_count["count"], out["count"])
+    assert np.isfinite(out["sum"]).all()
+    assert True in full_calls  # the NaN row made a run sum NaN: redone with the full mask
+    if nodata is not None:
+        assert False in full_calls  # the cheap search ran first
+
+
+def test_integer_raster_with_nodata_matches_float():
+    rng = np.random.default_rng(41)
+    v = rng.integers(0, 200, (40, 60)).astype(np.int16)
+    v[rng.random(v.shape) < 0.1] = -1
+    tr = Affine(0.2, 0, 0, 0, -0.2, 8)
+    z = _random_zones(20, seed=42)
+    stats = ["count", "sum", "mean", "std", "nodata_frac"]
+    ri = Raster.from_array(v, transform=tr, crs="EPSG:4326", nodata=-1)
+    rf = Raster.from_array(
+        np.where(v == -1, np.nan, v.astype(np.float64)), transform=tr, crs="EPSG:4326"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NodataWarning)
+        a = zonal_stats(z, ri, stats=stats)
+        b = zonal_stats(z, rf, stats=stats)
+    pd.testing.assert_frame_equal(a, b, rtol=1e-12)
+
+
+def test_cropped_and_flipped_windows_equal_contiguous_array():
+    """Boundary cells are read through a flat view of a cropped window (rows further apart
+    than its width); a south-up raster (negative row stride) is read by 2-D indexing."""
+    rng = np.random.default_rng(51)
+    big = rng.normal(20, 4, (200, 300))
+    big[rng.random(big.shape) < 0.02] = -999.0
+    tr = Affine(0.1, 0, -5, 0, -0.1, 15)  # the zones (0..12, 0..8) lie well inside
+    z = _random_zones(30, seed=52)
+    stats = ["count", "sum", "mean", "std", "min", "max", "nodata_frac"]
+    r_big = Raster.from_array(big, transform=tr, crs="EPSG:4326", nodata=-999.0)
+    r0, r1, c0, c1 = r_big.window_for(tuple(z.total_bounds))
+    assert (r0, c0) != (0, 0) and (r1, c1) != big.shape  # a real crop
+    win = np.ascontiguousarray(big[r0:r1, c0:c1])
+    r_win = Raster.from_array(
+        win, transform=tr * Affine.translation(c0, r0), crs="EPSG:4326", nodata=-999.0
+    )
+    south_up = Raster.from_array(
+        np.ascontiguousarray(big[::-1]),
+        transform=Affine(0.1, 0, -5, 0, 0.1, 15 - 20),
+        crs="EPSG:4326",
+        nodata=-999.0,
+    )
+    assert south_up.values.strides[0] < 0
+    a = zonal_stats(z, r_big, stats=stats)
+    b = zonal_stats(z, r_win, stats=stats)
+    c = zonal_stats(z, south_up, stats=stats)
+    pd.testing.assert_frame_equal(a, b, rtol=1e-13)
+    pd.testing.assert_frame_equal(a, c, rtol=1e-13)
+
+
+def test_runs_and_boundary_cells_are_disjoint():
+    z = _random_zones(40, seed=61)
+    g = GridSpec(0.0, 8.0, 0.05, 0.05, 160, 240)
+    cov = compute_coverage(np.asarray(z.geometry.array), g)
+    n = g.height * g.width
+    owner = np.repeat(np.arange(len(cov.run_zone)), cov.run_col1 - cov.run_col0)
+    start = np.cumsum(cov.run_col1 - cov.run_col0) - (cov.run_col1 - cov.run_col0)
+    col = np.arange(len(owner)) - start[owner] + cov.run_col0[owner]
+    run_keys = cov.run_zone[owner] * n + cov.run_row[owner] * g.width + col
+    cell_keys = cov.cell_zone * n + cov.cell_row * g.width + cov.cell_col
+    assert len(np.unique(run_keys)) == len(run_keys)  # runs of a zone do not overlap
+    assert len(np.unique(cell_keys)) == len(cell_keys)
+    assert not np.isin(run_keys, cell_keys).any()
+    assert (cov.run_col1 > cov.run_col0).all()
+    assert np.all(np.abs(cov.run_value - np.round(cov.run_value)) == 0)  # interior: whole cells
+    assert (np.diff(cell_keys) > 0).all()  # sorted by zone, row, col
+
+
+def test_argsort_packed_matches_stable_argsort():
+    from sahel_geo._coverage import _argsort_packed
+
+    rng = np.random.default_rng(71)
+    for kmax in (10, 2**40, 2**62):  # the last one does not fit: plain stable argsort
+        key = rng.integers(0, kmax, 5000, dtype=np.int64)
+        key[::7] = key[0]  # ties
+        np.testing.assert_array_equal(
+            _argsort_packed(key, kmax), np.argsort(key, kind="stable"), err_msg=str(kmax)
+        )
