@@ -28,12 +28,15 @@ depend on row order):
     centroid joined to admin-2 units); its ``pcode`` is null and ``parent_pcode`` holds
     the parent of the unit the point fell in.
 
-How it is fast: a lookup grid is laid over the boundaries. Cells that no boundary line
-crosses (after widening the crossed cells by one cell on every side) lie wholly inside
-exactly one unit, wholly inside several (an overlap) or wholly outside all, so every
-point in them is resolved by one array lookup. Only points in crossed cells, overlaps
-and outside every unit go through exact shapely predicates (an STRtree query of the
-prepared polygons). There is no Python loop per event.
+How it is fast: a lookup grid (about one cell per event) is laid over the boundaries.
+The cells a boundary crosses are found exactly (every cell each boundary segment passes
+through); the others lie wholly inside exactly one unit, wholly inside several (an
+overlap) or wholly outside all, so every point in them is resolved by one array lookup.
+Only points in crossed cells (tested against the few units crossing or covering their
+cell), in overlaps and off the grid go through exact shapely predicates on the
+prepared polygons, cell by cell, split over threads for large inputs (the ``threads``
+option; shapely releases the GIL, and the answers do not depend on the number of
+threads). There is no Python loop per event.
 """
 
 from __future__ import annotations
