@@ -14,7 +14,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from sahel_geo._coverage import Coverage, _ranges
+from sahel_geo._coverage import Coverage, _argsort_packed, _ranges
 from sahel_geo._raster import Raster
 
 __all__: list[str] = []
@@ -87,7 +87,7 @@ def _plan(cov: Coverage, w: _Weights, row_area: NDArray[np.float64] | None) -> _
     """Sort the runs by (row, col0) and cut them into blocks of rows."""
     height, width = cov.grid.height, cov.grid.width
     block = max(1, min(height, _BLOCK_CELLS // max(width, 1)))
-    ro = np.argsort(cov.run_row * np.int64(width + 1) + cov.run_col0)
+    ro = _argsort_packed(cov.run_row * np.int64(width + 1) + cov.run_col0, height * (width + 1))
     rows = cov.run_row[ro]
     flat0 = rows * width + cov.run_col0[ro]
     flat1 = rows * width + cov.run_col1[ro]
@@ -178,7 +178,9 @@ def _gather(
     if h == 0 or w == 0 or s1 != isz or s0 <= 0 or s0 % isz:
         return values[rows, cols]
     step = s0 // isz
-    flat = np.lib.stride_tricks.as_strided(values, shape=((h - 1) * step + w,), strides=(isz,))
+    flat = np.lib.stride_tricks.as_strided(
+        values, shape=((h - 1) * step + w,), strides=(isz,), writeable=False
+    )
     return flat.take(rows * step + cols)
 
 
