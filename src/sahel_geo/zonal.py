@@ -2,9 +2,11 @@
 
 One call computes every statistic for every zone, for a single raster or every step of a
 time stack. The cell coverage of all zones is computed once, in one vectorised pass
-(:mod:`sahel_geo._coverage`); sums then cost one prefix sum per raster column plus one
-lookup per run of covered rows, and order statistics (min, max, median, percentiles,
-majority) one sort of the covered cells.
+(:mod:`sahel_geo._coverage`), as runs of whole cells along rows and boundary cells with
+their fraction; sums then cost one pass over the raster window (a block of rows at a
+time: one ``numpy.add.reduceat`` over all runs) plus one gather of the boundary cells,
+and order statistics (min, max, median, percentiles, majority) one sort of the covered
+cells.
 
 Weights of a cell
 -----------------
