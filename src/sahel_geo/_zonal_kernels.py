@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 import shapely
@@ -163,9 +163,10 @@ def _nodata_flat(raster: Raster, raw: NDArray[np.generic], *, full: bool) -> NDA
     return np.zeros(0, dtype=np.intp)
 
 
-def _gather(
-    values: NDArray[np.generic], rows: NDArray[np.int64], cols: NDArray[np.int64]
-) -> NDArray[np.generic]:
+_G = TypeVar("_G", bound=np.generic)
+
+
+def _gather(values: NDArray[_G], rows: NDArray[np.int64], cols: NDArray[np.int64]) -> NDArray[_G]:
     """``values[rows, cols]`` for a 2-D array, by flat index when its rows are contiguous.
 
     A window cropped from a larger raster is such a view; reading it through a 1-D view
@@ -264,8 +265,8 @@ def _moments(
     v_c = np.where(ok_c, raw_c, 0.0).astype(np.float64)
     wv_c = wok_c = None
     if wts is not None and wts_valid is not None:
-        wok_c = wts_valid[cr, cc]
-        wv_c = np.where(ok_c & wok_c, wts[cr, cc], 0.0)
+        wok_c = _gather(wts_valid, cr, cc)
+        wv_c = np.where(ok_c & wok_c, _gather(wts, cr, cc), 0.0)
     out: dict[str, NDArray[np.float64]] = {}
     for name in names:
         q_c = _quantity(name, v_c, ok_c, ref, wv_c, wok_c)
@@ -301,14 +302,12 @@ def _cells(cov: Coverage, w: _Weights, row_area: NDArray[np.float64] | None) -> 
     row = cov.run_row[owner]
     flat = row * width + col
     # Runs and boundary cells are disjoint: every run cell is an interior cell.
-    rz = zone
-    rf = flat
     rw = w.run_w[owner]
     if row_area is not None:
         rw = rw * row_area[row]
     keep = w.cell_w > _TINY
-    z = np.concatenate([rz, cov.cell_zone[keep]])
-    f = np.concatenate([rf, cov.cell_row[keep] * width + cov.cell_col[keep]])
+    z = np.concatenate([zone, cov.cell_zone[keep]])
+    f = np.concatenate([flat, cov.cell_row[keep] * width + cov.cell_col[keep]])
     wt = np.concatenate([rw, w.cell_w[keep]])
     pos_w = wt > _TINY
     order = np.argsort(z[pos_w], kind="stable")
