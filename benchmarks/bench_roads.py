@@ -33,7 +33,7 @@ import shapely
 from pyproj import Transformer
 
 import sahel_geo as sg
-from sahel_geo import network as nw
+from sahel_geo.analysis import roads as nw
 
 CRS = "EPSG:32631"
 SIDE = 225  # 225 x 225 nodes -> 100,800 undirected edges

@@ -40,7 +40,7 @@ import pandas as pd
 from pointpats.spacetime import Knox
 
 import sahel_geo as sg
-from sahel_geo._weights import spatial_weights
+from sahel_geo.analysis.weights import spatial_weights
 
 BBOX = (-12.3, 9.4, 16.0, 23.5)
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"

@@ -1,1 +1,1 @@
-"""Bundled data files, installed as ``sahel_geo._bundled`` (see ``boundaries/README.md``)."""
+"""Bundled data files, installed as ``sahel_geo._bundled`` (provenance: ``boundaries/README.md``, ``roads/README.md``, ``web/README.md``)."""

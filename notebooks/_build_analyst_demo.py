@@ -27,9 +27,9 @@ CELLS: list[tuple[str, str]] = [
         "import tempfile\n"
         "from pathlib import Path\n\n"
         "import sahel_geo as sg\n"
-        "from sahel_geo.demo_rasters import demo_spei, demo_wasting\n"
-        "from sahel_geo.figures import choropleth_figure, spread_figure\n"
-        "from sahel_geo.zonal import zonal_stats\n\n"
+        "from sahel_geo.io.demo_rasters import demo_spei, demo_wasting\n"
+        "from sahel_geo.present.figures import choropleth_figure, spread_figure\n"
+        "from sahel_geo.analysis.zonal import zonal_stats\n\n"
         "OUT = Path(tempfile.mkdtemp(prefix='sahel-geo-notebook-'))\n"
         "sg.__version__",
     ),
@@ -133,7 +133,7 @@ CELLS: list[tuple[str, str]] = [
     ),
     (
         "code",
-        "from sahel_geo.pipeline import run_demo\n\nresult = run_demo(OUT / 'run', n=1500)\nresult",
+        "from sahel_geo.workflow.pipeline import run_demo\n\nresult = run_demo(OUT / 'run', n=1500)\nresult",
     ),
 ]
 

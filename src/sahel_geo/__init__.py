@@ -7,7 +7,10 @@ Burkina Faso and Niger (Liptako-Gourma). See the README and ``DESIGN.md``.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from sahel_geo._errors import (
+# Grouped by layer (DESIGN.md), each group sorted; kept in this order by hand.
+# isort: off
+# 0 base: errors, reports, options, versions
+from sahel_geo.core.errors import (
     ConfigError,
     CRSError,
     CRSMismatchError,
@@ -21,29 +24,28 @@ from sahel_geo._errors import (
     SahelGeoWarning,
     SchemaError,
 )
-from sahel_geo._report import StepReport, rejects, reports
-from sahel_geo._show_versions import show_versions
-from sahel_geo.borderlands import borderlands_by_road
-from sahel_geo.borders import border_distance, border_exposure, border_units
-from sahel_geo.config import Config, load_config
-from sahel_geo.corridors import (
-    corridor_exposure,
-    corridor_layer,
-    road_corridors,
-    road_segments,
-)
-from sahel_geo.datasets import load_boundaries
-from sahel_geo.demo import demo_acled_table, demo_events
-from sahel_geo.demo_rasters import demo_spei, demo_wasting, write_demo_rasters
-from sahel_geo.figures import (
-    choropleth_figure,
-    conflict_drought_figure,
-    counts_by_country_figure,
-    save_figure,
-    spread_figure,
-)
-from sahel_geo.grid import PRIOGRID, SWAC_25, GridSpec, events_to_cells, make_grid
-from sahel_geo.hotspots import (
+from sahel_geo.core.names import match_names, normalize_name
+from sahel_geo.core.options import get_option, set_options
+from sahel_geo.core.reports import StepReport, rejects, reports
+from sahel_geo.core.versions import show_versions
+
+# 1 edges: readers, writers, bundled and demo data, online sources
+from sahel_geo.io.boundaries import read_boundaries
+from sahel_geo.io.datasets import load_boundaries
+from sahel_geo.io.demo import demo_acled_table, demo_events
+from sahel_geo.io.demo_rasters import demo_spei, demo_wasting, write_demo_rasters
+from sahel_geo.io.events import read_acled, read_events, read_ucdp
+from sahel_geo.io.geojson import geojson_text, write_geojson
+from sahel_geo.io.indicators import read_indicators
+from sahel_geo.io.osm import osm_places, road_network, tri_border_roads_path
+from sahel_geo.io.rasters import Raster, open_raster
+from sahel_geo.io.ucdp_api import download_ucdp
+
+# 2 compute: join, overlay, grids, time series, spread, hot spots, roads
+from sahel_geo.analysis.borders import border_distance, border_exposure, border_units
+from sahel_geo.analysis.event_values import values_at_events
+from sahel_geo.analysis.grid import PRIOGRID, SWAC_25, GridSpec, events_to_cells, make_grid
+from sahel_geo.analysis.hotspots import (
     EmergingHotSpots,
     GetisOrd,
     emerging_hotspots,
@@ -51,28 +53,18 @@ from sahel_geo.hotspots import (
     getis_ord,
     mann_kendall,
 )
-from sahel_geo.io.boundaries import read_boundaries
-from sahel_geo.io.events import read_acled, read_events, read_ucdp
-from sahel_geo.io.geojson import geojson_text, write_geojson
-from sahel_geo.io.indicators import read_indicators
-from sahel_geo.io.osm import osm_places, road_network, tri_border_roads_path
-from sahel_geo.io.rasters import Raster, open_raster
-from sahel_geo.io.ucdp_api import download_ucdp
-from sahel_geo.join import MATCH_TYPES, assign_admin
-from sahel_geo.knox import KnoxResult, knox_local, knox_test
-from sahel_geo.maps import events_layer_mode, make_map
-from sahel_geo.names import match_names, normalize_name
-from sahel_geo.network import (
-    OffNetworkWarning,
-    RoadNetwork,
-    road_distances,
-    snap_to_roads,
+from sahel_geo.analysis.join import MATCH_TYPES, assign_admin
+from sahel_geo.analysis.knox import KnoxResult, knox_local, knox_test
+from sahel_geo.analysis.road_borders import borderlands_by_road
+from sahel_geo.analysis.road_corridors import (
+    corridor_exposure,
+    corridor_layer,
+    road_corridors,
+    road_segments,
 )
-from sahel_geo.options import get_option, set_options
-from sahel_geo.overlay import values_at_events
-from sahel_geo.pipeline import RunResult, run, run_demo
-from sahel_geo.scdi import scdi
-from sahel_geo.spread import (
+from sahel_geo.analysis.roads import OffNetworkWarning, RoadNetwork, road_distances, snap_to_roads
+from sahel_geo.analysis.scdi import scdi
+from sahel_geo.analysis.spread import (
     Spread,
     centroid_movement,
     country_shares,
@@ -80,9 +72,24 @@ from sahel_geo.spread import (
     first_arrival,
     lead_lag,
 )
-from sahel_geo.timeseries import aggregate, allocate_by_area, period_change
-from sahel_geo.typology import conflict_climate_table, unit_typology
-from sahel_geo.zonal import cell_areas_km2, zonal_stats
+from sahel_geo.analysis.timeseries import aggregate, allocate_by_area, period_change
+from sahel_geo.analysis.typology import conflict_climate_table, unit_typology
+from sahel_geo.analysis.zonal import cell_areas_km2, zonal_stats
+
+# 3 present: maps and figures
+from sahel_geo.present.figures import (
+    choropleth_figure,
+    conflict_drought_figure,
+    counts_by_country_figure,
+    save_figure,
+    spread_figure,
+)
+from sahel_geo.present.maps import events_layer_mode, make_map
+
+# 4 run: config-driven runs
+from sahel_geo.workflow.config import Config, load_config
+from sahel_geo.workflow.pipeline import RunResult, run, run_demo
+# isort: on
 
 try:
     __version__ = version("sahel_geo")

@@ -15,9 +15,9 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from sahel_geo._errors import SchemaError
+from sahel_geo.core.errors import SchemaError
+from sahel_geo.core.schema import BOUNDARY_COLUMNS
 from sahel_geo.io._countries import iso3_from_values
-from sahel_geo.schema import BOUNDARY_COLUMNS
 
 __all__ = [
     "BOUNDARY_SOURCES",

@@ -20,10 +20,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from sahel_geo._errors import SchemaError
-from sahel_geo._report import StepReport, attach_report
+from sahel_geo.core.errors import SchemaError
+from sahel_geo.core.reports import StepReport, attach_report
+from sahel_geo.core.schema import EVENT_COLUMNS, LOCATION_LEVELS, WGS84
 from sahel_geo.io._countries import COUNTRY_BBOX, iso3_from_values
-from sahel_geo.schema import EVENT_COLUMNS, LOCATION_LEVELS, WGS84
 
 __all__ = ["EventSpec", "build_events", "empty_reject_frame"]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sahel_geo._errors import InputFileError, SahelGeoWarning
+from sahel_geo.core.errors import InputFileError, SahelGeoWarning
 
 __all__ = ["read_table"]
 

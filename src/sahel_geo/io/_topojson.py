@@ -26,7 +26,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from sahel_geo._errors import InputFileError, MissingCRSError, SchemaError
+from sahel_geo.core.errors import InputFileError, MissingCRSError, SchemaError
 
 __all__ = ["decode_arcs", "is_topojson", "read_topojson", "topology_to_gdf"]
 

@@ -49,8 +49,9 @@ import pyogrio.errors
 import shapely
 from pyproj import CRS
 
-from sahel_geo._errors import CRSMismatchError, InputFileError, MissingCRSError, SchemaError
-from sahel_geo._report import StepReport, attach_report
+from sahel_geo.core.errors import CRSMismatchError, InputFileError, MissingCRSError, SchemaError
+from sahel_geo.core.reports import StepReport, attach_report
+from sahel_geo.core.schema import BOUNDARY_COLUMNS, WGS84
 from sahel_geo.io._boundary_sources import (
     BOUNDARY_SOURCES,
     NE_PCODE_OVERRIDES,
@@ -59,7 +60,6 @@ from sahel_geo.io._boundary_sources import (
     ne_admin1_pcodes,
 )
 from sahel_geo.io._topojson import is_topojson, read_topojson
-from sahel_geo.schema import BOUNDARY_COLUMNS, WGS84
 
 __all__ = ["BOUNDARY_SOURCES", "NE_PCODE_OVERRIDES", "ne_admin1_pcodes", "read_boundaries"]
 
@@ -323,7 +323,7 @@ def read_boundaries(
     Examples
     --------
     >>> import sahel_geo as sg
-    >>> from sahel_geo.datasets import bundled_boundaries_path
+    >>> from sahel_geo.io.datasets import bundled_boundaries_path
     >>> adm1 = sg.read_boundaries(bundled_boundaries_path(1))
     >>> adm1[["pcode", "name"]].head(2).values.tolist()
     [['BF-01', 'Boucle du Mouhoun'], ['BF-02', 'Cascades']]

@@ -2,7 +2,7 @@
 
 Every reader returns the canonical events GeoDataFrame (``DESIGN.md``, "Canonical
 schemas"): EPSG:4326 Point geometry built from the source's latitude/longitude, the
-canonical columns first in :data:`~sahel_geo.schema.EVENT_COLUMNS` order, then every
+canonical columns first in :data:`~sahel_geo.core.schema.EVENT_COLUMNS` order, then every
 source column of the file, untouched, in file order, then ``geometry``. All three
 readers go through one private builder (``sahel_geo.io._event_builder``), so the
 validation, the rejects and the column rules below are the same for every source.
@@ -91,10 +91,8 @@ from typing import Any, Final
 import geopandas as gpd
 import pandas as pd
 
-from sahel_geo._errors import InputFileError, SchemaError
-from sahel_geo.io._event_builder import EventSpec, build_events
-from sahel_geo.io._tables import read_table
-from sahel_geo.schema import (
+from sahel_geo.core.errors import InputFileError, SchemaError
+from sahel_geo.core.schema import (
     ACLED_GEO_PRECISION,
     ACLED_TIME_PRECISION,
     EVENT_COLUMNS,
@@ -102,6 +100,8 @@ from sahel_geo.schema import (
     UCDP_DATE_PRECISION,
     UCDP_WHERE_PRECISION,
 )
+from sahel_geo.io._event_builder import EventSpec, build_events
+from sahel_geo.io._tables import read_table
 
 __all__ = ["GENERIC_FIELDS", "UCDP_VIOLENCE_TYPES", "read_acled", "read_events", "read_ucdp"]
 
@@ -261,7 +261,7 @@ def read_acled(path: str | os.PathLike[str], *, encoding: str | None = None) -> 
     ``15 March 2019``). ``event_id`` is ``event_id_cnty``; ``country_iso3`` comes from
     ``iso3`` or else the ISO 3166-1 numeric ``iso``; ``location_precision`` is
     ``geo_precision`` and ``location_level`` follows
-    :data:`~sahel_geo.schema.ACLED_GEO_PRECISION`; ``time_precision`` becomes ``day``,
+    :data:`~sahel_geo.core.schema.ACLED_GEO_PRECISION`; ``time_precision`` becomes ``day``,
     ``week`` or ``month``; ``civilian_fatalities`` is null (ACLED has no such column).
     ACLED's own ``source``, ``event_date`` and ``time_precision`` columns are kept as
     ``acled_source``, ``acled_event_date`` and ``acled_time_precision``. Column names
@@ -305,7 +305,7 @@ def read_ucdp(path: str | os.PathLike[str], *, encoding: str | None = None) -> g
     ``event_id`` from ``id`` (``300380.0`` -> ``"300380"``), ``event_date``/``date_end``
     from ``date_start``/``date_end`` (the text ``date_end`` is kept as ``ucdp_date_end``),
     ``location_precision`` = ``where_prec`` with ``location_level`` from
-    :data:`~sahel_geo.schema.UCDP_WHERE_PRECISION`, ``time_precision`` from ``date_prec``,
+    :data:`~sahel_geo.core.schema.UCDP_WHERE_PRECISION`, ``time_precision`` from ``date_prec``,
     ``country_iso3`` from the ``country`` name (parentheticals stripped:
     ``DR Congo (Zaire)`` -> ``COD``), ``event_type`` from ``type_of_violence``
     (state-based, non-state, one-sided), ``actor1``/``actor2`` = ``side_a``/``side_b``,

@@ -34,9 +34,9 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from sahel_geo._errors import CRSMismatchError, MissingCRSError, SchemaError
+from sahel_geo.core.errors import CRSMismatchError, MissingCRSError, SchemaError
+from sahel_geo.core.options import get_option
 from sahel_geo.io._atomic import atomic_write_text
-from sahel_geo.options import get_option
 
 __all__ = ["geojson_text", "write_geojson"]
 

@@ -3,7 +3,7 @@
 Rows are joined to boundary units by P-code first; where codes differ (COD-AB ``ML09``
 against Natural Earth ``MLI-2792``), by name: accents, case, punctuation, generic words
 ("Mopti region"), alternative spellings (the boundaries' ``name_alt``, e.g.
-Tombouctou/Timbuktu) and broken encodings are handled by :mod:`sahel_geo.names`. Tables
+Tombouctou/Timbuktu) and broken encodings are handled by :mod:`sahel_geo.core.names`. Tables
 that carry only P-codes (WFP rainfall indicators) get their names from a ``names``
 crosswalk (P-code -> name), e.g. another COD-AB table. Every unmatched name is reported.
 """
@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sahel_geo._errors import InputFileError, SahelGeoWarning, SchemaError
-from sahel_geo._report import StepReport, attach_report
-from sahel_geo.names import match_names
+from sahel_geo.core.errors import InputFileError, SahelGeoWarning, SchemaError
+from sahel_geo.core.names import match_names
+from sahel_geo.core.reports import StepReport, attach_report
 
 __all__ = ["MATCH_KINDS", "read_indicators"]
 

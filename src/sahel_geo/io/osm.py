@@ -26,7 +26,6 @@ import logging
 import os
 import xml.sax
 from collections.abc import Callable, Iterator
-from importlib import resources
 from pathlib import Path
 from typing import Any, Final, TypeAlias
 from xml.etree.ElementTree import ParseError
@@ -40,15 +39,16 @@ import shapely
 from pyproj import CRS, Geod
 from shapely.geometry import MultiPolygon, Polygon
 
-from sahel_geo._errors import (
+from sahel_geo.core.errors import (
     ConfigError,
     EmptyResultError,
     InputFileError,
     MissingCRSError,
     NetworkError,
 )
-from sahel_geo.options import get_option
-from sahel_geo.schema import WGS84
+from sahel_geo.core.options import get_option
+from sahel_geo.core.schema import WGS84
+from sahel_geo.io.datasets import bundled_path
 
 __all__ = [
     "Area",
@@ -107,7 +107,7 @@ def tri_border_roads_path() -> Path:
     >>> sg.tri_border_roads_path().name
     'tri_border_roads.osm'
     """
-    return Path(str(resources.files("sahel_geo") / "data" / "tri_border_roads.osm"))
+    return bundled_path("roads", "tri_border_roads.osm")
 
 
 def road_network(

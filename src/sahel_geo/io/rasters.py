@@ -19,8 +19,8 @@ import pandas as pd
 from affine import Affine
 from pyproj import CRS
 
-from sahel_geo._errors import InputFileError, MissingCRSError, NodataWarning
-from sahel_geo._raster import Raster, check_crs
+from sahel_geo.core.errors import InputFileError, MissingCRSError, NodataWarning
+from sahel_geo.core.raster import Raster, check_crs
 
 __all__ = ["DATE_PATTERNS", "Raster", "open_raster", "parse_file_date"]
 

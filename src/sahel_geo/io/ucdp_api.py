@@ -30,10 +30,10 @@ from typing import Any, Final
 import geopandas as gpd
 import pandas as pd
 
-from sahel_geo._errors import ConfigError, NetworkError
+from sahel_geo.core.errors import ConfigError, NetworkError
+from sahel_geo.core.options import get_option
 from sahel_geo.io._atomic import atomic_write_bytes
 from sahel_geo.io.events import _build_ucdp, _ucdp_records_frame
-from sahel_geo.options import get_option
 
 __all__ = ["GW_CODES", "UCDP_API_URL", "UCDP_GED_COLUMNS", "download_ucdp"]
 

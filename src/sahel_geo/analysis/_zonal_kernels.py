@@ -1,0 +1,410 @@
+"""Zonal statistics kernels: cell weights, row-block sums, order statistics (private).
+
+Used by :func:`sahel_geo.analysis.zonal.zonal_stats`; everything here works on the
+:class:`~sahel_geo.analysis._coverage.Coverage` of all zones at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+
+from sahel_geo.analysis._coverage import Coverage, _argsort_packed, _ranges
+from sahel_geo.core.raster import Raster
+
+__all__: list[str] = []
+
+CoverageMode = Literal["fraction", "center", "all_touched"]
+
+#: Weights at or below this are no weight (coverage fractions are exact to ~1e-15).
+_TINY = 1e-12
+
+
+@dataclass(frozen=True)
+class _Weights:
+    """Per-run and per-boundary-cell weights for one coverage mode."""
+
+    run_w: NDArray[np.float64]
+    cell_w: NDArray[np.float64]
+
+
+def _mode_weights(cov: Coverage, mode: CoverageMode, geoms: NDArray[np.object_]) -> _Weights:
+    g = cov.grid
+    if mode == "fraction":
+        cell_w = cov.cell_cover.astype(np.float32).astype(np.float64)
+        run_w = cov.run_value
+    elif mode == "center":
+        xc = g.x0 + (cov.cell_col + 0.5) * g.dx
+        yc = g.y0 - (cov.cell_row + 0.5) * g.dy
+        shapely.prepare(geoms)
+        cell_w = shapely.contains_xy(geoms[cov.cell_zone], xc, yc).astype(np.float64)
+        run_w = np.round(cov.run_value)
+    else:
+        cell_w = np.ones(len(cov.cell_zone))
+        run_w = np.round(cov.run_value)
+    return _Weights(run_w=run_w, cell_w=cell_w)
+
+
+def _scaled(cov: Coverage, w: _Weights, row_area: NDArray[np.float64] | None) -> _Weights:
+    """Boundary-cell weights times their row's area (runs are scaled when summing)."""
+    if row_area is None:
+        return w
+    return _Weights(run_w=w.run_w, cell_w=w.cell_w * row_area[cov.cell_row])
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the sums need, precomputed once and reused for every step of a stack.
+
+    Runs are sorted by (row, col0) and cut into blocks of rows; boundary cells stay in
+    zone order (their values are gathered from the whole window at once).
+    """
+
+    block_rows: int
+    cuts: list[int]  # runs of block b: cuts[b] .. cuts[b + 1]
+    idx: NDArray[np.int64]  # reduceat indices within the block: run starts and ends, interleaved
+    run_w: NDArray[np.float64]
+    run_zone: NDArray[np.int64]
+    run_len: NDArray[np.float64]
+    run_flat0: NDArray[np.int64]  # first and last + 1 cell of each run, row-major in the window
+    run_flat1: NDArray[np.int64]
+    cell_row: NDArray[np.int64]
+    cell_col: NDArray[np.int64]
+    cell_w: NDArray[np.float64]
+    cell_zone: NDArray[np.int64]
+
+
+#: Cells of one row block: small enough to stay in cache, large enough to amortise calls.
+_BLOCK_CELLS = 1 << 18
+
+
+def _plan(cov: Coverage, w: _Weights, row_area: NDArray[np.float64] | None) -> _Plan:
+    """Sort the runs by (row, col0) and cut them into blocks of rows."""
+    height, width = cov.grid.height, cov.grid.width
+    block = max(1, min(height, _BLOCK_CELLS // max(width, 1)))
+    ro = _argsort_packed(cov.run_row * np.int64(width + 1) + cov.run_col0, height * (width + 1))
+    rows = cov.run_row[ro]
+    flat0 = rows * width + cov.run_col0[ro]
+    flat1 = rows * width + cov.run_col1[ro]
+    block_base = (rows - rows % block) * width
+    idx = np.empty(2 * len(ro), dtype=np.int64)
+    idx[0::2] = flat0 - block_base
+    idx[1::2] = flat1 - block_base
+    run_w = w.run_w if row_area is None else w.run_w * row_area[cov.run_row]
+    cuts: list[int] = np.searchsorted(rows, np.arange(0, height + block, block)).tolist()
+    return _Plan(
+        block_rows=block,
+        cuts=cuts,
+        idx=idx,
+        run_w=run_w[ro],
+        run_zone=cov.run_zone[ro],
+        run_len=(flat1 - flat0).astype(np.float64),
+        run_flat0=flat0,
+        run_flat1=flat1,
+        cell_row=cov.cell_row,
+        cell_col=cov.cell_col,
+        cell_w=w.cell_w,
+        cell_zone=cov.cell_zone,
+    )
+
+
+def _quantity(
+    name: str,
+    v: NDArray[np.float64],
+    ok: NDArray[np.bool_],
+    ref: float,
+    wv: NDArray[np.float64] | None,
+    wok: NDArray[np.bool_] | None,
+) -> NDArray[np.float64]:
+    """One quantity of :func:`_moments` from values (0 on nodata), validity and weights."""
+    if name == "valid":
+        return ok.astype(np.float64)
+    if name == "v":
+        return v
+    if name in ("sh", "sh2"):
+        q = np.where(ok, v - ref, 0.0)
+        return q * q if name == "sh2" else q
+    if name == "invalid":
+        return (~ok).astype(np.float64)
+    if name == "wv":
+        assert wv is not None
+        return wv
+    if name == "wvv":
+        assert wv is not None
+        return wv * v
+    if name == "wnod":
+        assert wok is not None
+        return (ok & ~wok).astype(np.float64)
+    raise ValueError(name)  # pragma: no cover - internal names only
+
+
+def _nodata_flat(raster: Raster, raw: NDArray[np.generic], *, full: bool) -> NDArray[np.intp]:
+    """Row-major positions of the nodata cells of a 2-D block.
+
+    ``full=False`` finds only the cells equal to the nodata value (NaN cells when it is
+    NaN), which is cheaper; the caller must then detect any other NaN or infinite cell
+    (its run's sum is not finite) and ask again with ``full=True``.
+    """
+    floating = np.issubdtype(raw.dtype, np.floating)
+    nod = raster.nodata
+    if full:
+        if floating or nod is not None:
+            return np.flatnonzero(~raster.valid_mask(raw))
+    elif nod is not None:
+        if not np.isnan(nod):
+            return np.flatnonzero(raw == nod)
+        if floating:
+            return np.flatnonzero(np.isnan(raw))
+    return np.zeros(0, dtype=np.intp)
+
+
+_G = TypeVar("_G", bound=np.generic)
+
+
+def _gather(values: NDArray[_G], rows: NDArray[np.int64], cols: NDArray[np.int64]) -> NDArray[_G]:
+    """``values[rows, cols]`` for a 2-D array, by flat index when its rows are contiguous.
+
+    A window cropped from a larger raster is such a view; reading it through a 1-D view
+    of the same memory (rows ``row stride`` apart) is several times faster than 2-D
+    fancy indexing.
+    """
+    h, w = values.shape
+    isz = values.itemsize
+    s0, s1 = values.strides
+    if h == 0 or w == 0 or s1 != isz or s0 <= 0 or s0 % isz:
+        return values[rows, cols]
+    step = s0 // isz
+    flat = np.lib.stride_tricks.as_strided(
+        values, shape=((h - 1) * step + w,), strides=(isz,), writeable=False
+    )
+    return flat.take(rows * step + cols)
+
+
+def _moments(
+    plan: _Plan,
+    n: int,
+    raster: Raster,
+    values: NDArray[np.generic],
+    names: list[str],
+    *,
+    ref: float = 0.0,
+    wts: NDArray[np.float64] | None = None,
+    wts_valid: NDArray[np.bool_] | None = None,
+) -> dict[str, NDArray[np.float64]]:
+    """Zone sums of weight x quantity for each quantity in ``names``.
+
+    Quantities: ``valid`` (1 on data), ``v`` (value on data), ``sh``/``sh2`` (value - ref
+    and its square, on data), ``invalid`` (1 on nodata), ``wv``/``wvv`` (weight and weight x
+    value where both have data), ``wnod`` (1 where the value has data and the weight not).
+
+    Runs, a block of rows at a time: runs lie along rows, so each run's sum is one segment
+    of the block's flat buffer and ``numpy.add.reduceat`` sums all of them in one call.
+    ``valid`` and ``v`` need no array of their own: the values are copied once (as
+    float64), the few nodata cells set to 0, and the nodata cells of each run counted
+    from their sorted positions. Boundary cells: one gather from the whole window.
+    """
+    height, width = values.shape
+    n_runs = len(plan.run_zone)
+    run_sums = {k: np.zeros(n_runs) for k in names}
+    dense = [k for k in names if k not in ("valid", "v")]
+    # Only the cells equal to nodata are looked for when the value sums can tell whether
+    # a NaN or infinite value was summed into a run (rare: the block is then redone).
+    cheap = "v" in names and not dense
+    block = plan.block_rows
+    buf = np.zeros(min(block, height) * width + 1)
+    bads: list[NDArray[np.intp]] = []
+    for b, r0 in enumerate(range(0, height, block)):  # blocks of rows, not cells
+        i0, i1 = plan.cuts[b], plan.cuts[b + 1]
+        if i0 == i1:
+            continue
+        r1 = min(r0 + block, height)
+        size = (r1 - r0) * width
+        idx = plan.idx[2 * i0 : 2 * i1]
+        raw = values[r0:r1]
+        flat = buf[: size + 1]
+        flat[:size].reshape(r1 - r0, width)[...] = raw
+        ok = raster.valid_mask(raw) if dense else None
+        bad = np.flatnonzero(~ok) if ok is not None else _nodata_flat(raster, raw, full=not cheap)
+        if len(bad):
+            flat[bad] = 0.0
+        if "v" in names:
+            seg = np.add.reduceat(flat, idx)[0::2]
+            if cheap and not np.isfinite(seg).all():
+                bad = _nodata_flat(raster, raw, full=True)
+                flat[bad] = 0.0
+                seg = np.add.reduceat(flat, idx)[0::2]
+            run_sums["v"][i0:i1] = seg
+        if "valid" in names and len(bad):
+            bads.append(bad + r0 * width)
+        if ok is not None:
+            vb = flat[:size].reshape(r1 - r0, width).copy()
+            wb = wok = None
+            if wts is not None and wts_valid is not None:
+                wok = wts_valid[r0:r1]
+                wb = np.where(ok & wok, wts[r0:r1], 0.0)
+            for name in dense:
+                flat[:size] = _quantity(name, vb, ok, ref, wb, wok).reshape(-1)
+                run_sums[name][i0:i1] = np.add.reduceat(flat, idx)[0::2]
+    if "valid" in names:
+        run_sums["valid"] = plan.run_len
+        if bads:  # nodata cells in each run, from their sorted positions
+            all_bad = np.concatenate(bads)
+            n_bad = np.searchsorted(all_bad, plan.run_flat1) - np.searchsorted(
+                all_bad, plan.run_flat0
+            )
+            run_sums["valid"] = plan.run_len - n_bad
+    # Boundary cells: their values, gathered once.
+    cr, cc, cd, cz = plan.cell_row, plan.cell_col, plan.cell_w, plan.cell_zone
+    raw_c = _gather(values, cr, cc)
+    ok_c = raster.valid_mask(raw_c)
+    v_c = np.where(ok_c, raw_c, 0.0).astype(np.float64)
+    wv_c = wok_c = None
+    if wts is not None and wts_valid is not None:
+        wok_c = _gather(wts_valid, cr, cc)
+        wv_c = np.where(ok_c & wok_c, _gather(wts, cr, cc), 0.0)
+    out: dict[str, NDArray[np.float64]] = {}
+    for name in names:
+        q_c = _quantity(name, v_c, ok_c, ref, wv_c, wok_c)
+        runs = np.bincount(plan.run_zone, plan.run_w * run_sums[name], n)
+        out[name] = np.asarray(runs + np.bincount(cz, cd * q_c, n), dtype=np.float64)
+    return out
+
+
+def _area_sum(
+    cov: Coverage, area_w: _Weights, true_area: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Zone sums of coverage x true cell area (all cells, with data or not)."""
+    n = cov.n_zones
+    run_sum = area_w.run_w * (cov.run_col1 - cov.run_col0) * true_area[cov.run_row]
+    out: NDArray[np.float64] = np.bincount(cov.run_zone, run_sum, n).astype(np.float64)
+    out += np.bincount(cov.cell_zone, area_w.cell_w, n)
+    return out
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """Every cell with weight > 0, grouped by zone: zone, flat index, weight."""
+
+    zone: NDArray[np.int64]
+    flat: NDArray[np.int64]
+    weight: NDArray[np.float64]
+
+
+def _cells(cov: Coverage, w: _Weights, row_area: NDArray[np.float64] | None) -> _Cells:
+    width = cov.grid.width
+    owner, col = _ranges(cov.run_col0, cov.run_col1 - 1)
+    zone = cov.run_zone[owner]
+    row = cov.run_row[owner]
+    flat = row * width + col
+    # Runs and boundary cells are disjoint: every run cell is an interior cell.
+    rw = w.run_w[owner]
+    if row_area is not None:
+        rw = rw * row_area[row]
+    keep = w.cell_w > _TINY
+    z = np.concatenate([zone, cov.cell_zone[keep]])
+    f = np.concatenate([flat, cov.cell_row[keep] * width + cov.cell_col[keep]])
+    wt = np.concatenate([rw, w.cell_w[keep]])
+    pos_w = wt > _TINY
+    order = np.argsort(z[pos_w], kind="stable")
+    return _Cells(zone=z[pos_w][order], flat=f[pos_w][order], weight=wt[pos_w][order])
+
+
+def _group_starts(zone: NDArray[np.int64], n: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """For values sorted by zone: start index and count of each zone."""
+    counts = np.bincount(zone, minlength=n).astype(np.int64)
+    starts = np.cumsum(counts) - counts
+    return starts, counts
+
+
+def _minmax(
+    zone: NDArray[np.int64], vals: NDArray[np.float64], n: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    lo = np.full(n, np.inf)
+    hi = np.full(n, -np.inf)
+    np.minimum.at(lo, zone, vals)
+    np.maximum.at(hi, zone, vals)
+    lo[np.isinf(lo)] = np.nan
+    hi[np.isinf(hi)] = np.nan
+    return lo, hi
+
+
+def _sorted_by_zone_value(
+    zone: NDArray[np.int64], vals: NDArray[np.float64], wts: NDArray[np.float64], merge: bool
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    order = np.lexsort((vals, zone))
+    z, v, w = zone[order], vals[order], wts[order]
+    if merge and len(z):
+        new = np.ones(len(z), dtype=bool)
+        new[1:] = (z[1:] != z[:-1]) | (v[1:] != v[:-1])
+        idx = np.flatnonzero(new)
+        w = np.add.reduceat(w, idx)
+        z, v = z[idx], v[idx]
+    return z, v, w
+
+
+def _quantiles(
+    z: NDArray[np.int64],
+    v: NDArray[np.float64],
+    w: NDArray[np.float64],
+    n: int,
+    qs: Sequence[float],
+) -> list[NDArray[np.float64]]:
+    """Weighted quantiles as exactextract computes them (unit weights: numpy's 'linear')."""
+    starts, counts = _group_starts(z, n)
+    m = len(z)
+    out = [np.full(n, np.nan) for _ in qs]
+    if m == 0:
+        return out
+    i = np.arange(m) - np.repeat(starts, counts)
+    csum = np.cumsum(w)
+    zone_base = np.repeat(csum[starts] - w[starts], counts)
+    cum = csum - zone_base
+    cum_prev = cum - w
+    nz = np.repeat(counts, counts).astype(np.float64)
+    s = i * w + (nz - 1) * cum_prev
+    total = np.repeat(cum[starts + counts - 1] if m else cum, counts)
+    sn_all = total * (nz - 1)
+    has = counts > 0
+    zs = np.flatnonzero(has)
+    sn = (cum[starts[zs] + counts[zs] - 1]) * (counts[zs] - 1)
+    # Normalised keys, searchable across zones at once.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        snorm = np.where(sn_all > 0, s / sn_all, 0.0)
+    key = z.astype(np.float64) * 4.0 + snorm
+    for out_q, q in zip(out, qs, strict=True):
+        target = zs.astype(np.float64) * 4.0 + q
+        right = np.searchsorted(key, target, side="right")
+        st, en = starts[zs], starts[zs] + counts[zs]
+        single = counts[zs] == 1
+        at_start = right <= st
+        at_end = right >= en
+        r = np.clip(right, st, en - 1)
+        left = np.clip(right - 1, st, en - 1)
+        tq = q * sn
+        with np.errstate(invalid="ignore", divide="ignore"):
+            denom = s[r] - s[left]
+            interp = v[left] + (tq - s[left]) * (v[r] - v[left]) / denom
+        val = np.where(at_start, v[st], np.where(at_end, v[en - 1], interp))
+        val = np.where(single, v[st], val)
+        out_q[zs] = val
+    return out
+
+
+def _majority(
+    z: NDArray[np.int64], v: NDArray[np.float64], w: NDArray[np.float64], n: int, ties_high: bool
+) -> NDArray[np.float64]:
+    out = np.full(n, np.nan)
+    if len(z) == 0:
+        return out
+    tie = v if ties_high else -v
+    order = np.lexsort((tie, w, z))
+    zz = z[order]
+    last = np.ones(len(zz), dtype=bool)
+    last[:-1] = zz[1:] != zz[:-1]
+    out[zz[last]] = v[order][last]
+    return out

@@ -1,0 +1,138 @@
+"""Borderlands by travel distance: units or cells within T km along roads from a crossing.
+
+Pure compute on a road network (see :mod:`sahel_geo.analysis.roads`); no file or network I/O.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS, Transformer
+
+from sahel_geo.analysis.roads import (
+    RoadNetwork,
+    _as_network,
+    _distance_field,
+    _names_or_none,
+    _route,
+    _targets,
+)
+from sahel_geo.core.errors import CRSMismatchError, MissingCRSError, SchemaError
+from sahel_geo.core.schema import WGS84
+
+__all__ = ["borderlands_by_road"]
+
+
+def borderlands_by_road(
+    units: gpd.GeoDataFrame,
+    crossings: gpd.GeoDataFrame,
+    network: nx.MultiDiGraph | RoadNetwork,
+    *,
+    within_km: float,
+    crossing_name: str = "name",
+    off_road_km: float = 5.0,
+) -> gpd.GeoDataFrame:
+    """Units or cells within ``within_km`` along roads from a border crossing.
+
+    Borderlands by travel distance (as the OECD/SWAC borderland studies define them by
+    distance to the border, but measured along roads from where the border can be crossed,
+    not as a buffer). A unit's road distance is the smallest road distance from a crossing
+    to any road point inside the unit: exact, because along a segment the distance to the
+    nearest crossing is concave between crossings, so its minimum over a stretch inside a
+    unit is at an end of the stretch (or 0 at a crossing inside the unit).
+
+    Parameters
+    ----------
+    units
+        Polygons (admin units, grid cells) in EPSG:4326.
+    crossings
+        Border-crossing points in EPSG:4326, e.g. ``osm_places(...)`` rows of kind
+        ``border_crossing``.
+    network
+        A projected road graph or a :class:`RoadNetwork`.
+    within_km
+        The travel distance that makes a borderland.
+    crossing_name
+        Column of ``crossings`` naming them.
+    off_road_km
+        Crossings farther than this from a road raise an :class:`OffNetworkWarning`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy of ``units`` with ``has_road`` (the network enters the unit),
+        ``road_km_to_crossing`` (NaN without a road or a reachable crossing),
+        ``nearest_crossing`` and ``borderland`` (``road_km_to_crossing <= within_km``).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely, sahel_geo as sg
+    >>> G = sg.road_network(osm_file=sg.tri_border_roads_path())
+    >>> places = sg.osm_places(osm_file=sg.tri_border_roads_path())
+    >>> crossings = places[places["kind"] == "border_crossing"]
+    >>> cells = gpd.GeoDataFrame({"cell": [1, 2]}, crs=4326,
+    ...     geometry=[shapely.box(0.5, 13.5, 1.0, 14.5), shapely.box(-4.5, 14, -4, 14.5)])
+    >>> sg.borderlands_by_road(cells, crossings, G, within_km=50)["borderland"].tolist()
+    [True, False]
+    """
+    if not (within_km >= 0):
+        raise SchemaError(f"within_km must be >= 0, got {within_km}.")
+    if units.crs is None:
+        raise MissingCRSError("units have no CRS. Set it with gdf.set_crs('EPSG:4326').")
+    if not units.crs.equals(CRS.from_user_input(WGS84)):
+        raise CRSMismatchError(
+            f"units are in {units.crs.to_string()}, but {WGS84} is required. Convert them "
+            f"with gdf.to_crs('{WGS84}')."
+        )
+    net = _as_network(network)
+    _, c_names, c_snap = _targets(crossings, crossing_name, net, "crossings", off_road_km)
+    dist, src = _distance_field(net, c_snap.seg, c_snap.along_m)
+
+    polys = units.to_crs(net.crs).geometry.to_numpy()
+    u_idx, s_idx = net.tree.query(polys, predicate="intersects")
+    best = np.full(len(units), np.inf)
+    which = np.full(len(units), -1, dtype=np.int64)
+    has_road = np.zeros(len(units), dtype=bool)
+    if len(u_idx):
+        has_road[u_idx] = True
+        pieces = shapely.intersection(net.seg_geom[s_idx], polys[u_idx])
+        parts, part_of = shapely.get_parts(pieces, return_index=True)
+        kind = shapely.get_type_id(parts)
+        lines, points = kind == 1, kind == 0  # a road only touching a unit gives a point
+        ends = np.concatenate(
+            [
+                shapely.get_point(parts[lines], 0),
+                shapely.get_point(parts[lines], -1),
+                parts[points],
+            ]
+        )
+        owner = np.concatenate([part_of[lines], part_of[lines], part_of[points]])
+        seg = s_idx[owner]
+        frac = np.nan_to_num(shapely.line_locate_point(net.seg_geom[seg], ends, normalized=True))
+        d, w = _route(net, seg, frac * net.seg_length_m[seg], c_snap.seg, c_snap.along_m, dist, src)
+        unit_of = u_idx[owner]
+        frame = pd.DataFrame({"unit": unit_of, "d": d, "w": w}).sort_values(
+            ["unit", "d", "w"], kind="stable"
+        )
+        first = frame.drop_duplicates("unit")
+        best[first["unit"].to_numpy()] = first["d"].to_numpy()
+        which[first["unit"].to_numpy()] = first["w"].to_numpy()
+        # A crossing whose road point lies inside the unit: distance 0.
+        cx, cy = Transformer.from_crs(WGS84, net.crs, always_xy=True).transform(
+            c_snap.road_lonlat[:, 0], c_snap.road_lonlat[:, 1]
+        )
+        c_road = shapely.points(cx, cy)
+        cu, cc = shapely.STRtree(c_road).query(polys, predicate="dwithin", distance=0.01)
+        for_unit = pd.DataFrame({"u": cu, "c": cc}).sort_values(["u", "c"]).drop_duplicates("u")
+        best[for_unit["u"].to_numpy()] = 0.0
+        which[for_unit["u"].to_numpy()] = for_unit["c"].to_numpy()
+    reach = np.isfinite(best) & (which >= 0)
+    out = units.copy()
+    out["has_road"] = has_road
+    out["road_km_to_crossing"] = np.where(reach, best / 1000.0, np.nan)
+    out["nearest_crossing"] = _names_or_none(c_names, np.where(reach, which, 0), reach)
+    out["borderland"] = out["road_km_to_crossing"].to_numpy() <= within_km
+    return out

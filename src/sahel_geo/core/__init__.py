@@ -1,0 +1,1 @@
+"""Layer 0, base: errors, options, schemas, step reports, validation, geodesy, the raster type."""

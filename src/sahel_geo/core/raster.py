@@ -1,0 +1,264 @@
+"""The in-memory raster every raster function takes: values, grid, CRS, nodata, times.
+
+:func:`sahel_geo.open_raster` returns one; :meth:`Raster.from_array` builds one from a
+numpy array (tests, synthetic data, other readers). Values are never modified: nodata is
+described by :attr:`Raster.nodata` (and NaN, for float rasters), not written into them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+from affine import Affine
+from numpy.typing import NDArray
+from pyproj import CRS
+from pyproj.exceptions import CRSError as ProjCRSError
+
+from sahel_geo.core.errors import CRSMismatchError, MissingCRSError, SchemaError
+
+__all__ = ["Raster", "RasterGrid", "check_crs"]
+
+
+@dataclass(frozen=True)
+class RasterGrid:
+    """A raster's pixel grid, north-up: top-left corner, cell size and shape.
+
+    Not to be confused with :class:`sahel_geo.GridSpec`, which describes an analysis grid
+    (PRIO-GRID, hexagons) laid over a region.
+
+    Attributes
+    ----------
+    x0, y0
+        Coordinates of the top-left corner.
+    dx, dy
+        Cell width and height (both positive).
+    height, width
+        Number of rows and columns.
+    """
+
+    x0: float
+    y0: float
+    dx: float
+    dy: float
+    height: int
+    width: int
+
+
+@dataclass(frozen=True, eq=False)
+class Raster:
+    """A north-up raster or raster time stack held in memory.
+
+    Attributes
+    ----------
+    values
+        ``(rows, cols)`` array, or ``(time, rows, cols)`` for a time stack.
+    transform
+        Affine transform of the top-left corner (north-up: no rotation, negative ``e``).
+    crs
+        The raster's CRS, or None when the file had none (zonal statistics then refuse it).
+    nodata
+        The nodata value, or None. NaN is always nodata in float rasters.
+    times
+        One timestamp per step of a stack (the start of each period), else None.
+    name
+        Variable or file name, used in messages.
+    source
+        Where the raster came from (a path, or ``"<array>"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from affine import Affine
+    >>> r = Raster.from_array(np.ones((2, 3)), transform=Affine(1, 0, 0, 0, -1, 2),
+    ...                       crs="EPSG:4326")
+    >>> r.shape, r.bounds
+    ((2, 3), (0.0, 0.0, 3.0, 2.0))
+    """
+
+    values: NDArray[np.generic]
+    transform: Affine
+    crs: CRS | None
+    nodata: float | None = None
+    times: pd.DatetimeIndex | None = None
+    name: str = ""
+    source: str = "<array>"
+
+    @classmethod
+    def from_array(
+        cls,
+        values: NDArray[np.generic],
+        *,
+        transform: Affine,
+        crs: CRS | str | int | None,
+        nodata: float | None = None,
+        times: pd.DatetimeIndex | list[pd.Timestamp] | None = None,
+        name: str = "",
+        source: str = "<array>",
+    ) -> Raster:
+        """Build a raster from an array, flipping a south-up grid to north-up.
+
+        Parameters
+        ----------
+        values
+            2-D ``(rows, cols)`` or 3-D ``(time, rows, cols)`` array (not copied unless
+            flipped).
+        transform
+            Affine transform of the array's first cell corner.
+        crs
+            Anything :class:`pyproj.CRS` accepts, or None.
+        nodata
+            Nodata value or None.
+        times
+            Timestamps of the steps of a 3-D array.
+        name, source
+            Used in messages.
+
+        Returns
+        -------
+        Raster
+            The raster.
+        """
+        arr = np.asarray(values)
+        where = f"raster {name or source!r}"
+        if arr.ndim not in (2, 3):
+            raise SchemaError(f"{where}: values must be 2-D or 3-D; got shape {arr.shape}.")
+        if transform.b != 0 or transform.d != 0:
+            raise SchemaError(
+                f"{where}: rotated grids are not supported (transform {tuple(transform)[:6]}). "
+                "Warp it to a north-up grid first, e.g. with 'gdalwarp'."
+            )
+        if transform.e > 0:  # south-up (e.g. NetCDF with ascending latitude): flip rows
+            arr = arr[..., ::-1, :]
+            height = arr.shape[-2]
+            transform = Affine(
+                transform.a, 0.0, transform.c, 0.0, -transform.e, transform.f + transform.e * height
+            )
+        if transform.a <= 0:
+            raise SchemaError(f"{where}: columns must run west to east (transform.a > 0).")
+        idx: pd.DatetimeIndex | None = None
+        if times is not None:
+            idx = pd.DatetimeIndex(times)
+            if arr.ndim != 3 or len(idx) != arr.shape[0]:
+                raise SchemaError(
+                    f"{where}: {len(idx)} times given for values of shape {arr.shape}; a time "
+                    "stack needs a 3-D array with one time per step."
+                )
+        elif arr.ndim == 3:
+            raise SchemaError(f"{where}: a 3-D array needs 'times' (one timestamp per step).")
+        return cls(
+            values=arr,
+            transform=transform,
+            crs=None if crs is None else CRS.from_user_input(crs),
+            nodata=None if nodata is None else float(nodata),
+            times=idx,
+            name=name,
+            source=source,
+        )
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows, cols) of one step."""
+        return int(self.values.shape[-2]), int(self.values.shape[-1])
+
+    @property
+    def is_stack(self) -> bool:
+        """True for a time stack (3-D values)."""
+        return self.values.ndim == 3
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """``(minx, miny, maxx, maxy)``."""
+        h, w = self.shape
+        t = self.transform
+        return (t.c, t.f + t.e * h, t.c + t.a * w, t.f)
+
+    @property
+    def grid(self) -> RasterGrid:
+        """The grid as the coverage kernel sees it."""
+        h, w = self.shape
+        t = self.transform
+        return RasterGrid(x0=t.c, y0=t.f, dx=t.a, dy=-t.e, height=h, width=w)
+
+    def valid_mask(self, values: NDArray[np.generic] | None = None) -> NDArray[np.bool_]:
+        """Return True where a value is data (not nodata, not NaN)."""
+        arr = self.values if values is None else values
+        mask = np.ones(arr.shape, dtype=bool)
+        if self.nodata is not None:
+            if np.isnan(self.nodata):
+                mask &= ~np.isnan(arr)
+            else:
+                mask &= arr != self.nodata
+        if np.issubdtype(arr.dtype, np.floating):
+            mask &= np.isfinite(arr)
+        return mask
+
+    def window_for(self, bounds: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
+        """Row/column slice ``(row0, row1, col0, col1)`` of the cells that meet ``bounds``."""
+        h, w = self.shape
+        t = self.transform
+        minx, miny, maxx, maxy = bounds
+        c0 = int(np.clip(np.floor((minx - t.c) / t.a), 0, w))
+        c1 = int(np.clip(np.ceil((maxx - t.c) / t.a), 0, w))
+        r0 = int(np.clip(np.floor((maxy - t.f) / t.e), 0, h))
+        r1 = int(np.clip(np.ceil((miny - t.f) / t.e), 0, h))
+        return r0, max(r1, r0), c0, max(c1, c0)
+
+    def crop(self, row0: int, row1: int, col0: int, col1: int) -> Raster:
+        """Return a view of rows ``row0:row1`` and columns ``col0:col1`` (no copy)."""
+        t = self.transform
+        new_t = Affine(t.a, 0.0, t.c + t.a * col0, 0.0, t.e, t.f + t.e * row0)
+        return replace(self, values=self.values[..., row0:row1, col0:col1], transform=new_t)
+
+    def __repr__(self) -> str:
+        kind = f"stack of {self.values.shape[0]}" if self.is_stack else "raster"
+        return (
+            f"<Raster {self.name or self.source!r}: {kind} {self.shape[0]}x{self.shape[1]}, "
+            f"crs={self.crs.to_string() if self.crs else None}, nodata={self.nodata}>"
+        )
+
+
+def check_crs(zones_crs: object, raster: Raster, *, what: str = "zones") -> None:
+    """Raise unless the raster has a CRS equal to ``zones_crs``.
+
+    Parameters
+    ----------
+    zones_crs
+        The CRS of the vector data (a :class:`pyproj.CRS` or None).
+    raster
+        The raster.
+    what
+        Name of the vector data in the message.
+
+    Raises
+    ------
+    MissingCRSError
+        The raster or the vector data has no CRS.
+    CRSMismatchError
+        They differ; the message names both.
+    """
+    src = raster.source if raster.source != "<array>" else (raster.name or "the raster")
+    if raster.crs is None:
+        raise MissingCRSError(
+            f"Raster {src!r} has no CRS. Set it when building the raster "
+            "(Raster.from_array(..., crs='EPSG:4326')) or fix the file, e.g. "
+            "'gdal_edit.py -a_srs EPSG:4326 <file>'."
+        )
+    if zones_crs is None:
+        raise MissingCRSError(
+            f"The {what} have no CRS. Set it with '.set_crs(\"EPSG:4326\")' if the "
+            "coordinates are longitude/latitude."
+        )
+    same = False
+    try:
+        same = raster.crs.equals(CRS.from_user_input(zones_crs), ignore_axis_order=True)
+    except (ProjCRSError, TypeError):  # not a CRS pyproj can read: a mismatch
+        same = False
+    if not same:
+        zname = getattr(zones_crs, "to_string", lambda: str(zones_crs))()
+        raise CRSMismatchError(
+            f"CRS mismatch: the {what} are in {zname} but raster {src!r} is in "
+            f"{raster.crs.to_string()}. Reproject the {what} with "
+            f"'.to_crs({raster.crs.to_string()!r})' (or warp the raster)."
+        )

@@ -1,0 +1,1 @@
+"""Layer 3, present: Folium maps and matplotlib figures."""

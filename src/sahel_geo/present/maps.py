@@ -1,0 +1,463 @@
+"""Folium maps of the toolkit's outputs (present layer).
+
+Every text that comes from data (ACLED ``notes``, actor and place names) is HTML-escaped
+here before it reaches a popup or tooltip: folium writes tooltip and popup text into
+the page as raw HTML. Every map gets deterministic element ids (:func:`stable_ids`), so
+the same inputs give a byte-identical ``map.html``.
+
+The events layer keeps the HTML small whatever the number of events: up to
+``marker_limit`` events are drawn one by one, up to ``cluster_limit`` as clustered
+markers, and beyond that as an aggregate (hexagons with counts, or a binned heat map).
+:func:`events_layer_mode` makes that choice; it is logged and the run records it in its
+manifest. A map of 1,000,000 events stays well under 10 MB of HTML
+(``benchmarks/bench_map.py``).
+
+The time slider is sahel_geo's own (a range input over period positions, labels as ISO
+text made in Python), not folium's ``TimestampedGeoJson``/``TimeSliderChoropleth``: those
+take epoch milliseconds, and fail for dates before 1970 (folium issues #1205 and #1273,
+Leaflet.TimeDimension #83) or for series straddling 2001-09-09, where the epoch gains a
+digit and string-sorted keys go out of order (folium #1268). ACLED starts in 1997.
+
+Offline first: by default (``assets="inline"``) the JavaScript and CSS the map needs
+(Leaflet, Leaflet.markercluster, Leaflet.heat) are vendored in the package and written
+into the HTML, so the map opens with no network; with no tile layer (``tiles=None``, the
+default) the unit boundaries alone give the reader their bearings.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+from collections.abc import Mapping
+from typing import Literal
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element
+
+from sahel_geo.core.errors import SchemaError
+from sahel_geo.core.raster import Raster
+from sahel_geo.io.geojson import geojson_text
+from sahel_geo.present._map_elements import Legend, PeriodSlider, inline_assets
+from sahel_geo.present._map_layers import (
+    YLORRD,
+    clusters_layer,
+    escape_text,
+    escaped_frame,
+    heatmap_layer,
+    hexagons_layer,
+    markers_layer,
+    raster_image,
+    scale_values,
+)
+
+__all__ = [
+    "EventsMode",
+    "escape_text",
+    "events_layer_mode",
+    "make_map",
+    "period_colours",
+    "stable_ids",
+]
+
+logger = logging.getLogger(__name__)
+
+EventsMode = Literal["auto", "markers", "clusters", "hexagons", "heatmap", "none"]
+
+_MARKER_LIMIT = 2_000
+_CLUSTER_LIMIT = 10_000
+_DIVERGING_HINTS = ("change", "spei", "drought", "anomaly", "pct")
+
+
+def stable_ids(fmap: folium.Map) -> folium.Map:
+    """Give every element of a map a deterministic id, so saved HTML is byte-identical.
+
+    Folium names each element with a random ``uuid4``; this replaces them, in the order
+    of the map's element tree, with counters. Returns the same map.
+    """
+    counter = 0
+    seen: set[int] = set()
+
+    def visit(element: Element) -> None:
+        nonlocal counter
+        if id(element) in seen:
+            return
+        seen.add(id(element))
+        element._id = f"{counter:08x}"
+        counter += 1
+        # children, and elements held as attributes (a Popup's html, a Figure's header)
+        children = list(element._children.values())
+        for child in children:
+            visit(child)
+        # templates use the keys (the names at the time of adding): rename them too
+        element._children = type(element._children)((c.get_name(), c) for c in children)
+        for value in vars(element).values():
+            if isinstance(value, Element):
+                visit(value)
+
+    visit(fmap)
+    return fmap
+
+
+def events_layer_mode(
+    n: int,
+    *,
+    mode: EventsMode = "auto",
+    marker_limit: int = _MARKER_LIMIT,
+    cluster_limit: int = _CLUSTER_LIMIT,
+    aggregate: Literal["hexagons", "heatmap"] = "hexagons",
+) -> str:
+    """Choose how ``n`` events are drawn: ``markers``, ``clusters``, ``hexagons`` or ``heatmap``.
+
+    With ``mode="auto"``: markers up to ``marker_limit`` events, clustered markers up to
+    ``cluster_limit``, then ``aggregate``. Any other mode is returned as given
+    (``"none"`` when there are no events).
+
+    Parameters
+    ----------
+    n
+        Number of events.
+    mode
+        ``"auto"`` or a fixed choice.
+    marker_limit, cluster_limit
+        The thresholds (events).
+    aggregate
+        What to draw above ``cluster_limit``.
+
+    Returns
+    -------
+    str
+        The mode.
+
+    Examples
+    --------
+    >>> events_layer_mode(500), events_layer_mode(5_000), events_layer_mode(10**6)
+    ('markers', 'clusters', 'hexagons')
+    """
+    if mode not in ("auto", "markers", "clusters", "hexagons", "heatmap", "none"):
+        raise SchemaError(
+            f"events mode {mode!r} is unknown; use auto, markers, clusters, hexagons, "
+            "heatmap or none."
+        )
+    if not 0 <= marker_limit <= cluster_limit:
+        raise SchemaError(
+            f"need 0 <= marker_limit <= cluster_limit, got {marker_limit} and {cluster_limit}."
+        )
+    if aggregate not in ("hexagons", "heatmap"):
+        raise SchemaError(f"aggregate must be 'hexagons' or 'heatmap', got {aggregate!r}.")
+    if n == 0:
+        return "none"
+    if mode != "auto":
+        return mode
+    if n <= marker_limit:
+        return "markers"
+    if n <= cluster_limit:
+        return "clusters"
+    return aggregate
+
+
+def _display_units(units: gpd.GeoDataFrame, tolerance_deg: float) -> gpd.GeoDataFrame:
+    """Units with boundaries simplified for display; shared borders stay shared.
+
+    Uses ``shapely.coverage_simplify`` (the units form a coverage), falling back to
+    per-polygon ``simplify`` for an invalid coverage. ``tolerance_deg <= 0`` keeps them.
+    """
+    if tolerance_deg <= 0 or units.empty:
+        return units
+    geoms = units.geometry.to_numpy()
+    try:
+        simple = shapely.coverage_simplify(geoms, tolerance_deg)
+    except shapely.errors.GEOSException:  # pragma: no cover - not a clean coverage
+        simple = shapely.simplify(geoms, tolerance_deg, preserve_topology=True)
+    bad = shapely.is_empty(simple) | ~shapely.is_valid(simple)
+    simple = np.where(bad, geoms, simple)
+    return units.set_geometry(gpd.GeoSeries(simple, index=units.index, crs=units.crs))
+
+
+def _unique_label(label: str, used: set[str]) -> str:
+    """``label``, or ``label (2)``, ``(3)``... so the layer control lists every layer."""
+    out, k = label, 2
+    while out in used:
+        out, k = f"{label} ({k})", k + 1
+    used.add(out)
+    return out
+
+
+def _is_diverging(column: str) -> bool:
+    return any(h in column.lower() for h in _DIVERGING_HINTS)
+
+
+def _fmt(v: float) -> str:
+    return f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+
+
+def _choropleth(
+    fmap: folium.Map,
+    units: gpd.GeoDataFrame,
+    column: str,
+    *,
+    label: str,
+    show: bool,
+) -> folium.GeoJson:
+    if not pd.api.types.is_numeric_dtype(units[column]):
+        raise SchemaError(f"make_map: column {column!r} must be numeric to colour the units.")
+    vals = units[column].astype(float).to_numpy()
+    palette, idx, vmin, vmax = scale_values(vals, _is_diverging(column))
+    colours = {
+        str(p): (palette[i] if i >= 0 else "#cccccc")
+        for p, i in zip(units["pcode"], idx, strict=True)
+    }
+    layer = escaped_frame(units, ["pcode", "name", column])
+    gj = folium.GeoJson(
+        json.loads(geojson_text(layer, precision=4)),
+        name=html.escape(label),
+        show=show,
+        style_function=lambda f: {
+            "fillColor": colours.get(str(f["properties"]["pcode"]), "#cccccc"),
+            "color": "#333333",
+            "weight": 1,
+            "fillOpacity": 0.7,
+        },
+        highlight_function=lambda f: {"weight": 3},
+        tooltip=folium.GeoJsonTooltip(
+            fields=["name", "pcode", column],
+            aliases=["Unit", "P-code", html.escape(label)],
+        ),
+    )
+    gj.add_to(fmap)
+    Legend(gj, title=label, colours=palette, labels=[_fmt(vmin), _fmt(vmax)]).add_to(fmap)
+    return gj
+
+
+def period_colours(
+    periods: pd.DataFrame, *, value: str = "events", period_format: str = "%Y-%m-%d"
+) -> dict[str, object]:
+    """Return the time slider's data: period labels, palette and colour codes per unit.
+
+    Parameters
+    ----------
+    periods
+        Long table with ``unit``, ``period`` (datetime) and ``value`` (from
+        :func:`sahel_geo.aggregate`).
+    value
+        Column to colour by.
+    period_format
+        ``strftime`` format of the labels.
+
+    Returns
+    -------
+    dict
+        ``labels`` (ISO text, any year, 1997 included), ``palette``, ``codes`` (per unit,
+        a palette index per period, -1 missing), ``values`` (per unit), ``title``, ``what``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"unit": ["A", "A"], "events": [0, 4],
+    ...                   "period": pd.to_datetime(["1997-01-01", "1998-01-01"])})
+    >>> period_colours(t)["labels"]
+    ['1997-01-01', '1998-01-01']
+    """
+    missing = [c for c in ("unit", "period", value) if c not in periods.columns]
+    if missing:
+        raise SchemaError(
+            f"make_map: the periods table lacks column(s) {missing}; found "
+            f"{list(periods.columns)}. Pass the table from sahel_geo.aggregate()."
+        )
+    wide = periods.pivot_table(index="unit", columns="period", values=value, aggfunc="sum")
+    wide = wide.sort_index().reindex(sorted(wide.columns), axis=1)
+    labels = [pd.Timestamp(p).strftime(period_format) for p in wide.columns]
+    vals = wide.to_numpy(dtype=float)
+    palette, idx, _, _ = scale_values(np.where(vals > 0, vals, np.nan), False)
+    idx = np.where(vals == 0, -1, idx)
+    return {
+        "labels": labels,
+        "palette": palette,
+        "codes": {str(u): [int(i) for i in row] for u, row in zip(wide.index, idx, strict=True)},
+        "values": {
+            str(u): [None if not np.isfinite(v) else float(v) for v in row]
+            for u, row in zip(wide.index, vals, strict=True)
+        },
+        "title": f"{value} per period",
+        "what": html.escape(value),
+    }
+
+
+def make_map(
+    units: gpd.GeoDataFrame,
+    *,
+    value: str = "events",
+    events: gpd.GeoDataFrame | None = None,
+    title: str = "Conflict events",
+    tiles: str | None = None,
+    layers: Mapping[str, str] | None = None,
+    periods: pd.DataFrame | None = None,
+    period_value: str = "events",
+    rasters: Mapping[str, Raster] | None = None,
+    events_mode: EventsMode = "auto",
+    marker_limit: int = _MARKER_LIMIT,
+    cluster_limit: int = _CLUSTER_LIMIT,
+    aggregate: Literal["hexagons", "heatmap"] = "hexagons",
+    hex_size_km: float = 10.0,
+    heatmap: bool = True,
+    heat_cell_deg: float = 0.05,
+    raster_max_pixels: int = 800,
+    simplify_deg: float = 0.005,
+    assets: Literal["inline", "cdn"] = "inline",
+) -> folium.Map:
+    """Build a Folium map: choropleths per unit, events, heat map, time slider, rasters.
+
+    Parameters
+    ----------
+    units
+        Units (EPSG:4326) with ``pcode``, ``name`` and the numeric column ``value``.
+    value
+        Column of the first (visible) choropleth.
+    events
+        Events (with ``event_date``, ``event_type``, ``actor1``, ``fatalities``, ``notes``
+        in the popups, escaped). Drawn as chosen by :func:`events_layer_mode`.
+    title
+        Name of the first choropleth and its legend.
+    tiles
+        A folium tile name or URL template, e.g. ``"OpenStreetMap"``; None (default) for
+        none: the map then needs no network, boundaries still show.
+    layers
+        More choropleths, ``{column: label}`` (rates, change, drought, wasting), hidden
+        until switched on in the layer control; each has its legend.
+    periods
+        Long ``unit``/``period`` table (:func:`sahel_geo.aggregate`): adds a time slider
+        recolouring the units period by period (the spread).
+    period_value
+        Column of ``periods`` the slider shows.
+    rasters
+        Image overlays, ``{label: Raster}`` (the last step of a stack), with a colour bar;
+        labels containing "spei", "drought", "change" or "anomaly" get a diverging scale.
+    events_mode, marker_limit, cluster_limit, aggregate
+        How to draw events; see :func:`events_layer_mode`. The choice is logged.
+    hex_size_km
+        Hexagon side for the ``hexagons`` aggregate.
+    heatmap
+        Add a heat map layer of the events (binned, hidden until switched on).
+    heat_cell_deg
+        Bin size of the heat map (degrees).
+    raster_max_pixels
+        Longest side of a raster image (larger rasters are subsampled).
+    simplify_deg
+        Tolerance (degrees) for simplifying unit boundaries on the map (shared borders
+        stay shared; 0 keeps them exact). The GeoJSON layers a run writes are exact.
+    assets
+        ``"inline"`` (default) writes the vendored Leaflet JS/CSS into the HTML (opens
+        offline); ``"cdn"`` keeps folium's CDN links (smaller file, needs internet).
+
+    Returns
+    -------
+    folium.Map
+        The map; in Jupyter it shows inline, ``m.save("map.html")`` writes it.
+
+    Examples
+    --------
+    >>> import sahel_geo as sg
+    >>> adm1 = sg.load_boundaries(level=1).assign(events=1)
+    >>> m = sg.make_map(adm1, value="events")
+    >>> type(m).__name__
+    'Map'
+    """
+    missing = [c for c in ("pcode", "name", value) if c not in units.columns]
+    if missing:
+        raise SchemaError(f"make_map: units lack column(s) {missing}; found {list(units.columns)}.")
+    if assets not in ("inline", "cdn"):
+        raise SchemaError(f"make_map: assets must be 'inline' or 'cdn', got {assets!r}.")
+    minx, miny, maxx, maxy = (float(v) for v in units.total_bounds)
+    fmap = folium.Map(
+        location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        zoom_start=5,
+        tiles=tiles,
+        control_scale=True,
+    )
+    # without a tile layer Leaflet has no zoom range, and marker clusters need one
+    fmap.options["maxZoom"] = 18
+    fmap.options["minZoom"] = 2
+    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    units = _display_units(units, simplify_deg)
+    used: set[str] = set()
+    _choropleth(fmap, units, value, label=_unique_label(title, used), show=True)
+    for column, label in (layers or {}).items():
+        if column not in units.columns:
+            raise SchemaError(
+                f"make_map: layer column {column!r} is not in units; found {list(units.columns)}."
+            )
+        _choropleth(fmap, units, column, label=_unique_label(label, used), show=False)
+    if periods is not None and len(periods):
+        data = period_colours(periods, value=period_value)
+        base = escaped_frame(units, ["pcode", "name"])
+        slider_layer = folium.GeoJson(
+            json.loads(geojson_text(base, precision=4)),
+            name=f"Spread over time ({html.escape(period_value)} per period)",
+            show=False,
+            style_function=lambda f: {
+                "fillColor": "#cccccc",
+                "color": "#333333",
+                "weight": 1,
+                "fillOpacity": 0.7,
+            },
+        )
+        slider_layer.add_to(fmap)
+        PeriodSlider(slider_layer, data=data).add_to(fmap)
+        Legend(
+            slider_layer,
+            title=str(data["title"]),
+            colours=list(YLORRD),
+            labels=["1", _fmt(float(periods[period_value].max()))],
+        ).add_to(fmap)
+    for raw_label, raster in (rasters or {}).items():
+        diverging = _is_diverging(raw_label)
+        label = _unique_label(raw_label, used)
+        rgba, bounds, colours, vmin, vmax = raster_image(
+            raster, diverging=diverging, max_pixels=raster_max_pixels
+        )
+        overlay = folium.raster_layers.ImageOverlay(
+            rgba, bounds=bounds, name=html.escape(label), show=False, pixelated=True
+        )
+        overlay.add_to(fmap)
+        Legend(overlay, title=label, colours=colours, labels=[_fmt(vmin), _fmt(vmax)]).add_to(fmap)
+    if events is not None:
+        has_point = events.geometry.notna() & ~events.geometry.is_empty
+        if not has_point.all():
+            logger.info(
+                "make_map: %d events without a point are not drawn", int((~has_point).sum())
+            )
+            events = events[has_point]
+    n = 0 if events is None else len(events)
+    mode = events_layer_mode(
+        n,
+        mode=events_mode,
+        marker_limit=marker_limit,
+        cluster_limit=cluster_limit,
+        aggregate=aggregate,
+    )
+    logger.info("make_map: %d events drawn as %s", n, mode)
+    if events is not None and mode != "none":
+        if mode == "markers":
+            markers_layer(events).add_to(fmap)
+        elif mode == "clusters":
+            clusters_layer(events).add_to(fmap)
+        elif mode == "hexagons":
+            hexes, top = hexagons_layer(events, size_km=hex_size_km)
+            hexes.add_to(fmap)
+            Legend(
+                hexes,
+                title=f"Events per {hex_size_km:g} km hexagon (log scale)",
+                colours=list(YLORRD),
+                labels=["1", _fmt(float(top))],
+            ).add_to(fmap)
+        elif mode == "heatmap":
+            heatmap_layer(events, cell_deg=heat_cell_deg, show=True).add_to(fmap)
+        if heatmap and mode != "heatmap":
+            heatmap_layer(events, cell_deg=heat_cell_deg, show=False).add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    if assets == "inline":
+        inline_assets(fmap)
+    return stable_ids(fmap)

@@ -1,0 +1,196 @@
+"""Folium maps: events layer choice, escaping in every mode, slider dates, rasters, assets."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from affine import Affine
+
+import sahel_geo as sg
+from sahel_geo.core.raster import Raster
+from sahel_geo.present._map_elements import js_json
+from sahel_geo.present.maps import events_layer_mode, make_map, period_colours
+
+XSS = ['<img src=x onerror="window.__xss=1">', "<script>window.__xss=1</script>"]
+
+
+@pytest.fixture(scope="module")
+def adm1() -> gpd.GeoDataFrame:
+    units = sg.load_boundaries(level=1, countries=["BFA"])
+    return units.assign(events=np.arange(len(units)), change_pct=np.linspace(-50, 50, len(units)))
+
+
+def _events(n: int, seed: int = 0) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(seed)
+    lon = rng.uniform(-5.0, 2.0, n)
+    lat = rng.uniform(10.0, 15.0, n)
+    notes = np.where(np.arange(n) % 2 == 0, XSS[0], XSS[1])
+    return gpd.GeoDataFrame(
+        {
+            "event_id": [f"E{i}" for i in range(n)],
+            "event_date": pd.Timestamp("1997-03-01") + pd.to_timedelta(np.arange(n) % 400, "D"),
+            "event_type": np.where(np.arange(n) % 3 == 0, "Battles", "<b>Riots</b>"),
+            "actor1": "JNIM & <i>others</i>",
+            "fatalities": np.arange(n) % 5,
+            "notes": notes,
+        },
+        geometry=gpd.points_from_xy(lon, lat),
+        crs="EPSG:4326",
+    )
+
+
+def _html(m: object) -> str:
+    return m.get_root().render()  # type: ignore[attr-defined]
+
+
+def _no_raw_markup(html: str) -> None:
+    for bad in (*XSS, "<b>Riots</b>", "<i>others</i>"):
+        assert bad not in html, bad
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"),
+    [
+        (0, "none"),
+        (1, "markers"),
+        (2000, "markers"),
+        (2001, "clusters"),
+        (10_000, "clusters"),
+        (10_001, "hexagons"),
+    ],
+)
+def test_events_layer_mode_thresholds(n: int, expected: str) -> None:
+    assert events_layer_mode(n) == expected
+
+
+def test_events_layer_mode_parameters() -> None:
+    assert (
+        events_layer_mode(50, marker_limit=10, cluster_limit=40, aggregate="heatmap") == "heatmap"
+    )
+    assert events_layer_mode(50, mode="markers") == "markers"
+    with pytest.raises(sg.SchemaError, match="marker_limit <= cluster_limit"):
+        events_layer_mode(5, marker_limit=10, cluster_limit=5)
+    with pytest.raises(sg.SchemaError, match="unknown"):
+        events_layer_mode(5, mode="dots")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("mode", ["markers", "clusters", "hexagons", "heatmap"])
+def test_every_mode_escapes_and_draws(
+    adm1: gpd.GeoDataFrame, mode: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    ev = _events(300)
+    with caplog.at_level("INFO", logger="sahel_geo.present.maps"):
+        m = make_map(adm1, events=ev, events_mode=mode)  # type: ignore[arg-type]
+    assert f"300 events drawn as {mode}" in caplog.text
+    html = _html(m)
+    _no_raw_markup(html)
+    if mode == "markers":
+        assert (
+            "\\u0026lt;img src=x onerror=\\u0026quot;window.__xss=1\\u0026quot;\\u0026gt;" in html
+        )
+        assert "circle_marker" in html or "circleMarker" in html
+    if mode == "clusters":
+        assert "L.markerClusterGroup" in html and "textContent" in html
+        # repeated texts are sent once, in a lookup list
+        assert html.count("JNIM") == 1
+    if mode == "hexagons":
+        assert "Events per 10 km hexagon" in html
+    assert "L.heatLayer" in html
+
+
+def test_hexagon_counts_add_up(adm1: gpd.GeoDataFrame) -> None:
+    m = make_map(adm1, events=_events(500), events_mode="hexagons", heatmap=False)
+    html = _html(m)
+    blocks = re.findall(r"_add\((\{\"features\".*?\})\);\n", html)
+    hex_totals = [
+        sum(f["properties"]["events"] for f in json.loads(b)["features"])
+        for b in blocks
+        if "colour" in b
+    ]
+    assert hex_totals == [500]
+
+
+def test_choropleth_layers_and_legends(adm1: gpd.GeoDataFrame) -> None:
+    m = make_map(adm1, layers={"change_pct": "Change (%)"}, title="Events <per> unit")
+    html = _html(m)
+    assert html.count("sahel-legend") >= 2
+    assert "Events \\u0026lt;per\\u0026gt; unit" in html  # legend title escaped, inside JSON
+    assert '"Change (%)"' in html or "Change (%)" in html
+    with pytest.raises(sg.SchemaError, match="layer column 'nope'"):
+        make_map(adm1, layers={"nope": "x"})
+    with pytest.raises(sg.SchemaError, match="must be numeric"):
+        make_map(adm1.assign(events="many"))
+
+
+def test_period_slider_handles_1997_and_escapes(adm1: gpd.GeoDataFrame) -> None:
+    periods = pd.DataFrame(
+        {
+            "unit": list(adm1["pcode"]) * 2,
+            "period": pd.to_datetime(["1997-01-01"] * len(adm1) + ["1998-01-01"] * len(adm1)),
+            "events": list(range(len(adm1))) * 2,
+        }
+    )
+    data = period_colours(periods)
+    assert data["labels"] == ["1997-01-01", "1998-01-01"]
+    codes = data["codes"]
+    assert isinstance(codes, dict) and codes[adm1["pcode"].iloc[0]] == [-1, -1]  # zero: grey
+    html = _html(make_map(adm1, periods=periods))
+    assert "sahel-period-slider" in html and '"1997-01-01"' in html
+    with pytest.raises(sg.SchemaError, match="periods table lacks"):
+        make_map(adm1, periods=periods.drop(columns="period"))
+
+
+def test_raster_overlay_with_colour_bar(adm1: gpd.GeoDataFrame) -> None:
+    vals = np.arange(40 * 70, dtype=float).reshape(40, 70)
+    vals[0, 0] = -9999.0
+    r = Raster.from_array(
+        vals, transform=Affine(0.1, 0, -6, 0, -0.1, 15.5), crs="EPSG:4326", nodata=-9999.0
+    )
+    html = _html(make_map(adm1, rasters={"Wasting (%)": r, "SPEI drought": r}))
+    assert html.count("data:image/png;base64,") >= 2
+    assert "Wasting (%)" in html and "SPEI drought" in html
+
+
+def test_assets_inline_by_default_and_cdn_on_request(adm1: gpd.GeoDataFrame) -> None:
+    html = _html(make_map(adm1, events=_events(3000)))
+    assert not re.search(r'<script src="https?://', html)
+    assert not re.search(r'<link rel="stylesheet" href="https?://', html)
+    assert "leaflet.markercluster" in html.lower() and "/* leaflet (vendored) */" in html
+    cdn = _html(make_map(adm1, assets="cdn"))
+    assert '<script src="https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js">' in cdn
+
+
+def test_map_html_is_deterministic(adm1: gpd.GeoDataFrame) -> None:
+    a = _html(make_map(adm1, events=_events(50)))
+    b = _html(make_map(adm1, events=_events(50)))
+    assert a == b
+
+
+def test_events_without_points_are_skipped(adm1: gpd.GeoDataFrame) -> None:
+    ev = _events(5)
+    ev.loc[ev.index[0], "geometry"] = None
+    html = _html(make_map(adm1, events=ev, events_mode="clusters"))
+    assert '"E0"' not in html and '"E1"' in html
+
+
+def test_js_json_cannot_close_a_script() -> None:
+    text = js_json({"x": "</script><script>alert(1)</script>", "y": "a & b"})
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert json.loads(text) == {"x": "</script><script>alert(1)</script>", "y": "a & b"}
+
+
+def test_large_event_sets_stay_small(adm1: gpd.GeoDataFrame) -> None:
+    html = _html(make_map(adm1, events=_events(50_000)))
+    assert len(html.encode()) < 2_000_000
+
+
+def test_layer_names_stay_unique(adm1: gpd.GeoDataFrame) -> None:
+    vals = np.ones((10, 10))
+    r = Raster.from_array(vals, transform=Affine(0.1, 0, -2, 0, -0.1, 13), crs="EPSG:4326")
+    html = _html(make_map(adm1, title="Same", layers={"change_pct": "Same"}, rasters={"Same": r}))
+    assert '"Same (2)"' in html and '"Same (3)"' in html
