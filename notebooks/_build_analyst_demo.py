@@ -1,7 +1,7 @@
 """Write notebooks/analyst_demo.ipynb from the cells below (outputs stripped).
 
 Run ``python notebooks/_build_analyst_demo.py`` after editing the cells; the test suite
-executes the notebook from top to bottom (tests/test_notebook.py).
+executes the notebook from top to bottom (tests/workflow/test_notebook.py).
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ CELLS: list[tuple[str, str]] = [
         "# Liptako-Gourma: conflict spread, drought and wasting (demo)\n\n"
         "An analyst's walk through `sahel_geo`: **load → join → overlay → spread → map → "
         "export**.\n\n"
-        "**All data here are SYNTHETIC** (`sg.demo_events`, `demo_spei`, `demo_wasting`): "
+        "**All data here are SYNTHETIC** (`sg.demo_events`, `sg.demo_spei`, `sg.demo_wasting`): "
         "they look like ACLED events and SPEI/wasting rasters but are not real. Replace "
         "them by `sg.read_acled(path)`, `sg.read_boundaries(path)` and "
-        "`sahel_geo.io.rasters.open_raster(path)` for a real analysis.",
+        "`sg.open_raster(path)` for a real analysis.",
     ),
     (
         "code",
@@ -27,9 +27,7 @@ CELLS: list[tuple[str, str]] = [
         "import tempfile\n"
         "from pathlib import Path\n\n"
         "import sahel_geo as sg\n"
-        "from sahel_geo.io.demo_rasters import demo_spei, demo_wasting\n"
-        "from sahel_geo.present.figures import choropleth_figure, spread_figure\n"
-        "from sahel_geo.analysis.zonal import zonal_stats\n\n"
+        "\n"
         "OUT = Path(tempfile.mkdtemp(prefix='sahel-geo-notebook-'))\n"
         "sg.__version__",
     ),
@@ -64,10 +62,10 @@ CELLS: list[tuple[str, str]] = [
     ),
     (
         "code",
-        "spei = demo_spei(seed=1)\n"
-        "wasting = demo_wasting(seed=1)\n"
-        "drought = zonal_stats(adm1, spei, stats=('mean',))\n"
-        "wasting_by_unit = zonal_stats(adm1, wasting, stats=('mean',))\n"
+        "spei = sg.demo_spei(seed=1)\n"
+        "wasting = sg.demo_wasting(seed=1)\n"
+        "drought = sg.zonal_stats(adm1, spei, stats=('mean',))\n"
+        "wasting_by_unit = sg.zonal_stats(adm1, wasting, stats=('mean',))\n"
         "spei, wasting_by_unit.head()",
     ),
     (
@@ -112,10 +110,10 @@ CELLS: list[tuple[str, str]] = [
         ")\n"
         "m",
     ),
-    ("code", "spread_figure(adm1, arrival, title='First arrival (SYNTHETIC)')"),
+    ("code", "sg.spread_figure(adm1, arrival, title='First arrival (SYNTHETIC)')"),
     (
         "code",
-        "choropleth_figure(\n"
+        "sg.choropleth_figure(\n"
         "    layer, 'wasting_pct', title='Wasting prevalence (SYNTHETIC)',\n"
         "    label='% of children under 5',\n"
         ")",
@@ -133,7 +131,7 @@ CELLS: list[tuple[str, str]] = [
     ),
     (
         "code",
-        "from sahel_geo.workflow.pipeline import run_demo\n\nresult = run_demo(OUT / 'run', n=1500)\nresult",
+        "result = sg.run_demo(OUT / 'run', n=1500)\nresult",
     ),
 ]
 

@@ -13,10 +13,10 @@ from sahel_geo.analysis.grid import (
     GridSpec,
     cell_index,
     events_to_cells,
-    latlon_cell_area_km2,
     make_grid,
 )
 from sahel_geo.core.errors import CRSMismatchError, SchemaError
+from sahel_geo.core.geodesy import latlon_cell_area_km2
 
 
 def test_priogrid_gid_and_extent() -> None:

@@ -6,9 +6,10 @@ import pandas as pd
 import pytest
 import shapely
 
-from sahel_geo.analysis.grid import PRIOGRID, SWAC_25, GridSpec, latlon_cell_area_km2
+from sahel_geo.analysis.grid import PRIOGRID, SWAC_25, GridSpec
 from sahel_geo.analysis.scdi import scdi, scdi_classes
 from sahel_geo.core.errors import SchemaError
+from sahel_geo.core.geodesy import latlon_cell_area_km2
 
 
 def _ev(lon: list[float], lat: list[float], dates: list[str] | None = None) -> gpd.GeoDataFrame:

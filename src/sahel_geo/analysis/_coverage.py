@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from numpy.typing import NDArray
+
 from sahel_geo.core.raster import RasterGrid
 
 __all__ = ["Coverage", "compute_coverage"]

@@ -23,7 +23,8 @@ from scipy.spatial import cKDTree
 
 from sahel_geo.analysis.timeseries import Freq, period_start
 from sahel_geo.core.errors import SchemaError
-from sahel_geo.core.geodesy import check_columns, check_geographic, ecef_km, geodesic_km, point_xy
+from sahel_geo.core.geodesy import ecef_km, geodesic_km
+from sahel_geo.core.validation import check_columns, check_geographic, point_xy
 
 __all__ = [
     "border_distance",
@@ -33,7 +34,7 @@ __all__ = [
     "distance_to_line_km",
 ]
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 _DEG_PER_KM = 1 / 111.32
 

@@ -29,8 +29,9 @@ import shapely
 from numpy.typing import NDArray
 
 from sahel_geo.core.errors import SchemaError
-from sahel_geo.core.geodesy import check_geographic, point_xy
+from sahel_geo.core.geodesy import latlon_cell_area_km2
 from sahel_geo.core.schema import EQUAL_AREA_CRS, WGS84
+from sahel_geo.core.validation import check_geographic, point_xy
 
 __all__ = [
     "PRIOGRID",
@@ -39,14 +40,9 @@ __all__ = [
     "cell_index",
     "events_to_cells",
     "hex_grid",
-    "latlon_cell_area_km2",
     "make_grid",
 ]
 
-_A: Final = 6378137.0
-_F: Final = 1 / 298.257223563
-_E2: Final = _F * (2 - _F)
-_E: Final = float(np.sqrt(_E2))
 _HEX_OFFSET: Final = 500_000
 
 
@@ -97,26 +93,6 @@ class GridSpec:
 PRIOGRID: Final = GridSpec(kind="latlon", cell_deg=0.5, origin=(-180.0, -90.0), name="priogrid")
 #: OECD/SWAC Spatial Conflict Dynamics grid: 25 arc-minute cells aligned on (-17.525, 1.65).
 SWAC_25: Final = GridSpec(kind="latlon", cell_deg=25 / 60, origin=(-17.525, 1.65), name="swac25")
-
-
-def _q(lat_deg: NDArray[np.float64]) -> NDArray[np.float64]:
-    s = np.sin(np.radians(lat_deg))
-    return (1 - _E2) * (s / (1 - _E2 * s**2) - (1 / (2 * _E)) * np.log((1 - _E * s) / (1 + _E * s)))
-
-
-def latlon_cell_area_km2(
-    south: NDArray[np.float64], north: NDArray[np.float64], width_deg: float
-) -> NDArray[np.float64]:
-    """Exact area on the WGS84 ellipsoid of lat/lon cells, in km².
-
-    Examples
-    --------
-    >>> round(float(latlon_cell_area_km2(np.array([0.0]), np.array([0.5]), 0.5)[0]), 1)
-    3077.2
-    """
-    dlam = np.radians(width_deg)
-    area = _A**2 * dlam * (_q(np.asarray(north)) - _q(np.asarray(south))) / 2 / 1e6
-    return np.asarray(area, dtype=np.float64)
 
 
 def _global_cols(spec: GridSpec) -> int:

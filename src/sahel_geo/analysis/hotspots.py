@@ -41,7 +41,7 @@ __all__ = [
     "mann_kendall",
 ]
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 #: The 17 categories of ArcGIS Emerging Hot Spot Analysis.
 EHSA_CATEGORIES: Final[tuple[str, ...]] = (
@@ -325,7 +325,7 @@ def getis_ord(
     w = spatial_weights(zones, weights)
     islands = int((np.diff(w.indptr) == 0).sum())
     if islands:
-        log.info("getis_ord: %d zones without neighbours (only their own value counts)", islands)
+        logger.info("getis_ord: %d zones without neighbours (only their own value counts)", islands)
     ws = _with_self(w, transform)
     g, e, v, z = gi_star_matrix(y, ws)
     if np.isnan(z).all():

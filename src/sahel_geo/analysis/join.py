@@ -55,11 +55,12 @@ from sahel_geo.analysis._join_index import OUTSIDE as _OUTSIDE
 from sahel_geo.analysis._join_index import GridIndex as _GridIndex
 from sahel_geo.core import threads
 from sahel_geo.core.errors import SchemaError
-from sahel_geo.core.geodesy import check_geographic, geodesic_km
+from sahel_geo.core.geodesy import geodesic_km
 from sahel_geo.core.options import get_option
 from sahel_geo.core.reports import StepReport, attach_report
 from sahel_geo.core.schema import LOCATION_LEVEL_RANK
 from sahel_geo.core.threads import map_chunks
+from sahel_geo.core.validation import check_geographic
 
 __all__ = ["MATCH_TYPES", "assign_admin"]
 

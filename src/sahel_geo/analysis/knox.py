@@ -25,7 +25,8 @@ from scipy import stats
 from scipy.spatial import cKDTree
 
 from sahel_geo.core.errors import EmptyResultError, MissingCRSError, SchemaError
-from sahel_geo.core.geodesy import check_columns, pairs_within_km, point_xy
+from sahel_geo.core.geodesy import pairs_within_km
+from sahel_geo.core.validation import check_columns, point_xy
 
 __all__ = ["KnoxResult", "knox_local", "knox_test"]
 

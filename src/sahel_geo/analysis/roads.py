@@ -1,7 +1,7 @@
 """Distances along roads: the road network as arrays, snapping, nearest target by road.
 
-Corridors (events near roads per period) are in :mod:`sahel_geo.analysis.road_corridors`, borderlands
-by travel distance in :mod:`sahel_geo.analysis.road_borders`.
+Corridors (events near roads per period) are in :mod:`sahel_geo.analysis.road_corridors`,
+borderlands by travel distance in :mod:`sahel_geo.analysis.road_borders`.
 
 Pure compute on a road graph (from :func:`sahel_geo.road_network` or any projected osmnx
 graph); no file or network I/O.

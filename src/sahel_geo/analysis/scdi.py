@@ -42,14 +42,15 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 
-from sahel_geo.analysis.grid import SWAC_25, GridSpec, cell_index, latlon_cell_area_km2
+from sahel_geo.analysis.grid import SWAC_25, GridSpec, cell_index
 from sahel_geo.analysis.timeseries import Freq, period_start
 from sahel_geo.core.errors import SchemaError
-from sahel_geo.core.geodesy import check_columns, check_geographic, geodesic_km, point_xy
+from sahel_geo.core.geodesy import geodesic_km, latlon_cell_area_km2
+from sahel_geo.core.validation import check_columns, check_geographic, point_xy
 
 __all__ = ["SWAC_DENSITY_CUTOFF", "scdi", "scdi_classes"]
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 #: Events per km² above which a cell-year is "high density" (inferred from SWAC's file).
 SWAC_DENSITY_CUTOFF: Final = 0.0017

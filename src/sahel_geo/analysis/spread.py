@@ -24,14 +24,8 @@ from scipy.spatial import cKDTree
 from sahel_geo.analysis.timeseries import Freq, period_start
 from sahel_geo.analysis.weights import centroids_lonlat, spatial_weights
 from sahel_geo.core.errors import SchemaError
-from sahel_geo.core.geodesy import (
-    check_columns,
-    check_geographic,
-    ecef_km,
-    geodesic_km,
-    pairs_within_km,
-    point_xy,
-)
+from sahel_geo.core.geodesy import ecef_km, geodesic_km, pairs_within_km
+from sahel_geo.core.validation import check_columns, check_geographic, point_xy
 
 __all__ = [
     "Spread",
@@ -42,7 +36,7 @@ __all__ = [
     "lead_lag",
 ]
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 def _check_counts(counts: pd.DataFrame, value: str) -> None:

@@ -21,9 +21,9 @@ import pandas as pd
 import shapely
 
 from sahel_geo.core.errors import EmptyResultError, SchemaError
-from sahel_geo.core.geodesy import check_columns, check_geographic
 from sahel_geo.core.reports import StepReport, attach_report
 from sahel_geo.core.schema import EQUAL_AREA_CRS
+from sahel_geo.core.validation import check_columns, check_geographic
 
 __all__ = [
     "FREQUENCIES",
@@ -34,7 +34,7 @@ __all__ = [
     "period_start",
 ]
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 Freq = Literal["week", "month", "quarter", "year"]
 
@@ -137,7 +137,7 @@ def aggregate(
     alias = _freq(freq)
     has_unit = events[unit].notna().to_numpy()
     if not has_unit.all():
-        log.info("aggregate: %d events without %s left out", int((~has_unit).sum()), unit)
+        logger.info("aggregate: %d events without %s left out", int((~has_unit).sum()), unit)
     ev = events.loc[has_unit]
     dates = pd.DatetimeIndex(ev["event_date"])
     if dates.isna().any():
@@ -160,7 +160,7 @@ def aggregate(
     pcode = (per.asi8 - periods[0].ordinal).astype(np.int64)
     inside = (ucode >= 0) & (pcode >= 0) & (pcode < len(periods))
     if not inside.all():
-        log.info("aggregate: %d events outside the units/periods asked for", (~inside).sum())
+        logger.info("aggregate: %d events outside the units/periods asked for", (~inside).sum())
     n_u, n_p = len(unit_index), len(periods)
     flat = ucode[inside] * n_p + pcode[inside]
     w = np.ones(len(ev)) if weight is None else ev[weight].to_numpy(dtype=float)
@@ -434,5 +434,5 @@ def allocate_by_area(
         notes={"direct": n_direct, "area": n_area, "unallocated": n_unalloc},
     )
     attach_report(out, report)
-    log.info("%s", report.summary())
+    logger.info("%s", report.summary())
     return out

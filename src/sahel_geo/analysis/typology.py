@@ -23,7 +23,7 @@ import pandas as pd
 
 from sahel_geo.analysis.timeseries import period_change
 from sahel_geo.core.errors import SchemaError
-from sahel_geo.core.geodesy import check_columns
+from sahel_geo.core.validation import check_columns
 
 __all__ = ["conflict_climate_table", "unit_typology"]
 

@@ -10,8 +10,9 @@ import scipy.sparse as sp
 import shapely
 
 from sahel_geo.core.errors import SchemaError
-from sahel_geo.core.geodesy import check_geographic, pairs_within_km
+from sahel_geo.core.geodesy import pairs_within_km
 from sahel_geo.core.schema import EQUAL_AREA_CRS, WGS84
+from sahel_geo.core.validation import check_geographic
 
 __all__ = ["Weights", "centroids_lonlat", "spatial_weights"]
 

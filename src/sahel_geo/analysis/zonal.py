@@ -35,7 +35,6 @@ true cell areas, whatever the other weights.
 from __future__ import annotations
 
 import logging
-import math
 import re
 import warnings
 from collections.abc import Sequence
@@ -64,6 +63,7 @@ from sahel_geo.analysis._zonal_kernels import (
     _Weights,
 )
 from sahel_geo.core.errors import EmptyResultError, NodataWarning, SchemaError
+from sahel_geo.core.geodesy import latlon_cell_area_km2
 from sahel_geo.core.raster import Raster, check_crs
 
 __all__ = ["STATISTICS", "cell_areas_km2", "zonal_stats"]
@@ -92,20 +92,6 @@ STATISTICS: dict[str, str] = {
 _PCT = re.compile(r"^percentile_(\d+(?:\.\d+)?)$")
 _MOMENTS = {"count", "sum", "mean", "std", "nodata_frac", "area_km2"}
 _WEIGHTED = {"weighted_mean", "weighted_sum", "weights_nodata_frac"}
-
-# WGS84 ellipsoid
-_A = 6378137.0
-_F = 1 / 298.257223563
-_E2 = _F * (2 - _F)
-_E = math.sqrt(_E2)
-
-
-def _q_authalic(lat_deg: NDArray[np.float64]) -> NDArray[np.float64]:
-    s = np.sin(np.radians(lat_deg))
-    out: NDArray[np.float64] = (1 - _E2) * (
-        s / (1 - _E2 * s * s) - (1 / (2 * _E)) * np.log((1 - _E * s) / (1 + _E * s))
-    )
-    return out
 
 
 def cell_areas_km2(raster: Raster) -> NDArray[np.float64]:
@@ -138,9 +124,7 @@ def cell_areas_km2(raster: Raster) -> NDArray[np.float64]:
     t = raster.transform
     if raster.crs is not None and raster.crs.is_geographic:
         edges = t.f + t.e * np.arange(h + 1, dtype=np.float64)
-        q = _q_authalic(np.clip(edges, -90, 90))
-        dlon = math.radians(abs(t.a))
-        return np.asarray(0.5 * _A * _A * dlon * np.abs(q[:-1] - q[1:]) / 1e6)
+        return latlon_cell_area_km2(edges[1:], edges[:-1], t.a)
     unit = 1.0
     if raster.crs is not None and raster.crs.axis_info:
         unit = raster.crs.axis_info[0].unit_conversion_factor or 1.0

@@ -1,82 +1,45 @@
-"""Private geodesy helpers shared by the spread-analytics modules.
+"""Geodesy: the WGS84 ellipsoid, geodesic distances, true areas.
 
-Geodesic distances on the WGS84 ellipsoid (``pyproj.Geod``), candidate pairs found on the
-unit sphere with a k-d tree, true areas in the equal-area CRS ESRI:102022, and input checks
-(CRS, columns) whose messages say how to fix the problem.
+The one home of the ellipsoid's constants and of ``pyproj.Geod``: geodesic distances,
+candidate pairs found on the unit sphere with a k-d tree, earth-centred coordinates for
+nearest-neighbour searches, exact areas of lat/lon cells on the ellipsoid, and true areas
+in the equal-area CRS ESRI:102022.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from typing import Final
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pyproj
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-from sahel_geo.core.errors import CRSMismatchError, MissingCRSError, SchemaError
 from sahel_geo.core.schema import EQUAL_AREA_CRS
 
 __all__ = [
     "EARTH_RADIUS_KM",
     "GEOD",
-    "check_columns",
-    "check_geographic",
+    "WGS84_A",
+    "WGS84_F",
     "ecef_km",
     "equal_area_km2",
     "geodesic_km",
+    "latlon_cell_area_km2",
     "pairs_within_km",
-    "point_xy",
 ]
 
-#: WGS84 ellipsoid for every geodesic distance.
-GEOD = pyproj.Geod(ellps="WGS84")
+#: Semi-major axis (m) and flattening of the WGS84 ellipsoid: the one place they are written.
+WGS84_A: Final = 6378137.0
+WGS84_F: Final = 1 / 298.257223563
+_E2: Final = WGS84_F * (2 - WGS84_F)
+_E: Final = math.sqrt(_E2)
+#: WGS84 ellipsoid for every geodesic distance (the one ``pyproj.Geod`` of the package).
+GEOD: Final = pyproj.Geod(a=WGS84_A, f=WGS84_F)
 #: Radius used only to find candidate pairs (kept conservative, see pairs_within_km).
 EARTH_RADIUS_KM = 6371.0088
-
-
-def check_columns(frame: pd.DataFrame, columns: Iterable[str], *, what: str) -> None:
-    """Raise SchemaError naming every missing column at once."""
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise SchemaError(
-            f"{what} lacks column(s) {missing}; it has {list(frame.columns)}. "
-            "Pass a table with those columns (e.g. from sahel_geo.read_events / assign_admin) "
-            "or rename yours."
-        )
-
-
-def check_geographic(gdf: gpd.GeoDataFrame, *, what: str) -> None:
-    """Require a GeoDataFrame in EPSG:4326 (the storage CRS); say how to get there."""
-    if gdf.crs is None:
-        raise MissingCRSError(
-            f"{what} has no CRS. If the coordinates are longitude/latitude, set it with "
-            f'gdf.set_crs("EPSG:4326"); otherwise set their real CRS and reproject with '
-            f'gdf.to_crs("EPSG:4326").'
-        )
-    if not pyproj.CRS.from_user_input(gdf.crs).equals(
-        pyproj.CRS("EPSG:4326"), ignore_axis_order=True
-    ):
-        raise CRSMismatchError(
-            f"{what} is in {gdf.crs.to_string()} but EPSG:4326 is required. "
-            f'Convert it with gdf.to_crs("EPSG:4326").'
-        )
-
-
-def point_xy(
-    gdf: gpd.GeoDataFrame, *, what: str
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Longitude and latitude arrays of a point layer (raise on empty or non-point rows)."""
-    geom = gdf.geometry
-    bad = np.flatnonzero(geom.isna().to_numpy() | (geom.geom_type.to_numpy() != "Point"))
-    if bad.size:
-        raise SchemaError(
-            f"{what}: rows {bad[:10].tolist()} (positions) are not Point geometries "
-            f"({bad.size} in all). Drop or fix them before this step."
-        )
-    return geom.x.to_numpy(dtype=float), geom.y.to_numpy(dtype=float)
 
 
 def _xyz(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -91,7 +54,7 @@ def ecef_km(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.fl
     distances (relative error ~ d² / (24 R²): 3e-4 at 500 km) and, unlike a sphere, in
     every direction, so nearest-neighbour searches on them find the geodesic nearest.
     """
-    a, f = 6378.137, 1 / 298.257223563
+    a, f = WGS84_A / 1000.0, WGS84_F
     e2 = f * (2 - f)
     lo, la = np.radians(lon), np.radians(lat)
     sl = np.sin(la)
@@ -146,3 +109,43 @@ def pairs_within_km(
 def equal_area_km2(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> NDArray[np.float64]:
     """Return the true area in km² of each geometry, computed in ESRI:102022 (Africa Albers)."""
     return np.asarray(gdf.to_crs(EQUAL_AREA_CRS).area, dtype=float) / 1e6
+
+
+def _q_authalic(lat_deg: NDArray[np.float64]) -> NDArray[np.float64]:
+    s = np.sin(np.radians(lat_deg))
+    out: NDArray[np.float64] = (1 - _E2) * (
+        s / (1 - _E2 * s * s) - (1 / (2 * _E)) * np.log((1 - _E * s) / (1 + _E * s))
+    )
+    return out
+
+
+def latlon_cell_area_km2(
+    south: NDArray[np.float64], north: NDArray[np.float64], width_deg: float
+) -> NDArray[np.float64]:
+    """Exact area on the WGS84 ellipsoid of lat/lon cells, in km².
+
+    The area of the band between two parallels over a width in longitude, from the
+    authalic latitude function (Snyder 1987, eq. 3-12); ``south`` and ``north`` may come in
+    either order. Used for raster cells in degrees and for PRIO-GRID-style cells.
+
+    Parameters
+    ----------
+    south, north
+        Latitudes of the cells' edges, degrees.
+    width_deg
+        Width of the cells in longitude, degrees.
+
+    Returns
+    -------
+    numpy.ndarray
+        One area per cell, km².
+
+    Examples
+    --------
+    >>> round(float(latlon_cell_area_km2(np.array([0.0]), np.array([0.5]), 0.5)[0]), 1)
+    3077.2
+    """
+    q_n = _q_authalic(np.clip(np.asarray(north, dtype=np.float64), -90, 90))
+    q_s = _q_authalic(np.clip(np.asarray(south, dtype=np.float64), -90, 90))
+    dlam = math.radians(abs(width_deg))
+    return np.asarray(0.5 * WGS84_A * WGS84_A * dlam * np.abs(q_n - q_s) / 1e6, dtype=np.float64)

@@ -16,9 +16,30 @@ import pandas as pd
 
 from sahel_geo.core.errors import SchemaError
 
-__all__ = ["ATTRS_KEY", "StepReport", "attach_report", "rejects", "reports"]
+__all__ = [
+    "ATTRS_KEY",
+    "REJECT_COLUMNS",
+    "StepReport",
+    "attach_report",
+    "empty_rejects",
+    "rejects",
+    "reports",
+]
 
 ATTRS_KEY = "sahel_geo_reports"
+#: The columns every step's rejects table starts with.
+REJECT_COLUMNS: tuple[str, ...] = ("row", "reason", "column")
+
+
+def empty_rejects() -> pd.DataFrame:
+    """Return the rejects table of a step that rejected nothing.
+
+    Examples
+    --------
+    >>> list(empty_rejects().columns)
+    ['row', 'reason', 'column']
+    """
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in REJECT_COLUMNS})
 
 
 @dataclass(frozen=True, eq=False)

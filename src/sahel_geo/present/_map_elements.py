@@ -1,4 +1,4 @@
-"""Small Leaflet elements for :mod:`sahel_geo.present.maps`: offline assets, legends, a period slider.
+"""Small Leaflet elements for :mod:`sahel_geo.present.maps`: offline assets, legends, a slider.
 
 Private helpers of the present layer. Everything here writes data into ``<script>``
 blocks through :func:`js_json`, which escapes ``<``, ``>`` and ``&`` so that no text from
@@ -7,12 +7,12 @@ data can close the script element.
 Offline assets
 --------------
 Folium's template loads Leaflet, jQuery, Bootstrap and Font Awesome from CDNs. With
-``assets="inline"`` the map carries the copies vendored in the bundled data's ``web/`` folder (Leaflet
-1.9.3, Leaflet.markercluster 1.1.0, Leaflet.heat, and jQuery 3.7.1 when the map holds a
-``folium.Popup``; licences beside them, rebuilt by ``scripts/vendor_web_assets.py``)
-inside the HTML, and drops Bootstrap and Font Awesome, which only folium's icon markers
-need (sahel_geo maps draw circle markers). The
-map then opens from a shared drive or in a browser with no network at all.
+``assets="inline"`` the map carries the copies vendored in the bundled data's ``web/``
+folder (Leaflet 1.9.3, Leaflet.markercluster 1.1.0, Leaflet.heat, and jQuery 3.7.1 when
+the map holds a ``folium.Popup``; licences beside them, rebuilt by
+``scripts/vendor_web_assets.py``) inside the HTML, and drops Bootstrap and Font Awesome,
+which only folium's icon markers need (sahel_geo maps draw circle markers). The map
+then opens from a shared drive or in a browser with no network at all.
 """
 
 from __future__ import annotations
