@@ -252,6 +252,57 @@ def _check_columns(raw: pd.DataFrame, spec: EventSpec, origin: str) -> None:
         )
 
 
+@dataclass
+class _Ledger:
+    """Why each row is rejected (reason and column, "" while it is fine) and the notes."""
+
+    reason: np.ndarray
+    column: np.ndarray
+    notes: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def for_rows(cls, n: int) -> _Ledger:
+        """Start a ledger of ``n`` rows with nothing rejected yet."""
+        return cls(np.full(n, "", dtype=object), np.full(n, "", dtype=object))
+
+    def reject(self, mask: np.ndarray | pd.Series, text: str | np.ndarray, col: str) -> None:
+        """Add ``text`` (one string, or one per row) to the reasons of the masked rows."""
+        m = np.asarray(mask, dtype=bool)
+        if isinstance(text, np.ndarray):
+            text = text[m]
+        _concat_reason(self.reason, m, text)
+        _concat_reason(self.column, m, col)
+
+    def ok(self) -> np.ndarray:
+        """Rows with no reason to reject them so far."""
+        ok: np.ndarray = self.reason == ""
+        return ok
+
+
+@dataclass(frozen=True)
+class _Coords:
+    """Parsed coordinates and what the checks found."""
+
+    lat: np.ndarray
+    lon: np.ndarray
+    lat_col: str
+    lon_col: str
+    numeric: np.ndarray  # both coordinates are numbers
+    swapped_range: np.ndarray  # latitude out of range, fine as a longitude and vice versa
+    usable: np.ndarray  # numbers, in range, not (0, 0)
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """The parsed canonical values that the checks produced."""
+
+    ids: pd.Series
+    start: pd.Series
+    end: pd.Series
+    iso3: pd.Series
+    counts: dict[str, pd.Series]
+
+
 def build_events(
     raw: pd.DataFrame,
     spec: EventSpec,
@@ -263,83 +314,125 @@ def build_events(
 
     ``raw`` is not modified. Row numbers in the rejects are 1-based positions in ``raw``
     (the data row number in the file, header excluded).
+
+    Parameters
+    ----------
+    raw
+        The table as read from the file, every column untouched.
+    spec
+        Which source column feeds which canonical column, and the code tables.
+    origin
+        The file (or call) the table came from, for messages and the report.
+    step
+        Name of the step in the report (``"read_acled"``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Canonical events (EPSG:4326) with a :class:`~sahel_geo.StepReport` attached;
+        rows in = rows kept + rows rejected.
     """
     _check_columns(raw, spec, origin)
     raw = raw.reset_index(drop=True)
     n = len(raw)
-    cols = spec.columns
     rows = np.arange(1, n + 1, dtype=np.int64)
-    reason = np.full(n, "", dtype=object)
-    column = np.full(n, "", dtype=object)
-    notes: dict[str, int] = {}
+    ledger = _Ledger.for_rows(n)
+    coords = _check_coordinates(raw, spec.columns, ledger)
+    start, end = _check_dates(raw, spec, ledger)
+    ids, id_col = _event_ids(raw, spec, rows, ledger)
+    counts = _fatality_counts(raw, spec.columns, ledger)
+    if id_col:
+        _reject_duplicate_ids(ids, id_col, rows, ledger)
+    iso3 = _country_codes(raw, spec, ledger)
+    bbox_swap, outside = _bbox_flags(coords, iso3)
+    _fail_on_swapped_columns(coords, bbox_swap, spec, origin)
+    keep = ledger.ok()
+    _note_bbox(bbox_swap, outside, keep, rows, origin, ledger)
+    _note_estimate_order(raw, spec, keep, rows, origin, ledger)
+    canon = _canonical_frame(raw, spec, _Parsed(ids, start, end, iso3, counts), ledger)
+    gdf = _kept_events(canon, raw, coords, keep, spec)
+    rejects = _rejects_table(raw, rows, ledger, keep, spec)
+    report = StepReport(
+        step=step, source=origin, n_in=n, n_kept=int(keep.sum()), rejects=rejects,
+        notes=ledger.notes,
+    )  # fmt: skip
+    attach_report(gdf, report)
+    _log_outcome(origin, report)
+    return gdf
 
-    def reject(mask: np.ndarray | pd.Series, text: str | np.ndarray, col: str) -> None:
-        m = np.asarray(mask, dtype=bool)
-        if isinstance(text, np.ndarray):
-            text = text[m]
-        _concat_reason(reason, m, text)
-        _concat_reason(column, m, col)
 
-    # -- coordinates ---------------------------------------------------------------------
+def _check_coordinates(raw: pd.DataFrame, cols: Mapping[str, str], ledger: _Ledger) -> _Coords:
+    """Parse latitude and longitude; reject missing, text, out-of-range and (0, 0) ones."""
     lat_col, lon_col = cols["latitude"], cols["longitude"]
     lat = pd.to_numeric(raw[lat_col], errors="coerce").to_numpy(dtype="float64")
     lon = pd.to_numeric(raw[lon_col], errors="coerce").to_numpy(dtype="float64")
-    lat_missing = raw[lat_col].isna().to_numpy()
-    lon_missing = raw[lon_col].isna().to_numpy()
-    lat_missing = lat_missing | _blank(raw[lat_col], lat)
-    lon_missing = lon_missing | _blank(raw[lon_col], lon)
+    lat_missing = raw[lat_col].isna().to_numpy() | _blank(raw[lat_col], lat)
+    lon_missing = raw[lon_col].isna().to_numpy() | _blank(raw[lon_col], lon)
     both = lat_missing & lon_missing
-    reject(both, "missing coordinates", f"{lat_col}, {lon_col}")
-    reject(lat_missing & ~both, "missing latitude", lat_col)
-    reject(lon_missing & ~both, "missing longitude", lon_col)
-    lat_text = np.isnan(lat) & ~lat_missing
-    lon_text = np.isnan(lon) & ~lon_missing
-    reject(lat_text, "latitude is not a number", lat_col)
-    reject(lon_text, "longitude is not a number", lon_col)
+    ledger.reject(both, "missing coordinates", f"{lat_col}, {lon_col}")
+    ledger.reject(lat_missing & ~both, "missing latitude", lat_col)
+    ledger.reject(lon_missing & ~both, "missing longitude", lon_col)
+    ledger.reject(np.isnan(lat) & ~lat_missing, "latitude is not a number", lat_col)
+    ledger.reject(np.isnan(lon) & ~lon_missing, "longitude is not a number", lon_col)
     numeric = ~np.isnan(lat) & ~np.isnan(lon)
     with np.errstate(invalid="ignore"):
         lat_bad = ~np.isnan(lat) & ~(np.abs(lat) <= 90)
         lon_bad = ~np.isnan(lon) & ~(np.abs(lon) <= 180)
         swapped_range = numeric & lat_bad & ~lon_bad & (np.abs(lon) <= 90) & (np.abs(lat) <= 180)
-    reject(swapped_range, "latitude out of range; latitude and longitude look swapped", lat_col)
-    reject(lat_bad & ~swapped_range, "latitude out of range", lat_col)
-    reject(lon_bad, "longitude out of range", lon_col)
+    ledger.reject(
+        swapped_range, "latitude out of range; latitude and longitude look swapped", lat_col
+    )
+    ledger.reject(lat_bad & ~swapped_range, "latitude out of range", lat_col)
+    ledger.reject(lon_bad, "longitude out of range", lon_col)
     null_island = numeric & (lat == 0) & (lon == 0)
-    reject(null_island, "null island coordinates (0, 0)", f"{lat_col}, {lon_col}")
-    coords_ok = numeric & ~lat_bad & ~lon_bad & ~null_island
+    ledger.reject(null_island, "null island coordinates (0, 0)", f"{lat_col}, {lon_col}")
+    usable = numeric & ~lat_bad & ~lon_bad & ~null_island
+    return _Coords(lat, lon, lat_col, lon_col, numeric, swapped_range, usable)
 
-    # -- dates ---------------------------------------------------------------------------
+
+def _check_dates(
+    raw: pd.DataFrame, spec: EventSpec, ledger: _Ledger
+) -> tuple[pd.Series, pd.Series]:
+    """Parse event_date (and date_end, else a copy of it); reject missing and bad dates."""
+    cols = spec.columns
     date_col = cols["event_date"]
     start = _parse_dates(raw[date_col], spec.date_formats)
     start_missing = raw[date_col].isna().to_numpy()
-    start_bad = start.isna().to_numpy() & ~start_missing
-    reject(start_missing, "missing event_date", date_col)
-    reject(start_bad, "event_date could not be parsed", date_col)
-    if "date_end" in cols:
-        end_col = cols["date_end"]
-        end = _parse_dates(raw[end_col], spec.date_formats)
-        end_missing = raw[end_col].isna().to_numpy()
-        reject(end.isna().to_numpy() & ~end_missing, "date_end could not be parsed", end_col)
-        before = (end < start).to_numpy()
-        reject(before, "date_end before event_date", f"{date_col}, {end_col}")
-        fill = end_missing & start.notna().to_numpy()
-        if fill.any():
-            notes["date_end_missing_set_to_event_date"] = int(fill.sum())
-        end = end.where(~end_missing, start)
-    else:
-        end = start.copy()
+    ledger.reject(start_missing, "missing event_date", date_col)
+    ledger.reject(
+        start.isna().to_numpy() & ~start_missing, "event_date could not be parsed", date_col
+    )
+    if "date_end" not in cols:
+        return start, start.copy()
+    end_col = cols["date_end"]
+    end = _parse_dates(raw[end_col], spec.date_formats)
+    end_missing = raw[end_col].isna().to_numpy()
+    ledger.reject(end.isna().to_numpy() & ~end_missing, "date_end could not be parsed", end_col)
+    ledger.reject((end < start).to_numpy(), "date_end before event_date", f"{date_col}, {end_col}")
+    fill = end_missing & start.notna().to_numpy()
+    if fill.any():
+        ledger.notes["date_end_missing_set_to_event_date"] = int(fill.sum())
+    return start, end.where(~end_missing, start)
 
-    # -- ids -----------------------------------------------------------------------------
-    if "event_id" in cols:
-        id_col = cols["event_id"]
+
+def _event_ids(
+    raw: pd.DataFrame, spec: EventSpec, rows: np.ndarray, ledger: _Ledger
+) -> tuple[pd.Series, str]:
+    """Return the event ids and their source column ("" when generated from row numbers)."""
+    if "event_id" in spec.columns:
+        id_col = spec.columns["event_id"]
         ids = _normalise_ids(raw[id_col])
-        reject(ids.isna().to_numpy(), "missing event_id", id_col)
-    else:
-        id_col = ""
-        ids = (spec.id_prefix + "-" + pd.Series(rows, index=raw.index).astype("str")).astype("str")
-        notes["generated_event_id"] = n
+        ledger.reject(ids.isna().to_numpy(), "missing event_id", id_col)
+        return ids, id_col
+    ids = (spec.id_prefix + "-" + pd.Series(rows, index=raw.index).astype("str")).astype("str")
+    ledger.notes["generated_event_id"] = len(raw)
+    return ids, ""
 
-    # -- fatalities ----------------------------------------------------------------------
+
+def _fatality_counts(
+    raw: pd.DataFrame, cols: Mapping[str, str], ledger: _Ledger
+) -> dict[str, pd.Series]:
+    """Fatality counts as floats (NaN when not mapped); reject text and negative counts."""
     counts: dict[str, pd.Series] = {}
     for name in ("fatalities", "civilian_fatalities"):
         if name not in cols:
@@ -348,58 +441,74 @@ def build_events(
         src = raw[cols[name]]
         num = pd.to_numeric(src, errors="coerce").astype("float64")
         not_number = (src.notna() & num.isna()) | np.isinf(num)
-        reject(not_number.to_numpy(), f"{name} is not a number", cols[name])
-        reject((num < 0).to_numpy(), f"negative {name}", cols[name])
+        ledger.reject(not_number.to_numpy(), f"{name} is not a number", cols[name])
+        ledger.reject((num < 0).to_numpy(), f"negative {name}", cols[name])
         counts[name] = num
+    return counts
 
-    # -- duplicates among rows that are otherwise fine -----------------------------------
-    ok = reason == ""
-    if id_col:
-        ok_ids = ids[ok]
-        dup = ok_ids.duplicated(keep="first")
-        if dup.any():
-            dup_values = ok_ids[dup]
-            firsts = ok_ids[~dup & ok_ids.isin(set(dup_values))]
-            first_row = pd.Series(rows[firsts.index.to_numpy()], index=firsts.to_numpy())
-            where = dup_values.index.to_numpy()
-            text = (
-                "duplicate event_id (first at row "
-                + dup_values.map(first_row).astype("int64").astype("str")
-                + ")"
-            ).to_numpy(dtype=object)
-            full = np.full(n, "", dtype=object)
-            full[where] = text
-            dmask = np.zeros(n, dtype=bool)
-            dmask[where] = True
-            reject(dmask, full, id_col)
 
-    # -- country -------------------------------------------------------------------------
+def _reject_duplicate_ids(ids: pd.Series, id_col: str, rows: np.ndarray, ledger: _Ledger) -> None:
+    """Reject repeats of an id among rows that are otherwise fine, naming the first row."""
+    ok_ids = ids[ledger.ok()]
+    dup = ok_ids.duplicated(keep="first")
+    if not dup.any():
+        return
+    dup_values = ok_ids[dup]
+    firsts = ok_ids[~dup & ok_ids.isin(set(dup_values))]
+    first_row = pd.Series(rows[firsts.index.to_numpy()], index=firsts.to_numpy())
+    where = dup_values.index.to_numpy()
+    text = (
+        "duplicate event_id (first at row "
+        + dup_values.map(first_row).astype("int64").astype("str")
+        + ")"
+    ).to_numpy(dtype=object)
+    n = len(ids)
+    full = np.full(n, "", dtype=object)
+    full[where] = text
+    dmask = np.zeros(n, dtype=bool)
+    dmask[where] = True
+    ledger.reject(dmask, full, id_col)
+
+
+def _country_codes(raw: pd.DataFrame, spec: EventSpec, ledger: _Ledger) -> pd.Series:
+    """ISO3 codes from the first of the spec's country columns that has one."""
     iso3 = pd.Series(np.nan, index=raw.index, dtype="str")
     present = [c for c in spec.country_columns if c in raw.columns]
-    if present:
-        has_value = pd.Series(False, index=raw.index)
-        for c in present:
-            codes, _ = iso3_from_values(raw[c])
-            iso3 = iso3.where(iso3.notna(), codes)
-            has_value |= raw[c].notna()
-        unknown = int((has_value & iso3.isna()).sum())
-        if unknown:
-            notes["unknown_country"] = unknown
+    if not present:
+        return iso3
+    has_value = pd.Series(False, index=raw.index)
+    for c in present:
+        codes, _ = iso3_from_values(raw[c])
+        iso3 = iso3.where(iso3.notna(), codes)
+        has_value |= raw[c].notna()
+    unknown = int((has_value & iso3.isna()).sum())
+    if unknown:
+        ledger.notes["unknown_country"] = unknown
+    return iso3
 
-    # -- lat/lon swaps against country bounding boxes ------------------------------------
+
+def _bbox_flags(coords: _Coords, iso3: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Rows outside their country's box whose swapped point is inside it; rows outside."""
     bbox = pd.DataFrame.from_dict(COUNTRY_BBOX, orient="index", columns=["x0", "y0", "x1", "y1"])
     box = bbox.reindex(iso3.to_numpy()).to_numpy(dtype="float64")
+    lat, lon = coords.lat, coords.lon
     with np.errstate(invalid="ignore"):
         inside = (lon >= box[:, 0]) & (lon <= box[:, 2]) & (lat >= box[:, 1]) & (lat <= box[:, 3])
         inside_sw = (
             (lat >= box[:, 0]) & (lat <= box[:, 2]) & (lon >= box[:, 1]) & (lon <= box[:, 3])
         )
-    checkable = coords_ok & ~np.isnan(box[:, 0])
-    bbox_swap = checkable & ~inside & inside_sw
-    outside = checkable & ~inside & ~inside_sw
-    n_numeric = int(numeric.sum())
-    n_swapped = int(bbox_swap.sum() + swapped_range.sum())
+    checkable = coords.usable & ~np.isnan(box[:, 0])
+    return checkable & ~inside & inside_sw, checkable & ~inside & ~inside_sw
+
+
+def _fail_on_swapped_columns(
+    coords: _Coords, bbox_swap: np.ndarray, spec: EventSpec, origin: str
+) -> None:
+    """Raise when most rows with numeric coordinates look like latitude/longitude swaps."""
+    n_numeric = int(coords.numeric.sum())
+    n_swapped = int(bbox_swap.sum() + coords.swapped_range.sum())
     if n_numeric and n_swapped > _SWAP_SHARE * n_numeric:
+        lat_col, lon_col = coords.lat_col, coords.lon_col
         raise SchemaError(
             f"{spec.reader}: in {origin}, {n_swapped} of {n_numeric} rows with numeric "
             f"coordinates look like latitude and longitude swapped: the {lat_col!r} and "
@@ -408,12 +517,19 @@ def build_events(
             f"'longitude': {lat_col!r}}})."
         )
 
-    # -- the canonical frame -------------------------------------------------------------
-    keep = reason == ""
-    n_keep = int(keep.sum())
+
+def _note_bbox(
+    bbox_swap: np.ndarray,
+    outside: np.ndarray,
+    keep: np.ndarray,
+    rows: np.ndarray,
+    origin: str,
+    ledger: _Ledger,
+) -> None:
+    """Count (and name in a warning) kept rows that look swapped or lie outside their box."""
     if bbox_swap.any():
         keep_swap = bbox_swap & keep
-        notes["likely_latlon_swap"] = int(keep_swap.sum())
+        ledger.notes["likely_latlon_swap"] = int(keep_swap.sum())
         if keep_swap.any():
             logger.warning(
                 "%s: %d kept row(s) lie outside their country's bounding box while the "
@@ -424,83 +540,117 @@ def build_events(
                 _rows_text(rows[keep_swap]),
             )
     if outside.any():
-        notes["outside_country_bbox"] = int((outside & keep).sum())
-    if spec.ordered_estimates and all(c in raw.columns for c in spec.ordered_estimates):
-        est = [pd.to_numeric(raw[c], errors="coerce").to_numpy() for c in spec.ordered_estimates]
-        with np.errstate(invalid="ignore"):
-            disorder = np.logical_or.reduce([a > b for a, b in itertools.pairwise(est)]) & keep
-        if disorder.any():
-            names = " <= ".join(spec.ordered_estimates)
-            notes["fatality_estimates_out_of_order"] = int(disorder.sum())
-            logger.warning(
-                "%s: %d kept row(s) break %s (kept as read; 'fatalities' is the source's "
-                "best estimate). Check rows %s.",
-                origin,
-                int(disorder.sum()),
-                names,
-                _rows_text(rows[disorder]),
-            )
+        ledger.notes["outside_country_bbox"] = int((outside & keep).sum())
 
+
+def _note_estimate_order(
+    raw: pd.DataFrame,
+    spec: EventSpec,
+    keep: np.ndarray,
+    rows: np.ndarray,
+    origin: str,
+    ledger: _Ledger,
+) -> None:
+    """Count (and name in a warning) kept rows whose ordered estimates are out of order."""
+    if not spec.ordered_estimates or not all(c in raw.columns for c in spec.ordered_estimates):
+        return
+    est = [pd.to_numeric(raw[c], errors="coerce").to_numpy() for c in spec.ordered_estimates]
+    with np.errstate(invalid="ignore"):
+        disorder = np.logical_or.reduce([a > b for a, b in itertools.pairwise(est)]) & keep
+    if disorder.any():
+        names = " <= ".join(spec.ordered_estimates)
+        ledger.notes["fatality_estimates_out_of_order"] = int(disorder.sum())
+        logger.warning(
+            "%s: %d kept row(s) break %s (kept as read; 'fatalities' is the source's "
+            "best estimate). Check rows %s.",
+            origin,
+            int(disorder.sum()),
+            names,
+            _rows_text(rows[disorder]),
+        )
+
+
+def _canonical_frame(
+    raw: pd.DataFrame, spec: EventSpec, parsed: _Parsed, ledger: _Ledger
+) -> pd.DataFrame:
+    """Return the canonical columns of every row (kept or not), in schema order."""
     data: dict[str, pd.Series] = {}
-    data["event_id"] = ids.astype("str")
+    data["event_id"] = parsed.ids.astype("str")
     data["source"] = pd.Series(spec.source, index=raw.index, dtype="str")
-    data["event_date"] = start
-    data["date_end"] = end
-    if "time_precision" in cols:
-        tp_src = raw[cols["time_precision"]]
-        if spec.time_precisions is not None:
-            tp, unk = _code_table(tp_src, spec.time_precisions)
-            if unk:
-                notes["unknown_time_precision"] = unk
-        else:
-            tp = tp_src.astype("str").str.strip().str.lower()
-        data["time_precision"] = tp
-    else:
-        data["time_precision"] = pd.Series(spec.default_time_precision, index=raw.index,
-                                           dtype="str")  # fmt: skip
+    data["event_date"] = parsed.start
+    data["date_end"] = parsed.end
+    data["time_precision"] = _time_precision(raw, spec, ledger)
+    cols = spec.columns
     if "location_precision" in cols:
         data["location_precision"] = _int_codes(raw[cols["location_precision"]])
     else:
         data["location_precision"] = pd.Series(pd.NA, index=raw.index, dtype="Int64")
-    if "location_level" in cols:
-        lvl = raw[cols["location_level"]].astype("str").str.strip().str.lower()
-        bad_lvl = lvl.notna() & ~lvl.isin(LOCATION_LEVELS)
-        if bad_lvl.any():
-            notes["unknown_location_level"] = int(bad_lvl.sum())
-        data["location_level"] = lvl.where(~bad_lvl)
-    elif spec.location_levels is not None and "location_precision" in cols:
-        lvl, unk = _code_table(raw[cols["location_precision"]], spec.location_levels)
-        if unk:
-            notes["unknown_location_precision"] = unk
-        data["location_level"] = lvl
-    else:
-        data["location_level"] = pd.Series(spec.default_location_level, index=raw.index,
-                                           dtype="str")  # fmt: skip
-    data["country_iso3"] = iso3
-    for name in ("event_type", "sub_event_type", "actor1", "actor2"):
-        if name == "event_type" and spec.event_types is not None and name in cols:
-            et, unk = _code_table(raw[cols[name]], spec.event_types)
-            if unk:
-                notes["unknown_event_type"] = unk
-            data[name] = et
-        elif name in cols:
-            data[name] = raw[cols[name]].astype("str")
-        else:
-            data[name] = pd.Series(np.nan, index=raw.index, dtype="str")
-    data["fatalities"] = counts["fatalities"]
-    data["civilian_fatalities"] = counts["civilian_fatalities"]
+    data["location_level"] = _location_level(raw, spec, ledger)
+    data["country_iso3"] = parsed.iso3
+    data.update(_event_text(raw, spec, ledger))
+    data["fatalities"] = parsed.counts["fatalities"]
+    data["civilian_fatalities"] = parsed.counts["civilian_fatalities"]
     data["notes"] = (
         raw[cols["notes"]].astype("str")
         if "notes" in cols
         else pd.Series(np.nan, index=raw.index, dtype="str")
     )
-    canon = pd.DataFrame(data, index=raw.index)[list(EVENT_COLUMNS)]
+    return pd.DataFrame(data, index=raw.index)[list(EVENT_COLUMNS)]
 
-    # source columns: merged, renamed or kept as they are
-    merged = {c for c, s in cols.items() if c == s and c in _PASSTHROUGH}
+
+def _time_precision(raw: pd.DataFrame, spec: EventSpec, ledger: _Ledger) -> pd.Series:
+    """Canonical time_precision: the code table, the source's text, or the default."""
+    if "time_precision" not in spec.columns:
+        return pd.Series(spec.default_time_precision, index=raw.index, dtype="str")
+    tp_src = raw[spec.columns["time_precision"]]
+    if spec.time_precisions is None:
+        return tp_src.astype("str").str.strip().str.lower()
+    tp, unk = _code_table(tp_src, spec.time_precisions)
+    if unk:
+        ledger.notes["unknown_time_precision"] = unk
+    return tp
+
+
+def _location_level(raw: pd.DataFrame, spec: EventSpec, ledger: _Ledger) -> pd.Series:
+    """Canonical location_level: the source's level, its precision codes, or the default."""
+    cols = spec.columns
+    if "location_level" in cols:
+        lvl = raw[cols["location_level"]].astype("str").str.strip().str.lower()
+        bad_lvl = lvl.notna() & ~lvl.isin(LOCATION_LEVELS)
+        if bad_lvl.any():
+            ledger.notes["unknown_location_level"] = int(bad_lvl.sum())
+        return lvl.where(~bad_lvl)
+    if spec.location_levels is not None and "location_precision" in cols:
+        lvl, unk = _code_table(raw[cols["location_precision"]], spec.location_levels)
+        if unk:
+            ledger.notes["unknown_location_precision"] = unk
+        return lvl
+    return pd.Series(spec.default_location_level, index=raw.index, dtype="str")
+
+
+def _event_text(raw: pd.DataFrame, spec: EventSpec, ledger: _Ledger) -> dict[str, pd.Series]:
+    """Canonical event_type, sub_event_type, actor1 and actor2."""
+    cols = spec.columns
+    data: dict[str, pd.Series] = {}
+    for name in ("event_type", "sub_event_type", "actor1", "actor2"):
+        if name == "event_type" and spec.event_types is not None and name in cols:
+            et, unk = _code_table(raw[cols[name]], spec.event_types)
+            if unk:
+                ledger.notes["unknown_event_type"] = unk
+            data[name] = et
+        elif name in cols:
+            data[name] = raw[cols[name]].astype("str")
+        else:
+            data[name] = pd.Series(np.nan, index=raw.index, dtype="str")
+    return data
+
+
+def _source_columns(raw: pd.DataFrame, spec: EventSpec) -> tuple[list[object], dict[object, str]]:
+    """Source columns kept beside the canonical ones, and their names (prefixed on clash)."""
+    merged = {c for c, s in spec.columns.items() if c == s and c in _PASSTHROUGH}
     used = set(EVENT_COLUMNS) | {"geometry"}
-    rename: dict[str, str] = {}
-    kept_cols: list[str] = []
+    rename: dict[object, str] = {}
+    kept_cols: list[object] = []
     for c in raw.columns:
         if c in merged:
             continue
@@ -510,49 +660,53 @@ def build_events(
         used.add(new)
         rename[c] = new
         kept_cols.append(c)
+    return kept_cols, rename
 
+
+def _kept_events(
+    canon: pd.DataFrame, raw: pd.DataFrame, coords: _Coords, keep: np.ndarray, spec: EventSpec
+) -> gpd.GeoDataFrame:
+    """Return the kept rows: canonical columns, then the source's, with points."""
+    kept_cols, rename = _source_columns(raw, spec)
     kept = pd.concat(
         [canon.loc[keep], raw.loc[keep, kept_cols].rename(columns=rename)], axis=1
     ).reset_index(drop=True)
-    geometry = gpd.points_from_xy(lon[keep], lat[keep], crs=WGS84)
-    gdf = gpd.GeoDataFrame(kept, geometry=geometry, crs=WGS84)
+    geometry = gpd.points_from_xy(coords.lon[keep], coords.lat[keep], crs=WGS84)
+    return gpd.GeoDataFrame(kept, geometry=geometry, crs=WGS84)
 
-    # -- the report ----------------------------------------------------------------------
+
+def _rejects_table(
+    raw: pd.DataFrame, rows: np.ndarray, ledger: _Ledger, keep: np.ndarray, spec: EventSpec
+) -> pd.DataFrame:
+    """Row number, reason and column of every rejected row, then its source cells as text."""
     rej_mask = ~keep
-    if rej_mask.any():
-        rej_raw = raw.loc[rej_mask].astype("string")
-        clash = [c for c in rej_raw.columns if c in {"row", "reason", "column"}]
-        rej_raw = rej_raw.rename(columns={c: f"{spec.prefix}_{c}" for c in clash})
-        rejects = pd.concat(
-            [
-                pd.DataFrame(
-                    {
-                        "row": rows[rej_mask],
-                        "reason": pd.array(reason[rej_mask], dtype="str"),
-                        "column": pd.array(column[rej_mask], dtype="str"),
-                    },
-                    index=rej_raw.index,
-                ),
-                rej_raw,
-            ],
-            axis=1,
-        ).reset_index(drop=True)
-    else:
-        rejects = empty_reject_frame([str(c) for c in raw.columns])
-    report = StepReport(
-        step=step, source=origin, n_in=n, n_kept=n_keep, rejects=rejects, notes=notes
+    if not rej_mask.any():
+        return empty_reject_frame([str(c) for c in raw.columns])
+    rej_raw = raw.loc[rej_mask].astype("string")
+    clash = [c for c in rej_raw.columns if c in {"row", "reason", "column"}]
+    rej_raw = rej_raw.rename(columns={c: f"{spec.prefix}_{c}" for c in clash})
+    head = pd.DataFrame(
+        {
+            "row": rows[rej_mask],
+            "reason": pd.array(ledger.reason[rej_mask], dtype="str"),
+            "column": pd.array(ledger.column[rej_mask], dtype="str"),
+        },
+        index=rej_raw.index,
     )
-    attach_report(gdf, report)
-    if n == 0:
+    return pd.concat([head, rej_raw], axis=1).reset_index(drop=True)
+
+
+def _log_outcome(origin: str, report: StepReport) -> None:
+    """Warn when nothing was read or nothing kept; log the report's summary."""
+    if report.n_in == 0:
         logger.warning("%s: no data rows (header only); returning an empty events table.", origin)
-    elif n_keep == 0:
+    elif report.n_kept == 0:
         top = next(iter(report.rejected_by_reason))
         logger.warning(
             "%s: every one of the %d rows was rejected (most often: %s); see "
             "sahel_geo.rejects(events). Check the file and the column mapping.",
             origin,
-            n,
+            report.n_in,
             top,
         )
     logger.info(report.summary())
-    return gdf
