@@ -598,12 +598,12 @@ def test_runs_and_boundary_cells_are_disjoint():
 
 
 def test_argsort_packed_matches_stable_argsort():
-    from sahel_geo.analysis._coverage import _argsort_packed
+    from sahel_geo.analysis._coverage import argsort_packed
 
     rng = np.random.default_rng(71)
     for kmax in (10, 2**40, 2**62):  # the last one does not fit: plain stable argsort
         key = rng.integers(0, kmax, 5000, dtype=np.int64)
         key[::7] = key[0]  # ties
         np.testing.assert_array_equal(
-            _argsort_packed(key, kmax), np.argsort(key, kind="stable"), err_msg=str(kmax)
+            argsort_packed(key, kmax), np.argsort(key, kind="stable"), err_msg=str(kmax)
         )

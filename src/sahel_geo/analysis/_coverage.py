@@ -38,9 +38,10 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
+from sahel_geo.core.arrays import run_starts
 from sahel_geo.core.raster import RasterGrid
 
-__all__ = ["Coverage", "compute_coverage"]
+__all__ = ["Coverage", "argsort_packed", "compute_coverage", "ranges"]
 
 logger = logging.getLogger(__name__)
 
@@ -84,8 +85,26 @@ class Coverage:
     cell_cover: NDArray[np.float64]
 
 
-def _ranges(lo: NDArray[np.int64], hi: NDArray[np.int64]) -> tuple[NDArray[np.int64], ...]:
-    """Expand inclusive integer ranges ``lo..hi`` into (owner index, value) arrays."""
+def ranges(lo: NDArray[np.int64], hi: NDArray[np.int64]) -> tuple[NDArray[np.int64], ...]:
+    """Expand inclusive integer ranges ``lo..hi`` into (owner index, value) arrays.
+
+    Parameters
+    ----------
+    lo, hi
+        First and last value of each range (inclusive); a range with ``hi < lo`` is empty.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``owner`` (the index of the range each value comes from) and ``value``, one
+        entry per value of every range, ranges in order.
+
+    Examples
+    --------
+    >>> owner, value = ranges(np.array([2, 7]), np.array([4, 7]))
+    >>> owner.tolist(), value.tolist()
+    ([0, 0, 0, 1], [2, 3, 4, 7])
+    """
     n = np.maximum(hi - lo + 1, 0)
     total = int(n.sum())
     owner = np.repeat(np.arange(len(lo), dtype=np.int64), n)
@@ -109,8 +128,7 @@ def _edges(
     is_poly = shapely.get_type_id(parts) == 3
     parts, part_zone = parts[is_poly], part_zone[is_poly]
     rings, ring_part = shapely.get_rings(parts, return_index=True)
-    exterior = np.ones(len(rings), dtype=bool)
-    exterior[1:] = ring_part[1:] != ring_part[:-1]
+    exterior = run_starts(ring_part)  # a part's first ring is its shell
     coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
     u = (coords[:, 0] - grid.x0) / grid.dx
     v = (grid.y0 - coords[:, 1]) / grid.dy
@@ -306,8 +324,30 @@ def _sort_packed(key: NDArray[np.int64], kmax: int) -> tuple[NDArray[np.int64], 
     return packed >> ib, packed & ((1 << ib) - 1)
 
 
-def _argsort_packed(key: NDArray[np.int64], kmax: int) -> NDArray[np.int64]:
-    """``argsort`` of non-negative keys ``<= kmax``, ties in index order."""
+def argsort_packed(key: NDArray[np.int64], kmax: int) -> NDArray[np.int64]:
+    """Return the stable ``argsort`` of non-negative integer keys ``<= kmax``.
+
+    The keys are packed with their index into one integer when both fit in 63 bits and
+    sorted as plain integers (about twice as fast as ``numpy.argsort``); otherwise a
+    stable ``argsort``. Either way ties keep index order.
+
+    Parameters
+    ----------
+    key
+        Non-negative int64 keys.
+    kmax
+        An upper bound of the keys (inclusive).
+
+    Returns
+    -------
+    numpy.ndarray
+        The same as ``numpy.argsort(key, kind="stable")`` (int64).
+
+    Examples
+    --------
+    >>> argsort_packed(np.array([3, 1, 3, 0], dtype=np.int64), 3).tolist()
+    [3, 1, 0, 2]
+    """
     return _sort_packed(key, kmax)[1]
 
 
@@ -354,9 +394,7 @@ def _kernel(
     # Cells (zone, column, row) a piece lies in, with the pieces' total width ``dw`` and
     # own area ``dp``; within a column, the running sum of ``dw`` is the coverage of the
     # cells below the cell, up to the next boundary cell: a run.
-    new = np.ones(len(key), dtype=bool)
-    new[1:] = key[1:] != key[:-1]
-    g_start = np.flatnonzero(new)
+    g_start = np.flatnonzero(run_starts(key))
     g_key = key[g_start]
     n_g = len(g_start)
     # (per-cell sums by bincount: reduceat costs ~25 ns a segment, and most are 1 piece)
@@ -365,9 +403,7 @@ def _kernel(
     dp = np.bincount(gid, part, n_g)
     g_col = g_key // stride
     g_row = g_key - g_col * stride - 1
-    first = np.ones(len(g_key), dtype=bool)
-    first[1:] = g_col[1:] != g_col[:-1]
-    g_first = np.flatnonzero(first)
+    g_first = np.flatnonzero(run_starts(g_col))
     # running sum within the column: a global running sum minus its value before the column
     csum = np.cumsum(dw)
     before = csum[g_first] - dw[g_first]

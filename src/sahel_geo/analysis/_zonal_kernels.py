@@ -1,7 +1,8 @@
-"""Zonal statistics kernels: cell weights, row-block sums, order statistics (private).
+"""Zonal statistics kernels: cell weights, row-block sums, order statistics.
 
 Used by :func:`sahel_geo.analysis.zonal.zonal_stats`; everything here works on the
-:class:`~sahel_geo.analysis._coverage.Coverage` of all zones at once.
+:class:`~sahel_geo.analysis._coverage.Coverage` of all zones at once. The module is
+private to the package; its public names are the steps ``zonal_stats`` is made of.
 """
 
 from __future__ import annotations
@@ -14,10 +15,26 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from sahel_geo.analysis._coverage import Coverage, _argsort_packed, _ranges
+from sahel_geo.analysis._coverage import Coverage, argsort_packed, ranges
+from sahel_geo.core.arrays import run_starts
 from sahel_geo.core.raster import Raster
 
-__all__: list[str] = []
+__all__ = [
+    "Cells",
+    "CoverageMode",
+    "Plan",
+    "Weights",
+    "area_sum",
+    "cells",
+    "majority",
+    "minmax",
+    "mode_weights",
+    "moments",
+    "plan",
+    "quantiles",
+    "scaled",
+    "sorted_by_zone_value",
+]
 
 CoverageMode = Literal["fraction", "center", "all_touched"]
 
@@ -26,14 +43,40 @@ _TINY = 1e-12
 
 
 @dataclass(frozen=True)
-class _Weights:
-    """Per-run and per-boundary-cell weights for one coverage mode."""
+class Weights:
+    """Per-run and per-boundary-cell weights for one coverage mode.
+
+    Attributes
+    ----------
+    run_w
+        Weight of every cell of each run of the :class:`Coverage` (runs' order).
+    cell_w
+        Weight of each boundary cell (boundary cells' order).
+    """
 
     run_w: NDArray[np.float64]
     cell_w: NDArray[np.float64]
 
 
-def _mode_weights(cov: Coverage, mode: CoverageMode, geoms: NDArray[np.object_]) -> _Weights:
+def mode_weights(cov: Coverage, mode: CoverageMode, geoms: NDArray[np.object_]) -> Weights:
+    """Return the cell weights of a coverage mode (see :mod:`sahel_geo.analysis.zonal`).
+
+    Parameters
+    ----------
+    cov
+        The coverage of the zones.
+    mode
+        ``"fraction"``: the coverage fraction, rounded to float32 as exactextract does;
+        ``"center"``: 1 where the cell's centre is in the zone; ``"all_touched"``: 1.
+    geoms
+        The zones' polygons (``"center"`` tests the boundary cells' centres; prepared
+        in place).
+
+    Returns
+    -------
+    Weights
+        Per-run and per-boundary-cell weights.
+    """
     g = cov.grid
     if mode == "fraction":
         cell_w = cov.cell_cover.astype(np.float32).astype(np.float64)
@@ -47,22 +90,40 @@ def _mode_weights(cov: Coverage, mode: CoverageMode, geoms: NDArray[np.object_])
     else:
         cell_w = np.ones(len(cov.cell_zone))
         run_w = np.round(cov.run_value)
-    return _Weights(run_w=run_w, cell_w=cell_w)
+    return Weights(run_w=run_w, cell_w=cell_w)
 
 
-def _scaled(cov: Coverage, w: _Weights, row_area: NDArray[np.float64] | None) -> _Weights:
-    """Boundary-cell weights times their row's area (runs are scaled when summing)."""
+def scaled(cov: Coverage, w: Weights, row_area: NDArray[np.float64] | None) -> Weights:
+    """Return the weights with boundary cells' weights times their row's area.
+
+    Runs keep their weights: they are scaled by :func:`plan` and :func:`cells`.
+
+    Parameters
+    ----------
+    cov
+        The coverage the weights belong to.
+    w
+        The weights.
+    row_area
+        Area of a cell of each row of the window; None returns ``w`` itself.
+
+    Returns
+    -------
+    Weights
+        The scaled weights.
+    """
     if row_area is None:
         return w
-    return _Weights(run_w=w.run_w, cell_w=w.cell_w * row_area[cov.cell_row])
+    return Weights(run_w=w.run_w, cell_w=w.cell_w * row_area[cov.cell_row])
 
 
 @dataclass(frozen=True)
-class _Plan:
+class Plan:
     """What the sums need, precomputed once and reused for every step of a stack.
 
     Runs are sorted by (row, col0) and cut into blocks of rows; boundary cells stay in
-    zone order (their values are gathered from the whole window at once).
+    zone order (their values are gathered from the whole window at once). Built by
+    :func:`plan`, read by :func:`moments`.
     """
 
     block_rows: int
@@ -83,11 +144,26 @@ class _Plan:
 _BLOCK_CELLS = 1 << 18
 
 
-def _plan(cov: Coverage, w: _Weights, row_area: NDArray[np.float64] | None) -> _Plan:
-    """Sort the runs by (row, col0) and cut them into blocks of rows."""
+def plan(cov: Coverage, w: Weights, row_area: NDArray[np.float64] | None) -> Plan:
+    """Sort the runs by (row, col0) and cut them into blocks of rows.
+
+    Parameters
+    ----------
+    cov
+        The coverage of the zones.
+    w
+        The cell weights (boundary cells already scaled by :func:`scaled`).
+    row_area
+        Area of a cell of each row, to scale the runs' weights; None: no scaling.
+
+    Returns
+    -------
+    Plan
+        The runs in row order with their reduceat indices, and the boundary cells.
+    """
     height, width = cov.grid.height, cov.grid.width
     block = max(1, min(height, _BLOCK_CELLS // max(width, 1)))
-    ro = _argsort_packed(cov.run_row * np.int64(width + 1) + cov.run_col0, height * (width + 1))
+    ro = argsort_packed(cov.run_row * np.int64(width + 1) + cov.run_col0, height * (width + 1))
     rows = cov.run_row[ro]
     flat0 = rows * width + cov.run_col0[ro]
     flat1 = rows * width + cov.run_col1[ro]
@@ -97,7 +173,7 @@ def _plan(cov: Coverage, w: _Weights, row_area: NDArray[np.float64] | None) -> _
     idx[1::2] = flat1 - block_base
     run_w = w.run_w if row_area is None else w.run_w * row_area[cov.run_row]
     cuts: list[int] = np.searchsorted(rows, np.arange(0, height + block, block)).tolist()
-    return _Plan(
+    return Plan(
         block_rows=block,
         cuts=cuts,
         idx=idx,
@@ -121,7 +197,7 @@ def _quantity(
     wv: NDArray[np.float64] | None,
     wok: NDArray[np.bool_] | None,
 ) -> NDArray[np.float64]:
-    """One quantity of :func:`_moments` from values (0 on nodata), validity and weights."""
+    """One quantity of :func:`moments` from values (0 on nodata), validity and weights."""
     if name == "valid":
         return ok.astype(np.float64)
     if name == "v":
@@ -185,8 +261,8 @@ def _gather(values: NDArray[_G], rows: NDArray[np.int64], cols: NDArray[np.int64
     return flat.take(rows * step + cols)
 
 
-def _moments(
-    plan: _Plan,
+def moments(
+    plan: Plan,
     n: int,
     raster: Raster,
     values: NDArray[np.generic],
@@ -196,7 +272,7 @@ def _moments(
     wts: NDArray[np.float64] | None = None,
     wts_valid: NDArray[np.bool_] | None = None,
 ) -> dict[str, NDArray[np.float64]]:
-    """Zone sums of weight x quantity for each quantity in ``names``.
+    """Return the zone sums of weight x quantity for each quantity in ``names``.
 
     Quantities: ``valid`` (1 on data), ``v`` (value on data), ``sh``/``sh2`` (value - ref
     and its square, on data), ``invalid`` (1 on nodata), ``wv``/``wvv`` (weight and weight x
@@ -207,6 +283,28 @@ def _moments(
     ``valid`` and ``v`` need no array of their own: the values are copied once (as
     float64), the few nodata cells set to 0, and the nodata cells of each run counted
     from their sorted positions. Boundary cells: one gather from the whole window.
+
+    Parameters
+    ----------
+    plan
+        The runs and boundary cells (:func:`plan`).
+    n
+        Number of zones.
+    raster
+        The raster the values come from (its nodata rules).
+    values
+        The 2-D values of the window.
+    names
+        The quantities to sum.
+    ref
+        Reference value subtracted for ``sh``/``sh2``.
+    wts, wts_valid
+        The ``weights`` raster's values (0 on nodata) and validity, window-sized.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        One array of ``n`` zone sums per name.
     """
     height, width = values.shape
     n_runs = len(plan.run_zone)
@@ -275,10 +373,23 @@ def _moments(
     return out
 
 
-def _area_sum(
-    cov: Coverage, area_w: _Weights, true_area: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """Zone sums of coverage x true cell area (all cells, with data or not)."""
+def area_sum(cov: Coverage, area_w: Weights, true_area: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Return the zone sums of coverage x true cell area (all cells, with data or not).
+
+    Parameters
+    ----------
+    cov
+        The coverage of the zones.
+    area_w
+        The cell weights, boundary cells scaled by the true area (:func:`scaled`).
+    true_area
+        True area of a cell of each row, km².
+
+    Returns
+    -------
+    numpy.ndarray
+        Area per zone, km².
+    """
     n = cov.n_zones
     run_sum = area_w.run_w * (cov.run_col1 - cov.run_col0) * true_area[cov.run_row]
     out: NDArray[np.float64] = np.bincount(cov.run_zone, run_sum, n).astype(np.float64)
@@ -287,17 +398,43 @@ def _area_sum(
 
 
 @dataclass(frozen=True)
-class _Cells:
-    """Every cell with weight > 0, grouped by zone: zone, flat index, weight."""
+class Cells:
+    """Every cell with weight > 0, grouped by zone (order statistics read these).
+
+    Attributes
+    ----------
+    zone
+        Zone of each cell, ascending.
+    flat
+        Row-major index of the cell in the window.
+    weight
+        The cell's weight (> 0).
+    """
 
     zone: NDArray[np.int64]
     flat: NDArray[np.int64]
     weight: NDArray[np.float64]
 
 
-def _cells(cov: Coverage, w: _Weights, row_area: NDArray[np.float64] | None) -> _Cells:
+def cells(cov: Coverage, w: Weights, row_area: NDArray[np.float64] | None) -> Cells:
+    """Return every cell with weight > 0 of every zone, grouped by zone.
+
+    Parameters
+    ----------
+    cov
+        The coverage of the zones.
+    w
+        The cell weights (boundary cells already scaled by :func:`scaled`).
+    row_area
+        Area of a cell of each row, to scale the runs' cells; None: no scaling.
+
+    Returns
+    -------
+    Cells
+        Zone, flat index and weight of each cell, stable-sorted by zone.
+    """
     width = cov.grid.width
-    owner, col = _ranges(cov.run_col0, cov.run_col1 - 1)
+    owner, col = ranges(cov.run_col0, cov.run_col1 - 1)
     zone = cov.run_zone[owner]
     row = cov.run_row[owner]
     flat = row * width + col
@@ -311,7 +448,7 @@ def _cells(cov: Coverage, w: _Weights, row_area: NDArray[np.float64] | None) -> 
     wt = np.concatenate([rw, w.cell_w[keep]])
     pos_w = wt > _TINY
     order = np.argsort(z[pos_w], kind="stable")
-    return _Cells(zone=z[pos_w][order], flat=f[pos_w][order], weight=wt[pos_w][order])
+    return Cells(zone=z[pos_w][order], flat=f[pos_w][order], weight=wt[pos_w][order])
 
 
 def _group_starts(zone: NDArray[np.int64], n: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -321,9 +458,25 @@ def _group_starts(zone: NDArray[np.int64], n: int) -> tuple[NDArray[np.int64], N
     return starts, counts
 
 
-def _minmax(
+def minmax(
     zone: NDArray[np.int64], vals: NDArray[np.float64], n: int
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Return the smallest and largest value of each zone (NaN for a zone without values).
+
+    Parameters
+    ----------
+    zone
+        Zone of each value (any order).
+    vals
+        The values.
+    n
+        Number of zones.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Minimum and maximum per zone.
+    """
     lo = np.full(n, np.inf)
     hi = np.full(n, -np.inf)
     np.minimum.at(lo, zone, vals)
@@ -333,28 +486,55 @@ def _minmax(
     return lo, hi
 
 
-def _sorted_by_zone_value(
+def sorted_by_zone_value(
     zone: NDArray[np.int64], vals: NDArray[np.float64], wts: NDArray[np.float64], merge: bool
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """Return zones, values and weights sorted by (zone, value).
+
+    Parameters
+    ----------
+    zone, vals, wts
+        Zone, value and weight of each cell.
+    merge
+        Merge equal values of a zone into one entry, their weights summed.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The sorted (and, with ``merge``, merged) zones, values and weights.
+    """
     order = np.lexsort((vals, zone))
     z, v, w = zone[order], vals[order], wts[order]
     if merge and len(z):
-        new = np.ones(len(z), dtype=bool)
-        new[1:] = (z[1:] != z[:-1]) | (v[1:] != v[:-1])
-        idx = np.flatnonzero(new)
+        idx = np.flatnonzero(run_starts(z, v))
         w = np.add.reduceat(w, idx)
         z, v = z[idx], v[idx]
     return z, v, w
 
 
-def _quantiles(
+def quantiles(
     z: NDArray[np.int64],
     v: NDArray[np.float64],
     w: NDArray[np.float64],
     n: int,
     qs: Sequence[float],
 ) -> list[NDArray[np.float64]]:
-    """Weighted quantiles as exactextract computes them (unit weights: numpy's 'linear')."""
+    """Return weighted quantiles as exactextract computes them (unit weights: numpy's 'linear').
+
+    Parameters
+    ----------
+    z, v, w
+        Zones, values and weights sorted by (zone, value) (:func:`sorted_by_zone_value`).
+    n
+        Number of zones.
+    qs
+        The quantiles, each in [0, 1].
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One array per quantile, NaN for zones without values.
+    """
     starts, counts = _group_starts(z, n)
     m = len(z)
     out = [np.full(n, np.nan) for _ in qs]
@@ -395,9 +575,26 @@ def _quantiles(
     return out
 
 
-def _majority(
+def majority(
     z: NDArray[np.int64], v: NDArray[np.float64], w: NDArray[np.float64], n: int, ties_high: bool
 ) -> NDArray[np.float64]:
+    """Return the value with the largest total weight in each zone.
+
+    Parameters
+    ----------
+    z, v, w
+        Zones, values and weights, equal values of a zone merged
+        (:func:`sorted_by_zone_value` with ``merge=True``).
+    n
+        Number of zones.
+    ties_high
+        Ties go to the largest value (exactextract), else to the smallest (rasterstats).
+
+    Returns
+    -------
+    numpy.ndarray
+        The majority value per zone, NaN for zones without values.
+    """
     out = np.full(n, np.nan)
     if len(z) == 0:
         return out

@@ -38,6 +38,7 @@ import logging
 import re
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -47,20 +48,20 @@ from numpy.typing import NDArray
 
 from sahel_geo.analysis._coverage import Coverage, compute_coverage
 from sahel_geo.analysis._zonal_kernels import (
+    Cells,
     CoverageMode,
-    _area_sum,
-    _Cells,
-    _cells,
-    _majority,
-    _minmax,
-    _mode_weights,
-    _moments,
-    _Plan,
-    _plan,
-    _quantiles,
-    _scaled,
-    _sorted_by_zone_value,
-    _Weights,
+    Plan,
+    Weights,
+    area_sum,
+    cells,
+    majority,
+    minmax,
+    mode_weights,
+    moments,
+    plan,
+    quantiles,
+    scaled,
+    sorted_by_zone_value,
 )
 from sahel_geo.core.errors import EmptyResultError, NodataWarning, SchemaError
 from sahel_geo.core.geodesy import latlon_cell_area_km2
@@ -171,25 +172,26 @@ def _zone_ids(zones: gpd.GeoDataFrame, id_column: str) -> pd.Index:
     return index
 
 
-def _one_step(
-    cov: Coverage,
-    plan: _Plan,
-    w: _Weights,
-    cells: _Cells | None,
-    raster: Raster,
-    values: NDArray[np.generic],
-    stats: list[str],
-    *,
-    mode: CoverageMode,
-    row_area: NDArray[np.float64] | None,
-    true_area: NDArray[np.float64],
-    area_w: _Weights,
-    wts: NDArray[np.float64] | None,
-    wts_valid: NDArray[np.bool_] | None,
-) -> dict[str, NDArray[np.float64]]:
-    n = cov.n_zones
-    out: dict[str, NDArray[np.float64]] = {}
-    need = set(stats)
+@dataclass(frozen=True)
+class _Setup:
+    """What every step of a stack shares: the coverage, its sum plan, cells and weights."""
+
+    cov: Coverage
+    plan: Plan
+    cells: Cells | None  # None: no order statistic asked for
+    win: Raster
+    names: list[str]
+    mode: CoverageMode
+    true_area: NDArray[np.float64]
+    area_w: Weights
+    wts: NDArray[np.float64] | None
+    wts_valid: NDArray[np.bool_] | None
+
+
+def _quantities(
+    need: set[str], values: NDArray[np.generic], win: Raster, *, weighted: bool
+) -> tuple[list[str], float]:
+    """Return the quantities :func:`moments` must sum for these statistics, and the shift."""
     names = ["valid"]
     if need & {"sum", "mean", "std"}:
         names.append("v")
@@ -198,13 +200,30 @@ def _one_step(
         names += ["sh", "sh2"]
         # Shift by a reference value first: keeps E[x²] - E[x]² well conditioned.
         sample = np.asarray(values[:: max(1, values.shape[0] // 64)], dtype=np.float64)
-        ok_s = raster.valid_mask(values[:: max(1, values.shape[0] // 64)])
+        ok_s = win.valid_mask(values[:: max(1, values.shape[0] // 64)])
         ref = float(sample[ok_s].mean()) if ok_s.any() else 0.0
     if "nodata_frac" in need:
         names.append("invalid")
-    if need & _WEIGHTED and wts is not None:
+    if need & _WEIGHTED and weighted:
         names += ["wv", "wvv", "wnod"]
-    sums = _moments(plan, cov.n_zones, raster, values, names, ref=ref, wts=wts, wts_valid=wts_valid)
+    return names, ref
+
+
+def _moment_stats(setup: _Setup, values: NDArray[np.generic]) -> dict[str, NDArray[np.float64]]:
+    """Compute count, sum, mean, std, nodata_frac, area_km2 and weighted statistics."""
+    need = set(setup.names)
+    names, ref = _quantities(need, values, setup.win, weighted=setup.wts is not None)
+    sums = moments(
+        setup.plan,
+        setup.cov.n_zones,
+        setup.win,
+        values,
+        names,
+        ref=ref,
+        wts=setup.wts,
+        wts_valid=setup.wts_valid,
+    )
+    out: dict[str, NDArray[np.float64]] = {}
     count = sums["valid"]
     with np.errstate(invalid="ignore", divide="ignore"):
         out["count"] = count
@@ -219,30 +238,180 @@ def _one_step(
             nod = sums["invalid"]
             out["nodata_frac"] = np.where(count + nod > 0, nod / (count + nod), np.nan)
         if "area_km2" in need:
-            out["area_km2"] = _area_sum(cov, area_w, true_area)
+            out["area_km2"] = area_sum(setup.cov, setup.area_w, setup.true_area)
         if "wv" in sums:
             out["weighted_sum"] = sums["wvv"]
             out["weighted_mean"] = np.where(sums["wv"] != 0, sums["wvv"] / sums["wv"], np.nan)
             out["weights_nodata_frac"] = np.where(count > 0, sums["wnod"] / count, np.nan)
-    order_stats = [s for s in stats if s in {"min", "max", "median", "majority"} or _PCT.match(s)]
-    if order_stats and cells is not None:
-        flat_vals = np.asarray(values).reshape(-1)[cells.flat]
-        ok = raster.valid_mask(flat_vals)
-        flat_vals = flat_vals.astype(np.float64)
-        z, v, cw = cells.zone[ok], flat_vals[ok], cells.weight[ok]
-        if "min" in need or "max" in need:
-            out["min"], out["max"] = _minmax(z, v, n)
-        qs_names = [s for s in order_stats if s == "median" or _PCT.match(s)]
-        if qs_names:
-            merge = mode == "fraction"
-            zz, vv, ww = _sorted_by_zone_value(z, v, cw if merge else np.ones(len(z)), merge)
-            qs = [0.5 if s == "median" else float(_PCT.match(s).group(1)) / 100 for s in qs_names]  # type: ignore[union-attr]
-            for s, arr in zip(qs_names, _quantiles(zz, vv, ww, n, qs), strict=True):
-                out[s] = arr
-        if "majority" in need:
-            zz, vv, ww = _sorted_by_zone_value(z, v, cw, True)
-            out["majority"] = _majority(zz, vv, ww, n, ties_high=mode == "fraction")
     return out
+
+
+def _order_stats(
+    setup: _Setup, values: NDArray[np.generic], order_names: list[str]
+) -> dict[str, NDArray[np.float64]]:
+    """Compute min, max, median, percentiles and majority, from one sort of the cells."""
+    assert setup.cells is not None
+    n = setup.cov.n_zones
+    need = set(order_names)
+    out: dict[str, NDArray[np.float64]] = {}
+    flat_vals = np.asarray(values).reshape(-1)[setup.cells.flat]
+    ok = setup.win.valid_mask(flat_vals)
+    flat_vals = flat_vals.astype(np.float64)
+    z, v, cw = setup.cells.zone[ok], flat_vals[ok], setup.cells.weight[ok]
+    if "min" in need or "max" in need:
+        out["min"], out["max"] = minmax(z, v, n)
+    qs_names = [s for s in order_names if s == "median" or _PCT.match(s)]
+    if qs_names:
+        merge = setup.mode == "fraction"
+        zz, vv, ww = sorted_by_zone_value(z, v, cw if merge else np.ones(len(z)), merge)
+        qs = [0.5 if s == "median" else float(_PCT.match(s).group(1)) / 100 for s in qs_names]  # type: ignore[union-attr]
+        for s, arr in zip(qs_names, quantiles(zz, vv, ww, n, qs), strict=True):
+            out[s] = arr
+    if "majority" in need:
+        zz, vv, ww = sorted_by_zone_value(z, v, cw, True)
+        out["majority"] = majority(zz, vv, ww, n, ties_high=setup.mode == "fraction")
+    return out
+
+
+def _is_order_stat(name: str) -> bool:
+    """Whether a statistic needs the sorted cells (min, max, median, percentiles, majority)."""
+    return name in {"min", "max", "median", "majority"} or bool(_PCT.match(name))
+
+
+def _one_step(setup: _Setup, values: NDArray[np.generic]) -> dict[str, NDArray[np.float64]]:
+    """Compute every statistic of one raster (or one step of a stack), per zone."""
+    out = _moment_stats(setup, values)
+    order_names = [s for s in setup.names if _is_order_stat(s)]
+    if order_names and setup.cells is not None:
+        out.update(_order_stats(setup, values, order_names))
+    return out
+
+
+def _check_inputs(
+    zones: gpd.GeoDataFrame,
+    raster: Raster,
+    stats: Sequence[str],
+    weights: Raster | None,
+    *,
+    coverage: CoverageMode,
+    id_column: str,
+) -> tuple[list[str], pd.Index]:
+    """Check every argument; return the statistics' names and the zone ids."""
+    if coverage not in ("fraction", "center", "all_touched"):
+        raise SchemaError(
+            f"coverage must be 'fraction', 'center' or 'all_touched'; got {coverage!r}."
+        )
+    names = _parse_stats(stats, weights)
+    ids = _zone_ids(zones, id_column)
+    check_crs(zones.crs, raster)
+    if weights is not None:
+        check_crs(zones.crs, weights, what="zones")
+        if weights.shape != raster.shape or weights.transform != raster.transform:
+            raise SchemaError(
+                f"The weights raster {weights.source!r} ({weights.shape}, "
+                f"{tuple(weights.transform)[:6]}) is not on the grid of {raster.source!r} "
+                f"({raster.shape}, {tuple(raster.transform)[:6]}). Resample one onto the "
+                "other first (e.g. rasterio.warp.reproject or 'gdalwarp -tr -te')."
+            )
+        if weights.is_stack:
+            raise SchemaError("The weights raster must be a single 2-D raster, not a stack.")
+    return names, ids
+
+
+def _window(geoms: NDArray[np.object_], raster: Raster) -> tuple[int, int, int, int]:
+    """Return the raster window (r0, r1, c0, c1) the zones overlap; raise if none."""
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    b = shapely.bounds(geoms[ok]) if ok.any() else np.empty((0, 4))
+    rb = raster.bounds
+    if len(b):
+        tb = (
+            max(b[:, 0].min(), rb[0]),
+            max(b[:, 1].min(), rb[1]),
+            min(b[:, 2].max(), rb[2]),
+            min(b[:, 3].max(), rb[3]),
+        )
+    else:
+        tb = (0.0, 0.0, 0.0, 0.0)
+    r0, r1, c0, c1 = raster.window_for(tb)
+    if not len(b) or tb[0] >= tb[2] or tb[1] >= tb[3] or r1 <= r0 or c1 <= c0:
+        raise EmptyResultError(
+            f"No zone overlaps raster {raster.source!r} (raster bounds {rb}; zones' bounds "
+            f"{tuple(np.round(shapely.total_bounds(geoms), 6))}). Check that both cover "
+            "the same area and are in the same CRS."
+        )
+    return r0, r1, c0, c1
+
+
+def _weight_arrays(
+    wwin: Raster | None, weights_nodata: float | None
+) -> tuple[NDArray[np.float64] | None, NDArray[np.bool_] | None]:
+    """Return the weights' values (0, or ``weights_nodata``, on nodata) and validity."""
+    if wwin is None:
+        return None, None
+    wts_valid = wwin.valid_mask()
+    wts = np.where(wts_valid, wwin.values, 0.0).astype(np.float64)
+    if weights_nodata is not None:
+        wts = np.where(wts_valid, wts, float(weights_nodata))
+        wts_valid = np.ones_like(wts_valid)
+    return wts, wts_valid
+
+
+def _prepare(
+    geoms: NDArray[np.object_],
+    win: Raster,
+    wwin: Raster | None,
+    names: list[str],
+    *,
+    mode: CoverageMode,
+    area_weighted: bool,
+    weights_nodata: float | None,
+) -> _Setup:
+    """Compute the coverage, weights, sum plan and cells of the window, once for all steps."""
+    cov = compute_coverage(geoms, win.grid)
+    true_area = cell_areas_km2(win)
+    row_area = true_area if area_weighted else None
+    w0 = mode_weights(cov, mode, geoms)
+    w = scaled(cov, w0, row_area)
+    need_cells = any(_is_order_stat(s) for s in names)
+    wts, wts_valid = _weight_arrays(wwin, weights_nodata)
+    return _Setup(
+        cov=cov,
+        plan=plan(cov, w, row_area),
+        cells=cells(cov, w, row_area) if need_cells else None,
+        win=win,
+        names=names,
+        mode=mode,
+        true_area=true_area,
+        area_w=scaled(cov, w0, true_area) if "area_km2" in names else w0,
+        wts=wts,
+        wts_valid=wts_valid,
+    )
+
+
+def _all_steps(setup: _Setup) -> dict[str, list[NDArray[np.float64]]]:
+    """Compute the statistics of every step of the window (one for a single raster)."""
+    win = setup.win
+    steps = [None] if not win.is_stack else list(range(win.values.shape[0]))
+    results: dict[str, list[NDArray[np.float64]]] = {s: [] for s in setup.names}
+    if "count" not in results:
+        results["count"] = []  # the first step's counts tell which zones have no data
+    for step in steps:  # time steps of a stack; the coverage and its plan are reused
+        res = _one_step(setup, win.values if step is None else win.values[step])
+        for s in results:
+            results[s].append(res[s])
+    return results
+
+
+def _frame(
+    results: dict[str, list[NDArray[np.float64]]], names: list[str], ids: pd.Index, win: Raster
+) -> pd.DataFrame:
+    """Build the output: a row per zone (or zone and step), a column per statistic."""
+    if not win.is_stack:
+        return pd.DataFrame({s: results[s][0] for s in names}, index=ids)
+    assert win.times is not None
+    index = pd.MultiIndex.from_product([ids, win.times], names=[ids.name, "time"])
+    # (step, zone) arrays -> rows ordered by zone, then time
+    return pd.DataFrame({s: np.stack(results[s]).T.reshape(-1) for s in names}, index=index)
 
 
 def zonal_stats(
@@ -308,93 +477,26 @@ def zonal_stats(
     >>> out.index.name, out.loc["A"].round(6).tolist()
     ('pcode', [3.0, 1.333333])
     """
-    if coverage not in ("fraction", "center", "all_touched"):
-        raise SchemaError(
-            f"coverage must be 'fraction', 'center' or 'all_touched'; got {coverage!r}."
-        )
-    names = _parse_stats(stats, weights)
-    ids = _zone_ids(zones, id_column)
-    check_crs(zones.crs, raster)
-    if weights is not None:
-        check_crs(zones.crs, weights, what="zones")
-        if weights.shape != raster.shape or weights.transform != raster.transform:
-            raise SchemaError(
-                f"The weights raster {weights.source!r} ({weights.shape}, "
-                f"{tuple(weights.transform)[:6]}) is not on the grid of {raster.source!r} "
-                f"({raster.shape}, {tuple(raster.transform)[:6]}). Resample one onto the "
-                "other first (e.g. rasterio.warp.reproject or 'gdalwarp -tr -te')."
-            )
-        if weights.is_stack:
-            raise SchemaError("The weights raster must be a single 2-D raster, not a stack.")
+    names, ids = _check_inputs(
+        zones, raster, stats, weights, coverage=coverage, id_column=id_column
+    )
     geoms = np.asarray(zones.geometry.array, dtype=object)
-    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    b = shapely.bounds(geoms[ok]) if ok.any() else np.empty((0, 4))
-    rb = raster.bounds
-    if len(b):
-        tb = (
-            max(b[:, 0].min(), rb[0]),
-            max(b[:, 1].min(), rb[1]),
-            min(b[:, 2].max(), rb[2]),
-            min(b[:, 3].max(), rb[3]),
-        )
-    else:
-        tb = (0.0, 0.0, 0.0, 0.0)
-    r0, r1, c0, c1 = raster.window_for(tb)
-    if not len(b) or tb[0] >= tb[2] or tb[1] >= tb[3] or r1 <= r0 or c1 <= c0:
-        raise EmptyResultError(
-            f"No zone overlaps raster {raster.source!r} (raster bounds {rb}; zones' bounds "
-            f"{tuple(np.round(shapely.total_bounds(geoms), 6))}). Check that both cover "
-            "the same area and are in the same CRS."
-        )
+    r0, r1, c0, c1 = _window(geoms, raster)
     win = raster.crop(r0, r1, c0, c1)
     wwin = weights.crop(r0, r1, c0, c1) if weights is not None else None
-    cov = compute_coverage(geoms, win.grid)
-    true_area = cell_areas_km2(win)
-    row_area = true_area if area_weighted else None
-    w0 = _mode_weights(cov, coverage, geoms)
-    w = _scaled(cov, w0, row_area)
-    area_w = _scaled(cov, w0, true_area) if "area_km2" in names else w0
-    need_cells = any(s in {"min", "max", "median", "majority"} or _PCT.match(s) for s in names)
-    cells = _cells(cov, w, row_area) if need_cells else None
-    wts = wts_valid = None
-    if wwin is not None:
-        wts_valid = wwin.valid_mask()
-        wts = np.where(wts_valid, wwin.values, 0.0).astype(np.float64)
-        if weights_nodata is not None:
-            wts = np.where(wts_valid, wts, float(weights_nodata))
-            wts_valid = np.ones_like(wts_valid)
-    plan = _plan(cov, w, row_area)
-    steps = [None] if not win.is_stack else list(range(win.values.shape[0]))
-    results: dict[str, list[NDArray[np.float64]]] = {s: [] for s in names}
-    first_counts = np.zeros(cov.n_zones)
-    for step in steps:  # time steps of a stack; the coverage and its plan are reused
-        vals = win.values if step is None else win.values[step]
-        res = _one_step(
-            cov,
-            plan,
-            w,
-            cells,
-            win,
-            vals,
-            names,
-            mode=coverage,
-            row_area=row_area,
-            true_area=true_area,
-            area_w=area_w,
-            wts=wts,
-            wts_valid=wts_valid,
-        )
-        for s in names:
-            results[s].append(res[s])
-        if step is None or step == 0:
-            first_counts = res["count"]
+    setup = _prepare(
+        geoms,
+        win,
+        wwin,
+        names,
+        mode=coverage,
+        area_weighted=area_weighted,
+        weights_nodata=weights_nodata,
+    )
+    results = _all_steps(setup)
+    first_counts = results["count"][0] if results["count"] else np.zeros(len(ids))
     _warn_empty(ids, first_counts, raster)
-    if not win.is_stack:
-        return pd.DataFrame({s: results[s][0] for s in names}, index=ids)
-    assert win.times is not None
-    index = pd.MultiIndex.from_product([ids, win.times], names=[id_column, "time"])
-    # (step, zone) arrays -> rows ordered by zone, then time
-    return pd.DataFrame({s: np.stack(results[s]).T.reshape(-1) for s in names}, index=index)
+    return _frame(results, names, ids, win)
 
 
 def _warn_empty(ids: pd.Index, counts: NDArray[np.float64], raster: Raster) -> None:
