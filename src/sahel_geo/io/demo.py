@@ -39,6 +39,7 @@ So ``demo_events(n=n)`` keeps ``n - 5`` events.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final
 
 import geopandas as gpd
@@ -245,16 +246,98 @@ def demo_acled_table(*, n: int = 5000, seed: int = 20120117) -> pd.DataFrame:
     """
     _check_n(n)
     rng = np.random.default_rng(seed)
+    # the draws, always in this order: the same seed gives the same table
+    when = _draw_dates(rng, n)
+    place = _draw_places(rng, when.year_idx)
+    what = _draw_event_types(rng, n)
+    actors = _draw_actors(rng, what.etype, when.years, place.iso3)
+    fat = _draw_fatalities(rng, what.etype)
+    time_precision = 1 + _pick(rng, np.array([[0.88, 0.09, 0.03]]), np.zeros(n, dtype=int))
+    text = _date_texts(when.dates)
+    # rows in date order (then country, town: numeric keys, stable, deterministic)
+    order = np.lexsort((place.town, actors.c_idx, text.day_num))
+    columns = _acled_columns(
+        when, place, what, actors, fat, time_precision, text, _event_ids(place, actors, order)
+    )
+    table = pd.DataFrame(
+        {k: (v if k == "event_id_cnty" else np.asarray(v)[order]) for k, v in columns.items()}
+    )
+    table = table.astype({c: "str" for c in table.columns if table[c].dtype == object})
+    return _add_flaws(table, rng)
 
-    # when: a year by volume, then a day within it
+
+@dataclass(frozen=True)
+class _When:
+    """Drawn years (and their index in ``_YEARS``) and days."""
+
+    year_idx: np.ndarray
+    years: np.ndarray
+    dates: pd.DatetimeIndex
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Drawn towns with their names, admin units and jittered coordinates."""
+
+    town: np.ndarray
+    name: np.ndarray
+    iso3: np.ndarray
+    adm1: np.ndarray
+    adm2: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    geo_precision: np.ndarray
+
+
+@dataclass(frozen=True)
+class _What:
+    """Drawn event types and sub-types."""
+
+    etype: np.ndarray
+    sub: np.ndarray
+    e_name: np.ndarray
+    disorder: np.ndarray
+    s_name: np.ndarray
+    sub_names: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Actors:
+    """Country, actors and interaction codes of each event."""
+
+    c_idx: np.ndarray
+    country: np.ndarray
+    iso: np.ndarray
+    actor1: np.ndarray
+    actor2: np.ndarray
+    inter1: np.ndarray
+    inter2: np.ndarray
+    interaction: np.ndarray
+    civ_target: np.ndarray
+
+
+@dataclass(frozen=True)
+class _DateText:
+    """Day numbers and the dates as text (short, and long for the notes)."""
+
+    day_num: np.ndarray
+    date_text: np.ndarray
+    long_date: np.ndarray
+
+
+def _draw_dates(rng: np.random.Generator, n: int) -> _When:
+    """Draw a year by volume, then a day within it (two draws)."""
     year_idx = rng.choice(len(_YEARS), size=n, p=_VOLUME / _VOLUME.sum())
     years = _YEARS[year_idx]
     starts = pd.to_datetime(pd.Series(years).astype("str") + "-01-01").to_numpy()
     leap = (years % 4 == 0) & ((years % 100 != 0) | (years % 400 == 0))
     day = np.floor(rng.random(n) * (365 + leap)).astype("int64")
-    dates = pd.DatetimeIndex(starts + day.astype("timedelta64[D]"))
+    return _When(year_idx, years, pd.DatetimeIndex(starts + day.astype("timedelta64[D]")))
 
-    # where: a zone by year, a town by zone, a jitter by precision
+
+def _draw_places(rng: np.random.Generator, year_idx: np.ndarray) -> _Place:
+    """Draw a zone by year, a town by zone, a precision and a jitter by precision."""
+    n = len(year_idx)
     zone_names = list(_ZONES)
     zone = _pick(rng, _ZONE_SHARES, year_idx)
     towns = [t for z in zone_names for t in _ZONES[z]]
@@ -265,33 +348,50 @@ def demo_acled_table(*, n: int = 5000, seed: int = 20120117) -> pd.DataFrame:
         w = np.array([t[6] for t in _ZONES[z]])
         town_w[i, : len(w)] = w / w.sum()
     town = offsets[zone] + _pick(rng, town_w, zone)
-    t_name = np.array([t[0] for t in towns], dtype=object)[town]
-    t_iso3 = np.array([t[1] for t in towns], dtype=object)[town]
-    t_adm1 = np.array([t[2] for t in towns], dtype=object)[town]
-    t_adm2 = np.array([t[3] for t in towns], dtype=object)[town]
     t_lat = np.array([t[4] for t in towns])[town]
     t_lon = np.array([t[5] for t in towns])[town]
     geo_precision = 1 + _pick(rng, np.array([[0.80, 0.15, 0.05]]), np.zeros(n, dtype=int))
     sd = np.array([0.0, 0.02, 0.05, 0.08])[geo_precision]
     jitter = np.clip(rng.normal(size=(n, 2)), -2.5, 2.5) * sd[:, None]
-    lat = np.round(t_lat + jitter[:, 0], 4)
-    lon = np.round(t_lon + jitter[:, 1], 4)
+    return _Place(
+        town=town,
+        name=np.array([t[0] for t in towns], dtype=object)[town],
+        iso3=np.array([t[1] for t in towns], dtype=object)[town],
+        adm1=np.array([t[2] for t in towns], dtype=object)[town],
+        adm2=np.array([t[3] for t in towns], dtype=object)[town],
+        lat=np.round(t_lat + jitter[:, 0], 4),
+        lon=np.round(t_lon + jitter[:, 1], 4),
+        geo_precision=geo_precision,
+    )
 
-    # what: event type, sub-type, actors, fatalities
+
+def _draw_event_types(rng: np.random.Generator, n: int) -> _What:
+    """Draw an event type, then a sub-type within it (two draws)."""
     type_p = np.array([[t[2] for t in _EVENT_TYPES]])
     etype = _pick(rng, type_p / type_p.sum(), np.zeros(n, dtype=int))
     sub_w = np.zeros((len(_EVENT_TYPES), max(len(t[3]) for t in _EVENT_TYPES)))
     for i, t in enumerate(_EVENT_TYPES):
         sub_w[i, : len(t[3])] = [s[1] for s in t[3]]
     sub = _pick(rng, sub_w / sub_w.sum(axis=1, keepdims=True), etype)
-    e_name = np.array([t[0] for t in _EVENT_TYPES], dtype=object)[etype]
-    disorder = np.array([t[1] for t in _EVENT_TYPES], dtype=object)[etype]
     sub_names = np.array(
         [[s[0] for s in t[3]] + [""] * (sub_w.shape[1] - len(t[3])) for t in _EVENT_TYPES],
         dtype=object,
     )
-    s_name = sub_names[etype, sub]
+    return _What(
+        etype=etype,
+        sub=sub,
+        e_name=np.array([t[0] for t in _EVENT_TYPES], dtype=object)[etype],
+        disorder=np.array([t[1] for t in _EVENT_TYPES], dtype=object)[etype],
+        s_name=sub_names[etype, sub],
+        sub_names=sub_names,
+    )
 
+
+def _draw_actors(
+    rng: np.random.Generator, kind: np.ndarray, years: np.ndarray, t_iso3: np.ndarray
+) -> _Actors:
+    """Draw the armed group; derive actors and interaction codes from the event type."""
+    n = len(kind)
     cname = np.array([_COUNTRIES[c][0] for c in ("MLI", "BFA", "NER")], dtype=object)
     c_idx = np.select([t_iso3 == "MLI", t_iso3 == "BFA"], [0, 1], 2)
     country = cname[c_idx]
@@ -300,7 +400,7 @@ def demo_acled_table(*, n: int = 5000, seed: int = 20120117) -> pd.DataFrame:
     group = np.where(years < 2017, _GROUPS_EARLY[g], _GROUPS_LATE[g]).astype(object)
     forces = "Military Forces of " + country
     civilians = "Civilians (" + country + ")"
-    kind = etype  # 0 battles, 1 VAC, 2 explosions, 3 strategic, 4 protests, 5 riots
+    # kind: 0 battles, 1 VAC, 2 explosions, 3 strategic, 4 protests, 5 riots
     actor1 = np.select(
         [kind <= 3, kind == 4],
         [group, "Protesters (" + country + ")"],
@@ -315,77 +415,96 @@ def demo_acled_table(*, n: int = 5000, seed: int = 20120117) -> pd.DataFrame:
         inter2 == 0, inter1 * 10, np.minimum(inter1, inter2) * 10 + np.maximum(inter1, inter2)
     )
     civ_target = np.where(kind == 1, "Civilian targeting", "")
+    return _Actors(c_idx, country, iso, actor1, actor2, inter1, inter2, interaction, civ_target)
 
+
+def _draw_fatalities(rng: np.random.Generator, kind: np.ndarray) -> np.ndarray:
+    """Draw fatalities: skewed counts, rare mass-casualty events, few for non-violent kinds."""
+    n = len(kind)
     base = rng.negative_binomial(0.6, 0.18, size=n)
     mass = rng.random(n) < 0.006
     fat = np.where(mass, rng.integers(20, 160, size=n), base)
     fat = np.where(kind >= 3, np.where(rng.random(n) < 0.05, np.minimum(base, 3), 0), fat)
-    fat = np.where(kind == 1, np.ceil(fat * 0.8), fat).astype("int64")
-    time_precision = 1 + _pick(rng, np.array([[0.88, 0.09, 0.03]]), np.zeros(n, dtype=int))
+    out: np.ndarray = np.where(kind == 1, np.ceil(fat * 0.8), fat).astype("int64")
+    return out
 
-    # dates as text: format each distinct day once (a few thousand), not every row
+
+def _date_texts(dates: pd.DatetimeIndex) -> _DateText:
+    """Format each distinct day once (a few thousand), not every row."""
     day_num = dates.to_numpy().astype("datetime64[D]").astype("int64")
     uniq, inverse = np.unique(day_num, return_inverse=True)
     udays = pd.DatetimeIndex(uniq.astype("datetime64[D]"))
     date_text = udays.strftime("%Y-%m-%d").to_numpy(dtype=object)[inverse]
     long_date = (udays.day.astype("str") + udays.strftime(" %B %Y")).to_numpy(dtype=object)
-    sub_lower = np.array([[x.lower() for x in r] for r in sub_names], dtype=object)[etype, sub]
+    return _DateText(day_num, date_text, long_date[inverse])
+
+
+def _event_ids(place: _Place, actors: _Actors, order: np.ndarray) -> np.ndarray:
+    """ACLED-style ids: ISO3 + a running number per country, in date order."""
+    n = len(order)
+    seq = np.zeros(n, dtype="int64")
+    for k in range(3):
+        mine = actors.c_idx[order] == k
+        seq[mine] = np.arange(1, int(mine.sum()) + 1)
+    ids: np.ndarray = place.iso3[order] + seq.astype(str).astype(object)
+    return ids
+
+
+def _acled_columns(
+    when: _When,
+    place: _Place,
+    what: _What,
+    actors: _Actors,
+    fat: np.ndarray,
+    time_precision: np.ndarray,
+    text: _DateText,
+    ids: np.ndarray,
+) -> dict[str, object]:
+    """Return the ACLED export's columns in its order (rows unsorted, ids already sorted)."""
+    n = len(fat)
+    kind = what.etype
+    sub_lower = np.array([[x.lower() for x in r] for r in what.sub_names], dtype=object)
     notes = (
-        _NOTES_PREFIX + " On " + long_date[inverse] + ", " + sub_lower + " near " + t_name
-        + " (" + t_adm1 + ", " + country + ")."
+        _NOTES_PREFIX + " On " + text.long_date + ", " + sub_lower[kind, what.sub] + " near "
+        + place.name + " (" + place.adm1 + ", " + actors.country + ")."
     )  # fmt: skip
     tags = np.full(n, None, dtype=object)
     tags[kind == 4] = "crowd size=no report"
-    timestamp = (day_num * 86400 + 14 * 86400).astype("int64")
-
-    # rows in date order (then country, town: numeric keys, stable, deterministic)
-    order = np.lexsort((town, c_idx, day_num))
-    # ACLED-style ids: ISO3 + a running number per country, in date order
-    seq = np.zeros(n, dtype="int64")
-    for k in range(3):
-        mine = c_idx[order] == k
-        seq[mine] = np.arange(1, int(mine.sum()) + 1)
-    ids = t_iso3[order] + seq.astype(str).astype(object)
     # empty ACLED text cells are empty in a CSV export, i.e. missing once read back
     none = np.full(n, None, dtype=object)
-    columns: dict[str, object] = {
+    return {
         "event_id_cnty": ids,
-        "event_date": date_text,
-        "year": years.astype("int64"),
+        "event_date": text.date_text,
+        "year": when.years.astype("int64"),
         "time_precision": time_precision.astype("int64"),
-        "disorder_type": disorder,
-        "event_type": e_name,
-        "sub_event_type": s_name,
-        "actor1": actor1,
+        "disorder_type": what.disorder,
+        "event_type": what.e_name,
+        "sub_event_type": what.s_name,
+        "actor1": actors.actor1,
         "assoc_actor_1": none,
-        "inter1": inter1.astype("int64"),
-        "actor2": _blank_to_none(actor2),
+        "inter1": actors.inter1.astype("int64"),
+        "actor2": _blank_to_none(actors.actor2),
         "assoc_actor_2": none,
-        "inter2": inter2.astype("int64"),
-        "interaction": interaction.astype("int64"),
-        "civilian_targeting": _blank_to_none(civ_target.astype(object)),
-        "iso": iso.astype("int64"),
+        "inter2": actors.inter2.astype("int64"),
+        "interaction": actors.interaction.astype("int64"),
+        "civilian_targeting": _blank_to_none(actors.civ_target.astype(object)),
+        "iso": actors.iso.astype("int64"),
         "region": np.full(n, "Western Africa", dtype=object),
-        "country": country,
-        "admin1": t_adm1,
-        "admin2": t_adm2,
+        "country": actors.country,
+        "admin1": place.adm1,
+        "admin2": place.adm2,
         "admin3": none,
-        "location": t_name,
-        "latitude": lat,
-        "longitude": lon,
-        "geo_precision": geo_precision.astype("int64"),
+        "location": place.name,
+        "latitude": place.lat,
+        "longitude": place.lon,
+        "geo_precision": place.geo_precision.astype("int64"),
         "source": np.full(n, DEMO_SOURCE_TEXT, dtype=object),
         "source_scale": np.full(n, "Synthetic", dtype=object),
         "notes": notes,
         "fatalities": fat,
         "tags": tags,
-        "timestamp": timestamp,
+        "timestamp": (text.day_num * 86400 + 14 * 86400).astype("int64"),
     }
-    table = pd.DataFrame(
-        {k: (v if k == "event_id_cnty" else np.asarray(v)[order]) for k, v in columns.items()}
-    )
-    table = table.astype({c: "str" for c in table.columns if table[c].dtype == object})
-    return _add_flaws(table, rng)
 
 
 def _add_flaws(table: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
