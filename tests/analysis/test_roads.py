@@ -204,6 +204,35 @@ def test_corridor_exposure_geodesic_threshold() -> None:
     assert t.set_index("name").loc["AB", "n_events"] == 1
 
 
+def test_corridor_exposure_period_words_and_deprecated_pandas_codes() -> None:
+    graph = hand_graph()
+    segs = sg.road_segments(graph)
+    events = utm_points(
+        [(505_000, 1_500_500), (510_500, 1_505_000), (509_500, 1_500_400)],
+        event_date=pd.to_datetime(["2019-05-01", "2019-06-20", "2019-11-01"]),
+        fatalities=[1, 2, 8],
+    )
+    default = sg.corridor_exposure(events, segs, within_km=1.0, corridor_id="name")
+    yearly = sg.corridor_exposure(events, segs, within_km=1.0, corridor_id="name", freq="year")
+    pd.testing.assert_frame_equal(default, yearly)
+    assert yearly["period"].unique().tolist() == [pd.Timestamp("2019-01-01")]
+    for word, code in (("year", "YS"), ("quarter", "QS"), ("month", "MS"), ("week", "W")):
+        new = sg.corridor_exposure(events, segs, within_km=1.0, corridor_id="name", freq=word)
+        with pytest.warns(FutureWarning, match=r"removed in sahel_geo 0\.3\.0.*" + word):
+            old = sg.corridor_exposure(events, segs, within_km=1.0, corridor_id="name", freq=code)
+        pd.testing.assert_frame_equal(new, old)
+    quarterly = sg.corridor_exposure(
+        events, segs, within_km=1.0, corridor_id="name", freq="quarter"
+    )
+    assert sorted(quarterly["period"].unique()) == [
+        pd.Timestamp("2019-04-01"),
+        pd.Timestamp("2019-07-01"),
+        pd.Timestamp("2019-10-01"),
+    ]
+    with pytest.raises(sg.SchemaError, match="freq must be one of"):
+        sg.corridor_exposure(events, segs, within_km=1.0, corridor_id="name", freq="decade")
+
+
 # --- differential tests against networkx and osmnx ---------------------------------------
 
 
@@ -737,6 +766,6 @@ def test_canonical_demo_events_end_to_end(
     report = sg.reports(out)[-1]
     assert report.notes["coarse_location"] == int((events["location_level"] != "point").sum())
     corr = sg.road_corridors(net, by="name")
-    table = sg.corridor_exposure(events, corr, within_km=15, freq="QS")
+    table = sg.corridor_exposure(events, corr, within_km=15, freq="quarter")
     assert table["n_events"].sum() > 0
     assert set(table["corridor"]) == set(corr["corridor"])

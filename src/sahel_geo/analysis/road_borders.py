@@ -14,11 +14,10 @@ from pyproj import CRS, Transformer
 
 from sahel_geo.analysis.roads import (
     RoadNetwork,
-    _as_network,
-    _distance_field,
-    _names_or_none,
-    _route,
-    _targets,
+    as_network,
+    distance_field,
+    nearest_by_road,
+    snap_targets,
 )
 from sahel_geo.core.errors import CRSMismatchError, MissingCRSError, SchemaError
 from sahel_geo.core.schema import WGS84
@@ -87,9 +86,11 @@ def borderlands_by_road(
             f"units are in {units.crs.to_string()}, but {WGS84} is required. Convert them "
             f"with gdf.to_crs('{WGS84}')."
         )
-    net = _as_network(network)
-    _, c_names, c_snap = _targets(crossings, crossing_name, net, "crossings", off_road_km)
-    dist, src = _distance_field(net, c_snap.seg, c_snap.along_m)
+    net = as_network(network)
+    _, c_names, c_snap = snap_targets(
+        crossings, net, name_col=crossing_name, what="crossings", off_road_km=off_road_km
+    )
+    field = distance_field(net, c_snap)
 
     polys = units.to_crs(net.crs).geometry.to_numpy()
     u_idx, s_idx = net.tree.query(polys, predicate="intersects")
@@ -112,7 +113,7 @@ def borderlands_by_road(
         owner = np.concatenate([part_of[lines], part_of[lines], part_of[points]])
         seg = s_idx[owner]
         frac = np.nan_to_num(shapely.line_locate_point(net.seg_geom[seg], ends, normalized=True))
-        d, w = _route(net, seg, frac * net.seg_length_m[seg], c_snap.seg, c_snap.along_m, dist, src)
+        d, w = nearest_by_road(net, seg, frac * net.seg_length_m[seg], c_snap, field)
         unit_of = u_idx[owner]
         frame = pd.DataFrame({"unit": unit_of, "d": d, "w": w}).sort_values(
             ["unit", "d", "w"], kind="stable"
@@ -133,6 +134,8 @@ def borderlands_by_road(
     out = units.copy()
     out["has_road"] = has_road
     out["road_km_to_crossing"] = np.where(reach, best / 1000.0, np.nan)
-    out["nearest_crossing"] = _names_or_none(c_names, np.where(reach, which, 0), reach)
+    out["nearest_crossing"] = np.where(
+        reach, c_names[np.where(reach, which, 0)], np.array(None, dtype=object)
+    )
     out["borderland"] = out["road_km_to_crossing"].to_numpy() <= within_km
     return out

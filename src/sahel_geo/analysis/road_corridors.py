@@ -1,22 +1,29 @@
 """Road segments, named corridors and corridor exposure (events near roads, per period).
 
 Pure compute; no file or network I/O. Distances from events to roads are geodesic
-(:class:`pyproj.Geod`) to the nearest point of the line: candidates are found in the UTM
-zone of the lines with a margin for its scale error, then checked on the ellipsoid.
+(:data:`sahel_geo.core.geodesy.GEOD`) to the nearest point of the line: candidates are
+found in the UTM zone of the lines with a margin for its scale error, then checked on the
+ellipsoid.
 """
 
 from __future__ import annotations
+
+import warnings
+from typing import Final
 
 import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import Transformer
 
-from sahel_geo.analysis.roads import _GEOD, RoadNetwork, _as_network, _check_column, _check_points
-from sahel_geo.core.errors import CRSMismatchError, EmptyResultError, SchemaError
+from sahel_geo.analysis.roads import RoadNetwork, as_network, point_lonlat
+from sahel_geo.analysis.timeseries import FREQUENCIES, Freq
+from sahel_geo.core.errors import EmptyResultError, SchemaError
+from sahel_geo.core.geodesy import GEOD
 from sahel_geo.core.schema import WGS84
+from sahel_geo.core.validation import check_columns, check_geographic
 
 __all__ = ["corridor_exposure", "corridor_layer", "road_corridors", "road_segments"]
 
@@ -43,7 +50,7 @@ def road_segments(network: nx.MultiDiGraph | RoadNetwork) -> gpd.GeoDataFrame:
     >>> round(float(segs["length_km"].sum()))
     2994
     """
-    net = _as_network(network)
+    net = as_network(network)
     geoms = gpd.GeoSeries(net.seg_geom, crs=net.crs).to_crs(WGS84)
     return gpd.GeoDataFrame(
         {
@@ -129,9 +136,24 @@ def _within(
     lon, lat = Transformer.from_crs(crs, WGS84, always_xy=True).transform(
         shapely.get_x(near), shapely.get_y(near)
     )
-    _, _, d = _GEOD.inv(lonlat[p_idx, 0], lonlat[p_idx, 1], lon, lat)
+    _, _, d = GEOD.inv(lonlat[p_idx, 0], lonlat[p_idx, 1], lon, lat)
     ok = np.asarray(d) <= within_km * 1000.0
     return p_idx[ok], l_idx[ok]
+
+
+#: Pandas offset codes ``corridor_exposure`` took before 0.2 and the period words they mean
+#: (``"D"`` has no word: days are accepted only until the codes go).
+_PANDAS_CODES: Final[dict[str, str]] = {
+    "YS": "year",
+    "AS": "year",
+    "Y": "year",
+    "QS": "quarter",
+    "Q": "quarter",
+    "MS": "month",
+    "M": "month",
+    "W": "week",
+    "D": "D",
+}
 
 
 def corridor_exposure(
@@ -140,7 +162,7 @@ def corridor_exposure(
     *,
     within_km: float,
     corridor_id: str = "corridor",
-    freq: str = "YS",
+    freq: Freq | str = "year",
     date_col: str = "event_date",
     fatalities_col: str | None = "fatalities",
 ) -> pd.DataFrame:
@@ -162,7 +184,10 @@ def corridor_exposure(
     corridor_id
         Column of ``corridors`` identifying each line.
     freq
-        Period (pandas offset alias): ``"YS"`` years, ``"QS"`` quarters, ``"MS"`` months.
+        Period, in the words of :func:`sahel_geo.aggregate`: ``"year"`` (default),
+        ``"quarter"``, ``"month"`` or ``"week"`` (ISO weeks, Monday start). The pandas
+        offset codes taken before (``"YS"``, ``"QS"``, ``"MS"``, ``"W"``, ``"D"``, ...)
+        still work with a :class:`FutureWarning`; they are removed in sahel_geo 0.3.0.
     date_col
         Event date column.
     fatalities_col
@@ -187,31 +212,13 @@ def corridor_exposure(
     """
     if not (within_km >= 0):
         raise SchemaError(f"within_km must be >= 0, got {within_km}.")
-    lonlat = _check_points(events, "events")
-    _check_column(events, date_col, "events")
-    _check_column(corridors, corridor_id, "corridors")
-    if fatalities_col is not None:
-        _check_column(events, fatalities_col, "events")
-    if corridors.crs is None or not corridors.crs.equals(CRS.from_user_input(WGS84)):
-        raise CRSMismatchError(
-            f"corridors are in {corridors.crs.to_string() if corridors.crs else 'no CRS'}, "
-            f"but {WGS84} is required. Convert them with gdf.to_crs('{WGS84}')."
-        )
-    ids = corridors[corridor_id]
-    if ids.duplicated().any():
-        raise SchemaError(
-            f"corridors[{corridor_id!r}] has duplicate values "
-            f"({', '.join(map(str, ids[ids.duplicated()].unique()[:5]))}): ids must be unique."
-        )
-    dates = pd.to_datetime(events[date_col])
-    if dates.isna().any():
-        rows = np.flatnonzero(dates.isna().to_numpy())[:10]
-        raise SchemaError(
-            f"events[{date_col!r}] is missing at row positions {', '.join(map(str, rows))}. "
-            "Drop or date those events first."
-        )
+    alias = _period_alias(freq)
+    lonlat = point_lonlat(events, what="events")
+    ids = _corridor_ids(corridors, corridor_id)
+    check_columns(events, [date_col] + ([fatalities_col] if fatalities_col else []), what="events")
+    dates = _event_dates(events, date_col)
     p_idx, l_idx = _within(lonlat, corridors.geometry, within_km)
-    period = dates.dt.to_period(_period_alias(freq)).dt.start_time.to_numpy()
+    period = dates.dt.to_period(alias).dt.start_time.to_numpy()
     hits = pd.DataFrame({corridor_id: ids.to_numpy()[l_idx], "period": period[p_idx]})
     agg = {"n_events": ("period", "size")}
     if fatalities_col is not None:
@@ -219,7 +226,7 @@ def corridor_exposure(
         agg["fatalities"] = ("fatalities", "sum")
     counted = hits.groupby([corridor_id, "period"], sort=True).agg(**agg)
     if len(dates):
-        periods = pd.period_range(dates.min(), dates.max(), freq=_period_alias(freq)).start_time
+        periods = pd.period_range(dates.min(), dates.max(), freq=alias).start_time
     else:
         periods = pd.DatetimeIndex([])
     full = pd.MultiIndex.from_product(
@@ -231,20 +238,46 @@ def corridor_exposure(
 
 
 def _period_alias(freq: str) -> str:
-    aliases = {
-        "YS": "Y",
-        "AS": "Y",
-        "Y": "Y",
-        "QS": "Q",
-        "Q": "Q",
-        "MS": "M",
-        "M": "M",
-        "W": "W",
-        "D": "D",
-    }
-    if freq not in aliases:
-        raise SchemaError(f"freq must be one of {', '.join(aliases)}, got {freq!r}.")
-    return aliases[freq]
+    """Pandas period alias of a period word (or, deprecated, of a pandas offset code)."""
+    if freq in FREQUENCIES:
+        return FREQUENCIES[freq]
+    if freq in _PANDAS_CODES:
+        word = _PANDAS_CODES[freq]
+        instead = f"freq={word!r}" if word in FREQUENCIES else f"one of {sorted(FREQUENCIES)}"
+        warnings.warn(
+            f"corridor_exposure(freq={freq!r}): pandas offset codes are deprecated and will "
+            f"be removed in sahel_geo 0.3.0; pass {instead} (the period words of "
+            "sahel_geo.aggregate).",
+            FutureWarning,
+            stacklevel=3,
+        )
+        return FREQUENCIES.get(word, word)
+    raise SchemaError(f"freq must be one of {', '.join(FREQUENCIES)}, got {freq!r}.")
+
+
+def _corridor_ids(corridors: gpd.GeoDataFrame, corridor_id: str) -> pd.Series:
+    """Check the corridors layer (EPSG:4326, unique ids) and return its id column."""
+    check_columns(corridors, [corridor_id], what="corridors")
+    check_geographic(corridors, what="corridors")
+    ids: pd.Series = corridors[corridor_id]
+    if ids.duplicated().any():
+        raise SchemaError(
+            f"corridors[{corridor_id!r}] has duplicate values "
+            f"({', '.join(map(str, ids[ids.duplicated()].unique()[:5]))}): ids must be unique."
+        )
+    return ids
+
+
+def _event_dates(events: gpd.GeoDataFrame, date_col: str) -> pd.Series:
+    """Return the events' dates as datetime64; raise on missing ones, naming the rows."""
+    dates: pd.Series = pd.to_datetime(events[date_col])
+    if dates.isna().any():
+        rows = np.flatnonzero(dates.isna().to_numpy())[:10]
+        raise SchemaError(
+            f"events[{date_col!r}] is missing at row positions {', '.join(map(str, rows))}. "
+            "Drop or date those events first."
+        )
+    return dates
 
 
 def corridor_layer(
@@ -281,9 +314,8 @@ def corridor_layer(
     >>> layer[["corridor", "n_events", "n_2020-01-01"]].values.tolist()[2]
     ['RN3', 1, 1]
     """
-    for col in (corridor_id, "period", "n_events"):
-        _check_column(exposure, col, "exposure")
-    _check_column(corridors, corridor_id, "corridors")
+    check_columns(exposure, [corridor_id, "period", "n_events"], what="exposure")
+    check_columns(corridors, [corridor_id], what="corridors")
     wide = exposure.pivot_table(
         index=corridor_id, columns="period", values="n_events", aggfunc="sum", fill_value=0
     )

@@ -39,33 +39,39 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS, Geod, Transformer
+from pyproj import CRS, Transformer
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
+from sahel_geo.core.arrays import run_starts
 from sahel_geo.core.errors import (
     CRSError,
-    CRSMismatchError,
     EmptyResultError,
     MissingCRSError,
     SahelGeoWarning,
     SchemaError,
 )
-from sahel_geo.core.reports import StepReport, attach_report
+from sahel_geo.core.geodesy import GEOD
+from sahel_geo.core.reports import StepReport, attach_report, empty_rejects
 from sahel_geo.core.schema import WGS84
+from sahel_geo.core.validation import check_geographic
 
 __all__ = [
+    "DistanceField",
     "OffNetworkWarning",
     "RoadNetwork",
+    "RoadPoints",
+    "as_network",
+    "distance_field",
+    "nearest_by_road",
+    "point_lonlat",
     "road_distances",
+    "snap_targets",
     "snap_to_roads",
 ]
 
 logger = logging.getLogger(__name__)
-
-_GEOD: Final = Geod(ellps="WGS84")
-_EARTH_RADIUS_M: Final = 6_371_008.8
 
 
 class OffNetworkWarning(SahelGeoWarning):
@@ -271,24 +277,59 @@ class _Pieces:
 # --- input checks ---------------------------------------------------------------------------
 
 
-def _as_network(network: nx.MultiDiGraph | RoadNetwork) -> RoadNetwork:
+def as_network(network: nx.MultiDiGraph | RoadNetwork) -> RoadNetwork:
+    """Return ``network`` as a :class:`RoadNetwork`, converting a graph once.
+
+    Parameters
+    ----------
+    network
+        A projected road graph (:func:`sahel_geo.road_network`, osmnx) or a
+        :class:`RoadNetwork`, returned as is.
+
+    Returns
+    -------
+    RoadNetwork
+        The network's arrays.
+
+    Examples
+    --------
+    >>> import sahel_geo as sg
+    >>> net = as_network(sg.road_network(osm_file=sg.tri_border_roads_path()))
+    >>> as_network(net) is net
+    True
+    """
     return network if isinstance(network, RoadNetwork) else RoadNetwork.from_graph(network)
 
 
-def _check_points(gdf: gpd.GeoDataFrame, what: str) -> np.ndarray:
-    """Return lon/lat of a point layer in EPSG:4326, or raise naming rows and CRS."""
+def point_lonlat(gdf: gpd.GeoDataFrame, *, what: str) -> np.ndarray:
+    """Longitude and latitude of a layer of non-empty points in EPSG:4326, or raise.
+
+    The check every input point layer of the road functions goes through: a
+    GeoDataFrame, in the storage CRS (:func:`sahel_geo.core.validation.check_geographic`),
+    every row a non-empty Point (the message names the rows that are not).
+
+    Parameters
+    ----------
+    gdf
+        The point layer.
+    what
+        What the points are, for the messages (e.g. ``"events"``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, 2)`` longitude, latitude.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([-1.0], [13.2]), crs=4326)
+    >>> point_lonlat(pts, what="points").tolist()
+    [[-1.0, 13.2]]
+    """
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise SchemaError(f"{what} must be a GeoDataFrame, got {type(gdf).__name__}.")
-    if gdf.crs is None:
-        raise MissingCRSError(
-            f"{what} have no CRS. Set it with gdf.set_crs('EPSG:4326') if the coordinates "
-            "are longitude/latitude."
-        )
-    if not gdf.crs.equals(CRS.from_user_input(WGS84)):
-        raise CRSMismatchError(
-            f"{what} are in {gdf.crs.to_string()}, but {WGS84} is required (the storage "
-            f"CRS). Convert them with gdf.to_crs('{WGS84}')."
-        )
+    check_geographic(gdf, what=what)
     geoms = gdf.geometry.to_numpy()
     bad = np.flatnonzero(
         (shapely.get_type_id(geoms) != 0) | shapely.is_empty(geoms) | shapely.is_missing(geoms)
@@ -303,6 +344,7 @@ def _check_points(gdf: gpd.GeoDataFrame, what: str) -> np.ndarray:
 
 
 def _check_column(gdf: pd.DataFrame, col: str, what: str) -> None:
+    """Raise SchemaError when ``col`` is missing (the message tests match: "no column 'x'")."""
     if col not in gdf.columns:
         raise SchemaError(
             f"{what} have no column {col!r} (columns: {', '.join(map(str, gdf.columns))}). "
@@ -314,17 +356,32 @@ def _check_column(gdf: pd.DataFrame, col: str, what: str) -> None:
 
 
 @dataclass(frozen=True)
-class _Snap:
-    seg: np.ndarray  # segment index
-    along_m: np.ndarray  # road metres from the segment's node a
-    snap_m: np.ndarray  # geodesic offset point -> road point
-    road_lonlat: np.ndarray  # (n, 2)
+class RoadPoints:
+    """Points placed on a road network: their road points.
+
+    Attributes
+    ----------
+    seg
+        Segment index (row of :attr:`RoadNetwork.seg_a`) of each point's road point.
+    along_m
+        Road metres from the segment's node ``a`` to the road point.
+    snap_m
+        Geodesic metres from the point to its road point.
+    road_lonlat
+        ``(n, 2)`` longitude, latitude of the road points.
+    """
+
+    seg: np.ndarray
+    along_m: np.ndarray
+    snap_m: np.ndarray
+    road_lonlat: np.ndarray
 
 
-def _snap(net: RoadNetwork, lonlat: np.ndarray) -> _Snap:
+def _snap(net: RoadNetwork, lonlat: np.ndarray) -> RoadPoints:
+    """Road points of lon/lat points: fast by pieces, the rest by the exact STRtree search."""
     n = len(lonlat)
     if n == 0:
-        return _Snap(np.zeros(0, np.intp), np.zeros(0), np.zeros(0), np.zeros((0, 2)))
+        return RoadPoints(np.zeros(0, np.intp), np.zeros(0), np.zeros(0), np.zeros((0, 2)))
     to_net = Transformer.from_crs(WGS84, net.crs, always_xy=True)
     to_ll = Transformer.from_crs(net.crs, WGS84, always_xy=True)
     x, y = to_net.transform(lonlat[:, 0], lonlat[:, 1])
@@ -345,8 +402,7 @@ def _snap(net: RoadNetwork, lonlat: np.ndarray) -> _Snap:
         # Ties (a point at a junction is equally near several segments): keep the lowest
         # segment index, so the result does not depend on the tree's order.
         order = np.lexsort((pairs[1], pairs[0]))
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = pairs[0][order][1:] != pairs[0][order][:-1]
+        first = run_starts(pairs[0][order])
         s_rest = np.empty(len(rest), dtype=np.intp)
         s_rest[pairs[0][order][first]] = pairs[1][order][first]
         geom = net.seg_geom[s_rest]
@@ -355,8 +411,10 @@ def _snap(net: RoadNetwork, lonlat: np.ndarray) -> _Snap:
         seg[rest], frac[rest] = s_rest, f_rest
         road[rest] = np.column_stack([shapely.get_x(r_pts), shapely.get_y(r_pts)])
     lon, lat = to_ll.transform(road[:, 0], road[:, 1])
-    _, _, off = _GEOD.inv(lonlat[:, 0], lonlat[:, 1], lon, lat)
-    return _Snap(seg, frac * net.seg_length_m[seg], np.asarray(off), np.column_stack([lon, lat]))
+    _, _, off = GEOD.inv(lonlat[:, 0], lonlat[:, 1], lon, lat)
+    return RoadPoints(
+        seg, frac * net.seg_length_m[seg], np.asarray(off), np.column_stack([lon, lat])
+    )
 
 
 _SNAP_CHUNK: Final = 200_000
@@ -420,8 +478,8 @@ def snap_to_roads(
     >>> round(float(snapped["snap_km"].iloc[0]), 1)
     2.6
     """
-    net = _as_network(network)
-    snap = _snap(net, _check_points(points, "points"))
+    net = as_network(network)
+    snap = _snap(net, point_lonlat(points, what="points"))
     return gpd.GeoDataFrame(
         {
             "segment_id": snap.seg.astype(np.int64),
@@ -439,15 +497,53 @@ def snap_to_roads(
 # --- routing --------------------------------------------------------------------------------
 
 
-def _distance_field(
-    net: RoadNetwork, t_seg: np.ndarray, t_along: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class DistanceField:
+    """Road distance from every node of a network to its nearest target.
+
+    Attributes
+    ----------
+    dist_m
+        Road metres from each node to the nearest target (inf where none is reachable).
+    source
+        Index of that target (row of the targets), -1 where none is reachable.
+    """
+
+    dist_m: np.ndarray
+    source: np.ndarray
+
+
+def distance_field(net: RoadNetwork, targets: RoadPoints) -> DistanceField:
     """Road metres from every node to the nearest target, and which target.
 
     Each target is a virtual node joined to the two ends of its segment; one
-    ``min_only`` Dijkstra from all virtual nodes at once.
+    ``min_only`` Dijkstra runs from all virtual nodes at once. Of parallel segments
+    between two nodes the shortest carries the route.
+
+    Parameters
+    ----------
+    net
+        The road network.
+    targets
+        The targets' road points, e.g. from :func:`snap_targets`.
+
+    Returns
+    -------
+    DistanceField
+        Distance and nearest target of every node.
+
+    Examples
+    --------
+    >>> import sahel_geo as sg
+    >>> net = as_network(sg.road_network(osm_file=sg.tri_border_roads_path()))
+    >>> towns = sg.osm_places(osm_file=sg.tri_border_roads_path())
+    >>> _, _, points = snap_targets(towns, net, name_col="name", what="towns")
+    >>> field = distance_field(net, points)
+    >>> bool((field.source >= 0).all())
+    True
     """
-    n, k = net.n_nodes, len(t_seg)
+    n, k = net.n_nodes, len(targets.seg)
+    t_seg, t_along = targets.seg, targets.along_m
     # Real segments: shortest of the parallel ones (scipy would sum duplicates).
     a, b, w = net.seg_a, net.seg_b, net.seg_length_m
     t_nodes = n + np.arange(k)
@@ -463,22 +559,55 @@ def _distance_field(
     dist, _, src = dijkstra(
         mat, directed=False, indices=t_nodes, min_only=True, return_predecessors=True
     )
-    return dist[:n], np.where(src[:n] >= 0, src[:n] - n, -1)
+    return DistanceField(dist[:n], np.where(src[:n] >= 0, src[:n] - n, -1))
 
 
-def _route(
+def nearest_by_road(
     net: RoadNetwork,
     seg: np.ndarray,
-    along: np.ndarray,
-    t_seg: np.ndarray,
-    t_along: np.ndarray,
-    dist: np.ndarray,
-    src: np.ndarray,
+    along_m: np.ndarray,
+    targets: RoadPoints,
+    field: DistanceField,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Road metres from points (segment, along) to the nearest target, and which target."""
+    """Road metres from points on the network to the nearest target, and which target.
+
+    A point at ``along_m`` metres along segment ``seg`` reaches a target through either
+    end of its segment, or straight along the segment when the target's road point lies
+    on the same segment.
+
+    Parameters
+    ----------
+    net
+        The road network.
+    seg, along_m
+        Segment index of each point and its road metres from the segment's node ``a``
+        (e.g. :attr:`RoadPoints.seg` and :attr:`RoadPoints.along_m`).
+    targets
+        The targets' road points.
+    field
+        :func:`distance_field` of the same targets.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Road metres (inf when no target is reachable) and target index (-1 then).
+
+    Examples
+    --------
+    >>> import numpy as np, sahel_geo as sg
+    >>> net = as_network(sg.road_network(osm_file=sg.tri_border_roads_path()))
+    >>> towns = sg.osm_places(osm_file=sg.tri_border_roads_path())
+    >>> _, _, points = snap_targets(towns, net, name_col="name", what="towns")
+    >>> field = distance_field(net, points)
+    >>> d, which = nearest_by_road(net, points.seg, points.along_m, points, field)
+    >>> bool(np.allclose(d, 0.0)), bool((which == np.arange(len(towns))).all())
+    (True, True)
+    """
+    t_seg, t_along = targets.seg, targets.along_m
+    dist, src = field.dist_m, field.source
     length = net.seg_length_m[seg]
-    via_a = along + dist[net.seg_a[seg]]
-    via_b = (length - along) + dist[net.seg_b[seg]]
+    via_a = along_m + dist[net.seg_a[seg]]
+    via_b = (length - along_m) + dist[net.seg_b[seg]]
     best = np.minimum(via_a, via_b)
     which = np.where(via_a <= via_b, src[net.seg_a[seg]], src[net.seg_b[seg]])
     # Targets on the point's own segment: straight along it, not through a node.
@@ -489,7 +618,7 @@ def _route(
     for j in range(int((hi - lo).max(initial=0))):
         has = lo + j < hi
         pos = np.minimum(lo + j, len(s_seg) - 1)
-        direct = np.where(has, np.abs(along - s_along[pos]), np.inf)
+        direct = np.where(has, np.abs(along_m - s_along[pos]), np.inf)
         better = direct < best
         best = np.where(better, direct, best)
         which = np.where(better, order[pos], which)
@@ -497,10 +626,46 @@ def _route(
     return best, which
 
 
-def _targets(
-    targets: gpd.GeoDataFrame, name_col: str, net: RoadNetwork, what: str, off_road_km: float
-) -> tuple[np.ndarray, np.ndarray, _Snap]:
-    lonlat = _check_points(targets, what)
+def snap_targets(
+    targets: gpd.GeoDataFrame,
+    net: RoadNetwork,
+    *,
+    name_col: str,
+    what: str,
+    off_road_km: float = 5.0,
+) -> tuple[np.ndarray, np.ndarray, RoadPoints]:
+    """Check and snap named target points (towns, crossings), warning on far ones.
+
+    Parameters
+    ----------
+    targets
+        Non-empty points in EPSG:4326 with a name column.
+    net
+        The road network.
+    name_col
+        Column of ``targets`` naming them.
+    what
+        What the targets are, for the messages (e.g. ``"crossings"``).
+    off_road_km
+        Targets farther than this (geodesic km) from any road raise an
+        :class:`OffNetworkWarning` naming them.
+
+    Returns
+    -------
+    tuple
+        ``(n, 2)`` lon/lat of the targets, their names (object array) and their
+        :class:`RoadPoints`.
+
+    Examples
+    --------
+    >>> import sahel_geo as sg
+    >>> net = as_network(sg.road_network(osm_file=sg.tri_border_roads_path()))
+    >>> towns = sg.osm_places(osm_file=sg.tri_border_roads_path())
+    >>> lonlat, names, points = snap_targets(towns, net, name_col="name", what="towns")
+    >>> len(names) == len(points.seg) == len(towns)
+    True
+    """
+    lonlat = point_lonlat(targets, what=what)
     _check_column(targets, name_col, what)
     if len(targets) == 0:
         raise EmptyResultError(f"{what} are empty: pass at least one point.")
@@ -518,12 +683,6 @@ def _targets(
     return lonlat, targets[name_col].to_numpy(dtype=object), snap
 
 
-def _names_or_none(names: np.ndarray, idx: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    out: np.ndarray = np.asarray(names[idx], dtype=object).copy()
-    out[~ok] = None
-    return out
-
-
 def _nearest_geodesic(lonlat: np.ndarray, t_lonlat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Geodesic metres to the nearest target, and which (exact among 4 sphere candidates)."""
 
@@ -539,7 +698,7 @@ def _nearest_geodesic(lonlat: np.ndarray, t_lonlat: np.ndarray) -> tuple[np.ndar
     # nearest on the sphere can be the nearest on the ellipsoid.
     r, c = np.nonzero(angle <= angle[:, :1] * 1.01 + 1e-12)
     t = cand[r, c]
-    _, _, dist = _GEOD.inv(lonlat[r, 0], lonlat[r, 1], t_lonlat[t, 0], t_lonlat[t, 1])
+    _, _, dist = GEOD.inv(lonlat[r, 0], lonlat[r, 1], t_lonlat[t, 0], t_lonlat[t, 1])
     d = np.full((n, k), np.inf)
     d[r, c] = dist
     # Break exact ties by target order (deterministic).
@@ -609,15 +768,17 @@ def road_distances(
     """
     if not (off_road_km >= 0):
         raise SchemaError(f"off_road_km must be >= 0, got {off_road_km}.")
-    net = _as_network(network)
-    lonlat = _check_points(events, "events")
-    t_lonlat, t_names, t_snap = _targets(targets, target_name, net, "targets", off_road_km)
+    net = as_network(network)
+    lonlat = point_lonlat(events, what="events")
+    t_lonlat, t_names, t_snap = snap_targets(
+        targets, net, name_col=target_name, what="targets", off_road_km=off_road_km
+    )
     snap = _snap(net, lonlat)
-    dist, src = _distance_field(net, t_snap.seg, t_snap.along_m)
-    road_m, which = _route(net, snap.seg, snap.along_m, t_snap.seg, t_snap.along_m, dist, src)
+    field = distance_field(net, t_snap)
+    road_m, which = nearest_by_road(net, snap.seg, snap.along_m, t_snap, field)
     reach = which >= 0
     tgt = np.where(reach, which, 0)
-    _, _, straight = _GEOD.inv(lonlat[:, 0], lonlat[:, 1], t_lonlat[tgt, 0], t_lonlat[tgt, 1])
+    _, _, straight = GEOD.inv(lonlat[:, 0], lonlat[:, 1], t_lonlat[tgt, 0], t_lonlat[tgt, 1])
     near_m, near_i = (
         _nearest_geodesic(lonlat, t_lonlat) if len(lonlat) else (np.zeros(0), np.zeros(0, int))
     )
@@ -625,7 +786,7 @@ def road_distances(
     out["snap_km"] = snap.snap_m / 1000.0
     out["off_road"] = out["snap_km"].to_numpy() > off_road_km
     out["road_km"] = np.where(reach, road_m / 1000.0, np.nan)
-    out["road_target"] = _names_or_none(t_names, tgt, reach)
+    out["road_target"] = np.where(reach, t_names[tgt], np.array(None, dtype=object))
     out["straight_km"] = np.where(reach, np.asarray(straight) / 1000.0, np.nan)
     out["nearest_straight_km"] = near_m / 1000.0
     out["nearest_straight_target"] = t_names[near_i] if len(lonlat) else np.zeros(0, object)
@@ -644,7 +805,7 @@ def road_distances(
             source=f"{len(targets)} targets, {net.n_segments:,} road segments",
             n_in=len(out),
             n_kept=len(out),
-            rejects=pd.DataFrame({"row": [], "reason": [], "column": []}),
+            rejects=empty_rejects(),
             notes={
                 "off_road": n_off,
                 "no_reachable_target": n_unreach,
