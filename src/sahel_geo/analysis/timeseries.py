@@ -13,15 +13,17 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Final, Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import NDArray
 
 from sahel_geo.core.errors import EmptyResultError, SchemaError
-from sahel_geo.core.reports import StepReport, attach_report
+from sahel_geo.core.reports import StepReport, attach_report, empty_rejects
 from sahel_geo.core.schema import EQUAL_AREA_CRS
 from sahel_geo.core.validation import check_columns, check_geographic
 
@@ -139,11 +141,67 @@ def aggregate(
     if not has_unit.all():
         logger.info("aggregate: %d events without %s left out", int((~has_unit).sum()), unit)
     ev = events.loc[has_unit]
+    per = _event_periods(ev, alias)
+    periods = _period_range(per, start, end, alias)
+    unit_index = _unit_index(ev[unit], units)
+    bins = _bins(ev, unit=unit, unit_index=unit_index, per=per, periods=periods, weight=weight)
+    n_p = len(periods)
+    out = pd.DataFrame(
+        {
+            "unit": np.repeat(unit_index.to_numpy(), n_p),
+            "period": np.tile(periods.to_timestamp(how="start").to_numpy(), len(unit_index)),
+        }
+    )
+    counts = bins.sum(np.ones(len(ev)))
+    out["events"] = counts.round().astype(np.int64) if weight is None else counts
+    for col, values in _fatality_sums(ev, bins).items():
+        out[col] = values
+    attach_report(
+        out,
+        StepReport(
+            step=f"aggregate[{unit}, {freq}]",
+            source=f"{len(events)} events",
+            n_in=len(events),
+            n_kept=int(bins.inside.sum()),
+            rejects=_aggregate_rejects(has_unit, bins.inside, unit),
+        ),
+    )
+    return out
+
+
+@dataclass(frozen=True)
+class _Bins:
+    """Each event's unit × period bin (flat index), for weighted sums by bincount."""
+
+    flat: NDArray[np.int64]  # bin of each event inside the table
+    inside: NDArray[np.bool_]  # events inside the units and periods asked for
+    weight: NDArray[np.float64]  # weight of each event inside
+    size: int  # number of bins (units × periods)
+
+    def sum(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Return the weighted sum of ``values`` (one per event) in each bin."""
+        sums = np.bincount(
+            self.flat, weights=values[self.inside] * self.weight, minlength=self.size
+        )
+        return np.asarray(sums, dtype=np.float64)  # float already (weighted): no copy
+
+
+def _event_periods(ev: pd.DataFrame, alias: str) -> pd.PeriodIndex:
+    """Return the period of each event, raising on missing dates."""
     dates = pd.DatetimeIndex(ev["event_date"])
     if dates.isna().any():
         bad = np.flatnonzero(dates.isna())[:10].tolist()
         raise SchemaError(f"events: event_date is missing at positions {bad}; fix or drop them.")
-    per = dates.to_period(alias)
+    return dates.to_period(alias)
+
+
+def _period_range(
+    per: pd.PeriodIndex,
+    start: str | pd.Timestamp | None,
+    end: str | pd.Timestamp | None,
+    alias: str,
+) -> pd.PeriodIndex:
+    """Return the periods of the table: ``start``..``end``, by default the events' span."""
     lo = pd.Period(start, alias) if start is not None else (per.min() if len(per) else None)
     hi = pd.Period(end, alias) if end is not None else (per.max() if len(per) else None)
     if lo is None or hi is None:
@@ -151,46 +209,62 @@ def aggregate(
             "aggregate: no events with a unit and no start/end given: pass start= and end= "
             "to get a table of zeros."
         )
-    periods = pd.period_range(lo, hi, freq=alias)
-    unit_index = pd.Index(sorted(ev[unit].unique()) if units is None else list(units))
+    return pd.period_range(lo, hi, freq=alias)
+
+
+def _unit_index(unit_values: pd.Series, units: pd.Index | list[str] | None) -> pd.Index:
+    """Return the units of the table: those given, or the sorted units of the events."""
+    unit_index = pd.Index(sorted(unit_values.unique()) if units is None else list(units))
     if unit_index.has_duplicates:
         raise SchemaError("units has duplicate values; pass each unit once.")
+    return unit_index
+
+
+def _bins(
+    ev: pd.DataFrame,
+    *,
+    unit: str,
+    unit_index: pd.Index,
+    per: pd.PeriodIndex,
+    periods: pd.PeriodIndex,
+    weight: str | None,
+) -> _Bins:
+    """Return the unit × period bin of each event (events outside are left out)."""
     codes, uniq = pd.factorize(ev[unit])  # hash each event's unit once
     ucode = unit_index.get_indexer(pd.Index(uniq))[codes]
     pcode = (per.asi8 - periods[0].ordinal).astype(np.int64)
     inside = (ucode >= 0) & (pcode >= 0) & (pcode < len(periods))
     if not inside.all():
         logger.info("aggregate: %d events outside the units/periods asked for", (~inside).sum())
-    n_u, n_p = len(unit_index), len(periods)
+    n_p = len(periods)
     flat = ucode[inside] * n_p + pcode[inside]
     w = np.ones(len(ev)) if weight is None else ev[weight].to_numpy(dtype=float)
-    w = w[inside]
+    return _Bins(flat=flat, inside=inside, weight=w[inside], size=len(unit_index) * n_p)
 
-    def _sum(values: np.ndarray) -> np.ndarray:
-        return np.bincount(flat, weights=values[inside] * w, minlength=n_u * n_p)
 
+def _fatality_sums(ev: pd.DataFrame, bins: _Bins) -> dict[str, NDArray[np.float64] | float]:
+    """Return the fatality columns of the table: best, UCDP low/high and civilian."""
     fat = np.nan_to_num(ev["fatalities"].to_numpy(dtype=float))
-    out = pd.DataFrame(
-        {
-            "unit": np.repeat(unit_index.to_numpy(), n_p),
-            "period": np.tile(periods.to_timestamp(how="start").to_numpy(), n_u),
-        }
-    )
-    counts = np.bincount(flat, weights=w, minlength=n_u * n_p)
-    out["events"] = counts.round().astype(np.int64) if weight is None else counts
-    out["fatalities"] = _sum(fat)
+    sums: dict[str, NDArray[np.float64] | float] = {"fatalities": bins.sum(fat)}
     for col, src in (("fatalities_low", "low"), ("fatalities_high", "high")):
         vals = ev[src].to_numpy(dtype=float) if src in ev.columns else np.full(len(ev), np.nan)
-        out[col] = _sum(np.where(np.isnan(vals), fat, vals))
+        sums[col] = bins.sum(np.where(np.isnan(vals), fat, vals))
     if "civilian_fatalities" in ev.columns and ev["civilian_fatalities"].notna().any():
-        out["civilian_fatalities"] = _sum(
+        sums["civilian_fatalities"] = bins.sum(
             np.nan_to_num(ev["civilian_fatalities"].to_numpy(dtype=float))
         )
     else:
-        out["civilian_fatalities"] = np.nan
+        sums["civilian_fatalities"] = np.nan
+    return sums
+
+
+def _aggregate_rejects(
+    has_unit: NDArray[np.bool_], inside: NDArray[np.bool_], unit: str
+) -> pd.DataFrame:
+    """Return the rejects table of aggregate: events without a unit, events outside."""
     no_unit = np.flatnonzero(~has_unit)
     outside = np.flatnonzero(has_unit)[~inside]
-    rej = pd.DataFrame(
+    return pd.DataFrame(
         {
             "row": np.concatenate([no_unit, outside]),
             "reason": ["no unit"] * no_unit.size
@@ -198,17 +272,6 @@ def aggregate(
             "column": unit,
         }
     )
-    attach_report(
-        out,
-        StepReport(
-            step=f"aggregate[{unit}, {freq}]",
-            source=f"{len(events)} events",
-            n_in=len(events),
-            n_kept=int(inside.sum()),
-            rejects=rej,
-        ),
-    )
-    return out
 
 
 def period_change(
@@ -430,7 +493,7 @@ def allocate_by_area(
         source=f"{len(events)} events -> {unit}",
         n_in=len(events),
         n_kept=len(events),
-        rejects=pd.DataFrame({"row": [], "reason": [], "column": []}),
+        rejects=empty_rejects(),
         notes={"direct": n_direct, "area": n_area, "unallocated": n_unalloc},
     )
     attach_report(out, report)
