@@ -15,14 +15,15 @@ import os
 import re
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sahel_geo.core.errors import InputFileError, SahelGeoWarning, SchemaError
-from sahel_geo.core.names import match_names
-from sahel_geo.core.reports import StepReport, attach_report
+from sahel_geo.core.names import NameMatch, match_names
+from sahel_geo.core.reports import StepReport, attach_report, empty_rejects
 
 __all__ = ["MATCH_KINDS", "read_indicators"]
 
@@ -196,6 +197,58 @@ def read_indicators(
     if not p.is_file():
         raise InputFileError(f"Indicator table {p} does not exist.")
     raw, hxl = _read_table(p, sheet=sheet)
+    found = _detect_columns(p, raw, hxl, pcode_column, name_column, level=level)
+    df = _numeric(raw, {c for c in (found.pcode, found.name) if c})
+    out = _keyed_table(df, found, names)
+    join = _join(out, boundaries, level)
+    out["boundary_pcode"] = pd.array(join.b_pcode, dtype="string")
+    out["boundary_name"] = pd.array(join.b_name, dtype="string")
+    out["match"] = pd.array(join.match, dtype="string")
+    counts = pd.Series(join.match).value_counts()
+    report = StepReport(
+        step="read_indicators",
+        source=str(p),
+        n_in=len(out),
+        n_kept=len(out),
+        rejects=empty_rejects(),
+        notes={f"match={k}": int(v) for k, v in counts.items()},
+    )
+    attach_report(out, report)
+    if join.unmatched:
+        _warn_unmatched(p, join.unmatched)
+    logger.info("%s", report.summary())
+    return out
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """The table's P-code, name and admin-level columns (None: not found)."""
+
+    pcode: str | None
+    name: str | None
+    level: str | None
+
+
+@dataclass(frozen=True)
+class _Join:
+    """Per row: how it matched a boundary unit, and that unit's P-code and name."""
+
+    match: np.ndarray
+    b_pcode: np.ndarray
+    b_name: np.ndarray
+    unmatched: dict[str, int]  # "name (code, how)" -> rows, for the warning
+
+
+def _detect_columns(
+    p: Path,
+    raw: pd.DataFrame,
+    hxl: Mapping[str, str],
+    pcode_column: str | None,
+    name_column: str | None,
+    *,
+    level: int | None,
+) -> _Columns:
+    """Find (or check the given) P-code, name and level columns; raise when unusable."""
     cols = [str(c) for c in raw.columns]
     pcol = pcode_column or _find(cols, _PCODE_COLS, hxl, ("#adm3+code", "#adm2+code", "#adm1+code"))
     ncol = name_column or _find(cols, _NAME_COLS, hxl, ("#adm3+name", "#adm2+name", "#adm1+name"))
@@ -210,7 +263,14 @@ def read_indicators(
     lcol = _find(cols, _LEVEL_COLS, hxl, ("#adm+level",))
     if level is not None and lcol is None:
         raise SchemaError(f"{p}: level={level} needs a level column ({list(_LEVEL_COLS)}).")
-    df = _numeric(raw, {c for c in (pcol, ncol) if c})
+    return _Columns(pcol, ncol, lcol)
+
+
+def _keyed_table(
+    df: pd.DataFrame, found: _Columns, names: Mapping[str, str] | pd.Series | None
+) -> pd.DataFrame:
+    """Return a copy of the table with ``pcode``, ``name`` (crosswalk filled) and level."""
+    pcol, ncol = found.pcode, found.name
     out = df.copy()
     out["pcode"] = df[pcol].astype("string").str.strip() if pcol else pd.NA
     src_names = (
@@ -222,98 +282,117 @@ def read_indicators(
         from_x = out["pcode"].map(lambda c: lookup.get(c, loose_lookup.get(_loose(c))))
         src_names = src_names.fillna(from_x.astype("string"))
     out["name"] = src_names
-    if lcol is not None:
-        out["admin_level"] = pd.to_numeric(df[lcol], errors="coerce").astype("Int64")
-    match = np.full(len(out), "not_joined", dtype=object)
-    b_pcode = np.full(len(out), None, dtype=object)
-    b_name = np.full(len(out), None, dtype=object)
-    unmatched: dict[str, int] = {}
-    if boundaries is not None:
-        for c in ("pcode", "name"):
-            if c not in boundaries.columns:
-                raise SchemaError(f"The boundaries have no {c!r} column (canonical schema).")
-        active = np.ones(len(out), dtype=bool)
-        if level is not None:
-            active = (out["admin_level"] == level).fillna(False).to_numpy(dtype=bool)
-            match[~active] = "other_level"
-        bp = boundaries["pcode"].astype(str).tolist()
-        bn = boundaries["name"].tolist()
-        exact = {c: i for i, c in enumerate(bp)}
-        loose: dict[str, int | None] = {}
-        for i, c in enumerate(bp):
-            k = _loose(c)
-            if k is not None:
-                loose[k] = None if k in loose else i
-        # Match each distinct (P-code, name) pair once, then spread to the rows.
-        pairs = pd.DataFrame({"c": out["pcode"], "n": out["name"]})[active]
-        uniq = pairs.drop_duplicates().reset_index(drop=True)
-        u_codes, u_names = uniq["c"].tolist(), uniq["n"].tolist()
-        u_match = np.full(len(uniq), "unmatched", dtype=object)
-        u_target = np.full(len(uniq), -1, dtype=np.int64)
-        todo = []
-        for i, code in enumerate(u_codes):
-            lk = _loose(code)
-            if isinstance(code, str) and code in exact:
-                u_match[i], u_target[i] = "pcode", exact[code]
-            elif lk is not None and (j := loose.get(lk)) is not None:
-                u_match[i], u_target[i] = "pcode_loose", j
-            else:
-                todo.append(i)
-        if todo:
-            alt = boundaries["name_alt"].tolist() if "name_alt" in boundaries.columns else None
-            tgroups = groups = None
-            if "country_iso3" in boundaries.columns:
-                tgroups = boundaries["country_iso3"].tolist()
-                groups = [_country(u_codes[i]) for i in todo]
-                if any(g is None for g in groups):
-                    tgroups = groups = None
-            found = match_names(
-                [u_names[i] for i in todo],
-                bn,
-                target_alt=alt,
-                groups=groups,
-                target_groups=tgroups,
-            )
-            for i, m in zip(todo, found, strict=True):
-                u_match[i] = m.how
-                u_target[i] = -1 if m.target is None else m.target
-        key = pd.MultiIndex.from_frame(uniq)
-        pos = key.get_indexer(pd.MultiIndex.from_frame(pairs))
-        rows = np.flatnonzero(active)
-        match[rows] = u_match[pos]
-        tgt = u_target[pos]
-        hit = tgt >= 0
-        b_pcode[rows[hit]] = np.asarray(bp, dtype=object)[tgt[hit]]
-        b_name[rows[hit]] = np.asarray(bn, dtype=object)[tgt[hit]]
-        n_rows = np.bincount(pos, minlength=len(uniq))
-        for miss in np.flatnonzero(u_target < 0).tolist():
-            nm = u_names[miss] if isinstance(u_names[miss], str) else "<no name>"
-            label = f"{nm} ({u_codes[miss]}, {u_match[miss]})"
-            unmatched[label] = unmatched.get(label, 0) + int(n_rows[miss])
-    out["boundary_pcode"] = pd.array(b_pcode, dtype="string")
-    out["boundary_name"] = pd.array(b_name, dtype="string")
-    out["match"] = pd.array(match, dtype="string")
-    counts = pd.Series(match).value_counts()
-    notes = {f"match={k}": int(v) for k, v in counts.items()}
-    report = StepReport(
-        step="read_indicators",
-        source=str(p),
-        n_in=len(out),
-        n_kept=len(out),
-        rejects=pd.DataFrame(columns=["row", "reason", "column"]),
-        notes=notes,
-    )
-    attach_report(out, report)
-    if unmatched:
-        listing = "; ".join(f"{k}: {v} rows" for k, v in sorted(unmatched.items()))
-        warnings.warn(
-            f"{p.name}: {len(unmatched)} names/P-codes matched no boundary unit (rows kept, "
-            f"boundary_pcode empty): {listing}. Add a names= crosswalk or fix the spellings.",
-            SahelGeoWarning,
-            stacklevel=2,
-        )
-    logger.info("%s", report.summary())
+    if found.level is not None:
+        out["admin_level"] = pd.to_numeric(df[found.level], errors="coerce").astype("Int64")
     return out
+
+
+def _join(out: pd.DataFrame, boundaries: pd.DataFrame | None, level: int | None) -> _Join:
+    """Match each distinct (P-code, name) pair once, then spread the result to the rows."""
+    n = len(out)
+    match = np.full(n, "not_joined", dtype=object)
+    b_pcode = np.full(n, None, dtype=object)
+    b_name = np.full(n, None, dtype=object)
+    if boundaries is None:
+        return _Join(match, b_pcode, b_name, {})
+    for c in ("pcode", "name"):
+        if c not in boundaries.columns:
+            raise SchemaError(f"The boundaries have no {c!r} column (canonical schema).")
+    active = np.ones(n, dtype=bool)
+    if level is not None:
+        active = (out["admin_level"] == level).fillna(False).to_numpy(dtype=bool)
+        match[~active] = "other_level"
+    pairs = pd.DataFrame({"c": out["pcode"], "n": out["name"]})[active]
+    uniq = pairs.drop_duplicates().reset_index(drop=True)
+    u_match, u_target = _match_pairs(uniq, boundaries)
+    pos = pd.MultiIndex.from_frame(uniq).get_indexer(pd.MultiIndex.from_frame(pairs))
+    rows = np.flatnonzero(active)
+    match[rows] = u_match[pos]
+    tgt = u_target[pos]
+    hit = tgt >= 0
+    bp = np.asarray(boundaries["pcode"].astype(str).tolist(), dtype=object)
+    b_pcode[rows[hit]] = bp[tgt[hit]]
+    b_name[rows[hit]] = np.asarray(boundaries["name"].tolist(), dtype=object)[tgt[hit]]
+    n_rows = np.bincount(pos, minlength=len(uniq))
+    return _Join(match, b_pcode, b_name, _unmatched(uniq, u_match, u_target, n_rows))
+
+
+def _match_pairs(uniq: pd.DataFrame, boundaries: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """How each distinct pair matched and its boundary row (-1: none): P-code, then name."""
+    exact, loose = _pcode_lookups(boundaries["pcode"].astype(str).tolist())
+    u_codes, u_names = uniq["c"].tolist(), uniq["n"].tolist()
+    u_match = np.full(len(uniq), "unmatched", dtype=object)
+    u_target = np.full(len(uniq), -1, dtype=np.int64)
+    todo = []
+    for i, code in enumerate(u_codes):
+        lk = _loose(code)
+        if isinstance(code, str) and code in exact:
+            u_match[i], u_target[i] = "pcode", exact[code]
+        elif lk is not None and (j := loose.get(lk)) is not None:
+            u_match[i], u_target[i] = "pcode_loose", j
+        else:
+            todo.append(i)
+    if todo:
+        found = _match_by_name([u_codes[i] for i in todo], [u_names[i] for i in todo], boundaries)
+        for i, m in zip(todo, found, strict=True):
+            u_match[i] = m.how
+            u_target[i] = -1 if m.target is None else m.target
+    return u_match, u_target
+
+
+def _pcode_lookups(bp: list[str]) -> tuple[dict[str, int], dict[str, int | None]]:
+    """Boundary row by exact P-code, and by loose P-code (None where it is not unique)."""
+    exact = {c: i for i, c in enumerate(bp)}
+    loose: dict[str, int | None] = {}
+    for i, c in enumerate(bp):
+        k = _loose(c)
+        if k is not None:
+            loose[k] = None if k in loose else i
+    return exact, loose
+
+
+def _match_by_name(
+    codes: list[object], names: list[object], boundaries: pd.DataFrame
+) -> list[NameMatch]:
+    """Match names to boundary names, within the countries the P-codes name when all do."""
+    alt = boundaries["name_alt"].tolist() if "name_alt" in boundaries.columns else None
+    tgroups = groups = None
+    if "country_iso3" in boundaries.columns:
+        tgroups = boundaries["country_iso3"].tolist()
+        groups = [_country(c) for c in codes]
+        if any(g is None for g in groups):
+            tgroups = groups = None
+    return match_names(
+        names,
+        boundaries["name"].tolist(),
+        target_alt=alt,
+        groups=groups,
+        target_groups=tgroups,
+    )
+
+
+def _unmatched(
+    uniq: pd.DataFrame, u_match: np.ndarray, u_target: np.ndarray, n_rows: np.ndarray
+) -> dict[str, int]:
+    """Rows per unmatched or ambiguous pair, labelled ``name (code, how)``."""
+    u_codes, u_names = uniq["c"].tolist(), uniq["n"].tolist()
+    unmatched: dict[str, int] = {}
+    for miss in np.flatnonzero(u_target < 0).tolist():
+        nm = u_names[miss] if isinstance(u_names[miss], str) else "<no name>"
+        label = f"{nm} ({u_codes[miss]}, {u_match[miss]})"
+        unmatched[label] = unmatched.get(label, 0) + int(n_rows[miss])
+    return unmatched
+
+
+def _warn_unmatched(p: Path, unmatched: dict[str, int]) -> None:
+    """Name every unmatched or ambiguous name/P-code in one warning."""
+    listing = "; ".join(f"{k}: {v} rows" for k, v in sorted(unmatched.items()))
+    warnings.warn(
+        f"{p.name}: {len(unmatched)} names/P-codes matched no boundary unit (rows kept, "
+        f"boundary_pcode empty): {listing}. Add a names= crosswalk or fix the spellings.",
+        SahelGeoWarning,
+        stacklevel=3,
+    )
 
 
 def _country(code: object) -> str | None:
