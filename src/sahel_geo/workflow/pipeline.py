@@ -22,9 +22,7 @@ again on the same inputs, every output is byte-identical apart from the manifest
 
 from __future__ import annotations
 
-import hashlib
 import html
-import json
 import logging
 import os
 import time
@@ -40,13 +38,12 @@ import pandas as pd
 from sahel_geo.analysis.hotspots import getis_ord
 from sahel_geo.analysis.join import assign_admin
 from sahel_geo.analysis.spread import country_shares, expansion_relocation, first_arrival
-from sahel_geo.analysis.timeseries import aggregate, period_change, period_start
+from sahel_geo.analysis.timeseries import Freq, aggregate, period_change, period_start
 from sahel_geo.analysis.typology import conflict_climate_table
 from sahel_geo.analysis.zonal import zonal_stats
 from sahel_geo.core.errors import ConfigError
 from sahel_geo.core.raster import Raster
-from sahel_geo.core.reports import rejects, reports
-from sahel_geo.core.versions import versions
+from sahel_geo.core.reports import StepReport, rejects, reports
 from sahel_geo.io._atomic import atomic_path, atomic_write_text
 from sahel_geo.io.boundaries import read_boundaries
 from sahel_geo.io.datasets import bundled_boundaries_path, load_boundaries
@@ -65,6 +62,12 @@ from sahel_geo.present.figures import (
 )
 from sahel_geo.present.maps import events_layer_mode, make_map
 from sahel_geo.workflow.config import Config, demo_config_path, load_config, parse_config
+from sahel_geo.workflow.manifest import (
+    build_manifest,
+    file_entry,
+    generated_entry,
+    write_manifest,
+)
 
 __all__ = ["RunResult", "run", "run_demo", "unit_totals"]
 
@@ -117,7 +120,13 @@ class RunResult:
 
 
 def unit_totals(
-    events: gpd.GeoDataFrame, units: gpd.GeoDataFrame, *, unit_col: str
+    events: gpd.GeoDataFrame,
+    units: gpd.GeoDataFrame,
+    *,
+    unit_col: str,
+    freq: Freq = "year",
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
 ) -> gpd.GeoDataFrame:
     """Return ``units`` with ``events`` and ``fatalities`` totals (zeros included).
 
@@ -129,13 +138,28 @@ def unit_totals(
         Canonical boundaries whose ``pcode`` values ``unit_col`` holds.
     unit_col
         Column of ``events`` naming each event's unit, e.g. ``"adm1_pcode"``.
+    freq
+        Period length that ``start`` and ``end`` round to (see :func:`sahel_geo.aggregate`).
+    start, end
+        First and last period to count (any date inside them). Default: every event.
 
     Returns
     -------
     geopandas.GeoDataFrame
         ``units`` in their order with integer ``events`` and ``fatalities`` columns.
+
+    Examples
+    --------
+    >>> import sahel_geo as sg
+    >>> adm1 = sg.load_boundaries(level=1, countries=["NER"])
+    >>> ev = sg.assign_admin(sg.demo_events(n=200, seed=1), adm1)
+    >>> out = unit_totals(ev, adm1, unit_col="adm1_pcode")
+    >>> len(out) == len(adm1), str(out["events"].dtype)
+    (True, 'int64')
     """
-    per = aggregate(events, unit=unit_col, freq="year", units=list(units["pcode"]))
+    per = aggregate(
+        events, unit=unit_col, freq=freq, units=list(units["pcode"]), start=start, end=end
+    )
     totals = per.groupby("unit", sort=False)[["events", "fatalities"]].sum()
     out = units.copy()
     out["events"] = totals["events"].reindex(out["pcode"]).fillna(0).astype("int64").to_numpy()
@@ -146,117 +170,125 @@ def unit_totals(
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """Write a table as CSV (ISO dates, 6 significant digits), atomically."""
     text = frame.to_csv(
         index=False, lineterminator="\n", date_format="%Y-%m-%d", float_format="%.6g"
     )
     return atomic_write_text(path, text)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+@dataclass(frozen=True)
+class _RunContext:
+    """What every step of a run reads: the config, the folder, levels, periods, progress."""
+
+    cfg: Config
+    folder: Path
+    levels: tuple[int, ...]
+    freq: Freq
+    start: str | None
+    end: str | None
+    tick: Progress
+    total: int
 
 
-def _file_entry(path: Path, *, rows: int | None, role: str) -> dict[str, Any]:
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    size = sum(p.stat().st_size for p in files)
-    if path.is_dir():
-        h = hashlib.sha256()
-        for p in files:
-            h.update(p.relative_to(path).as_posix().encode() + b"\0" + _sha256(p).encode())
-        digest = h.hexdigest()
-    else:
-        digest = _sha256(path)
-    return {"role": role, "path": path.as_posix(), "size": size, "sha256": digest, "rows": rows}
+@dataclass(frozen=True)
+class _Inputs:
+    """The inputs of a run, read once, and their manifest entries (in reading order)."""
+
+    events: gpd.GeoDataFrame
+    units: dict[int, gpd.GeoDataFrame]
+    drought: Raster | None
+    wasting: Raster | None
+    indicators: list[tuple[Path, pd.DataFrame]]
+    entries: list[dict[str, Any]]
 
 
-def _load_events(cfg: Config, inputs: list[dict[str, Any]]) -> gpd.GeoDataFrame:
+@dataclass(frozen=True)
+class _LevelResult:
+    """One admin level's results that the map, figures and manifest need."""
+
+    level: int
+    layer: gpd.GeoDataFrame
+    counts: pd.DataFrame
+    arrival: pd.DataFrame
+    climate: pd.DataFrame | None
+    files: dict[str, Path]
+
+
+def _load_events(cfg: Config) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    """Read the events (demo or a file); return them and their manifest entry."""
     src = cfg["inputs"]["events"]
     if src == "demo":
         n, seed = cfg["inputs"]["demo_n"], cfg["run"]["seed"]
-        events = demo_events(n=n, seed=seed)
-        inputs.append(
-            {
-                "role": "events",
-                "path": f"demo_events(n={n}, seed={seed})",
-                "size": None,
-                "sha256": None,
-                "rows": n,
-                "note": "SYNTHETIC demo events generated in memory",
-            }
+        entry = generated_entry(
+            role="events",
+            source=f"demo_events(n={n}, seed={seed})",
+            rows=n,
+            note="SYNTHETIC demo events generated in memory",
         )
-        return events
+        return demo_events(n=n, seed=seed), entry
     reader = read_acled if cfg["inputs"]["events_format"] == "acled" else read_ucdp
     events = reader(src)
     rep = reports(events)
     rows = rep[0].n_in if rep else len(events)
-    inputs.append(_file_entry(Path(src), rows=int(rows), role="events"))
-    return events
+    return events, file_entry(Path(src), rows=int(rows), role="events")
 
 
-def _load_units(cfg: Config, level: int, inputs: list[dict[str, Any]]) -> gpd.GeoDataFrame:
+def _load_units(cfg: Config, level: int) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    """Read one level's admin units (the region's countries) and their manifest entry."""
     countries = cfg["region"]["countries"] or None
     src = cfg["inputs"]["boundaries"]
     if src == "bundled":
         units = load_boundaries(level=level, countries=countries)
-        entry = _file_entry(
-            bundled_boundaries_path(level), rows=None, role=f"boundaries_adm{level}"
-        )
+        entry = file_entry(bundled_boundaries_path(level), rows=None, role=f"boundaries_adm{level}")
         entry["path"] = f"bundled:{bundled_boundaries_path(level).name}"
     else:
         units = read_boundaries(src, level=level)
         if countries:
             units = units[units["country_iso3"].isin(countries)].reset_index(drop=True)
-        entry = _file_entry(Path(src), rows=None, role=f"boundaries_adm{level}")
+        entry = file_entry(Path(src), rows=None, role=f"boundaries_adm{level}")
     if units.empty:
         raise ConfigError(
             f"no admin-{level} units for countries {countries} in {src}: check [region] "
             "countries and [analysis] levels against the boundaries file."
         )
     entry["rows"] = len(units)
-    inputs.append(entry)
-    return units
+    return units, entry
 
 
 def _load_raster(
-    cfg: Config, key: str, units: gpd.GeoDataFrame, inputs: list[dict[str, Any]]
-) -> Raster | None:
+    cfg: Config, key: str, units: gpd.GeoDataFrame
+) -> tuple[Raster | None, list[dict[str, Any]]]:
+    """Open the drought or wasting raster (None when not configured), with its entries."""
     src = cfg["inputs"][key]
     if src == "":
-        return None
+        return None, []
     if src == "demo":
         seed = cfg["run"]["seed"]
         raster = demo_spei(seed=seed) if key == "drought" else demo_wasting(seed=seed)
-        inputs.append(
-            {
-                "role": key,
-                "path": f"demo_{'spei' if key == 'drought' else 'wasting'}(seed={seed})",
-                "size": None,
-                "sha256": None,
-                "rows": int(np.prod(raster.values.shape)),
-                "note": "SYNTHETIC demo raster generated in memory",
-            }
+        entry = generated_entry(
+            role=key,
+            source=f"demo_{'spei' if key == 'drought' else 'wasting'}(seed={seed})",
+            rows=int(np.prod(raster.values.shape)),
+            note="SYNTHETIC demo raster generated in memory",
         )
-        return raster
+        return raster, [entry]
     raster = open_raster(src, zones=units)
-    inputs.append(_file_entry(Path(src), rows=int(np.prod(raster.values.shape)), role=key))
-    return raster
+    return raster, [file_entry(Path(src), rows=int(np.prod(raster.values.shape)), role=key)]
 
 
 _INDICATOR_META = {"pcode", "name", "admin_level", "boundary_pcode", "boundary_name", "match"}
 
 
-def _indicators(cfg: Config, inputs: list[dict[str, Any]]) -> list[tuple[Path, pd.DataFrame]]:
+def _indicators(cfg: Config) -> tuple[list[tuple[Path, pd.DataFrame]], list[dict[str, Any]]]:
     """Read every indicator table once (for the manifest and to see which level it fits)."""
     tables = []
+    entries = []
     for path in cfg["inputs"]["indicators"]:
         t = read_indicators(path)
-        inputs.append(_file_entry(Path(path), rows=len(t), role="indicators"))
+        entries.append(file_entry(Path(path), rows=len(t), role="indicators"))
         tables.append((Path(path), t))
-    return tables
+    return tables, entries
 
 
 def _join_indicators(
@@ -292,6 +324,315 @@ def _progress_noop(step: int, total: int, what: str) -> None:
     return None
 
 
+def _context(
+    config: Config | str | os.PathLike[str], out: str | os.PathLike[str], progress: Progress | None
+) -> _RunContext:
+    """Check the config, create the output folders and fix the run's settings."""
+    cfg = config if isinstance(config, Config) else load_config(config)
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "figures").mkdir(exist_ok=True)
+    (folder / "tables").mkdir(exist_ok=True)
+    a = cfg["analysis"]
+    levels = tuple(dict.fromkeys(a["levels"]))
+    return _RunContext(
+        cfg=cfg,
+        folder=folder,
+        levels=levels,
+        freq=a["period"],
+        start=a["start"] or None,
+        end=a["end"] or None,
+        tick=progress or _progress_noop,
+        total=5 + len(levels),
+    )
+
+
+def _read_inputs(ctx: _RunContext) -> _Inputs:
+    """Read events, boundaries per level, rasters and indicator tables, in that order."""
+    logger.info("run: reading inputs")
+    cfg = ctx.cfg
+    events, events_entry = _load_events(cfg)
+    loaded = {lv: _load_units(cfg, lv) for lv in ctx.levels}
+    map_units = loaded[cfg["analysis"]["map_level"]][0]
+    drought, drought_entry = _load_raster(cfg, "drought", map_units)
+    wasting, wasting_entry = _load_raster(cfg, "wasting", map_units)
+    indicators, indicator_entries = _indicators(cfg)
+    return _Inputs(
+        events=events,
+        units={lv: units for lv, (units, _) in loaded.items()},
+        drought=drought,
+        wasting=wasting,
+        indicators=indicators,
+        entries=[
+            events_entry,
+            *(entry for _, entry in loaded.values()),
+            *drought_entry,
+            *wasting_entry,
+            *indicator_entries,
+        ],
+    )
+
+
+def _join_levels(
+    events: gpd.GeoDataFrame, units: dict[int, gpd.GeoDataFrame], levels: tuple[int, ...]
+) -> gpd.GeoDataFrame:
+    """Assign every event its unit at each level (``adm{L}_pcode`` columns)."""
+    joined = events
+    for lv in levels:
+        joined = assign_admin(joined, units[lv])
+    logger.info("run: %d events assigned at levels %s", len(joined), list(levels))
+    return joined
+
+
+def _add_change(
+    layer: gpd.GeoDataFrame, counts: pd.DataFrame
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Compute the change table; add the last period's ``change_pct`` and ``trend``."""
+    wide = counts.pivot_table(index="period", columns="unit", values="events", aggfunc="sum")
+    change = period_change(wide.sort_index())
+    last = change[change["period"] == change["period"].max()].set_index("unit")
+    out = layer.copy()
+    out["change_pct"] = last["change_pct"].reindex(out["pcode"]).to_numpy(dtype=float)
+    out["trend"] = last["trend"].reindex(out["pcode"]).fillna("").to_numpy()
+    return out, change
+
+
+def _add_indicators(
+    layer: gpd.GeoDataFrame,
+    units: gpd.GeoDataFrame,
+    tables: list[tuple[Path, pd.DataFrame]],
+    *,
+    population_column: str,
+) -> gpd.GeoDataFrame:
+    """Add the indicator tables' columns and ``events_per_100k`` people."""
+    if not tables:
+        return layer
+    out = _join_indicators(layer, units, tables)
+    if population_column in out.columns:
+        pop = pd.to_numeric(out[population_column], errors="coerce").to_numpy(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["events_per_100k"] = np.where(pop > 0, out["events"].to_numpy() / pop * 1e5, np.nan)
+    return out
+
+
+def _add_first_arrival(
+    layer: gpd.GeoDataFrame, counts: pd.DataFrame, *, k: float
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Compute first arrival; add each unit's ``first_period`` and ``first_year``."""
+    arrival = first_arrival(counts, k=k)
+    out = layer.copy()
+    out["first_period"] = arrival.set_index("unit")["first_period"].reindex(out["pcode"]).to_numpy()
+    out["first_year"] = pd.DatetimeIndex(out["first_period"]).year.to_numpy(dtype=float)
+    return out, arrival
+
+
+def _add_drought(
+    layer: gpd.GeoDataFrame,
+    units: gpd.GeoDataFrame,
+    counts: pd.DataFrame,
+    drought: Raster | None,
+    *,
+    freq: str,
+    lags: list[int],
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame | None]:
+    """Compute the conflict × drought table; add the last period's mean SPEI."""
+    if drought is None:
+        return layer, None
+    dr = _drought_table(units, drought, freq=freq)
+    climate = conflict_climate_table(counts, dr, lags=lags)
+    out = layer.copy()
+    out["spei_last_period"] = (
+        dr[dr["period"] == dr["period"].max()]
+        .set_index("unit")["spei"]
+        .reindex(out["pcode"])
+        .to_numpy(dtype=float)
+    )
+    return out, climate
+
+
+def _add_wasting(
+    layer: gpd.GeoDataFrame, units: gpd.GeoDataFrame, wasting: Raster | None
+) -> gpd.GeoDataFrame:
+    """Add each unit's mean wasting prevalence (``wasting_pct``)."""
+    if wasting is None:
+        return layer
+    w = zonal_stats(units, wasting, stats=("mean",))
+    out = layer.copy()
+    out["wasting_pct"] = w["mean"].reindex(out["pcode"]).to_numpy(dtype=float)
+    return out
+
+
+def _add_hotspots(layer: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDataFrame:
+    """Add Getis-Ord Gi* of the units' event totals (``gi_z``, ``hotspot``)."""
+    a = cfg["analysis"]
+    if not a["hotspots"] or len(layer) < 3:
+        return layer
+    gi = getis_ord(
+        layer,
+        layer["events"].to_numpy(dtype=float),
+        permutations=a["permutations"],
+        seed=cfg["run"]["seed"],
+    )
+    out = layer.copy()
+    out["gi_z"] = gi.table["z"].to_numpy(dtype=float)
+    out["hotspot"] = gi.table["cluster"].to_numpy()
+    return out
+
+
+def _write_level(
+    ctx: _RunContext,
+    level: int,
+    layer: gpd.GeoDataFrame,
+    tables: dict[str, pd.DataFrame],
+    climate: pd.DataFrame | None,
+) -> dict[str, Path]:
+    """Write one level's tables and its units layer; return ``{name: path}``."""
+    files: dict[str, Path] = {}
+    if climate is not None:
+        name = f"conflict_drought_adm{level}"
+        files[f"table_{name}"] = _write_csv(climate, ctx.folder / "tables" / f"{name}.csv")
+    for name, frame in tables.items():
+        files[f"table_{name}"] = _write_csv(frame, ctx.folder / "tables" / f"{name}.csv")
+    files[f"adm{level}_units"] = write_geojson(layer, ctx.folder / f"adm{level}_units.geojson")
+    return files
+
+
+def _analyse_level(
+    ctx: _RunContext, inputs: _Inputs, joined: gpd.GeoDataFrame, level: int
+) -> _LevelResult:
+    """Analyse one level: counts, totals, change, rates, spread, overlays, hot spots."""
+    a = ctx.cfg["analysis"]
+    units, col = inputs.units[level], f"adm{level}_pcode"
+    counts = aggregate(
+        joined, unit=col, freq=ctx.freq, units=list(units["pcode"]), start=ctx.start, end=ctx.end
+    )
+    layer = unit_totals(joined, units, unit_col=col, freq=ctx.freq, start=ctx.start, end=ctx.end)
+    layer, change = _add_change(layer, counts)
+    layer = _add_indicators(
+        layer, units, inputs.indicators, population_column=ctx.cfg["inputs"]["population_column"]
+    )
+    layer, arrival = _add_first_arrival(layer, counts, k=a["first_arrival_k"])
+    spread = expansion_relocation(
+        counts, units, distance_km=a["spread_distance_km"], k=a["first_arrival_k"]
+    )
+    layer, climate = _add_drought(
+        layer, units, counts, inputs.drought, freq=ctx.freq, lags=a["drought_lags"]
+    )
+    layer = _add_wasting(layer, units, inputs.wasting)
+    layer = _add_hotspots(layer, ctx.cfg)
+    tables = {
+        f"counts_adm{level}_{ctx.freq}": counts,
+        f"change_adm{level}_{ctx.freq}": change,
+        f"first_arrival_adm{level}": arrival,
+        f"spread_units_adm{level}": spread.units,
+        f"spread_periods_adm{level}": spread.periods,
+    }
+    files = _write_level(ctx, level, layer, tables, climate)
+    return _LevelResult(
+        level=level, layer=layer, counts=counts, arrival=arrival, climate=climate, files=files
+    )
+
+
+def _write_events_tables(ctx: _RunContext, joined: gpd.GeoDataFrame) -> dict[str, Path]:
+    """Write the country shares, the events layer and the rejects; return ``{name: path}``."""
+    shares = country_shares(joined, freq=ctx.freq)
+    return {
+        "table_country_shares": _write_csv(shares, ctx.folder / "tables" / "country_shares.csv"),
+        "events": write_geojson(joined, ctx.folder / "events.geojson"),
+        "rejects": _write_csv(rejects(joined), ctx.folder / "rejects.csv"),
+    }
+
+
+# choropleths the map offers beside the events, when the layer has the column
+_MAP_LAYERS = (
+    ("fatalities", "Fatalities"),
+    ("first_year", "Spread: first year with events"),
+    ("events_per_100k", "Events per 100k people"),
+    ("change_pct", "Change in events, last period (%)"),
+    ("spei_last_period", "Drought: mean SPEI, last period"),
+    ("wasting_pct", "Wasting: mean prevalence per unit (%)"),
+    ("gi_z", "Hot spots: Gi* z-score"),
+)
+
+
+def _map_rasters(inputs: _Inputs) -> dict[str, Raster]:
+    """Return the rasters the map overlays, by label."""
+    rasters = {}
+    if inputs.drought is not None:
+        rasters["Drought raster: SPEI, last month"] = inputs.drought
+    if inputs.wasting is not None:
+        rasters["Wasting raster: prevalence (%)"] = inputs.wasting
+    return rasters
+
+
+def _draw_map(
+    ctx: _RunContext, inputs: _Inputs, joined: gpd.GeoDataFrame, level: _LevelResult
+) -> tuple[Path, dict[str, Any]]:
+    """Write ``map.html`` for the map level; return its path and the manifest's ``map``."""
+    m = ctx.cfg["map"]
+    limits = {k: m[k] for k in ("marker_limit", "cluster_limit", "aggregate")}
+    mode = events_layer_mode(len(joined), mode=m["events_mode"], **limits)
+    fmap = make_map(
+        level.layer,
+        value="events",
+        events=joined,
+        title=f"Events ({ctx.cfg['run']['title']})",
+        tiles=m["tiles"] or None,
+        layers={c: label for c, label in _MAP_LAYERS if c in level.layer.columns},
+        periods=level.counts,
+        rasters=_map_rasters(inputs),
+        events_mode=m["events_mode"],
+        hex_size_km=m["hex_size_km"],
+        assets=m["assets"],
+        **limits,
+    )
+    path = ctx.folder / "map.html"
+    with atomic_path(path) as tmp:
+        fmap.save(str(tmp))
+    logger.info("run: map written, events drawn as %s", mode)
+    info = {"events": len(joined), "events_mode": mode, **limits, "assets": m["assets"]}
+    return path, info
+
+
+def _draw_figures(
+    ctx: _RunContext, joined: gpd.GeoDataFrame, level: _LevelResult
+) -> dict[str, Path]:
+    """Draw and save the figures of the map level; return ``{name: path}``."""
+    title, lv, layer = ctx.cfg["run"]["title"], level.level, level.layer
+    figs = {
+        "figure_choropleth": (
+            choropleth_figure(layer, "events", title=f"Events per admin-{lv} unit\n{title}"),
+            "choropleth_events.png",
+        ),
+        "figure_counts_by_country": (
+            counts_by_country_figure(joined, freq=ctx.freq, title=f"Events by country\n{title}"),
+            "counts_by_country.png",
+        ),
+        "figure_spread": (
+            spread_figure(layer, level.arrival, title=f"First arrival of violence\n{title}"),
+            "spread_first_arrival.png",
+        ),
+    }
+    if level.climate is not None:
+        figs["figure_conflict_drought"] = (
+            conflict_drought_figure(level.climate, title=f"Conflict and drought\n{title}"),
+            "conflict_drought.png",
+        )
+    return {
+        name: save_figure(fig, ctx.folder / "figures" / fname)
+        for name, (fig, fname) in figs.items()
+    }
+
+
+def _step_reports(joined: gpd.GeoDataFrame, counts: list[pd.DataFrame]) -> list[StepReport]:
+    """List the readers' and joins' reports, then what each level's counts left out."""
+    steps = list(reports(joined))
+    for table in counts:
+        seen = {id(r) for r in steps}
+        steps += [r for r in reports(table) if id(r) not in seen]
+    return steps
+
+
 def run(
     config: Config | str | os.PathLike[str],
     out: str | os.PathLike[str],
@@ -299,6 +640,12 @@ def run(
     progress: Progress | None = None,
 ) -> RunResult:
     """Run a regional analysis from a config and write its output folder.
+
+    The steps: read the inputs, assign events to units at every level, then per level
+    count, total, change, indicators and rates, first arrival, spread, drought,
+    wasting and hot spots (:func:`unit_totals` and the tables); then the events and
+    rejects, the map, the figures and, last, the manifest
+    (:mod:`sahel_geo.workflow.manifest`).
 
     Parameters
     ----------
@@ -324,237 +671,40 @@ def run(
     >>> sorted(res.files)[:3]
     ['adm1_units', 'events', 'figure_choropleth']
     """
-    cfg = config if isinstance(config, Config) else load_config(config)
-    tick = progress or _progress_noop
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "figures").mkdir(exist_ok=True)
-    (folder / "tables").mkdir(exist_ok=True)
-    a, m = cfg["analysis"], cfg["map"]
-    levels: list[int] = list(dict.fromkeys(a["levels"]))
-    freq = a["period"]
-    start = a["start"] or None
-    end = a["end"] or None
-    total = 5 + len(levels)
-    inputs: list[dict[str, Any]] = []
-    files: dict[str, Path] = {}
+    ctx = _context(config, out, progress)
     t0 = time.perf_counter()
-
-    tick(1, total, "reading events and boundaries")
-    logger.info("run: reading inputs")
-    events = _load_events(cfg, inputs)
-    unit_sets = {lv: _load_units(cfg, lv, inputs) for lv in levels}
-    map_units0 = unit_sets[a["map_level"]]
-    drought = _load_raster(cfg, "drought", map_units0, inputs)
-    wasting = _load_raster(cfg, "wasting", map_units0, inputs)
-    indicators = _indicators(cfg, inputs)
-
-    tick(2, total, "assigning events to admin units")
-    joined = events
-    for lv in levels:
-        joined = assign_admin(joined, unit_sets[lv])
-    logger.info("run: %d events assigned at levels %s", len(joined), levels)
-
-    layers: dict[int, gpd.GeoDataFrame] = {}
-    counts_by_level: dict[int, pd.DataFrame] = {}
-    arrival_by_level: dict[int, pd.DataFrame] = {}
-    climate_by_level: dict[int, pd.DataFrame] = {}
-    for i, lv in enumerate(levels):
-        tick(3 + i, total, f"admin-{lv} counts, change, spread, overlay")
-        units = unit_sets[lv]
-        col = f"adm{lv}_pcode"
-        counts = aggregate(
-            joined, unit=col, freq=freq, units=list(units["pcode"]), start=start, end=end
-        )
-        counts_by_level[lv] = counts
-        layer = units.copy()
-        tot = counts.groupby("unit", sort=False)[["events", "fatalities"]].sum()
-        layer["events"] = tot["events"].reindex(layer["pcode"]).fillna(0).astype("int64").to_numpy()
-        layer["fatalities"] = (
-            tot["fatalities"].reindex(layer["pcode"]).fillna(0).astype("int64").to_numpy()
-        )
-        wide = counts.pivot_table(index="period", columns="unit", values="events", aggfunc="sum")
-        change = period_change(wide.sort_index())
-        last = change[change["period"] == change["period"].max()].set_index("unit")
-        layer["change_pct"] = last["change_pct"].reindex(layer["pcode"]).to_numpy(dtype=float)
-        layer["trend"] = last["trend"].reindex(layer["pcode"]).fillna("").to_numpy()
-        if indicators:
-            layer = _join_indicators(layer, units, indicators)
-            pop_col = cfg["inputs"]["population_column"]
-            if pop_col in layer.columns:
-                pop = pd.to_numeric(layer[pop_col], errors="coerce").to_numpy(dtype=float)
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    layer["events_per_100k"] = np.where(
-                        pop > 0, layer["events"].to_numpy() / pop * 1e5, np.nan
-                    )
-        arrival = first_arrival(counts, k=a["first_arrival_k"])
-        arrival_by_level[lv] = arrival
-        layer["first_period"] = (
-            arrival.set_index("unit")["first_period"].reindex(layer["pcode"]).to_numpy()
-        )
-        layer["first_year"] = pd.DatetimeIndex(layer["first_period"]).year.to_numpy(dtype=float)
-        spread = expansion_relocation(
-            counts, units, distance_km=a["spread_distance_km"], k=a["first_arrival_k"]
-        )
-        if drought is not None:
-            dr = _drought_table(units, drought, freq=freq)
-            climate = conflict_climate_table(counts, dr, lags=a["drought_lags"])
-            climate_by_level[lv] = climate
-            layer["spei_last_period"] = (
-                dr[dr["period"] == dr["period"].max()]
-                .set_index("unit")["spei"]
-                .reindex(layer["pcode"])
-                .to_numpy(dtype=float)
-            )
-            _write_csv(climate, folder / "tables" / f"conflict_drought_adm{lv}.csv")
-            files[f"table_conflict_drought_adm{lv}"] = (
-                folder / "tables" / f"conflict_drought_adm{lv}.csv"
-            )
-        if wasting is not None:
-            w = zonal_stats(units, wasting, stats=("mean",))
-            layer["wasting_pct"] = w["mean"].reindex(layer["pcode"]).to_numpy(dtype=float)
-        if a["hotspots"] and len(layer) >= 3:
-            gi = getis_ord(
-                layer,
-                layer["events"].to_numpy(dtype=float),
-                permutations=a["permutations"],
-                seed=cfg["run"]["seed"],
-            )
-            layer["gi_z"] = gi.table["z"].to_numpy(dtype=float)
-            layer["hotspot"] = gi.table["cluster"].to_numpy()
-        layers[lv] = layer
-        for name, frame in (
-            (f"counts_adm{lv}_{freq}", counts),
-            (f"change_adm{lv}_{freq}", change),
-            (f"first_arrival_adm{lv}", arrival),
-            (f"spread_units_adm{lv}", spread.units),
-            (f"spread_periods_adm{lv}", spread.periods),
-        ):
-            files[f"table_{name}"] = _write_csv(frame, folder / "tables" / f"{name}.csv")
-        files[f"adm{lv}_units"] = write_geojson(layer, folder / f"adm{lv}_units.geojson")
-
-    step = 3 + len(levels)
-    tick(step, total, "writing events, tables and rejects")
-    shares = country_shares(joined, freq=freq)
-    files["table_country_shares"] = _write_csv(shares, folder / "tables" / "country_shares.csv")
-    files["events"] = write_geojson(joined, folder / "events.geojson")
-    files["rejects"] = _write_csv(rejects(joined), folder / "rejects.csv")
-
-    tick(step + 1, total, "drawing the map")
-    lv = a["map_level"]
-    layer = layers[lv]
-    extra = {
-        c: label
-        for c, label in (
-            ("fatalities", "Fatalities"),
-            ("first_year", "Spread: first year with events"),
-            ("events_per_100k", "Events per 100k people"),
-            ("change_pct", "Change in events, last period (%)"),
-            ("spei_last_period", "Drought: mean SPEI, last period"),
-            ("wasting_pct", "Wasting: mean prevalence per unit (%)"),
-            ("gi_z", "Hot spots: Gi* z-score"),
-        )
-        if c in layer.columns
-    }
-    rasters = {}
-    if drought is not None:
-        rasters["Drought raster: SPEI, last month"] = drought
-    if wasting is not None:
-        rasters["Wasting raster: prevalence (%)"] = wasting
-    mode = events_layer_mode(
-        len(joined),
-        mode=m["events_mode"],
-        marker_limit=m["marker_limit"],
-        cluster_limit=m["cluster_limit"],
-        aggregate=m["aggregate"],
+    ctx.tick(1, ctx.total, "reading events and boundaries")
+    inputs = _read_inputs(ctx)
+    ctx.tick(2, ctx.total, "assigning events to admin units")
+    joined = _join_levels(inputs.events, inputs.units, ctx.levels)
+    levels: dict[int, _LevelResult] = {}
+    for i, lv in enumerate(ctx.levels):
+        ctx.tick(3 + i, ctx.total, f"admin-{lv} counts, change, spread, overlay")
+        levels[lv] = _analyse_level(ctx, inputs, joined, lv)
+    files = {name: p for result in levels.values() for name, p in result.files.items()}
+    step = 3 + len(ctx.levels)
+    ctx.tick(step, ctx.total, "writing events, tables and rejects")
+    files.update(_write_events_tables(ctx, joined))
+    ctx.tick(step + 1, ctx.total, "drawing the map")
+    shown = levels[ctx.cfg["analysis"]["map_level"]]
+    files["map"], map_info = _draw_map(ctx, inputs, joined, shown)
+    ctx.tick(step + 2, ctx.total, "drawing the figures")
+    files.update(_draw_figures(ctx, joined, shown))
+    steps = _step_reports(joined, [result.counts for result in levels.values()])
+    manifest = build_manifest(
+        ctx.cfg,
+        inputs=inputs.entries,
+        steps=steps,
+        map_info=map_info,
+        outputs=files,
+        folder=ctx.folder,
     )
-    fmap = make_map(
-        layer,
-        value="events",
-        events=joined,
-        title=f"Events ({cfg['run']['title']})",
-        tiles=m["tiles"] or None,
-        layers=extra,
-        periods=counts_by_level[lv],
-        rasters=rasters,
-        events_mode=m["events_mode"],
-        marker_limit=m["marker_limit"],
-        cluster_limit=m["cluster_limit"],
-        aggregate=m["aggregate"],
-        hex_size_km=m["hex_size_km"],
-        assets=m["assets"],
-    )
-    with atomic_path(folder / "map.html") as tmp:
-        fmap.save(str(tmp))
-    files["map"] = folder / "map.html"
-    logger.info("run: map written, events drawn as %s", mode)
-
-    tick(step + 2, total, "drawing the figures")
-    title = cfg["run"]["title"]
-    figs = {
-        "figure_choropleth": (
-            choropleth_figure(layer, "events", title=f"Events per admin-{lv} unit\n{title}"),
-            "choropleth_events.png",
-        ),
-        "figure_counts_by_country": (
-            counts_by_country_figure(joined, freq=freq, title=f"Events by country\n{title}"),
-            "counts_by_country.png",
-        ),
-        "figure_spread": (
-            spread_figure(layer, arrival_by_level[lv], title=f"First arrival of violence\n{title}"),
-            "spread_first_arrival.png",
-        ),
-    }
-    if lv in climate_by_level:
-        figs["figure_conflict_drought"] = (
-            conflict_drought_figure(climate_by_level[lv], title=f"Conflict and drought\n{title}"),
-            "conflict_drought.png",
-        )
-    for name, (fig, fname) in figs.items():
-        files[name] = save_figure(fig, folder / "figures" / fname)
-
-    # the readers' and joins' reports, then what each level's counts left out (and why)
-    steps = list(reports(joined))
-    for lv in levels:
-        seen = {id(r) for r in steps}
-        steps += [r for r in reports(counts_by_level[lv]) if id(r) not in seen]
-    summary = [rep.summary() for rep in steps]
-    manifest = {
-        "sahel_geo_manifest": 1,
-        "run_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "config": {
-            "path": cfg.path.as_posix() if cfg.path else None,
-            "sha256": _sha256(cfg.path) if cfg.path else None,
-        },
-        "parameters": cfg.as_dict(),
-        "inputs": inputs,
-        "steps": [
-            {"step": r.step, "n_in": r.n_in, "n_kept": r.n_kept, "summary": r.summary()}
-            for r in steps
-        ],
-        "map": {
-            "events": len(joined),
-            "events_mode": mode,
-            "marker_limit": m["marker_limit"],
-            "cluster_limit": m["cluster_limit"],
-            "aggregate": m["aggregate"],
-            "assets": m["assets"],
-        },
-        "outputs": {
-            name: {
-                "path": p.relative_to(folder).as_posix(),
-                "size": p.stat().st_size,
-                "sha256": _sha256(p),
-            }
-            for name, p in sorted(files.items())
-        },
-        "versions": versions(),
-    }
     logger.info("run: finished in %.1f s", time.perf_counter() - t0)
-    files["manifest"] = atomic_write_text(
-        folder / "manifest.json", json.dumps(manifest, indent=1, sort_keys=False) + "\n"
+    files["manifest"] = write_manifest(manifest, ctx.folder / "manifest.json")
+    summary = [rep.summary() for rep in steps]
+    return RunResult(
+        out=ctx.folder, files=files, summary=summary, events_mode=map_info["events_mode"]
     )
-    return RunResult(out=folder, files=files, summary=summary, events_mode=mode)
 
 
 def run_demo(
