@@ -12,6 +12,8 @@ import shapely
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from sahel_geo.core.arrays import run_starts
+
 __all__ = ["EXACT", "OUTSIDE", "GridIndex"]
 
 OUTSIDE = -1  # lookup code: the cell is wholly outside every unit
@@ -83,7 +85,7 @@ class GridIndex:
         keys = _sorted_unique(_drop_repeats(keys))
         keys = _sorted_unique(np.concatenate((keys, self._overlap_keys(geoms, tree, keys, nu))))
         pair_cell = keys // nu
-        first = np.concatenate(([True], pair_cell[1:] != pair_cell[:-1]))
+        first = run_starts(pair_cell)
         slot_cells = pair_cell[first]
 
         # Cells no boundary crosses form 4-connected components, each wholly inside the
@@ -123,7 +125,7 @@ class GridIndex:
         where a unit's box is near the cell.
         """
         pair_cell = keys // nu
-        first = np.concatenate(([True], pair_cell[1:] != pair_cell[:-1]))
+        first = run_starts(pair_cell)
         cells = pair_cell[first]  # sorted: row by row
         # A unit covering a cell wholly has the cell inside its box: for each unit and
         # each grid row its box touches, the crossed cells of that row in the columns
@@ -195,10 +197,10 @@ def _first_cells(labels: NDArray[np.int32], n: int) -> NDArray[np.intp]:
 
 def _drop_repeats(values: NDArray[np.int64]) -> NDArray[np.int64]:
     """Drop each value equal to the one before it (cheap; shortens the sort after)."""
-    return values[np.concatenate(([True], values[1:] != values[:-1]))]
+    return values[run_starts(values)]
 
 
 def _sorted_unique(values: NDArray[np.int64]) -> NDArray[np.int64]:
     """Return the sorted unique values (a sort and a mask; cheaper than np.unique here)."""
     values = np.sort(values)
-    return values[np.concatenate(([True], values[1:] != values[:-1]))]
+    return values[run_starts(values)]

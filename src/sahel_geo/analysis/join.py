@@ -42,6 +42,7 @@ threads). There is no Python loop per event.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -50,14 +51,13 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from sahel_geo.analysis._join_index import EXACT as _EXACT
-from sahel_geo.analysis._join_index import OUTSIDE as _OUTSIDE
-from sahel_geo.analysis._join_index import GridIndex as _GridIndex
+from sahel_geo.analysis._join_index import EXACT, OUTSIDE, GridIndex
 from sahel_geo.core import threads
+from sahel_geo.core.arrays import run_starts
 from sahel_geo.core.errors import SchemaError
 from sahel_geo.core.geodesy import geodesic_km
 from sahel_geo.core.options import get_option
-from sahel_geo.core.reports import StepReport, attach_report
+from sahel_geo.core.reports import StepReport, attach_report, empty_rejects
 from sahel_geo.core.schema import LOCATION_LEVEL_RANK
 from sahel_geo.core.threads import map_chunks
 from sahel_geo.core.validation import check_geographic
@@ -167,80 +167,131 @@ def _contains_xy(
     return map_chunks(shapely.contains_xy, geoms[unit], x, y)
 
 
-def _exact(
-    index: _GridIndex,
-    code: NDArray[np.int32],
-    usable: NDArray[np.bool_],
-    x: NDArray[np.float64],
-    y: NDArray[np.float64],
-    geoms: NDArray[np.object_],
-    country: tuple[pd.Series | None, pd.Index, NDArray[np.intp]],
-    pcode_rank: NDArray[np.intp],
-    unit: NDArray[np.int32],
-    match: NDArray[np.int8],
-    snap_km: NDArray[np.float64],
-) -> NDArray[np.intp]:
-    """Resolve events the grid could not (in place); return those outside every unit.
+@dataclass(frozen=True)
+class _Units:
+    """The boundaries as arrays: polygons, pcodes with their rank (the tie-break), countries."""
 
-    Events in crossed cells are tested against their cell's candidate units, events in
-    overlaps or off the grid against the units whose boxes hold them (an STRtree).
+    geoms: NDArray[np.object_]
+    pcodes: NDArray[np.str_]
+    pcode_rank: NDArray[np.intp]
+    countries: pd.Index  # empty: the events or the units have no country_iso3
+    unit_ccode: NDArray[np.intp]  # each unit's index in ``countries`` (-1: none)
+
+
+@dataclass(frozen=True)
+class _Points:
+    """The events as points on the lookup grid (full-size arrays, shared, never copied)."""
+
+    x: NDArray[np.float64]
+    y: NDArray[np.float64]
+    usable: NDArray[np.bool_]  # finite coordinates
+    code: NDArray[np.int32]  # the lookup grid's code of each point
+    country: pd.Series | None  # the events' country_iso3, when the country rule applies
+
+
+@dataclass(frozen=True)
+class _Assigned:
+    """Events that one rule gives a unit: their rows, units, match code and distance."""
+
+    rows: NDArray[np.intp]
+    unit: NDArray[np.intp]
+    match: int
+    km: NDArray[np.float64] | float
+
+
+def _units(boundaries: gpd.GeoDataFrame, events: gpd.GeoDataFrame) -> _Units:
+    """Return the units' arrays: polygons, pcodes, pcode ranks and country codes."""
+    geoms = np.asarray(boundaries.geometry.to_numpy(), dtype=object)
+    pcodes = boundaries["pcode"].astype(str).to_numpy()
+    # Rank of each unit's pcode in string order: the deterministic tie-break.
+    pcode_rank = np.empty(len(pcodes), dtype=np.intp)
+    pcode_rank[np.argsort(pcodes, kind="stable")] = np.arange(len(pcodes))
+    # Countries as integer codes: the unit's, and later each candidate event's.
+    if "country_iso3" in boundaries.columns and "country_iso3" in events.columns:
+        unit_ccode, countries = pd.factorize(boundaries["country_iso3"].astype(object))
+    else:
+        unit_ccode, countries = np.full(len(geoms), -1), pd.Index([], dtype=object)
+    return _Units(
+        geoms=geoms,
+        pcodes=pcodes,
+        pcode_rank=pcode_rank,
+        countries=pd.Index(countries, dtype=object),
+        unit_ccode=unit_ccode,
+    )
+
+
+def _country_match(
+    points: _Points, units: _Units, ev_rows: NDArray[np.intp], pair_units: NDArray[np.intp]
+) -> NDArray[np.bool_]:
+    """Return whether each (event, unit) pair's unit is in the event's own country."""
+    if points.country is None:
+        return np.zeros(ev_rows.size, dtype=bool)
+    ev_ccode = units.countries.get_indexer(pd.Index(points.country.iloc[ev_rows], dtype=object))
+    return np.asarray((units.unit_ccode[pair_units] == ev_ccode) & (ev_ccode >= 0))
+
+
+def _candidate_pairs(
+    index: GridIndex, points: _Points, geoms: NDArray[np.object_]
+) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp]]:
+    """Return the events the grid could not resolve and their (event, candidate unit) pairs.
+
+    Events in crossed cells take their cell's candidate units, events in overlaps or off
+    the grid the units whose boxes hold them (an STRtree). Returns ``cand_rows`` (those
+    events), ``local`` (each pair's position in ``cand_rows``) and ``unit_all``.
     """
-    ev_country, countries, unit_ccode = country
+    code = points.code
     crossed = np.flatnonzero(code <= -2)
     # cell by cell: neighbouring events then test the same polygons one after another,
     # which keeps their indexes in the CPU cache (about a fifth faster)
     crossed = crossed[np.argsort(code[crossed], kind="stable")]
     pos, cand = index.candidates((-code[crossed] - 2).astype(np.intp))
-    fallback = np.flatnonzero(usable & (code == _EXACT))
+    fallback = np.flatnonzero(points.usable & (code == EXACT))
     if fallback.size:
         tree = shapely.STRtree(geoms)
-        pi, gi = tree.query(shapely.points(x[fallback], y[fallback]))
+        pi, gi = tree.query(shapely.points(points.x[fallback], points.y[fallback]))
         pos = np.concatenate((pos, crossed.size + pi))
         cand = np.concatenate((cand, gi))
     # cand_rows[local] is the event of each (event, candidate unit) pair
     cand_rows = np.concatenate((crossed, fallback))
-    local, unit_all = pos.astype(np.intp), cand.astype(np.intp)
+    return cand_rows, pos.astype(np.intp), cand.astype(np.intp)
+
+
+def _exact(
+    index: GridIndex, points: _Points, units: _Units
+) -> tuple[list[_Assigned], NDArray[np.intp]]:
+    """Resolve the events the grid could not; return them and the events outside every unit.
+
+    Exact predicates on the prepared polygons for the candidate pairs of
+    :func:`_candidate_pairs`: in the interior of one unit (inside), of several (overlap),
+    on the boundary of some and in no interior (border).
+    """
+    geoms, x, y = units.geoms, points.x, points.y
+    cand_rows, local, unit_all = _candidate_pairs(index, points, geoms)
     rows_all = cand_rows[local]
-    outside = np.flatnonzero(usable & (code == _OUTSIDE))
-    if cand_rows.size:
-        shapely.prepare(geoms)
-        interior = _contains_xy(geoms, unit_all, x[rows_all], y[rows_all])
-        n_interior = np.bincount(local[interior], minlength=cand_rows.size)
-
-        def cmatch(pairs: NDArray[np.intp]) -> NDArray[np.bool_]:
-            """Whether each of these pairs' unit is in the event's own country."""
-            if ev_country is None:
-                return np.zeros(pairs.size, dtype=bool)
-            ev_rows = rows_all[pairs]
-            ev_ccode = countries.get_indexer(pd.Index(ev_country.iloc[ev_rows], dtype=object))
-            return np.asarray((unit_ccode[unit_all[pairs]] == ev_ccode) & (ev_ccode >= 0))
-
-        # in the interior of one unit (inside) or of several (overlap)
-        one = np.flatnonzero(interior)
-        several = one[n_interior[local[one]] > 1]
-        one = one[n_interior[local[one]] == 1]
-        rows = cand_rows[local[one]]
-        unit[rows] = unit_all[one]
-        match[rows] = MATCH_TYPES.index("inside")
-        snap_km[rows] = 0.0
-        p_first, g_first = _pick(local[several], unit_all[several], cmatch(several), pcode_rank)
-        rows = cand_rows[p_first]
-        unit[rows] = g_first
-        match[rows] = MATCH_TYPES.index("overlap")
-        snap_km[rows] = 0.0
-        # on a boundary, in no interior (border)
-        sel = np.flatnonzero(n_interior[local] == 0)
-        touch = shapely.intersects_xy(geoms[unit_all[sel]], x[rows_all[sel]], y[rows_all[sel]])
-        sel = sel[touch]
-        p_first, g_first = _pick(local[sel], unit_all[sel], cmatch(sel), pcode_rank)
-        rows = cand_rows[p_first]
-        unit[rows] = g_first
-        match[rows] = MATCH_TYPES.index("border")
-        snap_km[rows] = 0.0
-        n_touch = np.bincount(local[sel], minlength=cand_rows.size)
-        outside = np.union1d(outside, cand_rows[(n_interior == 0) & (n_touch == 0)])
-
-    return outside
+    outside = np.flatnonzero(points.usable & (points.code == OUTSIDE))
+    if not cand_rows.size:
+        return [], outside
+    shapely.prepare(geoms)
+    interior = _contains_xy(geoms, unit_all, x[rows_all], y[rows_all])
+    n_interior = np.bincount(local[interior], minlength=cand_rows.size)
+    # in the interior of one unit (inside) or of several (overlap)
+    one = np.flatnonzero(interior)
+    several = one[n_interior[local[one]] > 1]
+    one = one[n_interior[local[one]] == 1]
+    found = [_Assigned(cand_rows[local[one]], unit_all[one], MATCH_TYPES.index("inside"), 0.0)]
+    country = _country_match(points, units, rows_all[several], unit_all[several])
+    p_first, g_first = _pick(local[several], unit_all[several], country, units.pcode_rank)
+    found.append(_Assigned(cand_rows[p_first], g_first, MATCH_TYPES.index("overlap"), 0.0))
+    # on a boundary, in no interior (border)
+    sel = np.flatnonzero(n_interior[local] == 0)
+    touch = shapely.intersects_xy(geoms[unit_all[sel]], x[rows_all[sel]], y[rows_all[sel]])
+    sel = sel[touch]
+    country = _country_match(points, units, rows_all[sel], unit_all[sel])
+    p_first, g_first = _pick(local[sel], unit_all[sel], country, units.pcode_rank)
+    found.append(_Assigned(cand_rows[p_first], g_first, MATCH_TYPES.index("border"), 0.0))
+    n_touch = np.bincount(local[sel], minlength=cand_rows.size)
+    outside = np.union1d(outside, cand_rows[(n_interior == 0) & (n_touch == 0)])
+    return found, outside
 
 
 def _codes_of_units(code_of_unit: NDArray[np.intp], unit: NDArray[np.int32]) -> NDArray[Any]:
@@ -259,9 +310,167 @@ def _pick(
     """For each point, its candidate unit of the event's country first, then smallest pcode."""
     order = np.lexsort((pcode_rank[poly_idx], ~country_match, point_idx))
     p_sorted = point_idx[order]
-    first = np.ones(p_sorted.shape, dtype=bool)
-    first[1:] = p_sorted[1:] != p_sorted[:-1]
+    first = run_starts(p_sorted)
     return p_sorted[first], poly_idx[order][first]
+
+
+def _check_args(
+    events: gpd.GeoDataFrame,
+    boundaries: gpd.GeoDataFrame,
+    coarse: str,
+    tolerance_km: float | None,
+) -> float:
+    """Check the arguments' types, options and CRSs; return the snapping tolerance (km)."""
+    if not isinstance(events, gpd.GeoDataFrame):
+        raise SchemaError(
+            f"events must be a GeoDataFrame, got {type(events).__name__}; read them with "
+            "sahel_geo.read_acled/read_ucdp/read_events."
+        )
+    if not isinstance(boundaries, gpd.GeoDataFrame):
+        raise SchemaError(
+            f"boundaries must be a GeoDataFrame, got {type(boundaries).__name__}; load them "
+            "with sahel_geo.load_boundaries() or sahel_geo.read_boundaries()."
+        )
+    if coarse not in ("keep", "drop", "coarsen"):
+        raise SchemaError(f"coarse must be 'keep', 'drop' or 'coarsen'; got {coarse!r}.")
+    tol = float(get_option("snap_tolerance_km") if tolerance_km is None else tolerance_km)
+    if not tol >= 0:
+        raise SchemaError(f"tolerance_km must be a number >= 0; got {tolerance_km!r}.")
+    check_geographic(events, what="events")
+    check_geographic(boundaries, what="boundaries")
+    return tol
+
+
+def _check_no_clash(events: gpd.GeoDataFrame, prefix: str, level: int) -> None:
+    """Refuse events that already have this level's output columns."""
+    new_cols = [prefix + s for s in ("pcode", "name", "parent_pcode", "match", "snap_km")]
+    new_cols.append(prefix + "coarse")
+    clash = [c for c in new_cols if c in events.columns]
+    if clash:
+        raise SchemaError(
+            f"events already have column(s) {clash} from an earlier assign_admin at admin "
+            f"level {level}; drop them first: events.drop(columns={clash})."
+        )
+
+
+def _locate(
+    events: gpd.GeoDataFrame, units: _Units, tol: float
+) -> tuple[NDArray[np.int32], NDArray[np.int8], NDArray[np.float64], str]:
+    """Return each event's unit (-1: none), match code and snap distance, and a grid note.
+
+    The lookup grid first; exact predicates for points in crossed cells, in overlaps and
+    off the grid; then snapping of the points outside every unit.
+    """
+    n = len(events)
+    x, y = _point_xy(events.geometry.to_numpy())
+    usable = np.isfinite(x) & np.isfinite(y)
+    # About one grid cell per event (a finer grid pays off only for many events), up to
+    # the join_index_cells option.
+    cells = min(int(get_option("join_index_cells")), max(250_000, int(usable.sum())))
+    index = GridIndex(units.geoms, cells)
+    code = index.lookup(x, y)
+    code[~usable] = OUTSIDE  # no coordinates: unassigned, never sent to the predicates
+    direct = code > 0
+    # unit index per event, -1 = none; match code per event (index into MATCH_TYPES)
+    unit = code - 1
+    np.maximum(unit, -1, out=unit)
+    match = np.where(
+        direct, np.int8(MATCH_TYPES.index("inside")), np.int8(MATCH_TYPES.index("unassigned"))
+    )
+    snap_km = np.where(direct, 0.0, np.nan)
+    country = events["country_iso3"] if len(units.countries) else None
+    points = _Points(x=x, y=y, usable=usable, code=code, country=country)
+    found, outside = _exact(index, points, units)
+    if outside.size and tol > 0:
+        found.extend(_snap(points, units, outside, tol))
+    for f in found:  # the rules' events are disjoint
+        unit[f.rows] = f.unit
+        match[f.rows] = f.match
+        snap_km[f.rows] = f.km
+    grid_note = (
+        f"lookup grid {index.nx}x{index.ny} resolved "
+        f"{100.0 * np.count_nonzero(direct) / max(n, 1):.1f}% of events directly"
+    )
+    return unit, match, snap_km, grid_note
+
+
+def _coarse_mask(events: gpd.GeoDataFrame, level: int) -> NDArray[np.bool_]:
+    """Return which events' location is known only to a level coarser than ``level``."""
+    if "location_level" not in events.columns:
+        return np.zeros(len(events), dtype=bool)
+    codes, uniques = pd.factorize(events["location_level"])
+    unknown = [v for v in uniques if v not in LOCATION_LEVEL_RANK]
+    if unknown:
+        raise SchemaError(
+            f"events column 'location_level' has unknown value(s) {unknown[:5]}; "
+            f"expected one of {list(LOCATION_LEVEL_RANK)} or null."
+        )
+    rank_of = np.array([LOCATION_LEVEL_RANK.get(v, 99) for v in uniques] + [99])
+    rank = rank_of[codes]  # code -1 (null) takes the last entry: a point
+    return np.asarray(rank < level)
+
+
+def _new_columns(
+    boundaries: gpd.GeoDataFrame,
+    units: _Units,
+    unit: NDArray[np.int32],
+    match: NDArray[np.int8],
+    is_coarse: NDArray[np.bool_],
+    *,
+    coarsen: bool,
+) -> tuple[dict[str, Any], int]:
+    """Return the pcode, name, parent_pcode and match columns, and the coarsened count.
+
+    Categorical columns built from codes: no per-event string work, little memory. With
+    ``coarsen``, coarse events lose their pcode and name (``match`` is updated in place).
+    """
+    parent = (
+        boundaries["parent_pcode"].astype(object).to_numpy()
+        if "parent_pcode" in boundaries.columns
+        else np.full(len(units.geoms), None, dtype=object)
+    )
+    names = boundaries["name"].astype(object).to_numpy()
+    pcode_codes = unit.copy() if coarsen else unit
+    name_cats, name_of_unit = _categories(names)
+    parent_cats, parent_of_unit = _categories(parent)
+    name_codes = _codes_of_units(name_of_unit, unit)
+    parent_codes = _codes_of_units(parent_of_unit, unit)
+    n_coarsened = 0
+    if coarsen:
+        to_parent = is_coarse & (unit >= 0)
+        pcode_codes[to_parent] = -1
+        name_codes[to_parent] = -1
+        match[to_parent] = MATCH_TYPES.index("coarsened")
+        n_coarsened = int(to_parent.sum())
+    columns = {
+        "pcode": pd.Categorical.from_codes(pcode_codes, categories=pd.Index(units.pcodes)),
+        "name": pd.Categorical.from_codes(name_codes, categories=name_cats),
+        "parent_pcode": pd.Categorical.from_codes(parent_codes, categories=parent_cats),
+        "match": pd.Categorical.from_codes(match, categories=pd.Index(MATCH_TYPES)),
+    }
+    return columns, n_coarsened
+
+
+def _drop_coarse(
+    out: gpd.GeoDataFrame, is_coarse: NDArray[np.bool_], level: int
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Remove the coarse events; return the rest and the rejects listing them."""
+    dropped = out.loc[is_coarse]
+    reasons = (
+        "location known only to "
+        + dropped["location_level"].astype(str)
+        + f" level, coarser than admin {level}; dropped as asked (coarse='drop')"
+    )
+    rejected = pd.concat(
+        [
+            pd.DataFrame(
+                {"row": dropped.index, "reason": reasons.to_numpy(), "column": "location_level"}
+            ),
+            pd.DataFrame(dropped.drop(columns=dropped.geometry.name)).reset_index(drop=True),
+        ],
+        axis=1,
+    )
+    return out.loc[~is_coarse], rejected
 
 
 def assign_admin(
@@ -314,151 +523,34 @@ def assign_admin(
     >>> int(joined["adm1_match"].isin(["inside", "border", "overlap", "snapped"]).sum()) > 0
     True
     """
-    if not isinstance(events, gpd.GeoDataFrame):
-        raise SchemaError(
-            f"events must be a GeoDataFrame, got {type(events).__name__}; read them with "
-            "sahel_geo.read_acled/read_ucdp/read_events."
-        )
-    if not isinstance(boundaries, gpd.GeoDataFrame):
-        raise SchemaError(
-            f"boundaries must be a GeoDataFrame, got {type(boundaries).__name__}; load them "
-            "with sahel_geo.load_boundaries() or sahel_geo.read_boundaries()."
-        )
-    if coarse not in ("keep", "drop", "coarsen"):
-        raise SchemaError(f"coarse must be 'keep', 'drop' or 'coarsen'; got {coarse!r}.")
-    tol = float(get_option("snap_tolerance_km") if tolerance_km is None else tolerance_km)
-    if not tol >= 0:
-        raise SchemaError(f"tolerance_km must be a number >= 0; got {tolerance_km!r}.")
-    check_geographic(events, what="events")
-    check_geographic(boundaries, what="boundaries")
+    tol = _check_args(events, boundaries, coarse, tolerance_km)
     level = _check_boundaries(boundaries)
     prefix = f"adm{level}_"
-    new_cols = [prefix + s for s in ("pcode", "name", "parent_pcode", "match", "snap_km")]
-    new_cols.append(prefix + "coarse")
-    clash = [c for c in new_cols if c in events.columns]
-    if clash:
-        raise SchemaError(
-            f"events already have column(s) {clash} from an earlier assign_admin at admin "
-            f"level {level}; drop them first: events.drop(columns={clash})."
-        )
-
-    geoms = np.asarray(boundaries.geometry.to_numpy(), dtype=object)
-    pcodes = boundaries["pcode"].astype(str).to_numpy()
-    # Rank of each unit's pcode in string order: the deterministic tie-break.
-    pcode_rank = np.empty(len(pcodes), dtype=np.intp)
-    pcode_rank[np.argsort(pcodes, kind="stable")] = np.arange(len(pcodes))
-    # Countries as integer codes: the unit's, and later each candidate event's.
-    if "country_iso3" in boundaries.columns and "country_iso3" in events.columns:
-        unit_ccode, countries = pd.factorize(boundaries["country_iso3"].astype(object))
-    else:
-        unit_ccode, countries = np.full(len(geoms), -1), pd.Index([], dtype=object)
-    countries = pd.Index(countries, dtype=object)
-
-    n = len(events)
-    x, y = _point_xy(events.geometry.to_numpy())
-    usable = np.isfinite(x) & np.isfinite(y)
-
-    # About one grid cell per event (a finer grid pays off only for many events), up to
-    # the join_index_cells option.
-    cells = min(int(get_option("join_index_cells")), max(250_000, int(usable.sum())))
-    index = _GridIndex(geoms, cells)
-    code = index.lookup(x, y)
-    code[~usable] = _OUTSIDE  # no coordinates: unassigned, never sent to the predicates
-    direct = code > 0
-    # unit index per event, -1 = none; match code per event (index into MATCH_TYPES)
-    unit = code - 1
-    np.maximum(unit, -1, out=unit)
-    match = np.where(
-        direct, np.int8(MATCH_TYPES.index("inside")), np.int8(MATCH_TYPES.index("unassigned"))
-    )
-    snap_km = np.where(direct, 0.0, np.nan)
-
-    # Exact predicates for points in crossed cells (candidates from the grid), in
-    # overlaps and off the grid (candidates from an STRtree of the units' boxes).
-    ev_country = events["country_iso3"] if len(countries) else None
-    outside = _exact(
-        index, code, usable, x, y, geoms, (ev_country, countries, unit_ccode), pcode_rank,
-        unit, match, snap_km,
-    )  # fmt: skip
-    if outside.size and tol > 0:
-        _snap(outside, x, y, geoms, pcode_rank, tol, unit, match, snap_km)
-    grid_note = (
-        f"lookup grid {index.nx}x{index.ny} resolved "
-        f"{100.0 * np.count_nonzero(direct) / max(n, 1):.1f}% of events directly"
-    )
-    del x, y, code, usable, direct, index  # before the output columns: a lower peak
-
-    # Coarse events: location known only to a level coarser than the boundaries'
-    if "location_level" in events.columns:
-        codes, uniques = pd.factorize(events["location_level"])
-        unknown = [v for v in uniques if v not in LOCATION_LEVEL_RANK]
-        if unknown:
-            raise SchemaError(
-                f"events column 'location_level' has unknown value(s) {unknown[:5]}; "
-                f"expected one of {list(LOCATION_LEVEL_RANK)} or null."
-            )
-        rank_of = np.array([LOCATION_LEVEL_RANK.get(v, 99) for v in uniques] + [99])
-        rank = rank_of[codes]  # code -1 (null) takes the last entry: a point
-        is_coarse = rank < level
-    else:
-        is_coarse = np.zeros(n, dtype=bool)
-
-    parent = (
-        boundaries["parent_pcode"].astype(object).to_numpy()
-        if "parent_pcode" in boundaries.columns
-        else np.full(len(geoms), None, dtype=object)
-    )
-    names = boundaries["name"].astype(object).to_numpy()
-    has_unit = unit >= 0
-    # Categorical columns built from codes: no per-event string work, little memory.
-    pcode_codes = unit.copy() if coarse == "coarsen" else unit
-    name_cats, name_of_unit = _categories(names)
-    parent_cats, parent_of_unit = _categories(parent)
-    name_codes = _codes_of_units(name_of_unit, unit)
-    parent_codes = _codes_of_units(parent_of_unit, unit)
+    _check_no_clash(events, prefix, level)
+    units = _units(boundaries, events)
+    unit, match, snap_km, grid_note = _locate(events, units, tol)
+    is_coarse = _coarse_mask(events, level)
     counts = [np.count_nonzero(match == k) for k in range(len(MATCH_TYPES))]
     notes: dict[str, int] = {f"match_{m}": int(c) for m, c in zip(MATCH_TYPES, counts, strict=True)}
     notes["coarse_events"] = int(is_coarse.sum())
-
+    columns, n_coarsened = _new_columns(
+        boundaries, units, unit, match, is_coarse, coarsen=coarse == "coarsen"
+    )
     if coarse == "coarsen":
-        to_parent = is_coarse & has_unit
-        pcode_codes[to_parent] = -1
-        name_codes[to_parent] = -1
-        match[to_parent] = MATCH_TYPES.index("coarsened")
-        notes["coarsened"] = int(to_parent.sum())
-
+        notes["coarsened"] = n_coarsened
     out = events.copy(deep=False)
-    out[prefix + "pcode"] = pd.Categorical.from_codes(pcode_codes, categories=pd.Index(pcodes))
-    out[prefix + "name"] = pd.Categorical.from_codes(name_codes, categories=name_cats)
-    out[prefix + "parent_pcode"] = pd.Categorical.from_codes(parent_codes, categories=parent_cats)
-    out[prefix + "match"] = pd.Categorical.from_codes(match, categories=pd.Index(MATCH_TYPES))
+    for name, column in columns.items():
+        out[prefix + name] = column
     out[prefix + "snap_km"] = snap_km
     out[prefix + "coarse"] = is_coarse
-
-    rejected = pd.DataFrame({"row": [], "reason": [], "column": []}, dtype=object)
+    rejected = empty_rejects()
     if coarse == "drop" and is_coarse.any():
-        dropped = out.loc[is_coarse]
-        reasons = (
-            "location known only to "
-            + dropped["location_level"].astype(str)
-            + f" level, coarser than admin {level}; dropped as asked (coarse='drop')"
-        )
-        rejected = pd.concat(
-            [
-                pd.DataFrame(
-                    {"row": dropped.index, "reason": reasons.to_numpy(), "column": "location_level"}
-                ),
-                pd.DataFrame(dropped.drop(columns=dropped.geometry.name)).reset_index(drop=True),
-            ],
-            axis=1,
-        )
-        out = out.loc[~is_coarse]
+        out, rejected = _drop_coarse(out, is_coarse, level)
         notes["dropped_coarse"] = int(is_coarse.sum())
-
     report = StepReport(
         step=f"assign_admin[adm{level}]",
         source=f"{len(boundaries)} units at admin level {level}",
-        n_in=n,
+        n_in=len(events),
         n_kept=len(out),
         rejects=rejected,
         notes=notes,
@@ -468,19 +560,13 @@ def assign_admin(
     return out
 
 
-def _snap(
-    rows: NDArray[np.intp],
-    x: NDArray[np.float64],
-    y: NDArray[np.float64],
-    geoms: NDArray[np.object_],
-    pcode_rank: NDArray[np.intp],
-    tol_km: float,
-    unit: NDArray[np.int32],
-    match: NDArray[np.int8],
-    snap_km: NDArray[np.float64],
-) -> None:
-    """Snap points outside every unit to the nearest unit within ``tol_km`` (in place)."""
-    px, py = x[rows], y[rows]
+def _snap(points: _Points, units: _Units, rows: NDArray[np.intp], tol_km: float) -> list[_Assigned]:
+    """Snap points outside every unit to the nearest unit within ``tol_km``.
+
+    Returns the snapped events (an empty list when none is within reach).
+    """
+    geoms = units.geoms
+    px, py = points.x[rows], points.y[rows]
     pts = np.asarray(shapely.points(px, py), dtype=object)
     # Search radius in degrees: generous in longitude (degrees shrink with latitude).
     coslat = np.clip(
@@ -490,19 +576,16 @@ def _snap(
     tree = shapely.STRtree(geoms)
     pi, gi = tree.query(pts, predicate="dwithin", distance=radius)
     if pi.size == 0:
-        return
+        return []
     lines = shapely.shortest_line(geoms[gi], pts[pi])
     near = shapely.get_coordinates(shapely.get_point(lines, 0))
     dist_km = geodesic_km(px[pi], py[pi], near[:, 0], near[:, 1])
     ok = dist_km <= tol_km
     pi, gi, dist_km = pi[ok], gi[ok], dist_km[ok]
     if pi.size == 0:
-        return
-    order = np.lexsort((pcode_rank[gi], dist_km, pi))
+        return []
+    order = np.lexsort((units.pcode_rank[gi], dist_km, pi))
     p_sorted = pi[order]
-    first = np.ones(p_sorted.shape, dtype=bool)
-    first[1:] = p_sorted[1:] != p_sorted[:-1]
-    chosen = rows[p_sorted[first]]
-    unit[chosen] = gi[order][first]
-    match[chosen] = MATCH_TYPES.index("snapped")
-    snap_km[chosen] = dist_km[order][first]
+    first = run_starts(p_sorted)
+    snapped = MATCH_TYPES.index("snapped")
+    return [_Assigned(rows[p_sorted[first]], gi[order][first], snapped, dist_km[order][first])]
