@@ -38,6 +38,7 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -55,6 +56,7 @@ from sahel_geo.core.schema import BOUNDARY_COLUMNS, WGS84
 from sahel_geo.io._boundary_sources import (
     BOUNDARY_SOURCES,
     NE_PCODE_OVERRIDES,
+    Mapped,
     clean_text,
     map_source,
     ne_admin1_pcodes,
@@ -328,10 +330,7 @@ def read_boundaries(
     >>> adm1[["pcode", "name"]].head(2).values.tolist()
     [['BF-01', 'Boucle du Mouhoun'], ['BF-02', 'Cascades']]
     """
-    if source not in BOUNDARY_SOURCES:
-        raise SchemaError(f"Unknown source {source!r}; use one of {list(BOUNDARY_SOURCES)}.")
-    if level is not None and (isinstance(level, bool) or not isinstance(level, int) or level < 0):
-        raise SchemaError(f"level must be an integer >= 0 (0 country, 1 region...); got {level!r}.")
+    _check_source_and_level(source, level)
     notes: dict[str, int] = {}
     raw, origin = _load(path, layer, notes)
     if len(raw) == 0:
@@ -340,23 +339,76 @@ def read_boundaries(
     raw = raw.reset_index(drop=True)
     attrs = _repair_mojibake(pd.DataFrame(raw.drop(columns=raw.geometry.name)), notes)
     mapped = map_source(attrs, source, level, columns, origin, notes)
-
     n = len(raw)
-    rows = np.arange(1, n + 1)
-    reason = np.full(n, "", dtype=object)
-    column = np.full(n, "", dtype=object)
+    rejected = _Rejected.for_rows(n)
+    fixed = _repair_geometries(raw, rejected, notes)
+    _reject_bad_pcodes(mapped, rejected)
+    keep = rejected.ok()
+    no_name = keep & mapped.name.isna().to_numpy()
+    if no_name.any():
+        notes["missing name"] = int(no_name.sum())
+    out = _kept_units(_canonical(mapped, attrs), attrs, fixed, keep)
+    report = StepReport(
+        step="read_boundaries",
+        source=origin,
+        n_in=n,
+        n_kept=int(keep.sum()),
+        rejects=_rejects_table(attrs, rejected, keep),
+        notes=notes,
+    )
+    attach_report(out, report)
+    logger.info("%s", report.summary())
+    if len(out) == 0:
+        logger.warning("%s: every row was rejected: %s", origin, report.summary())
+    return out
 
+
+@dataclass(frozen=True)
+class _Rejected:
+    """Reason and column of each rejected row ("" while the row is fine)."""
+
+    reason: np.ndarray
+    column: np.ndarray
+
+    @classmethod
+    def for_rows(cls, n: int) -> _Rejected:
+        """Start with ``n`` rows, none rejected."""
+        return cls(np.full(n, "", dtype=object), np.full(n, "", dtype=object))
+
+    def reject(self, mask: np.ndarray, reason: str | np.ndarray, column: str) -> None:
+        """Set the reason (one, or one per masked row) and column of the masked rows."""
+        self.reason[mask] = reason
+        self.column[mask] = column
+
+    def ok(self) -> np.ndarray:
+        """Rows not rejected so far."""
+        ok: np.ndarray = self.reason == ""
+        return ok
+
+
+def _check_source_and_level(source: str, level: int | None) -> None:
+    """Raise on an unknown source or a level that is not an integer >= 0."""
+    if source not in BOUNDARY_SOURCES:
+        raise SchemaError(f"Unknown source {source!r}; use one of {list(BOUNDARY_SOURCES)}.")
+    if level is not None and (isinstance(level, bool) or not isinstance(level, int) or level < 0):
+        raise SchemaError(f"level must be an integer >= 0 (0 country, 1 region...); got {level!r}.")
+
+
+def _repair_geometries(
+    raw: gpd.GeoDataFrame, rejected: _Rejected, notes: dict[str, int]
+) -> np.ndarray:
+    """Reject empty and non-polygon geometries; repair invalid ones to their polygons."""
+    geom_col = raw.geometry.name
     geoms = np.asarray(raw.geometry.values, dtype=object)
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    reason[missing] = "empty geometry"
-    column[missing] = raw.geometry.name
+    rejected.reject(missing, "empty geometry", geom_col)
     type_ids = shapely.get_type_id(geoms)
     not_poly = ~missing & ~np.isin(type_ids, [3, 6, 7])
     if not_poly.any():
         kinds = np.asarray(shapely.get_type_id(geoms[not_poly]))
         names = np.array(["Point", "LineString", "LinearRing", "", "MultiPoint", "MultiLineString"])
-        reason[not_poly] = np.char.add(np.char.add("not a polygon (", names[kinds]), ")")
-        column[not_poly] = raw.geometry.name
+        text = np.char.add(np.char.add("not a polygon (", names[kinds]), ")")
+        rejected.reject(not_poly, text, geom_col)
     todo = ~missing & ~not_poly
     invalid = todo & ~shapely.is_valid(geoms)
     fixed = geoms.copy()
@@ -365,15 +417,16 @@ def read_boundaries(
         notes["invalid geometries repaired (make_valid)"] = int(invalid.sum())
     fixed[todo] = _polygonal(fixed[todo])
     lost = todo & (shapely.is_empty(fixed) | ~np.isin(shapely.get_type_id(fixed), [3, 6]))
-    reason[lost] = "no polygonal part (after repair)"
-    column[lost] = raw.geometry.name
+    rejected.reject(lost, "no polygonal part (after repair)", geom_col)
+    return fixed
 
-    ok = reason == ""
+
+def _reject_bad_pcodes(mapped: Mapped, rejected: _Rejected) -> None:
+    """Reject rows without a P-code, and repeats of a (level, P-code) naming the first row."""
+    pcode_col = mapped.used[0] if mapped.used else "pcode"
     pcode = mapped.pcode.to_numpy(dtype=object)
-    no_code = ok & pd.isna(pcode)
-    reason[no_code] = "missing pcode"
-    column[no_code] = mapped.used[0] if mapped.used else "pcode"
-    ok = reason == ""
+    rejected.reject(rejected.ok() & pd.isna(pcode), "missing pcode", pcode_col)
+    ok = rejected.ok()
     key = pd.Series(
         [f"{lv}\x00{pc}" for lv, pc in zip(mapped.level.tolist(), pcode.tolist(), strict=True)]
     )
@@ -382,13 +435,14 @@ def read_boundaries(
     if dup.any():
         first = {k: i + 1 for i, k in reversed(list(enumerate(key_ok.tolist()))) if ok[i]}
         for i in np.flatnonzero(dup).tolist():
-            reason[i] = f"duplicate pcode {pcode[i]} (first at row {first[key_ok.iloc[i]]})"
-            column[i] = mapped.used[0] if mapped.used else "pcode"
-    keep = reason == ""
-    no_name = keep & mapped.name.isna().to_numpy()
-    if no_name.any():
-        notes["missing name"] = int(no_name.sum())
+            rejected.reason[i] = (
+                f"duplicate pcode {pcode[i]} (first at row {first[key_ok.iloc[i]]})"
+            )
+            rejected.column[i] = pcode_col
 
+
+def _canonical(mapped: Mapped, attrs: pd.DataFrame) -> pd.DataFrame:
+    """Return the canonical columns of every row."""
     canon = pd.DataFrame(
         {
             "admin_level": mapped.level.to_numpy(dtype="int64"),
@@ -403,41 +457,34 @@ def read_boundaries(
         # an already canonical file keeps the source it names (e.g. "naturalearth")
         named = clean_text(attrs["source"]).to_numpy(dtype=object)
         canon["source"] = np.where(pd.isna(named), "sahel_geo", named)
+    return canon
+
+
+def _kept_units(
+    canon: pd.DataFrame, attrs: pd.DataFrame, fixed: np.ndarray, keep: np.ndarray
+) -> gpd.GeoDataFrame:
+    """Return the kept rows: canonical columns, the file's others, repaired geometries."""
     extra = [c for c in attrs.columns if c not in BOUNDARY_COLUMNS]
     kept = pd.concat([canon.loc[keep], attrs.loc[keep, extra]], axis=1).reset_index(drop=True)
     for col in ("pcode", "name", "parent_pcode", "country_iso3", "source"):
         kept[col] = kept[col].astype("str").where(kept[col].notna(), None)
-    out = gpd.GeoDataFrame(kept, geometry=list(fixed[keep]), crs=WGS84)
+    return gpd.GeoDataFrame(kept, geometry=list(fixed[keep]), crs=WGS84)
 
+
+def _rejects_table(attrs: pd.DataFrame, rejected: _Rejected, keep: np.ndarray) -> pd.DataFrame:
+    """Row number, reason and column of every rejected row, then its attributes as text."""
     rej_mask = ~keep
+    rows = np.arange(1, len(attrs) + 1)
     rej_attrs = attrs.loc[rej_mask].astype("string")
     rej_attrs = rej_attrs.rename(
         columns={c: f"src_{c}" for c in rej_attrs.columns if c in {"row", "reason", "column"}}
     )
-    rejects = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "row": rows[rej_mask],
-                    "reason": pd.array(reason[rej_mask].astype(str), dtype="str"),
-                    "column": pd.array(column[rej_mask].astype(str), dtype="str"),
-                },
-                index=rej_attrs.index,
-            ),
-            rej_attrs,
-        ],
-        axis=1,
-    ).reset_index(drop=True)
-    report = StepReport(
-        step="read_boundaries",
-        source=origin,
-        n_in=n,
-        n_kept=int(keep.sum()),
-        rejects=rejects,
-        notes=notes,
+    head = pd.DataFrame(
+        {
+            "row": rows[rej_mask],
+            "reason": pd.array(rejected.reason[rej_mask].astype(str), dtype="str"),
+            "column": pd.array(rejected.column[rej_mask].astype(str), dtype="str"),
+        },
+        index=rej_attrs.index,
     )
-    attach_report(out, report)
-    logger.info("%s", report.summary())
-    if len(out) == 0:
-        logger.warning("%s: every row was rejected: %s", origin, report.summary())
-    return out
+    return pd.concat([head, rej_attrs], axis=1).reset_index(drop=True)
