@@ -180,6 +180,17 @@ def test_expansion_relocation_exact() -> None:
         expansion_relocation(_counts({"zz": [1]}), cells)
 
 
+def test_expansion_relocation_keeps_its_settings() -> None:
+    # The nearest-unit search used to reuse the name ``k`` and overwrite the setting.
+    cells = make_grid((0.0, 14.0, 3.0, 14.5), spec=PRIOGRID).assign(
+        pcode=[f"c{i}" for i in range(6)]
+    )
+    c = _counts({"c0": [2, 1, 0], "c5": [0, 2, 4]})
+    res = expansion_relocation(c, cells, distance_km=50.0, k=2)
+    assert (res.k, res.distance_km) == (2.0, 50.0)
+    assert res.units["unit"].tolist() == ["c0", "c5"]
+
+
 def test_expansion_relocation_no_events_and_island() -> None:
     cells = make_grid((0.0, 14.0, 1.0, 14.5), spec=PRIOGRID).assign(pcode=["a", "b"])
     res = expansion_relocation(_counts({"a": [0, 0], "b": [0, 0]}), cells)

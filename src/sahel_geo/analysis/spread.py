@@ -19,12 +19,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from sahel_geo.analysis.timeseries import Freq, period_start
 from sahel_geo.analysis.weights import centroids_lonlat, spatial_weights
 from sahel_geo.core.errors import SchemaError
-from sahel_geo.core.geodesy import ecef_km, geodesic_km, pairs_within_km
+from sahel_geo.core.geodesy import GEOD, ecef_km, geodesic_km, pairs_within_km
 from sahel_geo.core.validation import check_columns, check_geographic, point_xy
 
 __all__ = [
@@ -218,11 +219,44 @@ def expansion_relocation(
     >>> res = expansion_relocation(counts, adm2, distance_km=50)  # doctest: +SKIP
     """
     _check_counts(counts, "events")
+    ids, wide = _unit_by_period(counts, zones, unit_col)
+    vals = wide.to_numpy(dtype=float)
+    affected = vals >= k
+    ever = affected.any(axis=1)
+    first = np.where(ever, affected.argmax(axis=1), -1)
+    links = _unit_links(zones, distance_km=distance_km, adjacency=adjacency)
+    frames = [
+        _new_units(p, ids=ids, periods=wide.columns, vals=vals, first=first, links=links)
+        for p in np.unique(first[ever])  # loop over periods, vectorised over units
+    ]
+    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=_UNIT_COLS)
+    units = rows[_UNIT_COLS].sort_values(["period", "unit"]).reset_index(drop=True)
+    per = _spread_periods(units, vals=vals, affected=affected, periods=wide.columns)
+    return Spread(units=units, periods=per, distance_km=float(distance_km), k=float(k))
+
+
+_UNIT_COLS = ["unit", "period", "kind", "adjacent", "nearest_affected_km", "events"]
+_PERIOD_COLS = [
+    "period",
+    "events",
+    "n_affected",
+    "n_new",
+    "n_expansion",
+    "n_relocation",
+    "share_new",
+    "share_relocated",
+    "share_moved",
+]
+
+
+def _unit_by_period(
+    counts: pd.DataFrame, zones: gpd.GeoDataFrame, unit_col: str
+) -> tuple[NDArray[np.str_], pd.DataFrame]:
+    """Return the zones' ids and the unit × period events table in the zones' order."""
     check_columns(zones, [unit_col], what="zones")
     check_geographic(zones, what="zones")
     ids = zones[unit_col].astype(str).to_numpy()
-    pos = pd.Index(ids)
-    if pos.has_duplicates:
+    if pd.Index(ids).has_duplicates:
         raise SchemaError(f"zones: {unit_col} has duplicate values; one polygon per unit.")
     wide = counts.pivot_table(
         index="unit", columns="period", values="events", aggfunc="sum", fill_value=0
@@ -231,58 +265,100 @@ def expansion_relocation(
     missing = sorted(set(wide.index) - set(ids))
     if missing:
         raise SchemaError(f"counts has units not in zones[{unit_col!r}]: {missing[:10]}.")
-    wide = wide.reindex(ids, fill_value=0)
-    vals = wide.to_numpy(dtype=float)
-    periods = wide.columns
-    n = vals.shape[0]
-    affected = vals >= k
-    ever = affected.any(axis=1)
-    first = np.where(ever, affected.argmax(axis=1), -1)
+    return ids, wide.reindex(ids, fill_value=0)
+
+
+@dataclass(frozen=True)
+class _Links:
+    """Which units touch or lie near each other, and where their centroids are."""
+
+    adj: sp.csr_matrix  # contiguity
+    link: sp.csr_matrix  # contiguity or centroids within distance_km
+    lon: NDArray[np.float64]
+    lat: NDArray[np.float64]
+    xyz: NDArray[np.float64]  # earth-centred km, for nearest-centroid searches
+
+
+def _unit_links(zones: gpd.GeoDataFrame, *, distance_km: float, adjacency: str) -> _Links:
+    """Return the contiguity and the within-distance links between the zones."""
+    n = len(zones)
     adj = spatial_weights(zones, adjacency)
     lon, lat = centroids_lonlat(zones)
     i, j, _ = pairs_within_km(lon, lat, distance_km)
     near = sp.csr_matrix((np.ones(i.size * 2), (np.r_[i, j], np.r_[j, i])), shape=(n, n))
     link = ((adj + near) > 0).astype(np.int8).tocsr()
-    first_any = int(first[ever].min()) if ever.any() else -1
-    xyz = ecef_km(lon, lat)
-    frames = []
-    for p in np.unique(first[ever]):  # loop over periods, vectorised over units
-        new = np.flatnonzero(first == p)
-        earlier = ever & (first < p)
-        is_exp = np.asarray(link[new] @ earlier.astype(float)).ravel() > 0
-        is_adj = np.asarray(adj[new] @ earlier.astype(float)).ravel() > 0
-        nearest = np.full(new.size, np.nan)
-        if earlier.any():
-            prev = np.flatnonzero(earlier)
-            k = min(4, prev.size)
-            _, idx = cKDTree(xyz[prev]).query(xyz[new], k=k)
-            cand = prev[np.asarray(idx).reshape(new.size, k)]
-            d = geodesic_km(
-                np.repeat(lon[new], k), np.repeat(lat[new], k), lon[cand.ravel()], lat[cand.ravel()]
-            )
-            nearest = d.reshape(new.size, k).min(axis=1)
-        kind = np.where(is_exp, "expansion", "relocation") if p != first_any else "first"
-        frames.append(
-            pd.DataFrame(
-                {
-                    "unit": ids[new],
-                    "period": periods[p],
-                    "kind": kind,
-                    "adjacent": is_adj,
-                    "nearest_affected_km": nearest,
-                    "events": vals[new, p],
-                }
-            )
-        )
-    cols = ["unit", "period", "kind", "adjacent", "nearest_affected_km", "events"]
-    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
-    units = rows[cols]
-    units = units.sort_values(["period", "unit"]).reset_index(drop=True)
-    total = vals.sum(axis=0)
+    return _Links(adj=adj, link=link, lon=lon, lat=lat, xyz=ecef_km(lon, lat))
+
+
+def _nearest_earlier_km(
+    new: NDArray[np.intp], earlier: NDArray[np.bool_], links: _Links
+) -> NDArray[np.float64]:
+    """Return the geodesic km from each new unit to the nearest unit affected earlier."""
+    if not earlier.any():
+        return np.full(new.size, np.nan)
+    lon, lat = links.lon, links.lat
+    prev = np.flatnonzero(earlier)
+    n_cand = min(4, prev.size)
+    _, idx = cKDTree(links.xyz[prev]).query(links.xyz[new], k=n_cand)
+    cand = prev[np.asarray(idx).reshape(new.size, n_cand)]
+    d = geodesic_km(
+        np.repeat(lon[new], n_cand),
+        np.repeat(lat[new], n_cand),
+        lon[cand.ravel()],
+        lat[cand.ravel()],
+    )
+    nearest: NDArray[np.float64] = d.reshape(new.size, n_cand).min(axis=1)
+    return nearest
+
+
+def _new_units(
+    p: int,
+    *,
+    ids: NDArray[np.str_],
+    periods: pd.Index,
+    vals: NDArray[np.float64],
+    first: NDArray[np.intp],
+    links: _Links,
+) -> pd.DataFrame:
+    """Return the rows of the units first affected in period ``p``, classed."""
+    ever = first >= 0
+    new = np.flatnonzero(first == p)
+    earlier = (ever & (first < p)).astype(float)
+    is_exp = np.asarray(links.link[new] @ earlier).ravel() > 0
+    is_adj = np.asarray(links.adj[new] @ earlier).ravel() > 0
+    nearest = _nearest_earlier_km(new, earlier > 0, links)
+    first_any = int(first[ever].min())
+    kind = np.where(is_exp, "expansion", "relocation") if p != first_any else "first"
+    return pd.DataFrame(
+        {
+            "unit": ids[new],
+            "period": periods[p],
+            "kind": kind,
+            "adjacent": is_adj,
+            "nearest_affected_km": nearest,
+            "events": vals[new, p],
+        }
+    )
+
+
+def _share_moved(vals: NDArray[np.float64], total: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Return half the summed absolute change of the units' shares since the last period."""
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(total > 0, vals / total, 0.0)
-    moved = np.r_[np.nan, 0.5 * np.abs(np.diff(share, axis=1)).sum(axis=0)]
+    moved: NDArray[np.float64] = np.r_[np.nan, 0.5 * np.abs(np.diff(share, axis=1)).sum(axis=0)]
     moved[1:][(total[1:] == 0) | (total[:-1] == 0)] = np.nan
+    return moved
+
+
+def _spread_periods(
+    units: pd.DataFrame,
+    *,
+    vals: NDArray[np.float64],
+    affected: NDArray[np.bool_],
+    periods: pd.Index,
+) -> pd.DataFrame:
+    """Return the per-period table of a :class:`Spread` from its new-units table."""
+    total = vals.sum(axis=0)
     per = pd.DataFrame({"period": periods, "events": total, "n_affected": affected.sum(axis=0)})
     by = units.groupby("period")
     for name, kind in (("n_expansion", "expansion"), ("n_relocation", "relocation")):
@@ -302,21 +378,8 @@ def expansion_relocation(
     with np.errstate(invalid="ignore", divide="ignore"):
         per["share_new"] = np.where(total > 0, ev_new / total, np.nan)
         per["share_relocated"] = np.where(total > 0, ev_rel / total, np.nan)
-    per["share_moved"] = moved
-    per = per[
-        [
-            "period",
-            "events",
-            "n_affected",
-            "n_new",
-            "n_expansion",
-            "n_relocation",
-            "share_new",
-            "share_relocated",
-            "share_moved",
-        ]
-    ]
-    return Spread(units=units, periods=per, distance_km=float(distance_km), k=float(k))
+    per["share_moved"] = _share_moved(vals, total)
+    return per[_PERIOD_COLS]
 
 
 def centroid_movement(
@@ -365,8 +428,6 @@ def centroid_movement(
     step = np.full(len(out), np.nan)
     bearing = np.full(len(out), np.nan)
     if len(out) > 1:
-        from sahel_geo.core.geodesy import GEOD
-
         az, _, dist = GEOD.inv(clon[:-1], clat[:-1], clon[1:], clat[1:])
         step[1:] = np.asarray(dist) / 1000
         b = np.mod(np.asarray(az, dtype=float), 360.0)
