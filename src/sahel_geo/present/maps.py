@@ -29,7 +29,8 @@ from __future__ import annotations
 import html
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import folium
@@ -41,6 +42,7 @@ from branca.element import Element
 
 from sahel_geo.core.errors import SchemaError
 from sahel_geo.core.raster import Raster
+from sahel_geo.core.validation import check_columns
 from sahel_geo.io.geojson import geojson_text
 from sahel_geo.present._map_elements import Legend, PeriodSlider, inline_assets
 from sahel_geo.present._map_layers import (
@@ -261,12 +263,7 @@ def period_colours(
     >>> period_colours(t)["labels"]
     ['1997-01-01', '1998-01-01']
     """
-    missing = [c for c in ("unit", "period", value) if c not in periods.columns]
-    if missing:
-        raise SchemaError(
-            f"make_map: the periods table lacks column(s) {missing}; found "
-            f"{list(periods.columns)}. Pass the table from sahel_geo.aggregate()."
-        )
+    check_columns(periods, ["unit", "period", value], what="make_map: the periods table")
     wide = periods.pivot_table(index="unit", columns="period", values=value, aggfunc="sum")
     wide = wide.sort_index().reindex(sorted(wide.columns), axis=1)
     labels = [pd.Timestamp(p).strftime(period_format) for p in wide.columns]
@@ -365,11 +362,45 @@ def make_map(
     >>> type(m).__name__
     'Map'
     """
-    missing = [c for c in ("pcode", "name", value) if c not in units.columns]
-    if missing:
-        raise SchemaError(f"make_map: units lack column(s) {missing}; found {list(units.columns)}.")
+    _check_map_inputs(units, value=value, layers=layers or {}, assets=assets)
+    fmap = _base_map(units, tiles=tiles)
+    units = _display_units(units, simplify_deg)
+    labels = _unique_labels([title, *(layers or {}).values(), *(rasters or {})])
+    columns = [value, *(layers or {})]
+    for k, (column, label) in enumerate(zip(columns, labels, strict=False)):
+        _choropleth(fmap, units, column, label=label, show=k == 0)
+    if periods is not None and len(periods):
+        _add_period_slider(fmap, units, periods, value=period_value)
+    _add_rasters(fmap, rasters or {}, labels[len(columns) :], max_pixels=raster_max_pixels)
+    style = _EventsStyle(
+        mode=events_mode,
+        marker_limit=marker_limit,
+        cluster_limit=cluster_limit,
+        aggregate=aggregate,
+        hex_size_km=hex_size_km,
+        heatmap=heatmap,
+        heat_cell_deg=heat_cell_deg,
+    )
+    _add_events(fmap, events, style)
+    return _finish(fmap, assets=assets)
+
+
+def _check_map_inputs(
+    units: gpd.GeoDataFrame, *, value: str, layers: Mapping[str, str], assets: str
+) -> None:
+    """Raise SchemaError for missing unit columns, unknown layer columns or assets."""
+    check_columns(units, ["pcode", "name", value], what="make_map: the units table")
     if assets not in ("inline", "cdn"):
         raise SchemaError(f"make_map: assets must be 'inline' or 'cdn', got {assets!r}.")
+    for column in layers:
+        if column not in units.columns:
+            raise SchemaError(
+                f"make_map: layer column {column!r} is not in units; found {list(units.columns)}."
+            )
+
+
+def _base_map(units: gpd.GeoDataFrame, *, tiles: str | None) -> folium.Map:
+    """Return an empty map fitted to the units, with a zoom range (clusters need one)."""
     minx, miny, maxx, maxy = (float(v) for v in units.total_bounds)
     fmap = folium.Map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
@@ -381,82 +412,122 @@ def make_map(
     fmap.options["maxZoom"] = 18
     fmap.options["minZoom"] = 2
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-    units = _display_units(units, simplify_deg)
+    return fmap
+
+
+def _unique_labels(labels: Sequence[str]) -> list[str]:
+    """Return the labels, repeats numbered (``x``, ``x (2)``...), in order."""
     used: set[str] = set()
-    _choropleth(fmap, units, value, label=_unique_label(title, used), show=True)
-    for column, label in (layers or {}).items():
-        if column not in units.columns:
-            raise SchemaError(
-                f"make_map: layer column {column!r} is not in units; found {list(units.columns)}."
-            )
-        _choropleth(fmap, units, column, label=_unique_label(label, used), show=False)
-    if periods is not None and len(periods):
-        data = period_colours(periods, value=period_value)
-        base = escaped_frame(units, ["pcode", "name"])
-        slider_layer = folium.GeoJson(
-            json.loads(geojson_text(base, precision=4)),
-            name=f"Spread over time ({html.escape(period_value)} per period)",
-            show=False,
-            style_function=lambda f: {
-                "fillColor": "#cccccc",
-                "color": "#333333",
-                "weight": 1,
-                "fillOpacity": 0.7,
-            },
-        )
-        slider_layer.add_to(fmap)
-        PeriodSlider(slider_layer, data=data).add_to(fmap)
-        Legend(
-            slider_layer,
-            title=str(data["title"]),
-            colours=list(YLORRD),
-            labels=["1", _fmt(float(periods[period_value].max()))],
-        ).add_to(fmap)
-    for raw_label, raster in (rasters or {}).items():
-        diverging = _is_diverging(raw_label)
-        label = _unique_label(raw_label, used)
+    return [_unique_label(label, used) for label in labels]
+
+
+def _add_period_slider(
+    fmap: folium.Map, units: gpd.GeoDataFrame, periods: pd.DataFrame, *, value: str
+) -> None:
+    """Add the units layer the time slider recolours, the slider and its legend."""
+    data = period_colours(periods, value=value)
+    base = escaped_frame(units, ["pcode", "name"])
+    slider_layer = folium.GeoJson(
+        json.loads(geojson_text(base, precision=4)),
+        name=f"Spread over time ({html.escape(value)} per period)",
+        show=False,
+        style_function=lambda f: {
+            "fillColor": "#cccccc",
+            "color": "#333333",
+            "weight": 1,
+            "fillOpacity": 0.7,
+        },
+    )
+    slider_layer.add_to(fmap)
+    PeriodSlider(slider_layer, data=data).add_to(fmap)
+    Legend(
+        slider_layer,
+        title=str(data["title"]),
+        colours=list(YLORRD),
+        labels=["1", _fmt(float(periods[value].max()))],
+    ).add_to(fmap)
+
+
+def _add_rasters(
+    fmap: folium.Map, rasters: Mapping[str, Raster], labels: list[str], *, max_pixels: int
+) -> None:
+    """Add each raster as a hidden image overlay with its colour bar (``labels`` shown)."""
+    for (raw_label, raster), label in zip(rasters.items(), labels, strict=True):
         rgba, bounds, colours, vmin, vmax = raster_image(
-            raster, diverging=diverging, max_pixels=raster_max_pixels
+            raster, diverging=_is_diverging(raw_label), max_pixels=max_pixels
         )
         overlay = folium.raster_layers.ImageOverlay(
             rgba, bounds=bounds, name=html.escape(label), show=False, pixelated=True
         )
         overlay.add_to(fmap)
         Legend(overlay, title=label, colours=colours, labels=[_fmt(vmin), _fmt(vmax)]).add_to(fmap)
-    if events is not None:
-        has_point = events.geometry.notna() & ~events.geometry.is_empty
-        if not has_point.all():
-            logger.info(
-                "make_map: %d events without a point are not drawn", int((~has_point).sum())
-            )
-            events = events[has_point]
+
+
+def _drawable_events(events: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    """Return the events that have a point (the others are logged, not drawn)."""
+    if events is None:
+        return None
+    has_point = events.geometry.notna() & ~events.geometry.is_empty
+    if has_point.all():
+        return events
+    logger.info("make_map: %d events without a point are not drawn", int((~has_point).sum()))
+    return events[has_point]
+
+
+@dataclass(frozen=True)
+class _EventsStyle:
+    """How :func:`make_map` draws the events (see :func:`events_layer_mode`)."""
+
+    mode: EventsMode
+    marker_limit: int
+    cluster_limit: int
+    aggregate: Literal["hexagons", "heatmap"]
+    hex_size_km: float
+    heatmap: bool
+    heat_cell_deg: float
+
+
+def _add_events(fmap: folium.Map, events: gpd.GeoDataFrame | None, style: _EventsStyle) -> None:
+    """Choose how to draw the events (logged) and add their layer."""
+    events = _drawable_events(events)
     n = 0 if events is None else len(events)
     mode = events_layer_mode(
         n,
-        mode=events_mode,
-        marker_limit=marker_limit,
-        cluster_limit=cluster_limit,
-        aggregate=aggregate,
+        mode=style.mode,
+        marker_limit=style.marker_limit,
+        cluster_limit=style.cluster_limit,
+        aggregate=style.aggregate,
     )
     logger.info("make_map: %d events drawn as %s", n, mode)
     if events is not None and mode != "none":
-        if mode == "markers":
-            markers_layer(events).add_to(fmap)
-        elif mode == "clusters":
-            clusters_layer(events).add_to(fmap)
-        elif mode == "hexagons":
-            hexes, top = hexagons_layer(events, size_km=hex_size_km)
-            hexes.add_to(fmap)
-            Legend(
-                hexes,
-                title=f"Events per {hex_size_km:g} km hexagon (log scale)",
-                colours=list(YLORRD),
-                labels=["1", _fmt(float(top))],
-            ).add_to(fmap)
-        elif mode == "heatmap":
-            heatmap_layer(events, cell_deg=heat_cell_deg, show=True).add_to(fmap)
-        if heatmap and mode != "heatmap":
-            heatmap_layer(events, cell_deg=heat_cell_deg, show=False).add_to(fmap)
+        _draw_events(fmap, events, mode=mode, style=style)
+
+
+def _draw_events(
+    fmap: folium.Map, events: gpd.GeoDataFrame, *, mode: str, style: _EventsStyle
+) -> None:
+    """Add the events layer drawn as ``mode``, and a hidden heat map when asked."""
+    if mode == "markers":
+        markers_layer(events).add_to(fmap)
+    elif mode == "clusters":
+        clusters_layer(events).add_to(fmap)
+    elif mode == "hexagons":
+        hexes, top = hexagons_layer(events, size_km=style.hex_size_km)
+        hexes.add_to(fmap)
+        Legend(
+            hexes,
+            title=f"Events per {style.hex_size_km:g} km hexagon (log scale)",
+            colours=list(YLORRD),
+            labels=["1", _fmt(float(top))],
+        ).add_to(fmap)
+    elif mode == "heatmap":
+        heatmap_layer(events, cell_deg=style.heat_cell_deg, show=True).add_to(fmap)
+    if style.heatmap and mode != "heatmap":
+        heatmap_layer(events, cell_deg=style.heat_cell_deg, show=False).add_to(fmap)
+
+
+def _finish(fmap: folium.Map, *, assets: str) -> folium.Map:
+    """Add the layer control, inline the assets when asked and fix the element ids."""
     folium.LayerControl(collapsed=False).add_to(fmap)
     if assets == "inline":
         inline_assets(fmap)
