@@ -12,6 +12,7 @@ import os
 import re
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -21,6 +22,9 @@ from pyproj import CRS
 
 from sahel_geo.core.errors import InputFileError, MissingCRSError, NodataWarning
 from sahel_geo.core.raster import Raster, check_crs
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = ["DATE_PATTERNS", "Raster", "open_raster", "parse_file_date"]
 
@@ -190,6 +194,7 @@ def _open_nc(
     zones: gpd.GeoDataFrame | None,
     stack: bool | None,
 ) -> Raster:
+    """Open a NetCDF variable (one grid or a time stack) as a Raster, cropped to the zones."""
     import xarray as xr
 
     try:
@@ -199,51 +204,11 @@ def _open_nc(
             f"Cannot read NetCDF {path}: {exc}. Check that it is a complete NetCDF file."
         ) from exc
     with ds:
-        data_vars = [v for v in ds.data_vars if ds[v].ndim >= 2]
-        if variable is None:
-            if not data_vars:
-                raise InputFileError(f"{path}: no 2-D or 3-D variable found.")
-            variable = str(data_vars[0])
-        if variable not in ds.data_vars:
-            raise InputFileError(
-                f"{path}: no variable {variable!r}; variables: {list(ds.data_vars)}."
-            )
+        variable = _nc_variable(ds, path, variable)
         da = ds[variable]
-        dims = [str(d) for d in da.dims]
-        ydim, xdim, tdim = _coord(dims, _LAT), _coord(dims, _LON), _coord(dims, _TIME)
-        if ydim is None or xdim is None:
-            raise InputFileError(
-                f"{path}: variable {variable!r} has dims {dims}; expected lat/lon (or y/x)."
-            )
-        extra = [d for d in dims if d not in (ydim, xdim, tdim)]
-        if extra or (tdim is None and len(dims) > 2):
-            raise InputFileError(
-                f"{path}: variable {variable!r} has dims {dims} and no time dimension "
-                f"(looked for {list(_TIME)}). Select one slice first or rename the "
-                "time dimension to 'time'."
-            )
-        if stack and tdim is None:
-            raise InputFileError(
-                f"{path}: variable {variable!r} has no time dimension (dims {dims}); a time "
-                "stack needs one (named 'time')."
-            )
-        file_crs: CRS | None = None
-        gm = da.attrs.get("grid_mapping")
-        if gm and gm in ds.variables:
-            attrs = ds[gm].attrs
-            wkt = attrs.get("crs_wkt") or attrs.get("spatial_ref")
-            file_crs = CRS.from_wkt(wkt) if wkt else CRS.from_cf(attrs)
-        elif ydim.lower() in ("lat", "latitude") and xdim.lower() in ("lon", "longitude"):
-            file_crs = CRS.from_epsg(4326)  # CF: latitude/longitude coordinates
-        xs = np.asarray(ds[xdim].values, dtype=np.float64)
-        ys = np.asarray(ds[ydim].values, dtype=np.float64)
-        if len(xs) < 2 or len(ys) < 2:
-            raise InputFileError(f"{path}: the grid must have at least 2 x 2 cells.")
-        dx, dy = float(np.diff(xs).mean()), float(np.diff(ys).mean())
-        if not (
-            np.allclose(np.diff(xs), dx, rtol=1e-6) and np.allclose(np.diff(ys), dy, rtol=1e-6)
-        ):
-            raise InputFileError(f"{path}: the coordinates are not a regular grid.")
+        ydim, xdim, tdim = _nc_dims(da, path, variable, stack=stack)
+        file_crs = _nc_crs(ds, da, xdim, ydim)
+        xs, ys, dx, dy = _nc_grid(ds, path, xdim, ydim)
         transform = Affine(dx, 0, xs[0] - dx / 2, 0, dy, ys[0] - dy / 2)
         head = Raster(
             values=np.empty((0, 0)), transform=transform, crs=crs or file_crs, source=str(path)
@@ -256,8 +221,7 @@ def _open_nc(
         r0, r1, c0, c1 = _window(nu, zones, shape)
         if dy > 0:
             r0, r1 = shape[0] - r1, shape[0] - r0
-        sub = da.isel({ydim: slice(r0, r1), xdim: slice(c0, c1)})
-        values = sub.values
+        values = da.isel({ydim: slice(r0, r1), xdim: slice(c0, c1)}).values
         nodata = da.encoding.get("_FillValue", da.attrs.get("_FillValue"))
         sub_t = Affine(dx, 0, xs[c0] - dx / 2, 0, dy, ys[r0] - dy / 2)
         times = pd.DatetimeIndex(ds[tdim].values) if tdim else None
@@ -272,6 +236,69 @@ def _open_nc(
         name=variable,
         source=str(path),
     )
+
+
+def _nc_variable(ds: xr.Dataset, path: Path, variable: str | None) -> str:
+    """Return the variable to read: the one asked for, else the first 2-D or 3-D one."""
+    if variable is None:
+        data_vars = [v for v in ds.data_vars if ds[v].ndim >= 2]
+        if not data_vars:
+            raise InputFileError(f"{path}: no 2-D or 3-D variable found.")
+        variable = str(data_vars[0])
+    if variable not in ds.data_vars:
+        raise InputFileError(f"{path}: no variable {variable!r}; variables: {list(ds.data_vars)}.")
+    return variable
+
+
+def _nc_dims(
+    da: xr.DataArray, path: Path, variable: str, *, stack: bool | None
+) -> tuple[str, str, str | None]:
+    """Return the variable's y, x and time (or None) dimensions; raise on any other."""
+    dims = [str(d) for d in da.dims]
+    ydim, xdim, tdim = _coord(dims, _LAT), _coord(dims, _LON), _coord(dims, _TIME)
+    if ydim is None or xdim is None:
+        raise InputFileError(
+            f"{path}: variable {variable!r} has dims {dims}; expected lat/lon (or y/x)."
+        )
+    extra = [d for d in dims if d not in (ydim, xdim, tdim)]
+    if extra or (tdim is None and len(dims) > 2):
+        raise InputFileError(
+            f"{path}: variable {variable!r} has dims {dims} and no time dimension "
+            f"(looked for {list(_TIME)}). Select one slice first or rename the "
+            "time dimension to 'time'."
+        )
+    if stack and tdim is None:
+        raise InputFileError(
+            f"{path}: variable {variable!r} has no time dimension (dims {dims}); a time "
+            "stack needs one (named 'time')."
+        )
+    return ydim, xdim, tdim
+
+
+def _nc_crs(ds: xr.Dataset, da: xr.DataArray, xdim: str, ydim: str) -> CRS | None:
+    """Return the CRS of the variable's grid mapping, else EPSG:4326 for lat/lon axes."""
+    gm = da.attrs.get("grid_mapping")
+    if gm and gm in ds.variables:
+        attrs = ds[gm].attrs
+        wkt = attrs.get("crs_wkt") or attrs.get("spatial_ref")
+        return CRS.from_wkt(wkt) if wkt else CRS.from_cf(attrs)
+    if ydim.lower() in ("lat", "latitude") and xdim.lower() in ("lon", "longitude"):
+        return CRS.from_epsg(4326)  # CF: latitude/longitude coordinates
+    return None
+
+
+def _nc_grid(
+    ds: xr.Dataset, path: Path, xdim: str, ydim: str
+) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Return the x and y cell centres and steps; raise unless a regular grid of 2 x 2 up."""
+    xs = np.asarray(ds[xdim].values, dtype=np.float64)
+    ys = np.asarray(ds[ydim].values, dtype=np.float64)
+    if len(xs) < 2 or len(ys) < 2:
+        raise InputFileError(f"{path}: the grid must have at least 2 x 2 cells.")
+    dx, dy = float(np.diff(xs).mean()), float(np.diff(ys).mean())
+    if not (np.allclose(np.diff(xs), dx, rtol=1e-6) and np.allclose(np.diff(ys), dy, rtol=1e-6)):
+        raise InputFileError(f"{path}: the coordinates are not a regular grid.")
+    return xs, ys, dx, dy
 
 
 def _open_folder(
