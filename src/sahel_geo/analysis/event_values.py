@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import NDArray
 
 from sahel_geo.core.errors import SchemaError
 from sahel_geo.core.raster import Raster, check_crs
-from sahel_geo.core.reports import StepReport, attach_report
+from sahel_geo.core.reports import StepReport, attach_report, empty_rejects
+from sahel_geo.core.validation import point_xy_or_nan
 
 __all__ = ["NA_REASONS", "values_at_events"]
 
@@ -53,6 +56,130 @@ def _period_end(times: pd.DatetimeIndex) -> pd.Timestamp:
             return (last + pd.offsets.MonthBegin(1)).normalize()
         return last + pd.Timedelta(days=10)
     return times[-1] + step
+
+
+@dataclass(frozen=True)
+class _EventCells:
+    """The raster cell of each event: row, column, and whether it is on the raster."""
+
+    row: NDArray[np.int64]
+    col: NDArray[np.int64]
+    inside: NDArray[np.bool_]  # a point on the raster (row and col are 0 elsewhere)
+    no_point: NDArray[np.bool_]  # no geometry, or an empty one
+
+
+#: Masks naming why values are missing, in order: a later mask overrides an earlier one.
+_Tags = list[tuple[str, NDArray[np.bool_]]]
+
+
+def _check_args(
+    events: gpd.GeoDataFrame,
+    raster: Raster,
+    time_match: Literal["period"] | None,
+    lags: Sequence[int],
+    id_column: str,
+) -> list[int]:
+    """Check the CRS, the id column, the lags and the time matching; return the lags."""
+    check_crs(events.crs, raster, what="events")
+    if id_column not in events.columns:
+        raise SchemaError(f"The events have no {id_column!r} column (the output index).")
+    lag_list = [int(k) for k in lags]
+    if any(k < 1 for k in lag_list) or len(set(lag_list)) != len(lag_list):
+        raise SchemaError(f"lags must be distinct positive integers; got {list(lags)}.")
+    if raster.is_stack and time_match != "period":
+        raise SchemaError(
+            "The raster is a time stack: pass time_match='period' to take each event's own "
+            "period (and lags=... for earlier periods)."
+        )
+    if not raster.is_stack and (time_match is not None or lag_list):
+        raise SchemaError("time_match and lags need a time stack; this raster has a single layer.")
+    return lag_list
+
+
+def _event_cells(events: gpd.GeoDataFrame, raster: Raster) -> _EventCells:
+    """Return the cell of each event's point (missing and empty geometries have none)."""
+    geoms = np.asarray(events.geometry.array, dtype=object)
+    no_point = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    # empty geometries of any type count as no point: only the others must be points
+    points = geoms.copy()  # (a copy: the events' own geometry array stays untouched)
+    points[no_point] = None
+    x, y = point_xy_or_nan(points, what="events")
+    g = raster.grid
+    with np.errstate(invalid="ignore"):
+        col = np.floor((x - g.x0) / g.dx)
+        row = np.floor((g.y0 - y) / g.dy)
+    inside = ~no_point & (col >= 0) & (col < g.width) & (row >= 0) & (row < g.height)
+    return _EventCells(
+        row=np.where(inside, row, 0).astype(np.int64),
+        col=np.where(inside, col, 0).astype(np.int64),
+        inside=inside,
+        no_point=no_point,
+    )
+
+
+def _single_values(raster: Raster, cells: _EventCells) -> tuple[dict[str, NDArray[Any]], _Tags]:
+    """Return the value at each event of a single raster, and the nodata events."""
+    ri, ci, inside = cells.row, cells.col, cells.inside
+    vals = np.asarray(raster.values)[ri, ci].astype(np.float64)
+    valid = raster.valid_mask()[ri, ci] & inside
+    return {"value": np.where(valid, vals, np.nan)}, [("nodata", inside & ~valid)]
+
+
+def _stack_values(
+    raster: Raster, cells: _EventCells, dates: pd.DatetimeIndex, lags: list[int]
+) -> tuple[dict[str, NDArray[Any]], _Tags]:
+    """Return each event's value in its own period and lags before it, and why some miss."""
+    assert raster.times is not None
+    ri, ci, inside = cells.row, cells.col, cells.inside
+    times = raster.times
+    end = _period_end(times)
+    has_date = ~np.asarray(dates.isna(), dtype=bool)
+    step = np.searchsorted(times.values, dates.values, side="right") - 1
+    in_time = has_date & (step >= 0) & (dates < end)
+    valid_all = raster.valid_mask()
+    out: dict[str, NDArray[Any]] = {}
+    tags: _Tags = []
+    for k in [0, *lags]:
+        s = step - k
+        ok_t = in_time & (s >= 0)
+        si = np.where(ok_t, s, 0)
+        v = np.asarray(raster.values)[si, ri, ci].astype(np.float64)
+        good = inside & ok_t & valid_all[si, ri, ci]
+        out["value" if k == 0 else f"value_lag{k}"] = np.where(good, v, np.nan)
+        if k == 0:
+            tags = [
+                ("outside_time", inside & ~in_time),
+                ("no_date", inside & ~has_date),
+                ("nodata", inside & in_time & ~good),
+            ]
+    out["period"] = np.where(in_time, times.values[np.clip(step, 0, None)], np.datetime64("NaT"))
+    return out, tags
+
+
+def _na_reason(n: int, tags: _Tags) -> NDArray[np.object_]:
+    """Return the reason each value is missing (None where it is present)."""
+    reason = np.full(n, None, dtype=object)
+    for name, mask in tags:
+        reason[mask] = name
+    return reason
+
+
+def _attach_report(result: pd.DataFrame, reason: NDArray[np.object_], raster: Raster) -> None:
+    """Attach the step report (counts of missing values by reason) and log it."""
+    counts = pd.Series(reason[reason != None]).value_counts()  # noqa: E711
+    notes = {str(k): int(v) for k, v in counts.items()}
+    n = len(reason)
+    report = StepReport(
+        step="values_at_events",
+        source=raster.source,
+        n_in=n,
+        n_kept=n,
+        rejects=empty_rejects(),
+        notes=notes,
+    )
+    attach_report(result, report)
+    if notes:
+        logger.info("values_at_events: %s", report.summary())
 
 
 def values_at_events(
@@ -110,83 +237,18 @@ def values_at_events(
     >>> out.loc["a", ["value", "value_lag1"]].tolist()
     [21.0, 13.0]
     """
-    check_crs(events.crs, raster, what="events")
-    if id_column not in events.columns:
-        raise SchemaError(f"The events have no {id_column!r} column (the output index).")
-    lag_list = [int(k) for k in lags]
-    if any(k < 1 for k in lag_list) or len(set(lag_list)) != len(lag_list):
-        raise SchemaError(f"lags must be distinct positive integers; got {list(lags)}.")
-    if raster.is_stack and time_match != "period":
-        raise SchemaError(
-            "The raster is a time stack: pass time_match='period' to take each event's own "
-            "period (and lags=... for earlier periods)."
-        )
-    if not raster.is_stack and (time_match is not None or lag_list):
-        raise SchemaError("time_match and lags need a time stack; this raster has a single layer.")
-    n = len(events)
-    geoms = np.asarray(events.geometry.array, dtype=object)
-    bad_geom = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    if (~bad_geom & (shapely.get_type_id(geoms) != 0)).any():
-        raise SchemaError("values_at_events needs Point geometries (events).")
-    x = np.full(n, np.nan)
-    y = np.full(n, np.nan)
-    ok = ~bad_geom
-    x[ok] = shapely.get_x(geoms[ok])
-    y[ok] = shapely.get_y(geoms[ok])
-    g = raster.grid
-    with np.errstate(invalid="ignore"):
-        col = np.floor((x - g.x0) / g.dx)
-        row = np.floor((g.y0 - y) / g.dy)
-    inside = ok & (col >= 0) & (col < g.width) & (row >= 0) & (row < g.height)
-    ci = np.where(inside, col, 0).astype(np.int64)
-    ri = np.where(inside, row, 0).astype(np.int64)
-    reason = np.full(n, None, dtype=object)
-    reason[~inside] = "outside_raster"
-    reason[bad_geom] = "no_point"
-    out: dict[str, np.ndarray] = {}
+    lag_list = _check_args(events, raster, time_match, lags, id_column)
+    cells = _event_cells(events, raster)
+    tags: _Tags = [("outside_raster", ~cells.inside), ("no_point", cells.no_point)]
     if not raster.is_stack:
-        vals = np.asarray(raster.values)[ri, ci].astype(np.float64)
-        valid = raster.valid_mask()[ri, ci] & inside
-        reason[inside & ~valid] = "nodata"
-        out["value"] = np.where(valid, vals, np.nan)
+        out, value_tags = _single_values(raster, cells)
     else:
         if date_column not in events.columns:
             raise SchemaError(f"The events have no {date_column!r} column (needed for a stack).")
-        assert raster.times is not None
         dates = pd.DatetimeIndex(pd.to_datetime(events[date_column]))
-        times = raster.times
-        end = _period_end(times)
-        has_date = ~np.asarray(dates.isna(), dtype=bool)
-        step = np.searchsorted(times.values, dates.values, side="right") - 1
-        in_time = has_date & (step >= 0) & (dates < end)
-        valid_all = raster.valid_mask()
-        for k in [0, *lag_list]:
-            s = step - k
-            ok_t = in_time & (s >= 0)
-            si = np.where(ok_t, s, 0)
-            v = np.asarray(raster.values)[si, ri, ci].astype(np.float64)
-            good = inside & ok_t & valid_all[si, ri, ci]
-            out["value" if k == 0 else f"value_lag{k}"] = np.where(good, v, np.nan)
-            if k == 0:
-                reason[inside & ~in_time] = "outside_time"
-                reason[inside & ~has_date] = "no_date"
-                reason[inside & in_time & ~good] = "nodata"
-        out["period"] = np.where(
-            in_time, times.values[np.clip(step, 0, None)], np.datetime64("NaT")
-        )
+        out, value_tags = _stack_values(raster, cells, dates, lag_list)
+    reason = _na_reason(len(events), tags + value_tags)
     out["na_reason"] = reason
     result = pd.DataFrame(out, index=pd.Index(events[id_column].to_numpy(), name=id_column))
-    counts = pd.Series(reason[reason != None]).value_counts()  # noqa: E711
-    notes = {str(k): int(v) for k, v in counts.items()}
-    report = StepReport(
-        step="values_at_events",
-        source=raster.source,
-        n_in=n,
-        n_kept=n,
-        rejects=pd.DataFrame(columns=["row", "reason", "column"]),
-        notes=notes,
-    )
-    attach_report(result, report)
-    if notes:
-        logger.info("values_at_events: %s", report.summary())
+    _attach_report(result, reason, raster)
     return result
