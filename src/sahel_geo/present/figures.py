@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 
 from sahel_geo.core.errors import SchemaError
 from sahel_geo.core.schema import EQUAL_AREA_CRS
+from sahel_geo.core.validation import check_columns
 from sahel_geo.io._atomic import atomic_write_bytes
 
 __all__ = [
@@ -71,12 +72,6 @@ def _tight(fig: Figure) -> None:
         fig.tight_layout()
 
 
-def _require(frame: pd.DataFrame, columns: list[str], what: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise SchemaError(f"{what}: missing column(s) {missing}; found {list(frame.columns)}.")
-
-
 def choropleth_figure(
     units: gpd.GeoDataFrame, column: str, *, title: str, label: str | None = None
 ) -> Figure:
@@ -108,7 +103,11 @@ def choropleth_figure(
     >>> fig.get_size_inches().tolist()
     [8.0, 6.0]
     """
-    _require(units, [column], "choropleth_figure")
+    if column not in units.columns:
+        raise SchemaError(
+            f"choropleth_figure: missing column {column!r} to colour the units; "
+            f"found {list(units.columns)}."
+        )
     with _style():
         fig = _new_figure()
         ax = fig.add_subplot()
@@ -166,7 +165,7 @@ def counts_by_country_figure(
     >>> fig.axes[0].get_title()
     'Events by country'
     """
-    _require(events, ["event_date", "country_iso3"], "counts_by_country_figure")
+    check_columns(events, ["event_date", "country_iso3"], what="counts_by_country_figure: events")
     rule = {"month": "MS", "quarter": "QS", "year": "YS"}.get(freq)
     if rule is None:
         raise SchemaError(
@@ -234,8 +233,8 @@ def spread_figure(
     >>> spread_figure(adm, arr).axes[0].get_title()
     'First arrival of violence'
     """
-    _require(units, ["pcode"], "spread_figure")
-    _require(arrival, ["unit", "first_period"], "spread_figure")
+    check_columns(units, ["pcode"], what="spread_figure: units")
+    check_columns(arrival, ["unit", "first_period"], what="spread_figure: the arrival table")
     first = pd.to_datetime(arrival.set_index("unit")["first_period"])
     years = first.reindex(units["pcode"]).dt.year.to_numpy(dtype=float)
     with _style():
@@ -303,7 +302,7 @@ def conflict_drought_figure(
     >>> len(conflict_drought_figure(t).axes)
     2
     """
-    _require(table, ["period", value, drought_col], "conflict_drought_figure")
+    check_columns(table, ["period", value, drought_col], what="conflict_drought_figure: the table")
     per = table.groupby("period").agg(v=(value, "sum"), d=(drought_col, "mean")).sort_index()
     with _style():
         fig = _new_figure((8.0, 4.5))
