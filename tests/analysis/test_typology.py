@@ -77,3 +77,20 @@ def test_typology_without_wasting_and_bad_inputs() -> None:
     with pytest.raises(SchemaError):
         conflict_climate_table(_counts(), _drought(), lags=(-1,))
     assert np.isnan(out["change_pct"].iloc[0])
+
+
+def test_typology_low_baseline_and_its_deprecated_keywords() -> None:
+    t = conflict_climate_table(_counts(), _drought(), None, lags=(0,))
+    default = unit_typology(t, baseline_periods=1)
+    pd.testing.assert_frame_equal(
+        default, unit_typology(t, baseline_periods=1, low_baseline=(2, 5))
+    )
+    loose = unit_typology(t, baseline_periods=1, low_baseline=(0.0, 0.0))
+    with pytest.warns(FutureWarning, match=r"min_baseline=.*removed in sahel_geo 0\.3\.0"):
+        old = unit_typology(t, baseline_periods=1, min_baseline=0.0, min_current=0.0)
+    pd.testing.assert_frame_equal(loose, old)
+    with pytest.warns(FutureWarning, match=r"min_current=.*low_baseline"):
+        old_one = unit_typology(t, baseline_periods=1, min_current=5.0)
+    pd.testing.assert_frame_equal(default, old_one)
+    with pytest.raises(TypeError, match="not both"):
+        unit_typology(t, low_baseline=(1, 1), min_baseline=0.0)

@@ -16,7 +16,10 @@ table):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import warnings
+from collections.abc import Callable, Sequence
+from typing import ParamSpec, cast
 
 import numpy as np
 import pandas as pd
@@ -26,6 +29,8 @@ from sahel_geo.core.errors import SchemaError
 from sahel_geo.core.validation import check_columns
 
 __all__ = ["conflict_climate_table", "unit_typology"]
+
+_P = ParamSpec("_P")
 
 
 def conflict_climate_table(
@@ -96,6 +101,36 @@ def conflict_climate_table(
     return out
 
 
+_LOW_BASELINE_DEFAULT: tuple[float, float] = (2.0, 5.0)
+
+
+def _low_baseline_keywords(
+    func: Callable[_P, pd.DataFrame],
+) -> Callable[_P, pd.DataFrame]:
+    """Accept the keywords ``min_baseline``/``min_current`` (before 0.2) as ``low_baseline``."""
+
+    @functools.wraps(func)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> pd.DataFrame:
+        old = [name for name in ("min_baseline", "min_current") if name in kwargs]
+        if old:
+            if "low_baseline" in kwargs:
+                raise TypeError(f"unit_typology: pass low_baseline or {' / '.join(old)}, not both.")
+            warnings.warn(
+                f"unit_typology({', '.join(f'{n}=...' for n in old)}) is deprecated and will "
+                "be removed in sahel_geo 0.3.0; pass low_baseline=(min_baseline, min_current).",
+                FutureWarning,
+                stacklevel=2,
+            )
+            given = cast("dict[str, float]", kwargs)
+            base = float(given.pop("min_baseline", _LOW_BASELINE_DEFAULT[0]))
+            current = float(given.pop("min_current", _LOW_BASELINE_DEFAULT[1]))
+            kwargs["low_baseline"] = (base, current)
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+@_low_baseline_keywords
 def unit_typology(
     table: pd.DataFrame,
     *,
@@ -103,8 +138,7 @@ def unit_typology(
     wasting_col: str = "wasting",
     baseline_periods: int = 3,
     rise_pct: float = 25.0,
-    min_baseline: float = 2.0,
-    min_current: float = 5.0,
+    low_baseline: tuple[float, float] = _LOW_BASELINE_DEFAULT,
     drought_threshold: float = -1.0,
     wasting_threshold: float = 10.0,
 ) -> pd.DataFrame:
@@ -122,6 +156,20 @@ def unit_typology(
     ----------
     table
         From :func:`conflict_climate_table`.
+    drought_col, wasting_col
+        Drought and wasting columns of ``table`` (no wasting column: never high wasting).
+    baseline_periods
+        Periods whose mean is the baseline of the change.
+    rise_pct
+        Change (%) above which conflict is rising.
+    low_baseline
+        ``(min_baseline, min_current)``: a change from a baseline of at most
+        ``min_baseline`` to at most ``min_current`` events is not a rise (the
+        low-baseline rule of :func:`sahel_geo.period_change`). The keywords
+        ``min_baseline=`` and ``min_current=`` still work with a :class:`FutureWarning`;
+        they are removed in sahel_geo 0.3.0.
+    drought_threshold, wasting_threshold
+        Values at or beyond which a unit-period is in drought / has high wasting.
 
     Returns
     -------
@@ -141,6 +189,7 @@ def unit_typology(
     check_columns(table, ["unit", "period", "events", drought_col], what="table")
     has_wasting = wasting_col in table.columns
     wide = table.pivot_table(index="period", columns="unit", values="events", aggfunc="sum")
+    min_baseline, min_current = low_baseline
     ch = period_change(
         wide, baseline_periods=baseline_periods, min_baseline=min_baseline, min_current=min_current
     )
