@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from sahel_geo.core.errors import ConfigError
-from sahel_geo.io.events import _build_acled
+from sahel_geo.io.events import build_acled
 
 __all__ = ["DEMO_SOURCE_TEXT", "demo_acled_table", "demo_events"]
 
@@ -556,6 +556,6 @@ def demo_events(*, n: int = 5000, seed: int = 20120117) -> gpd.GeoDataFrame:
     (95, ['demo'])
     """
     table = demo_acled_table(n=n, seed=seed)
-    return _build_acled(
+    return build_acled(
         table, source="demo", origin=f"demo_acled_table(n={n}, seed={seed})", step="demo_events"
     )

@@ -103,7 +103,16 @@ from sahel_geo.core.schema import (
 from sahel_geo.io._event_builder import EventSpec, build_events
 from sahel_geo.io._tables import read_table
 
-__all__ = ["GENERIC_FIELDS", "UCDP_VIOLENCE_TYPES", "read_acled", "read_events", "read_ucdp"]
+__all__ = [
+    "GENERIC_FIELDS",
+    "UCDP_VIOLENCE_TYPES",
+    "build_acled",
+    "build_ucdp",
+    "read_acled",
+    "read_events",
+    "read_ucdp",
+    "ucdp_records_frame",
+]
 
 #: UCDP ``type_of_violence`` codes -> canonical ``event_type``.
 UCDP_VIOLENCE_TYPES: Final[dict[int, str]] = {1: "state-based", 2: "non-state", 3: "one-sided"}
@@ -220,20 +229,93 @@ def _ucdp_spec() -> EventSpec:
     )
 
 
-def _build_acled(
+def build_acled(
     raw: pd.DataFrame, *, source: str = "acled", origin: str, step: str
 ) -> gpd.GeoDataFrame:
-    """Canonical events from an in-memory ACLED table (used by the demo generator)."""
+    """Build canonical events from an in-memory ACLED table.
+
+    The same builder as :func:`read_acled`, for a table already in memory (the demo
+    generator's, for one).
+
+    Parameters
+    ----------
+    raw
+        An ACLED table as exported (current or pre-2023 columns), not modified.
+    source
+        Value of the canonical ``source`` column (``"demo"`` for the demo data).
+    origin
+        Where the table came from, for messages and the report.
+    step
+        Name of the step in the attached report.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Canonical events, EPSG:4326, with the step report attached.
+
+    Examples
+    --------
+    >>> from sahel_geo.io.demo import demo_acled_table
+    >>> events = build_acled(demo_acled_table(n=20, seed=1), origin="demo", step="demo")
+    >>> len(events)
+    15
+    """
     return build_events(raw, _acled_spec(raw, source), origin=origin, step=step)
 
 
-def _build_ucdp(raw: pd.DataFrame, *, origin: str, step: str) -> gpd.GeoDataFrame:
-    """Canonical events from an in-memory UCDP GED table (CSV or API records)."""
+def build_ucdp(raw: pd.DataFrame, *, origin: str, step: str) -> gpd.GeoDataFrame:
+    """Build canonical events from an in-memory UCDP GED table (CSV or API records).
+
+    The same builder as :func:`read_ucdp`, for a table already in memory (the pages
+    :func:`~sahel_geo.download_ucdp` fetched, for one).
+
+    Parameters
+    ----------
+    raw
+        A UCDP GED table (the CSV's columns, or :func:`ucdp_records_frame` of API pages),
+        not modified.
+    origin
+        Where the table came from, for messages and the report.
+    step
+        Name of the step in the attached report.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Canonical events, EPSG:4326, with the step report attached.
+
+    Examples
+    --------
+    >>> events = build_ucdp(table, origin="ged.csv", step="read_ucdp")  # doctest: +SKIP
+    """
     return build_events(raw, _ucdp_spec(), origin=origin, step=step)
 
 
-def _ucdp_records_frame(payload: Any, origin: str) -> pd.DataFrame:
-    """Turn a UCDP API page (``{"Result": [...]}``) or a list of records into a table."""
+def ucdp_records_frame(payload: Any, origin: str) -> pd.DataFrame:
+    """Turn a UCDP API page (``{"Result": [...]}``) or a list of records into a table.
+
+    Parameters
+    ----------
+    payload
+        The decoded JSON of one API page, or its ``Result`` list.
+    origin
+        Where the JSON came from, for messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per record, the records' keys as columns.
+
+    Raises
+    ------
+    InputFileError
+        The JSON is not an API page or a list of records.
+
+    Examples
+    --------
+    >>> ucdp_records_frame({"Result": [{"id": 1}, {"id": 2}]}, "page.json")["id"].tolist()
+    [1, 2]
+    """
     records: Any
     if isinstance(payload, Mapping):
         if "Result" not in payload:
@@ -296,7 +378,7 @@ def read_acled(path: str | os.PathLike[str], *, encoding: str | None = None) -> 
     >>> sg.rejects(events)[["row", "reason"]]  # doctest: +SKIP
     """
     raw, p = read_table(path, encoding=encoding, sheet=None, reader="read_acled")
-    return _build_acled(raw, origin=str(p), step="read_acled")
+    return build_acled(raw, origin=str(p), step="read_acled")
 
 
 def read_ucdp(path: str | os.PathLike[str], *, encoding: str | None = None) -> gpd.GeoDataFrame:
@@ -346,15 +428,15 @@ def read_ucdp(path: str | os.PathLike[str], *, encoding: str | None = None) -> g
             raise InputFileError(
                 f"read_ucdp: {p} is not valid JSON ({exc}). Save the API response again."
             ) from exc
-        raw = _ucdp_records_frame(payload, str(p))
+        raw = ucdp_records_frame(payload, str(p))
         if raw.columns.empty:
             raise InputFileError(
                 f"read_ucdp: {p} holds no events (an empty 'Result'), so it has no columns "
                 "to check. Query a period or country with events."
             )
-        return _build_ucdp(raw, origin=str(p), step="read_ucdp")
+        return build_ucdp(raw, origin=str(p), step="read_ucdp")
     raw, p = read_table(p, encoding=encoding, sheet=None, reader="read_ucdp")
-    return _build_ucdp(raw, origin=str(p), step="read_ucdp")
+    return build_ucdp(raw, origin=str(p), step="read_ucdp")
 
 
 def _check_json(p: Path) -> Path:

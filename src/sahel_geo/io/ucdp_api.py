@@ -33,7 +33,7 @@ import pandas as pd
 from sahel_geo.core.errors import ConfigError, NetworkError
 from sahel_geo.core.options import get_option
 from sahel_geo.io._atomic import atomic_write_bytes
-from sahel_geo.io.events import _build_ucdp, _ucdp_records_frame
+from sahel_geo.io.events import build_ucdp, ucdp_records_frame
 
 __all__ = ["GW_CODES", "UCDP_API_URL", "UCDP_GED_COLUMNS", "download_ucdp"]
 
@@ -284,7 +284,7 @@ def download_ucdp(
         records = payload["Result"]
         if not records:
             break
-        frames.append(_ucdp_records_frame(records, where))
+        frames.append(ucdp_records_frame(records, where))
         page += 1
 
     if page >= _MAX_PAGES and page < total_pages:
@@ -298,4 +298,4 @@ def download_ucdp(
         if frames
         else pd.DataFrame({c: pd.Series(dtype="object") for c in UCDP_GED_COLUMNS})
     )
-    return _build_ucdp(raw, origin=first_url, step="download_ucdp")
+    return build_ucdp(raw, origin=first_url, step="download_ucdp")
