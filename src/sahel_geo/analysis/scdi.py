@@ -44,6 +44,7 @@ from scipy.spatial import cKDTree
 
 from sahel_geo.analysis.grid import SWAC_25, GridSpec, cell_index
 from sahel_geo.analysis.timeseries import Freq, period_start
+from sahel_geo.core.arrays import run_starts
 from sahel_geo.core.errors import SchemaError
 from sahel_geo.core.geodesy import geodesic_km, latlon_cell_area_km2
 from sahel_geo.core.validation import check_columns, check_geographic, point_xy
@@ -148,11 +149,8 @@ def scdi(
     counts = np.bincount(gid, minlength=n_groups)
     # events sharing coordinates inside a cell-period: their nearest neighbour is at 0 km
     order = np.lexsort((lat, lon, gid))
-    same = (
-        (gid[order][1:] == gid[order][:-1])
-        & (lon[order][1:] == lon[order][:-1])
-        & (lat[order][1:] == lat[order][:-1])
-    )
+    first_of_run = run_starts(gid[order], lon[order], lat[order])
+    same = ~first_of_run[1:]  # the event shares cell-period and location with the previous
     dup = np.zeros(lon.size, dtype=bool)
     dup[order[1:][same]] = True
     dup[order[:-1][same]] = True
@@ -160,7 +158,6 @@ def scdi(
     # the others: nearest other location of the same cell-period, searched among distinct
     # locations only (duplicates slow k-d trees down); groups pushed apart on a 4th axis
     nn_km = np.zeros(lon.size)
-    first_of_run = np.r_[True, ~same]
     reps = order[first_of_run]  # one event per distinct (cell-period, location)
     n_loc = np.bincount(gid[reps], minlength=n_groups)
     lone_pos = np.flatnonzero(~dup[reps] & (n_loc[gid[reps]] >= 2))  # alone at its place
