@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 
 from sahel_geo.analysis.grid import GridSpec, events_to_cells, make_grid
 from sahel_geo.core.raster import Raster
+from sahel_geo.core.validation import point_xy
 from sahel_geo.io.geojson import geojson_text
 from sahel_geo.present._map_elements import js_json
 
@@ -193,8 +194,9 @@ def clusters_layer(events: gpd.GeoDataFrame) -> FastMarkerCluster:
             else:
                 columns.append([None if v is None else str(v) for v in text.tolist()])
                 lookups.append(None)
-    lat = np.round(np.asarray(events.geometry.y, dtype=float), 4).tolist()
-    lon = np.round(np.asarray(events.geometry.x, dtype=float), 4).tolist()
+    x, y = point_xy(events, what="make_map: events")
+    lat = np.round(y, 4).tolist()
+    lon = np.round(x, 4).tolist()
     rows = [list(r) for r in zip(lat, lon, *columns, strict=True)]
     callback = _CLUSTER_CALLBACK % js_json({"fields": fields, "lookups": lookups})
     return FastMarkerCluster(rows, callback=callback, name="Events (clustered)")
@@ -234,8 +236,7 @@ def hexagons_layer(events: gpd.GeoDataFrame, *, size_km: float) -> tuple[folium.
 
 def _heat_points(events: gpd.GeoDataFrame, *, cell_deg: float) -> list[list[float]]:
     """Events binned to ``cell_deg`` cells: ``[lat, lon, count]`` per occupied cell."""
-    lon = np.asarray(events.geometry.x, dtype=float)
-    lat = np.asarray(events.geometry.y, dtype=float)
+    lon, lat = point_xy(events, what="make_map: events")
     ok = np.isfinite(lon) & np.isfinite(lat)
     ix = np.floor(lon[ok] / cell_deg).astype(np.int64)
     iy = np.floor(lat[ok] / cell_deg).astype(np.int64)
