@@ -36,9 +36,10 @@ import numpy as np
 import osmnx as ox
 import pandas as pd
 import shapely
-from pyproj import CRS, Geod
+from pyproj import CRS
 from shapely.geometry import MultiPolygon, Polygon
 
+from sahel_geo.core.arrays import run_starts
 from sahel_geo.core.errors import (
     ConfigError,
     EmptyResultError,
@@ -46,6 +47,7 @@ from sahel_geo.core.errors import (
     MissingCRSError,
     NetworkError,
 )
+from sahel_geo.core.geodesy import GEOD
 from sahel_geo.core.options import get_option
 from sahel_geo.core.schema import WGS84
 from sahel_geo.io.datasets import bundled_path
@@ -65,7 +67,6 @@ Area: TypeAlias = (
     Polygon | MultiPolygon | tuple[float, float, float, float] | gpd.GeoDataFrame | gpd.GeoSeries
 )
 
-_GEOD: Final = Geod(ellps="WGS84")
 
 # The osmnx 2.1 "drive" network filter (osmnx._overpass._get_network_filter), as sets.
 _EXCLUDED_HIGHWAY: Final = frozenset(
@@ -504,8 +505,8 @@ def _geodesic_line_lengths(lines: np.ndarray) -> np.ndarray:
     coords, idx = shapely.get_coordinates(lines, return_index=True)
     if len(coords) < 2:
         return np.zeros(len(lines))
-    same = idx[1:] == idx[:-1]
-    _, _, seg = _GEOD.inv(
+    same = ~run_starts(idx)[1:]  # the vertex and the one before are on the same line
+    _, _, seg = GEOD.inv(
         coords[:-1, 0][same], coords[:-1, 1][same], coords[1:, 0][same], coords[1:, 1][same]
     )
     return np.bincount(idx[1:][same], weights=np.asarray(seg), minlength=len(lines))
