@@ -1,7 +1,10 @@
-"""Distances to borders: signed border distance, tri-border exposure, border units.
+"""Distance to borders as the crow flies: border distance, border exposure, border units.
 
-Signed distance to a country's border, events near the Mali–Burkina Faso–Niger
-tri-border and each shared border, and the units along a border.
+Straight-line (geodesic) measures against the border lines themselves: the signed
+distance of each point to a country's border, events near the Mali–Burkina Faso–Niger
+tri-border and each shared border per period, and the units along a border. Borderlands
+by travel distance along roads from the border crossings are in
+:mod:`sahel_geo.analysis.road_borders`.
 
 Distances are geodesic (WGS84) from each point to the nearest vertex of the border line
 densified every ``resolution_km`` (default 0.5 km). The nearest vertex overestimates the
