@@ -185,6 +185,48 @@ def _parse_page(data: bytes, where: str) -> dict[str, Any]:
     return payload
 
 
+def _check_query(version: str, page_size: int) -> None:
+    """Raise ConfigError on a version that is not a GED release or a bad page size."""
+    if not isinstance(version, str) or not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z.]*", version):
+        raise ConfigError(
+            f"download_ucdp: version must be a GED release such as '23.1'; got {version!r}."
+        )
+    if not isinstance(page_size, int) or isinstance(page_size, bool) or not 1 <= page_size <= 1000:
+        raise ConfigError(f"download_ucdp: page_size must be from 1 to 1000; got {page_size!r}.")
+
+
+def _query_params(
+    country: int | str | Sequence[int | str] | None,
+    start_date: str | dt.date | None,
+    end_date: str | dt.date | None,
+) -> dict[str, str]:
+    """Return the API's query parameters (Country, StartDate, EndDate) that are set."""
+    params: dict[str, str] = {}
+    for key, value in (
+        ("Country", _country_param(country)),
+        ("StartDate", _date_param(start_date, "start_date")),
+        ("EndDate", _date_param(end_date, "end_date")),
+    ):
+        if value is not None:
+            params[key] = value
+    return params
+
+
+def _load_page(url: str, cached: Path | None, token: str | None) -> tuple[dict[str, Any], str]:
+    """Return one page (from the cache file if there is one, else fetched and cached)."""
+    from_cache = cached is not None and cached.is_file()
+    if cached is not None and from_cache:
+        data = cached.read_bytes()
+        where = str(cached)
+    else:
+        data = _fetch(url, token)
+        where = url
+    payload = _parse_page(data, where)  # validated before it is cached
+    if cached is not None and not from_cache:
+        atomic_write_bytes(cached, data)
+    return payload, where
+
+
 def download_ucdp(
     *,
     version: str = "23.1",
@@ -236,20 +278,8 @@ def download_ucdp(
     ...     country=["MLI", "BFA", "NER"], start_date="2012-01-01", cache="cache/ucdp"
     ... )
     """
-    if not isinstance(version, str) or not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z.]*", version):
-        raise ConfigError(
-            f"download_ucdp: version must be a GED release such as '23.1'; got {version!r}."
-        )
-    if not isinstance(page_size, int) or isinstance(page_size, bool) or not 1 <= page_size <= 1000:
-        raise ConfigError(f"download_ucdp: page_size must be from 1 to 1000; got {page_size!r}.")
-    params: dict[str, str] = {}
-    for key, value in (
-        ("Country", _country_param(country)),
-        ("StartDate", _date_param(start_date, "start_date")),
-        ("EndDate", _date_param(end_date, "end_date")),
-    ):
-        if value is not None:
-            params[key] = value
+    _check_query(version, page_size)
+    params = _query_params(country, start_date, end_date)
     token = token or os.environ.get(TOKEN_ENV) or None
     folder_value = cache if cache is not None else get_option("cache_folder")
     folder = Path(folder_value) if folder_value is not None else None
@@ -264,15 +294,7 @@ def download_ucdp(
         url = _page_url(version, params, page, page_size)
         cached = folder / f"ucdp_ged_{version}_{digest}_p{page}.json" if folder else None
         from_cache = cached is not None and cached.is_file()
-        if cached is not None and from_cache:
-            data = cached.read_bytes()
-            where = str(cached)
-        else:
-            data = _fetch(url, token)
-            where = url
-        payload = _parse_page(data, where)  # validated before it is cached
-        if cached is not None and not from_cache:
-            atomic_write_bytes(cached, data)
+        payload, where = _load_page(url, cached, token)
         logger.info(
             "UCDP page %d: %d events (%s%s)",
             page,
