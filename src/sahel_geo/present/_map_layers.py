@@ -120,6 +120,7 @@ def _popup_frame(events: gpd.GeoDataFrame, *, notes_chars: int) -> gpd.GeoDataFr
 
 
 def markers_layer(events: gpd.GeoDataFrame) -> folium.GeoJson:
+    """Return one circle marker per event, escaped popups (notes cut to 300 characters)."""
     frame = _popup_frame(events, notes_chars=_NOTES_CHARS)
     fields = [c for c in _POPUP_FIELDS if c in frame.columns]
     return folium.GeoJson(
@@ -252,11 +253,13 @@ def _heat_points(events: gpd.GeoDataFrame, *, cell_deg: float) -> list[list[floa
 
 
 def heatmap_layer(events: gpd.GeoDataFrame, *, cell_deg: float, show: bool) -> HeatMap:
+    """Return a heat map of the events binned to ``cell_deg`` cells (shown or hidden)."""
     pts = _heat_points(events, cell_deg=cell_deg)
     return HeatMap(pts, name="Heat map of events", show=show, radius=12, blur=10, min_opacity=0.3)
 
 
 def _mercator_rows(lat: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Web-Mercator y (radians) of latitudes, clipped to ±85°."""
     rad = np.radians(np.clip(lat, -85.0, 85.0))
     return np.asarray(np.log(np.tan(np.pi / 4 + rad / 2)), dtype=float)
 

@@ -190,10 +190,12 @@ def _unique_label(label: str, used: set[str]) -> str:
 
 
 def _is_diverging(column: str) -> bool:
+    """Whether a column or label is a change or anomaly (centred, diverging colours)."""
     return any(h in column.lower() for h in _DIVERGING_HINTS)
 
 
 def _fmt(v: float) -> str:
+    """Format a legend value: 3 significant digits, or a whole number from 1000 on."""
     return f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}"
 
 
@@ -205,6 +207,7 @@ def _choropleth(
     label: str,
     show: bool,
 ) -> folium.GeoJson:
+    """Add a choropleth of a numeric ``column`` (escaped tooltip) and its legend."""
     if not pd.api.types.is_numeric_dtype(units[column]):
         raise SchemaError(f"make_map: column {column!r} must be numeric to colour the units.")
     vals = units[column].astype(float).to_numpy()

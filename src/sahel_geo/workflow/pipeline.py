@@ -13,6 +13,7 @@ analysis.toml``) and writes one output folder::
     rejects.csv               every row that could not be used, with its reason
     manifest.json             inputs (path, size, SHA-256, rows), parameters, versions,
                               what each step kept, the map's events layer, outputs
+                              (see sahel_geo.workflow.manifest)
 
 Every file is written atomically (a temporary file in the same folder, then a rename),
 so an interrupted run leaves no half-written file; the manifest is written last. Run
@@ -321,6 +322,7 @@ def _drought_table(units: gpd.GeoDataFrame, raster: Raster, *, freq: str) -> pd.
 
 
 def _progress_noop(step: int, total: int, what: str) -> None:
+    """Report no progress (the default callback)."""
     return None
 
 
