@@ -1,1 +1,4 @@
-"""Bundled data files, installed as ``sahel_geo._bundled`` (provenance: ``boundaries/README.md``, ``roads/README.md``, ``web/README.md``)."""
+"""Bundled data files, installed as ``sahel_geo._bundled``.
+
+Provenance and licences: ``boundaries/README.md``, ``roads/README.md``, ``web/README.md``.
+"""

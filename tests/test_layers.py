@@ -102,12 +102,88 @@ def test_imports_go_down_the_layers(path: Path) -> None:
                 raise AssertionError(f"compute module {me} opens a file")
 
 
+@pytest.mark.parametrize("path", _modules(), ids=_name)
+def test_no_private_names_across_modules(path: Path) -> None:
+    """A helper two modules need is a public function of the module whose job it is."""
+    me = _name(path)
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node, target in _imports(tree, me, path.name == "__init__.py"):
+        for alias in node.names:
+            name = alias.name
+            if not name.startswith("_") or name.startswith("__"):
+                continue
+            # importing a private *module* (a file or folder) is fine; its names are not
+            module_path = PKG / Path(*target.split(".")[1:], name)
+            if module_path.with_suffix(".py").is_file() or module_path.is_dir():
+                continue
+            raise AssertionError(f"{me} line {node.lineno} takes private {target}.{name}")
+
+
 def test_top_level_is_small() -> None:
     flat = sorted(p.stem for p in PKG.glob("*.py"))
     assert len(flat) <= MAX_FLAT, flat
     assert set(flat) <= TOP_LEVEL, f"put {sorted(set(flat) - TOP_LEVEL)} in a layer folder"
     folders = sorted(p.name for p in PKG.iterdir() if p.is_dir() and p.name != "__pycache__")
     assert folders == sorted(LAYER_OF_FOLDER), folders
+
+
+def _code_lines(lines: list[str], node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    body = node.body
+    doc: set[int] = set()
+    first = body[0] if body else None
+    if (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    ):
+        doc = set(range(first.lineno, (first.end_lineno or first.lineno) + 1))
+    count = 0
+    for i in range(node.lineno, (node.end_lineno or node.lineno) + 1):
+        text = lines[i - 1].strip()
+        if i not in doc and text and not text.startswith("#"):
+            count += 1
+    return count
+
+
+def _functions() -> list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef, list[str]]]:
+    out = []
+    for path in _modules():
+        lines = path.read_text(encoding="utf-8").splitlines()
+        tree = ast.parse("\n".join(lines))
+        rel = path.relative_to(PKG).as_posix()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                out.append((f"{rel}:{node.name}", node, lines))
+    return out
+
+
+def test_functions_are_short() -> None:
+    long, excused = [], []
+    for where, node, lines in _functions():
+        n = _code_lines(lines, node)
+        if n <= MAX_CODE_LINES:
+            continue
+        above = lines[node.lineno - 2].strip() if node.lineno > 1 else ""
+        decorated = node.decorator_list and lines[node.decorator_list[0].lineno - 2].strip()
+        if above.startswith(LONG_OK_MARK) or (decorated or "").startswith(LONG_OK_MARK):
+            excused.append(f"{where} ({n})")
+        else:
+            long.append(f"{where} ({n} lines of code)")
+    assert not long, f"split these into named steps: {long}"
+    assert len(excused) <= MAX_LONG_EXCEPTIONS, excused
+
+
+def test_functions_take_few_parameters() -> None:
+    many = []
+    for where, node, _ in _functions():
+        a = node.args
+        names = [x.arg for x in (*a.posonlyargs, *a.args, *a.kwonlyargs)]
+        names += [x.arg for x in (a.vararg, a.kwarg) if x is not None]
+        if names[:1] in (["self"], ["cls"]):
+            names = names[1:]
+        if len(names) > MAX_PARAMS and where not in MANY_PARAMS_OK:
+            many.append(f"{where} ({len(names)})")
+    assert not many, f"more than {MAX_PARAMS} parameters: {many}"
 
 
 def test_the_face_exports_every_layer_in_order() -> None:

@@ -1,0 +1,99 @@
+"""The one home of shared patterns: run starts, point coordinates, empty rejects, geodesy."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+import sahel_geo as sg
+from sahel_geo.core.arrays import run_starts
+from sahel_geo.core.geodesy import GEOD, WGS84_A, WGS84_F, latlon_cell_area_km2
+from sahel_geo.core.reports import REJECT_COLUMNS, StepReport, empty_rejects
+from sahel_geo.core.validation import (
+    check_columns,
+    check_geographic,
+    point_xy,
+    point_xy_or_nan,
+)
+
+
+def test_run_starts_one_and_several_keys() -> None:
+    assert run_starts(np.array([3, 3, 1, 1, 1, 7])).tolist() == [1, 0, 1, 0, 0, 1]
+    a = np.array([1, 1, 1, 2, 2])
+    b = np.array([0, 0, 1, 1, 1])
+    assert run_starts(a, b).tolist() == [True, False, True, True, False]
+    assert run_starts(np.array([], dtype=np.int64)).tolist() == []
+    assert run_starts(np.array([5])).tolist() == [True]
+    with pytest.raises(ValueError, match="length"):
+        run_starts(np.array([1, 2]), np.array([1]))
+    with pytest.raises(ValueError, match="at least one"):
+        run_starts()
+
+
+def test_run_starts_equals_the_hand_written_mask() -> None:
+    rng = np.random.default_rng(0)
+    key = np.sort(rng.integers(0, 50, 1000))
+    hand = np.concatenate(([True], key[1:] != key[:-1]))
+    assert np.array_equal(run_starts(key), hand)
+    # group starts feed reduceat exactly as np.unique's counts
+    starts = np.flatnonzero(run_starts(key))
+    _, counts = np.unique(key, return_counts=True)
+    assert np.array_equal(np.add.reduceat(np.ones_like(key), starts), counts)
+
+
+def test_point_xy_or_nan() -> None:
+    geoms = np.array([shapely.Point(1, 2), None, shapely.Point(), shapely.Point(-3.5, 4)])
+    x, y = point_xy_or_nan(geoms, what="events")
+    assert np.array_equal(x, [1.0, np.nan, np.nan, -3.5], equal_nan=True)
+    assert np.array_equal(y, [2.0, np.nan, np.nan, 4.0], equal_nan=True)
+    bad = np.array([shapely.Point(0, 0), shapely.box(0, 0, 1, 1)])
+    with pytest.raises(sg.SchemaError, match=r"events: 1 rows .*positions 1\)"):
+        point_xy_or_nan(bad, what="events")
+
+
+def test_point_xy_is_strict() -> None:
+    gdf = gpd.GeoDataFrame(geometry=[shapely.Point(1, 2), None], crs="EPSG:4326")
+    with pytest.raises(sg.SchemaError, match=r"rows \[1\]"):
+        point_xy(gdf, what="events")
+    x, y = point_xy(gdf.iloc[:1], what="events")
+    assert (x.tolist(), y.tolist()) == ([1.0], [2.0])
+
+
+def test_check_columns_names_every_missing_column() -> None:
+    frame = gpd.GeoDataFrame({"a": [1]})
+    with pytest.raises(sg.SchemaError, match=r"units lacks column\(s\) \['b', 'c'\]"):
+        check_columns(frame, ["a", "b", "c"], what="units")
+    check_columns(frame, ["a"], what="units")
+
+
+def test_check_geographic() -> None:
+    gdf = gpd.GeoDataFrame(geometry=[shapely.Point(1, 2)])
+    with pytest.raises(sg.MissingCRSError, match="set_crs"):
+        check_geographic(gdf, what="events")
+    with pytest.raises(sg.CRSMismatchError, match=r"EPSG:3857.*to_crs"):
+        check_geographic(gdf.set_crs("EPSG:3857"), what="events")
+    check_geographic(gdf.set_crs("OGC:CRS84"), what="events")  # axis order is no mismatch
+
+
+def test_empty_rejects_is_a_valid_report_table() -> None:
+    table = empty_rejects()
+    assert tuple(table.columns) == REJECT_COLUMNS and table.empty
+    rep = StepReport(step="s", source="x", n_in=3, n_kept=3, rejects=table)
+    assert rep.n_rejected == 0 and rep.rejected_by_reason == {}
+
+
+def test_one_ellipsoid() -> None:
+    assert (WGS84_A, WGS84_F) == (6378137.0, 1 / 298.257223563)
+    assert (GEOD.a, GEOD.f) == (WGS84_A, WGS84_F)
+    # differential: pyproj's geodesic area of the cell with densified parallels
+    lon = np.r_[np.linspace(0, 1, 4001), np.linspace(1, 0, 4001)]
+    lat = np.r_[np.zeros(4001), np.ones(4001)]
+    reference = abs(GEOD.polygon_area_perimeter(lon, lat)[0]) / 1e6  # 12,308.46 km²
+    ours = latlon_cell_area_km2(np.array([0.0]), np.array([1.0]), 1.0)[0]
+    assert ours == pytest.approx(reference, rel=1e-9)
+    # symmetric in its two edges; the whole globe is 4 pi R_authalic² = 510,065,622 km²
+    assert latlon_cell_area_km2(np.array([1.0]), np.array([0.0]), 1.0)[0] == ours
+    globe = float(latlon_cell_area_km2(np.array([-90.0]), np.array([90.0]), 360.0)[0])
+    assert round(globe) == 510065622
