@@ -48,16 +48,38 @@ def test_point_xy_or_nan() -> None:
     x, y = point_xy_or_nan(geoms, what="events")
     assert np.array_equal(x, [1.0, np.nan, np.nan, -3.5], equal_nan=True)
     assert np.array_equal(y, [2.0, np.nan, np.nan, 4.0], equal_nan=True)
-    bad = np.array([shapely.Point(0, 0), shapely.box(0, 0, 1, 1)])
-    with pytest.raises(sg.SchemaError, match=r"events: 1 rows .*positions 1\)"):
+    bad = np.array([shapely.Point(0, 0), shapely.box(0, 0, 1, 1), shapely.LineString()])
+    with pytest.raises(
+        sg.SchemaError,
+        match=r"events: row\(s\) \[1, 2\] have a geometry that is not a Point \(2 in all\); "
+        r"this step takes points",
+    ):
         point_xy_or_nan(bad, what="events")
+    with pytest.raises(sg.SchemaError, match=r"\[1, 2\].*; buffer them"):
+        point_xy_or_nan(bad, what="events", hint="buffer them")
 
 
 def test_point_xy_is_strict() -> None:
-    gdf = gpd.GeoDataFrame(geometry=[shapely.Point(1, 2), None], crs="EPSG:4326")
-    with pytest.raises(sg.SchemaError, match=r"rows \[1\]"):
+    gdf = gpd.GeoDataFrame(
+        geometry=[
+            shapely.Point(1, 2),
+            None,
+            shapely.Point(),
+            shapely.box(0, 0, 1, 1),
+            shapely.Point(np.nan, 3),
+        ],
+        crs="EPSG:4326",
+    )
+    # every bad row in one message: missing, empty, not a point, no finite coordinates
+    with pytest.raises(
+        sg.SchemaError,
+        match=r"^events: 4 rows are not non-empty points \(row positions 1, 2, 3, 4\)\. "
+        r"Drop or fix them first",
+    ):
         point_xy(gdf, what="events")
     x, y = point_xy(gdf.iloc[:1], what="events")
+    assert (x.tolist(), y.tolist()) == ([1.0], [2.0])
+    x, y = point_xy(gdf.geometry.iloc[:1], what="events")  # a GeoSeries works too
     assert (x.tolist(), y.tolist()) == ([1.0], [2.0])
 
 

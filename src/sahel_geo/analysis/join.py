@@ -60,7 +60,7 @@ from sahel_geo.core.options import get_option
 from sahel_geo.core.reports import StepReport, attach_report, empty_rejects
 from sahel_geo.core.schema import LOCATION_LEVEL_RANK
 from sahel_geo.core.threads import map_chunks
-from sahel_geo.core.validation import check_geographic
+from sahel_geo.core.validation import check_geographic, point_xy_or_nan
 
 __all__ = ["MATCH_TYPES", "assign_admin"]
 
@@ -125,30 +125,6 @@ def _categories(values: NDArray[np.object_]) -> tuple[pd.Index, NDArray[np.intp]
     """Return the unique non-null values (sorted) and the code of each value (-1: null)."""
     codes, uniques = pd.factorize(pd.Series(values, dtype=object), sort=True)
     return pd.Index(uniques, dtype=object), codes.astype(np.intp)
-
-
-def _point_xy(pts: NDArray[np.object_]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Return the x and y of each point; NaN for missing or empty points.
-
-    Raises SchemaError naming the rows whose geometry is not a Point.
-    """
-    try:
-        # NaN for missing and non-points
-        x, y = map_chunks(shapely.get_x, pts), map_chunks(shapely.get_y, pts)
-    except shapely.errors.GEOSException:  # an empty point has no x: leave those out
-        has_xy = ~shapely.is_empty(pts)
-        x, y = np.full(len(pts), np.nan), np.full(len(pts), np.nan)
-        x[has_xy], y[has_xy] = shapely.get_x(pts[has_xy]), shapely.get_y(pts[has_xy])
-    no_xy = np.flatnonzero(~(np.isfinite(x) & np.isfinite(y)))
-    kinds = shapely.get_type_id(pts[no_xy])
-    bad = no_xy[(kinds != 0) & (kinds != -1)]  # -1: missing geometry
-    if bad.size:
-        raise SchemaError(
-            f"events: row(s) {bad[:10].tolist()} have a geometry that is not a Point; "
-            "assign_admin takes point events (use the centroid of other shapes, e.g. "
-            "events.centroid)."
-        )
-    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
 
 def _contains_xy(
@@ -362,7 +338,12 @@ def _locate(
     off the grid; then snapping of the points outside every unit.
     """
     n = len(events)
-    x, y = _point_xy(events.geometry.to_numpy())
+    x, y = point_xy_or_nan(
+        events.geometry.to_numpy(),
+        what="events",
+        hint="assign_admin takes point events (use the centroid of other shapes, e.g. "
+        "events.centroid).",
+    )
     usable = np.isfinite(x) & np.isfinite(y)
     # About one grid cell per event (a finer grid pays off only for many events), up to
     # the join_index_cells option.

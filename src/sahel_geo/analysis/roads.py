@@ -55,7 +55,7 @@ from sahel_geo.core.errors import (
 from sahel_geo.core.geodesy import GEOD
 from sahel_geo.core.reports import StepReport, attach_report, empty_rejects
 from sahel_geo.core.schema import WGS84
-from sahel_geo.core.validation import check_geographic
+from sahel_geo.core.validation import check_geographic, point_xy
 
 __all__ = [
     "DistanceField",
@@ -330,17 +330,7 @@ def point_lonlat(gdf: gpd.GeoDataFrame, *, what: str) -> np.ndarray:
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise SchemaError(f"{what} must be a GeoDataFrame, got {type(gdf).__name__}.")
     check_geographic(gdf, what=what)
-    geoms = gdf.geometry.to_numpy()
-    bad = np.flatnonzero(
-        (shapely.get_type_id(geoms) != 0) | shapely.is_empty(geoms) | shapely.is_missing(geoms)
-    )
-    if len(bad):
-        rows = ", ".join(str(r) for r in bad[:10]) + (" ..." if len(bad) > 10 else "")
-        raise SchemaError(
-            f"{what}: {len(bad)} rows are not non-empty points (row positions {rows}). "
-            "Drop or fix them first; every row must be a Point."
-        )
-    return np.column_stack([shapely.get_x(geoms), shapely.get_y(geoms)])
+    return np.column_stack(point_xy(gdf, what=what))
 
 
 def _check_column(gdf: pd.DataFrame, col: str, what: str) -> None:

@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 
 def _check_counts(counts: pd.DataFrame, value: str) -> None:
-    check_columns(counts, ["unit", "period", value], what="counts (from sahel_geo.aggregate)")
+    check_columns(counts, ["unit", "period", value], what="counts", source="sahel_geo.aggregate")
 
 
 def first_arrival(counts: pd.DataFrame, *, k: float = 1, value: str = "events") -> pd.DataFrame:

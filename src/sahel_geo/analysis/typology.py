@@ -73,7 +73,7 @@ def conflict_climate_table(
     >>> conflict_climate_table(counts, dr, lags=(0, 1))["spei_lag1"].tolist()
     [nan, -0.5, -1.5]
     """
-    check_columns(counts, ["unit", "period", "events"], what="counts")
+    check_columns(counts, ["unit", "period", "events"], what="counts", source="sahel_geo.aggregate")
     check_columns(drought, ["unit", "period", drought_col], what="drought")
     if drought.duplicated(["unit", "period"]).any():
         rows = np.flatnonzero(drought.duplicated(["unit", "period"], keep=False))[:10].tolist()

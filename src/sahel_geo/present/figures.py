@@ -234,7 +234,12 @@ def spread_figure(
     'First arrival of violence'
     """
     check_columns(units, ["pcode"], what="spread_figure: units")
-    check_columns(arrival, ["unit", "first_period"], what="spread_figure: the arrival table")
+    check_columns(
+        arrival,
+        ["unit", "first_period"],
+        what="spread_figure: the arrival table",
+        source="sahel_geo.first_arrival",
+    )
     first = pd.to_datetime(arrival.set_index("unit")["first_period"])
     years = first.reindex(units["pcode"]).dt.year.to_numpy(dtype=float)
     with _style():
@@ -302,7 +307,12 @@ def conflict_drought_figure(
     >>> len(conflict_drought_figure(t).axes)
     2
     """
-    check_columns(table, ["period", value, drought_col], what="conflict_drought_figure: the table")
+    check_columns(
+        table,
+        ["period", value, drought_col],
+        what="conflict_drought_figure: the table",
+        source="sahel_geo.conflict_climate_table",
+    )
     per = table.groupby("period").agg(v=(value, "sum"), d=(drought_col, "mean")).sort_index()
     with _style():
         fig = _new_figure((8.0, 4.5))

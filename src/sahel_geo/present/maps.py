@@ -266,7 +266,12 @@ def period_colours(
     >>> period_colours(t)["labels"]
     ['1997-01-01', '1998-01-01']
     """
-    check_columns(periods, ["unit", "period", value], what="make_map: the periods table")
+    check_columns(
+        periods,
+        ["unit", "period", value],
+        what="make_map: the periods table",
+        source="sahel_geo.aggregate",
+    )
     wide = periods.pivot_table(index="unit", columns="period", values=value, aggfunc="sum")
     wide = wide.sort_index().reindex(sorted(wide.columns), axis=1)
     labels = [pd.Timestamp(p).strftime(period_format) for p in wide.columns]
@@ -392,7 +397,12 @@ def _check_map_inputs(
     units: gpd.GeoDataFrame, *, value: str, layers: Mapping[str, str], assets: str
 ) -> None:
     """Raise SchemaError for missing unit columns, unknown layer columns or assets."""
-    check_columns(units, ["pcode", "name", value], what="make_map: the units table")
+    check_columns(
+        units,
+        ["pcode", "name", value],
+        what="make_map: the units table",
+        source="sahel_geo.read_boundaries, with the value column joined",
+    )
     if assets not in ("inline", "cdn"):
         raise SchemaError(f"make_map: assets must be 'inline' or 'cdn', got {assets!r}.")
     for column in layers:
