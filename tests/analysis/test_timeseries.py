@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, box
 
-from sahel_geo.analysis.timeseries import aggregate, allocate_by_area, period_change, period_start
+from sahel_geo.analysis.timeseries import aggregate, allocate_by_area, period_change
 from sahel_geo.core.errors import EmptyResultError, SchemaError
+from sahel_geo.core.periods import period_start
 from sahel_geo.core.reports import reports
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -119,3 +120,18 @@ def test_one_ellipsoid() -> None:
     assert latlon_cell_area_km2(np.array([1.0]), np.array([0.0]), 1.0)[0] == ours
     globe = float(latlon_cell_area_km2(np.array([-90.0]), np.array([90.0]), 360.0)[0])
     assert round(globe) == 510065622
+
+
+def test_period_labels() -> None:
+    from sahel_geo.core.periods import period_label, period_start
+
+    dates = pd.to_datetime(["2012-01-01", "2012-04-15", "2013-12-30", None])
+    assert list(period_label(dates, "year")) == ["2012", "2012", "2013", None]
+    assert list(period_label(dates, "quarter")) == ["2012-Q1", "2012-Q2", "2013-Q4", None]
+    assert list(period_label(dates, "month")) == ["2012-01", "2012-04", "2013-12", None]
+    # ISO weeks: 2012-01-01 is a Sunday in week 52 of 2011; 2013-12-30 is in 2014-W01
+    assert list(period_label(dates, "week")) == ["2011-W52", "2012-W15", "2014-W01", None]
+    starts = period_start(pd.Series(dates[:3]), "quarter")
+    assert list(period_label(starts, "quarter")) == ["2012-Q1", "2012-Q2", "2013-Q4"]
+    with pytest.raises(sg.SchemaError, match=r"freq='decade' is not one of"):
+        period_label(dates, "decade")  # type: ignore[arg-type]

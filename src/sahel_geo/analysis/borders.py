@@ -24,9 +24,9 @@ import shapely
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-from sahel_geo.analysis.timeseries import Freq, period_start
 from sahel_geo.core.errors import SchemaError
 from sahel_geo.core.geodesy import ecef_km, geodesic_km
+from sahel_geo.core.periods import Freq, period_start
 from sahel_geo.core.validation import check_columns, check_geographic, point_xy
 
 __all__ = [

@@ -19,9 +19,9 @@ import shapely
 from pyproj import Transformer
 
 from sahel_geo.analysis.roads import RoadNetwork, as_network, point_lonlat
-from sahel_geo.analysis.timeseries import FREQUENCIES, Freq
 from sahel_geo.core.errors import EmptyResultError, SchemaError
 from sahel_geo.core.geodesy import GEOD
+from sahel_geo.core.periods import FREQUENCIES, Freq
 from sahel_geo.core.schema import WGS84
 from sahel_geo.core.validation import check_columns, check_geographic
 

@@ -43,10 +43,10 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 
 from sahel_geo.analysis.grid import SWAC_25, GridSpec, cell_index
-from sahel_geo.analysis.timeseries import Freq, period_start
 from sahel_geo.core.arrays import run_starts
 from sahel_geo.core.errors import SchemaError
 from sahel_geo.core.geodesy import geodesic_km, latlon_cell_area_km2
+from sahel_geo.core.periods import Freq, period_start
 from sahel_geo.core.validation import check_columns, check_geographic, point_xy
 
 __all__ = ["SWAC_DENSITY_CUTOFF", "scdi", "scdi_classes"]

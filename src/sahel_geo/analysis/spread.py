@@ -22,10 +22,10 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-from sahel_geo.analysis.timeseries import Freq, period_start
 from sahel_geo.analysis.weights import centroids_lonlat, spatial_weights
 from sahel_geo.core.errors import SchemaError
 from sahel_geo.core.geodesy import GEOD, ecef_km, geodesic_km, pairs_within_km
+from sahel_geo.core.periods import Freq, period_start
 from sahel_geo.core.validation import check_columns, check_geographic, point_xy
 
 __all__ = [

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final
 
 import geopandas as gpd
 import numpy as np
@@ -23,25 +23,19 @@ import shapely
 from numpy.typing import NDArray
 
 from sahel_geo.core.errors import EmptyResultError, SchemaError
+from sahel_geo.core.periods import Freq, check_freq
 from sahel_geo.core.reports import StepReport, attach_report, empty_rejects
 from sahel_geo.core.schema import EQUAL_AREA_CRS
 from sahel_geo.core.validation import check_columns, check_geographic
 
 __all__ = [
-    "FREQUENCIES",
     "TREND_CLASSES",
     "aggregate",
     "allocate_by_area",
     "period_change",
-    "period_start",
 ]
 
 logger = logging.getLogger(__name__)
-
-Freq = Literal["week", "month", "quarter", "year"]
-
-#: pandas period aliases: weeks are ISO weeks (Monday to Sunday).
-FREQUENCIES: Final[dict[str, str]] = {"week": "W-SUN", "month": "M", "quarter": "Q", "year": "Y"}
 
 #: ACLED Trendfinder change classes, from largest increase to largest decrease.
 TREND_CLASSES: Final[tuple[str, ...]] = (
@@ -50,36 +44,6 @@ TREND_CLASSES: Final[tuple[str, ...]] = (
     "limited change",
     "large decrease",
 )
-
-
-def _freq(freq: str) -> str:
-    if freq not in FREQUENCIES:
-        raise SchemaError(f"freq={freq!r} is not one of {sorted(FREQUENCIES)}.")
-    return FREQUENCIES[freq]
-
-
-def period_start(dates: pd.Series | pd.DatetimeIndex, freq: Freq) -> pd.DatetimeIndex:
-    """Start (a Timestamp) of the period each date falls in.
-
-    Parameters
-    ----------
-    dates
-        Dates (datetime64).
-    freq
-        ``"week"`` (ISO week starting Monday), ``"month"``, ``"quarter"`` or ``"year"``.
-
-    Returns
-    -------
-    pandas.DatetimeIndex
-        Period starts, same length as ``dates``.
-
-    Examples
-    --------
-    >>> period_start(pd.Series(pd.to_datetime(["2024-02-29"])), "quarter")[0]
-    Timestamp('2024-01-01 00:00:00')
-    """
-    idx = pd.DatetimeIndex(dates)
-    return idx.to_period(_freq(freq)).to_timestamp(how="start")
 
 
 def aggregate(
@@ -136,7 +100,7 @@ def aggregate(
     [1, 0, 1, 1, 0, 0]
     """
     check_columns(events, [unit, "event_date", "fatalities"], what="events")
-    alias = _freq(freq)
+    alias = check_freq(freq)
     has_unit = events[unit].notna().to_numpy()
     if not has_unit.all():
         logger.info("aggregate: %d events without %s left out", int((~has_unit).sum()), unit)

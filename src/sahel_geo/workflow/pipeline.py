@@ -39,10 +39,11 @@ import pandas as pd
 from sahel_geo.analysis.hotspots import getis_ord
 from sahel_geo.analysis.join import assign_admin
 from sahel_geo.analysis.spread import country_shares, expansion_relocation, first_arrival
-from sahel_geo.analysis.timeseries import Freq, aggregate, period_change, period_start
+from sahel_geo.analysis.timeseries import aggregate, period_change
 from sahel_geo.analysis.typology import conflict_climate_table
 from sahel_geo.analysis.zonal import zonal_stats
 from sahel_geo.core.errors import ConfigError
+from sahel_geo.core.periods import Freq, period_start
 from sahel_geo.core.raster import Raster
 from sahel_geo.core.reports import StepReport, rejects, reports
 from sahel_geo.io._atomic import atomic_path, atomic_write_text
