@@ -144,6 +144,44 @@ def test_distance_to_line_matches_fine_reference(shared_data) -> None:  # type: 
     assert set(ner) == {"Gao", "Kidal"}
 
 
+def test_spread_units_touching_unit_can_have_a_far_centroid() -> None:
+    """Touching and centroid distance are separate measures, named for what they measure.
+
+    A 6-degree-wide unit affected first, then its small eastern neighbour: the polygons
+    share the border at 6 E, so the neighbour touches an earlier-affected unit (an
+    expansion although its centroid is beyond distance_km); centroid to centroid is
+    (0 + 6) / 2 = 3 E to (6 + 6.5) / 2 = 6.25 E along ~14.25 N: 3.25 degrees of
+    longitude, GEOD.inv(3.0, 14.25, 6.25, 14.25) = 350.72 km.
+    """
+    zones = gpd.GeoDataFrame(
+        {"pcode": ["wide", "east"]},
+        geometry=[box(0.0, 14.0, 6.0, 14.5), box(6.0, 14.0, 6.5, 14.5)],
+        crs="EPSG:4326",
+    )
+    c = pd.DataFrame(
+        {
+            "unit": ["wide", "east"] * 2,
+            "period": pd.to_datetime(["2020-01-01"] * 2 + ["2021-01-01"] * 2),
+            "events": [3, 0, 0, 2],
+        }
+    )
+    u = expansion_relocation(c, zones, distance_km=50.0).units
+    assert list(u.columns) == [
+        "unit",
+        "period",
+        "kind",
+        "touches_earlier_affected_unit",
+        "nearest_earlier_centroid_km",
+        "events",
+    ]
+    assert u["kind"].tolist() == ["first", "expansion"]
+    assert u["touches_earlier_affected_unit"].tolist() == [False, True]
+    assert np.isnan(u["nearest_earlier_centroid_km"].iloc[0])
+    assert u["nearest_earlier_centroid_km"].iloc[1] == pytest.approx(
+        GEOD.inv(3.0, 14.25, 6.25, 14.25)[2] / 1000, rel=1e-3
+    )
+
+
 def test_expansion_relocation_exact() -> None:
     cells = make_grid((0.0, 14.0, 3.0, 14.5), spec=PRIOGRID)  # 6 cells in a row
     cells = cells.assign(pcode=[f"c{i}" for i in range(6)])
@@ -160,9 +198,9 @@ def test_expansion_relocation_exact() -> None:
     res = expansion_relocation(c, cells, distance_km=50.0)
     u = res.units.set_index("unit")
     assert u.loc["c0", "kind"] == "first"
-    assert u.loc["c1", "kind"] == "expansion" and bool(u.loc["c1", "adjacent"])
+    assert u.loc["c1", "kind"] == "expansion" and bool(u.loc["c1", "touches_earlier_affected_unit"])
     assert u.loc["c5", "kind"] == "relocation"
-    assert u.loc["c5", "nearest_affected_km"] == pytest.approx(
+    assert u.loc["c5", "nearest_earlier_centroid_km"] == pytest.approx(
         GEOD.inv(0.25, 14.25, 2.75, 14.25)[2] / 1000, rel=1e-3
     )
     p = res.periods

@@ -141,9 +141,15 @@ class Spread:
     units
         One row per newly affected unit: ``unit``, ``period`` (its first period with at
         least ``k`` events), ``kind`` (``"first"`` in the first period with any affected
-        unit, else ``"expansion"`` or ``"relocation"``), ``adjacent`` (touches a unit
-        affected earlier), ``nearest_affected_km`` (geodesic between equal-area centroids,
-        to the nearest unit affected earlier), ``events``.
+        unit, else ``"expansion"`` or ``"relocation"``),
+        ``touches_earlier_affected_unit`` (bool: the unit's polygon shares a border
+        (``adjacency`` contiguity) with a unit affected in an earlier period),
+        ``nearest_earlier_centroid_km`` (geodesic km from the unit's equal-area centroid to
+        the nearest equal-area centroid of a unit affected in an earlier period; NaN in
+        the first period), ``events``. The two measure different things: two large
+        units can touch while their centroids lie hundreds of km apart, so
+        ``touches_earlier_affected_unit=True`` with ``nearest_earlier_centroid_km=336.6``
+        is consistent. Neither uses the events' own locations.
     periods
         One row per period: ``period``, ``events`` (all units), ``n_affected`` (units
         with at least ``k`` events in the period), ``n_new``, ``n_expansion``,
@@ -190,8 +196,10 @@ def expansion_relocation(
     """Newly affected units per period, classed as expansion or relocation.
 
     A unit is *affected* in a period with at least ``k`` events, and *new* in the first
-    such period. A new unit is an **expansion** when it is adjacent to (``adjacency``
-    contiguity) or within ``distance_km`` of a unit affected in any earlier period, else a
+    such period. A new unit is an **expansion** when it touches (``adjacency``
+    contiguity of the polygons) a unit affected in any earlier period, or when its
+    equal-area centroid lies within ``distance_km`` (geodesic) of such a unit's centroid;
+    else a
     **relocation** (violence appearing away from where it was): the diffusion typology of
     Cohen & Tita (1999) ("expansion" vs "relocation" contagion), as used for conflict
     spread by Schutte & Weidmann (2011).
@@ -212,11 +220,21 @@ def expansion_relocation(
     Returns
     -------
     Spread
-        Per-unit and per-period tables.
+        Per-unit and per-period tables; the per-unit table says for each new unit
+        whether it touches an earlier-affected unit (``touches_earlier_affected_unit``)
+        and how far its centroid is from the nearest earlier-affected unit's centroid
+        (``nearest_earlier_centroid_km``); see :class:`Spread`.
 
     Examples
     --------
-    >>> res = expansion_relocation(counts, adm2, distance_km=50)  # doctest: +SKIP
+    >>> from shapely import box
+    >>> cells = gpd.GeoDataFrame({"pcode": ["a", "b", "c"]}, crs="EPSG:4326",
+    ...     geometry=[box(x, 14.0, x + 0.5, 14.5) for x in (0.0, 0.5, 1.0)])
+    >>> counts = pd.DataFrame({"unit": ["a", "b", "c"] * 2, "events": [1, 0, 0, 1, 1, 1],
+    ...     "period": pd.to_datetime(["2020-01-01"] * 3 + ["2021-01-01"] * 3)})
+    >>> u = expansion_relocation(counts, cells, distance_km=10).units
+    >>> u["kind"].tolist(), u["touches_earlier_affected_unit"].tolist()
+    (['first', 'expansion', 'relocation'], [False, True, False])
     """
     _check_counts(counts, "events")
     ids, wide = _unit_by_period(counts, zones, unit_col)
@@ -235,7 +253,14 @@ def expansion_relocation(
     return Spread(units=units, periods=per, distance_km=float(distance_km), k=float(k))
 
 
-_UNIT_COLS = ["unit", "period", "kind", "adjacent", "nearest_affected_km", "events"]
+_UNIT_COLS = [
+    "unit",
+    "period",
+    "kind",
+    "touches_earlier_affected_unit",
+    "nearest_earlier_centroid_km",
+    "events",
+]
 _PERIOD_COLS = [
     "period",
     "events",
@@ -293,7 +318,7 @@ def _unit_links(zones: gpd.GeoDataFrame, *, distance_km: float, adjacency: str) 
 def _nearest_earlier_km(
     new: NDArray[np.intp], earlier: NDArray[np.bool_], links: _Links
 ) -> NDArray[np.float64]:
-    """Return the geodesic km from each new unit to the nearest unit affected earlier."""
+    """Return the geodesic km from each new unit's centroid to the nearest earlier one's."""
     if not earlier.any():
         return np.full(new.size, np.nan)
     lon, lat = links.lon, links.lat
@@ -334,8 +359,8 @@ def _new_units(
             "unit": ids[new],
             "period": periods[p],
             "kind": kind,
-            "adjacent": is_adj,
-            "nearest_affected_km": nearest,
+            "touches_earlier_affected_unit": is_adj,
+            "nearest_earlier_centroid_km": nearest,
             "events": vals[new, p],
         }
     )
