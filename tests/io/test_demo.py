@@ -104,7 +104,12 @@ def test_flawed_rows_are_rejected_or_noted(caplog: pytest.LogCaptureFixture) -> 
         "missing coordinates",
         "null island coordinates (0, 0)",
     ]
-    assert report.notes == {"likely_latlon_swap": 1}
+    # issue 17: the civilian rule is noted too (was {"likely_latlon_swap": 1}); 371 kept
+    # rows have civilian_targeting "Civilian targeting" (372 in the table, one rejected)
+    assert report.notes == {
+        "likely_latlon_swap": 1,
+        "civilian_fatalities_from_civilian_targeting": 371,
+    }
     assert "likely latitude/longitude swaps" in caplog.text
 
 
@@ -136,6 +141,21 @@ def test_types_precision_fatalities(events: gpd.GeoDataFrame) -> None:
     assert fat.min() == 0 and fat.max() > 20 and fat.median() < fat.mean()
     protests = events.loc[events["event_type"] == "Protests", "actor1"]
     assert protests.str.startswith("Protesters (").all()
+
+
+def test_civilian_targeting_and_inter_codes_agree(events: gpd.GeoDataFrame) -> None:
+    # civilians are the target (inter2 7) exactly where civilian_targeting is flagged
+    targeted = events["civilian_targeting"] == "Civilian targeting"
+    assert targeted.equals(events["inter2"] == 7)
+    assert set(events.loc[targeted, "event_type"]) == {"Violence against civilians", "Riots"}
+    # civilian fatalities: the fatalities of those events, 0 elsewhere, and not empty
+    expected = events["fatalities"].where(targeted, 0.0)
+    assert events["civilian_fatalities"].equals(expected)
+    assert events["civilian_fatalities"].sum() > 0
+    # perpetrator group from inter1: armed groups (2) and rioters/protesters (5, 6)
+    by_code = {2: "armed_group", 5: "other", 6: "other"}
+    assert set(events["inter1"]) == set(by_code)
+    assert events["perpetrator_group"].tolist() == events["inter1"].map(by_code).tolist()
 
 
 def test_points_lie_in_their_country(events: gpd.GeoDataFrame) -> None:

@@ -107,7 +107,10 @@ def test_read_acled_current_exact(tmp_path: Path) -> None:
     assert ev["actor2"].tolist()[0] == "Military Forces of Mali"
     assert pd.isna(ev["actor2"].iloc[2])
     assert ev["fatalities"].tolist() == [4.0, 12.0, 0.0]
-    assert ev["civilian_fatalities"].isna().all()
+    # issue 17 (was: all NaN): the fatalities of the "Civilian targeting" row, else 0
+    assert ev["civilian_fatalities"].tolist() == [0.0, 12.0, 0.0]
+    # inter1 2 (rebel group), 3 (political militia), 2
+    assert ev["perpetrator_group"].tolist() == ["armed_group"] * 3
     assert ev["notes"].iloc[0] == "On 15 March 2019, JNIM clashed with FAMa."
     assert shapely.get_x(ev.geometry.values).tolist() == [-2.166, -1.627, 1.453]
     assert shapely.get_y(ev.geometry.values).tolist() == [15.071, 14.102, 14.212]
@@ -146,6 +149,10 @@ def test_read_acled_pre2023(tmp_path: Path) -> None:
     assert ev["location_level"].tolist() == ["point", "admin2"]
     for c in ("data_id", "event_id_no_cnty", "iso3", "iso"):
         assert c in ev.columns
+    # no civilian_targeting column: "Violence against civilians" (row 2, 12 killed)
+    assert ev["civilian_fatalities"].tolist() == [0.0, 12.0]
+    assert sg.reports(ev)[-1].notes["civilian_fatalities_from_event_type"] == 1
+    assert ev["perpetrator_group"].tolist() == ["armed_group", "armed_group"]  # inter1 2, 3
 
 
 def test_read_acled_upper_case_headers(tmp_path: Path) -> None:
@@ -416,7 +423,11 @@ def test_bbox_check_only_for_bundled_countries(tmp_path: Path) -> None:
     ]
     ev = sg.read_acled(_write(tmp_path, "b.csv", lines))
     assert len(ev) == 4
-    assert sg.reports(ev)[-1].notes == {"outside_country_bbox": 1}
+    # issue 17: every ACLED read also notes its civilian rule (no row targets civilians)
+    assert sg.reports(ev)[-1].notes == {
+        "outside_country_bbox": 1,
+        "civilian_fatalities_from_civilian_targeting": 0,
+    }
 
 
 def test_tab_separated(tmp_path: Path) -> None:

@@ -9,6 +9,8 @@ from typing import Final
 
 __all__ = [
     "ACLED_GEO_PRECISION",
+    "ACLED_INTER_CODES",
+    "ACLED_INTER_LABELS",
     "ACLED_TIME_PRECISION",
     "BOUNDARY_COLUMNS",
     "EQUAL_AREA_CRS",
@@ -16,6 +18,7 @@ __all__ = [
     "EVENT_SOURCES",
     "LOCATION_LEVELS",
     "LOCATION_LEVEL_RANK",
+    "PERPETRATOR_GROUPS",
     "UCDP_DATE_PRECISION",
     "UCDP_WHERE_PRECISION",
     "WGS84",
@@ -40,10 +43,57 @@ EVENT_COLUMNS: Final[tuple[str, ...]] = (
     "sub_event_type",
     "actor1",
     "actor2",
+    "perpetrator_group",
     "fatalities",
     "civilian_fatalities",
     "notes",
 )
+
+#: Vocabulary of the canonical ``perpetrator_group`` column: the kind of actor behind an
+#: event (its first actor, ACLED ``actor1`` / UCDP ``side_a``), missing where unknown.
+#:
+#: - ``state_forces``: a state's military, police or other forces acting for it (ACLED
+#:   interaction code 1 "State forces"; UCDP ``side_a`` "Government of ...", also in
+#:   one-sided violence by a government).
+#: - ``armed_group``: non-state armed organisations (ACLED 2 "Rebel group", 3 "Political
+#:   militia", 4 "Identity militia"; UCDP ``side_a`` of non-state and one-sided violence
+#:   that is not a government).
+#: - ``external_forces``: ACLED 8 "External/Other forces" (international forces, private
+#:   security firms, unidentified foreign forces). UCDP has no such category.
+#: - ``other``: ACLED 5 "Rioters", 6 "Protesters", 7 "Civilians".
+PERPETRATOR_GROUPS: Final[tuple[str, ...]] = (
+    "state_forces",
+    "armed_group",
+    "external_forces",
+    "other",
+)
+
+#: ACLED ``inter1`` interaction codes of the pre-2023 exports (ACLED codebook, "Actor
+#: type and interaction codes") -> ``perpetrator_group``.
+ACLED_INTER_CODES: Final[dict[int, str]] = {
+    1: "state_forces",  # State forces
+    2: "armed_group",  # Rebel groups
+    3: "armed_group",  # Political militias
+    4: "armed_group",  # Identity militias
+    5: "other",  # Rioters
+    6: "other",  # Protesters
+    7: "other",  # Civilians
+    8: "external_forces",  # External/Other forces
+}
+
+#: ACLED ``inter1`` text labels of the current exports (lower case; matched trimmed and
+#: case-insensitively) -> ``perpetrator_group``; the same actor types as
+#: :data:`ACLED_INTER_CODES`.
+ACLED_INTER_LABELS: Final[dict[str, str]] = {
+    "state forces": "state_forces",
+    "rebel group": "armed_group",
+    "political militia": "armed_group",
+    "identity militia": "armed_group",
+    "rioters": "other",
+    "protesters": "other",
+    "civilians": "other",
+    "external/other forces": "external_forces",
+}
 
 EVENT_SOURCES: Final[tuple[str, ...]] = ("acled", "ucdp", "generic", "demo")
 

@@ -4,7 +4,9 @@
 :class:`EventSpec` (which source column feeds which canonical column, which code tables
 apply) into the canonical events GeoDataFrame, with a :class:`~sahel_geo.StepReport`
 holding every rejected row. Files are read by :mod:`sahel_geo.io._tables`. Both are
-private: the public readers are in :mod:`sahel_geo.io.events`.
+private: the public readers are in :mod:`sahel_geo.io.events`, and this module logs
+under that public module's logger (``sahel_geo.io.events``), so a user filtering or
+reading log records sees the name of the module they called.
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from sahel_geo.core.reports import StepReport, attach_report
 from sahel_geo.core.schema import EVENT_COLUMNS, LOCATION_LEVELS, WGS84
 from sahel_geo.io._countries import COUNTRY_BBOX, iso3_from_values
 
-__all__ = ["EventSpec", "build_events", "empty_reject_frame"]
+__all__ = ["CivilianRule", "EventSpec", "GroupRule", "build_events", "empty_reject_frame"]
 
-logger = logging.getLogger(__name__)
+# The public module's logger: records name ``sahel_geo.io.events``, the module users call.
+logger = logging.getLogger("sahel_geo.io.events")
 
 #: Canonical columns whose values are the source column's own values (no parsing, no
 #: code table): a source column of the same name feeding it is merged into it.
@@ -41,6 +44,59 @@ _COORDS: Final = ("latitude", "longitude")
 _SWAP_SHARE: Final = 0.5
 #: Rows named in a log message before "...".
 _LOG_ROWS: Final = 20
+
+
+@dataclass(frozen=True)
+class CivilianRule:
+    """Civilian fatalities of a source with no count of them, from a column that says so.
+
+    ``civilian_fatalities`` is the event's ``fatalities`` where ``column`` holds one of
+    ``values`` (compared trimmed and case-insensitively), else 0 (a blank cell is not
+    such a value). A flagged event without a fatality count keeps NaN.
+
+    Attributes
+    ----------
+    column
+        Source column read (ACLED ``civilian_targeting``, or ``event_type`` in exports
+        without it).
+    values
+        Lower-case values that mark an event as targeting civilians.
+    note
+        Report note counting the kept rows so marked (its value may be 0: the note
+        records which rule was used).
+    """
+
+    column: str
+    values: frozenset[str]
+    note: str
+
+
+@dataclass(frozen=True)
+class GroupRule:
+    """How a source column gives the canonical ``perpetrator_group``.
+
+    Each distinct value is keyed as trimmed lower-case text (a whole number, stored as
+    ``2`` or ``2.0``, as ``"2"``), then looked up in ``codes``, else matched against
+    ``prefixes`` in order, else given ``default``. A missing or blank value gives a
+    missing group; a value found nowhere (with ``default`` None) too, counted in the
+    report note ``unknown_perpetrator_group``.
+
+    Attributes
+    ----------
+    column
+        Source column read (ACLED ``inter1``, UCDP ``side_a``).
+    codes
+        Key -> group.
+    prefixes
+        (lower-case prefix, group) pairs tried in order.
+    default
+        Group of any other non-blank value (None: missing and counted as unknown).
+    """
+
+    column: str
+    codes: Mapping[str, str] = field(default_factory=dict)
+    prefixes: tuple[tuple[str, str], ...] = ()
+    default: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +131,11 @@ class EventSpec:
         Source columns that must be in non-decreasing order on each row (UCDP's ``low``,
         ``best``, ``high`` fatality estimates); rows out of order are kept, counted in
         the report note ``fatality_estimates_out_of_order`` and named in a warning.
+    civilian_rule
+        Where ``columns`` maps no ``civilian_fatalities``: the rule deriving them from
+        the fatalities (None: NaN).
+    perpetrator_rule
+        The rule giving ``perpetrator_group`` (None, or its column absent: missing).
     """
 
     reader: str
@@ -93,6 +154,8 @@ class EventSpec:
     hint: str = ""
     required_any: tuple[tuple[str, ...], ...] = field(default_factory=tuple)
     ordered_estimates: tuple[str, ...] = ()
+    civilian_rule: CivilianRule | None = None
+    perpetrator_rule: GroupRule | None = None
 
 
 # --------------------------------------------------------------------------------------
@@ -301,6 +364,7 @@ class _Parsed:
     end: pd.Series
     iso3: pd.Series
     counts: dict[str, pd.Series]
+    civilian: np.ndarray | None  # rows the spec's civilian rule marks (None: no rule)
 
 
 def build_events(
@@ -349,7 +413,11 @@ def build_events(
     keep = ledger.ok()
     _note_bbox(bbox_swap, outside, keep, rows, origin, ledger)
     _note_estimate_order(raw, spec, keep, rows, origin, ledger)
-    canon = _canonical_frame(raw, spec, _Parsed(ids, start, end, iso3, counts), ledger)
+    civilian = _civilian_flags(raw, spec)
+    if civilian is not None and spec.civilian_rule is not None:
+        ledger.notes[spec.civilian_rule.note] = int((civilian & keep).sum())
+    parsed = _Parsed(ids, start, end, iso3, counts, civilian)
+    canon = _canonical_frame(raw, spec, parsed, ledger)
     gdf = _kept_events(canon, raw, coords, keep, spec)
     rejects = _rejects_table(raw, rows, ledger, keep, spec)
     report = StepReport(
@@ -588,8 +656,12 @@ def _canonical_frame(
     data["location_level"] = _location_level(raw, spec, ledger)
     data["country_iso3"] = parsed.iso3
     data.update(_event_text(raw, spec, ledger))
+    data["perpetrator_group"] = _perpetrator_group(raw, spec, ledger)
     data["fatalities"] = parsed.counts["fatalities"]
-    data["civilian_fatalities"] = parsed.counts["civilian_fatalities"]
+    if parsed.civilian is None:
+        data["civilian_fatalities"] = parsed.counts["civilian_fatalities"]
+    else:
+        data["civilian_fatalities"] = parsed.counts["fatalities"].where(parsed.civilian, 0.0)
     data["notes"] = (
         raw[cols["notes"]].astype("str")
         if "notes" in cols
@@ -643,6 +715,52 @@ def _event_text(raw: pd.DataFrame, spec: EventSpec, ledger: _Ledger) -> dict[str
         else:
             data[name] = pd.Series(np.nan, index=raw.index, dtype="str")
     return data
+
+
+def _value_key(value: object) -> str:
+    """Trimmed lower-case text of a cell; a whole number (``2``, ``2.0``, ``" 2 "``) as ``"2"``."""
+    text = str(value).strip().casefold()
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return str(int(number)) if number.is_integer() else text
+
+
+def _civilian_flags(raw: pd.DataFrame, spec: EventSpec) -> np.ndarray | None:
+    """Rows the spec's civilian rule marks as targeting civilians (None: no rule applies)."""
+    rule = spec.civilian_rule
+    if rule is None or "civilian_fatalities" in spec.columns or rule.column not in raw.columns:
+        return None
+    codes, uniq = pd.factorize(raw[rule.column])  # each distinct value keyed once
+    hit = np.array([_value_key(v) in rule.values for v in uniq] + [False], dtype=bool)
+    flags: np.ndarray = hit[codes]  # code -1 (missing) picks the trailing False
+    return flags
+
+
+def _group_of(key: str, rule: GroupRule) -> str | None:
+    if key in rule.codes:
+        return rule.codes[key]
+    for prefix, group in rule.prefixes:
+        if key.startswith(prefix):
+            return group
+    return rule.default
+
+
+def _perpetrator_group(raw: pd.DataFrame, spec: EventSpec, ledger: _Ledger) -> pd.Series:
+    """Canonical perpetrator_group by the spec's rule; unknown values counted in the notes."""
+    rule = spec.perpetrator_rule
+    if rule is None or rule.column not in raw.columns:
+        return pd.Series(np.nan, index=raw.index, dtype="str")
+    codes, uniq = pd.factorize(raw[rule.column])
+    keys = [_value_key(v) for v in uniq]
+    groups = [_group_of(k, rule) if k else None for k in keys]
+    unknown_idx = [i for i, (k, g) in enumerate(zip(keys, groups, strict=True)) if k and g is None]
+    unknown = int(np.isin(codes, unknown_idx).sum()) if unknown_idx else 0
+    if unknown:
+        ledger.notes["unknown_perpetrator_group"] = unknown
+    table = np.array([*groups, None], dtype=object)
+    return pd.Series(table[codes], index=raw.index, dtype="str")
 
 
 def _source_columns(raw: pd.DataFrame, spec: EventSpec) -> tuple[list[object], dict[object, str]]:

@@ -23,6 +23,16 @@ code and admin names. Event types and sub-types follow rough ACLED proportions f
 region; fatalities come from a skewed (negative binomial) distribution with rare mass-
 casualty events; ``geo_precision`` is mostly 1, ``time_precision`` mostly 1.
 
+Actors are coded the way a 2023 ACLED export codes them (``civilian_targeting`` column,
+numeric interaction codes), consistently with the event type: battles, explosions and
+strategic developments by an armed group (``inter1`` 2, so ``perpetrator_group``
+``armed_group``) against state forces (``inter2`` 1) or no one; violence against
+civilians by an armed group against civilians (``inter2`` 7); protests by protesters
+(6) and riots by rioters (5, ``other``) against civilians. ``civilian_targeting`` is
+``Civilian targeting`` exactly where civilians are the target (``inter2`` 7: violence
+against civilians and riots), so the demo's ``civilian_fatalities`` (ACLED's rule, see
+:func:`sahel_geo.read_acled`) are the fatalities of those events.
+
 Six rows are deliberately flawed so the rejects table has something to show (their
 positions are drawn from the seed):
 
@@ -414,7 +424,9 @@ def _draw_actors(
     interaction = np.where(
         inter2 == 0, inter1 * 10, np.minimum(inter1, inter2) * 10 + np.maximum(inter1, inter2)
     )
-    civ_target = np.where(kind == 1, "Civilian targeting", "")
+    # ACLED flags civilian targeting where civilians are the target (inter2 7): violence
+    # against civilians and, here, the riots aimed at civilians (mob violence)
+    civ_target = np.where(inter2 == 7, "Civilian targeting", "")
     return _Actors(c_idx, country, iso, actor1, actor2, inter1, inter2, interaction, civ_target)
 
 

@@ -16,8 +16,61 @@ Canonical columns
 source's own code, ``Int64``), ``location_level`` (``point``, ``admin2``, ``admin1``,
 ``country``), ``country_iso3`` (null where the source's country cannot be mapped:
 counted in the report notes as ``unknown_country``, never a reject), ``event_type``,
-``sub_event_type``, ``actor1``, ``actor2``, ``fatalities`` and ``civilian_fatalities``
-(``float64``, NaN where the source has none), ``notes``.
+``sub_event_type``, ``actor1``, ``actor2``, ``perpetrator_group`` (see below),
+``fatalities`` and ``civilian_fatalities`` (``float64``, NaN where the source has none;
+see below), ``notes``.
+
+Civilian fatalities
+-------------------
+UCDP: ``deaths_civilians``, the civilians UCDP counts among an event's deaths. Generic
+tables: the column mapped to ``civilian_fatalities``, else NaN. ACLED has no count of
+civilians killed; ``civilian_fatalities`` follows ACLED's own convention (the one of its
+dashboards and Trendfinder's civilian figures), the *fatalities of events that target
+civilians*:
+
+- current exports (with the ``civilian_targeting`` column): the event's ``fatalities``
+  where ``civilian_targeting`` says ``Civilian targeting`` (compared trimmed and
+  case-insensitively), else 0 (a blank cell is not civilian targeting);
+- older exports without that column: the ``fatalities`` of events whose ``event_type``
+  is ``Violence against civilians``, else 0 (the closest the older column set comes:
+  explosions and mob violence aimed at civilians are not counted).
+
+The source columns are kept untouched. The rule used is recorded in the report notes,
+counting the kept rows it marks as targeting civilians:
+``civilian_fatalities_from_civilian_targeting`` or ``civilian_fatalities_from_event_type``
+(present, possibly 0, in every ACLED read). Limits, as ACLED states them: not every death
+in an event that targets civilians is a civilian (attackers killed in it are counted
+too), and civilians killed in battles or explosions not coded as civilian targeting are
+not counted, so the figure is neither a count of civilian deaths nor comparable with
+UCDP's ``deaths_civilians`` or the UN's counts; it is comparable across ACLED periods and
+places, which is what change over time needs.
+
+Perpetrator group
+-----------------
+``perpetrator_group`` (:data:`~sahel_geo.core.schema.PERPETRATOR_GROUPS`) is the kind of
+actor behind the event: ``state_forces``, ``armed_group``, ``external_forces``,
+``other`` or missing.
+
+- ACLED, from ``inter1`` (the actor type of ``actor1``; ACLED codebook, "Actor type and
+  interaction codes"): the numeric codes of older exports,
+  :data:`~sahel_geo.core.schema.ACLED_INTER_CODES` (1 State forces -> ``state_forces``;
+  2 Rebel groups, 3 Political militias, 4 Identity militias -> ``armed_group``; 8
+  External/Other forces -> ``external_forces``; 5 Rioters, 6 Protesters, 7 Civilians ->
+  ``other``), and the text labels of current exports,
+  :data:`~sahel_geo.core.schema.ACLED_INTER_LABELS` (``State forces``, ``Rebel group``,
+  ``Political militia``, ``Identity militia``, ``External/Other forces``, ``Rioters``,
+  ``Protesters``, ``Civilians``; trimmed, case-insensitive). A blank ``inter1`` (or no
+  such column) gives a missing group; any other value (e.g. code 0 or 9) too, counted in
+  the report note ``unknown_perpetrator_group``.
+- UCDP GED, from ``side_a`` (UCDP GED codebook: in state-based violence, ``side_a`` is
+  always a government; in non-state violence never; in one-sided violence the
+  perpetrator, a government or an organised group): ``side_a`` beginning with
+  ``Government of`` (case-insensitive) -> ``state_forces`` (one-sided violence by a
+  government stays ``state_forces``), any other -> ``armed_group``. Foreign governments
+  (``Government of France``) are ``state_forces`` too: GED does not mark them external.
+- Generic tables: the column mapped to ``perpetrator_group``, whose values must be the
+  vocabulary's (trimmed, case-insensitive; others are missing and counted as
+  ``unknown_perpetrator_group``); without a mapping, missing.
 
 Source columns whose name collides with a canonical name
 --------------------------------------------------------
@@ -64,8 +117,10 @@ rows look swapped, the reader raises :class:`~sahel_geo.SchemaError` instead.
 Report notes (counted, not rejected): ``likely_latlon_swap``, ``outside_country_bbox``
 (a kept point outside its country's bounding box, swapped or not), ``unknown_country``,
 ``unknown_location_precision``, ``unknown_time_precision``, ``unknown_event_type``,
-``unknown_location_level`` (codes outside the tables: the canonical value is null),
-``date_end_missing_set_to_event_date`` and ``generated_event_id``.
+``unknown_location_level``, ``unknown_perpetrator_group`` (codes outside the tables:
+the canonical value is null), ``date_end_missing_set_to_event_date``,
+``generated_event_id`` and, for ACLED, ``civilian_fatalities_from_civilian_targeting`` or
+``civilian_fatalities_from_event_type`` (see "Civilian fatalities").
 
 Structural problems raise instead of rejecting every row: a missing or 0-byte file or
 an unreadable workbook/sheet (:class:`~sahel_geo.InputFileError`), missing required
@@ -94,13 +149,16 @@ import pandas as pd
 from sahel_geo.core.errors import InputFileError, SchemaError
 from sahel_geo.core.schema import (
     ACLED_GEO_PRECISION,
+    ACLED_INTER_CODES,
+    ACLED_INTER_LABELS,
     ACLED_TIME_PRECISION,
     EVENT_COLUMNS,
     EVENT_SOURCES,
+    PERPETRATOR_GROUPS,
     UCDP_DATE_PRECISION,
     UCDP_WHERE_PRECISION,
 )
-from sahel_geo.io._event_builder import EventSpec, build_events
+from sahel_geo.io._event_builder import CivilianRule, EventSpec, GroupRule, build_events
 from sahel_geo.io._tables import read_table
 
 __all__ = [
@@ -172,6 +230,16 @@ _UCDP_REQUIRED: Final = (
     "country",
 )
 
+#: ACLED ``inter1`` (codes of older exports, labels of current ones) -> perpetrator_group.
+_ACLED_INTER: Final[dict[str, str]] = {
+    **{str(code): group for code, group in ACLED_INTER_CODES.items()},
+    **ACLED_INTER_LABELS,
+}
+#: UCDP ``side_a``: a government, else an organised armed group (UCDP GED codebook).
+_UCDP_PERPETRATOR: Final = GroupRule(
+    column="side_a", prefixes=(("government of", "state_forces"),), default="armed_group"
+)
+
 #: Fields a generic ``columns=`` mapping may use: the canonical columns (but ``source``,
 #: which ``read_events`` sets) and the coordinates.
 GENERIC_FIELDS: Final = (*(c for c in EVENT_COLUMNS if c != "source"), "latitude", "longitude")
@@ -191,6 +259,18 @@ def _acled_spec(raw: pd.DataFrame, source: str) -> EventSpec:
     cols = {
         k: name(v) for k, v in _ACLED_COLUMNS.items() if name(v) in exact or v in _ACLED_REQUIRED
     }
+    if name("civilian_targeting") in exact:
+        civilian = CivilianRule(
+            name("civilian_targeting"),
+            frozenset({"civilian targeting"}),
+            "civilian_fatalities_from_civilian_targeting",
+        )
+    else:  # pre-2023 exports: no civilian_targeting column
+        civilian = CivilianRule(
+            name("event_type"),
+            frozenset({"violence against civilians"}),
+            "civilian_fatalities_from_event_type",
+        )
     return EventSpec(
         reader="read_acled",
         source=source,
@@ -202,6 +282,8 @@ def _acled_spec(raw: pd.DataFrame, source: str) -> EventSpec:
         date_formats=("%Y-%m-%d", "%d %B %Y", "%d-%B-%Y", "ISO8601"),
         location_levels=ACLED_GEO_PRECISION,
         time_precisions=ACLED_TIME_PRECISION,
+        civilian_rule=civilian,
+        perpetrator_rule=GroupRule(column=name("inter1"), codes=_ACLED_INTER),
         hint=(
             "read_acled reads ACLED exports (current or pre-2023 column sets, any letter "
             "case); for other tables use read_events(path, columns={...})."
@@ -222,6 +304,7 @@ def _ucdp_spec() -> EventSpec:
         time_precisions=UCDP_DATE_PRECISION,
         event_types=UCDP_VIOLENCE_TYPES,
         ordered_estimates=("low", "best", "high"),
+        perpetrator_rule=_UCDP_PERPETRATOR,
         hint=(
             "read_ucdp reads UCDP GED CSV files (all 49 columns) and UCDP API JSON pages; "
             "for other tables use read_events(path, columns={...})."
@@ -344,7 +427,20 @@ def read_acled(path: str | os.PathLike[str], *, encoding: str | None = None) -> 
     ``iso3`` or else the ISO 3166-1 numeric ``iso``; ``location_precision`` is
     ``geo_precision`` and ``location_level`` follows
     :data:`~sahel_geo.core.schema.ACLED_GEO_PRECISION`; ``time_precision`` becomes ``day``,
-    ``week`` or ``month``; ``civilian_fatalities`` is null (ACLED has no such column).
+    ``week`` or ``month``. ``civilian_fatalities`` is ACLED's "fatalities in events
+    targeting civilians": ``fatalities`` where ``civilian_targeting`` says ``Civilian
+    targeting`` (trimmed, case-insensitive; blank: 0), or, in older exports without
+    that column, where ``event_type`` is ``Violence against civilians`` (else 0); the
+    report note ``civilian_fatalities_from_civilian_targeting`` or
+    ``civilian_fatalities_from_event_type`` says which rule was used and counts the
+    kept rows it marked. ACLED's own caveat applies: not all deaths in an event that
+    targets civilians are civilians, and civilians killed in battles or explosions not
+    coded as civilian targeting are not counted (module docstring, "Civilian
+    fatalities"). ``perpetrator_group`` comes from ``inter1``, numeric codes (older
+    exports) or text labels (current exports), by
+    :data:`~sahel_geo.core.schema.ACLED_INTER_CODES` and
+    :data:`~sahel_geo.core.schema.ACLED_INTER_LABELS` (ACLED codebook interaction
+    codes); an unknown code is missing, counted as ``unknown_perpetrator_group``.
     ACLED's own ``source``, ``event_date`` and ``time_precision`` columns are kept as
     ``acled_source``, ``acled_event_date`` and ``acled_time_precision``. Column names
     are matched regardless of letter case (older files use ``EVENT_ID_CNTY``,
@@ -395,7 +491,10 @@ def read_ucdp(path: str | os.PathLike[str], *, encoding: str | None = None) -> g
     order ``low <= best <= high`` are kept, counted in the report note
     ``fatality_estimates_out_of_order`` and named in a warning), ``civilian_fatalities`` =
     ``deaths_civilians``, ``notes`` = ``source_headline`` (``where_description`` is kept
-    as a source column).
+    as a source column). ``perpetrator_group`` is ``state_forces`` where ``side_a``
+    begins with ``Government of`` (also in one-sided violence by a government), else
+    ``armed_group`` (UCDP GED codebook: ``side_a`` of state-based violence is a
+    government, of non-state violence never, of one-sided violence the perpetrator).
 
     A ``.json`` file is read as a UCDP API page (``{"Result": [...]}``, as written by
     :func:`~sahel_geo.io.ucdp_api.download_ucdp`) or a list of records: the local-file
@@ -468,7 +567,10 @@ def read_events(
         ``time_precision`` (text such as ``day``, lower-cased), ``location_precision``
         (integer code), ``location_level`` (``point``, ``admin2``, ``admin1``,
         ``country``), ``country_iso3`` (ISO3, ISO2, numeric codes or names),
-        ``event_type``, ``sub_event_type``, ``actor1``, ``actor2``, ``fatalities``,
+        ``event_type``, ``sub_event_type``, ``actor1``, ``actor2``,
+        ``perpetrator_group`` (values of
+        :data:`~sahel_geo.core.schema.PERPETRATOR_GROUPS`, trimmed, case-insensitive;
+        others are missing and counted as ``unknown_perpetrator_group``), ``fatalities``,
         ``civilian_fatalities``, ``notes``. Without ``event_id`` the ids are generated from
         the data row number, ``"<file stem>-<row>"`` (stable for the same file); without
         ``location_level`` every event is taken as a ``point`` and without
@@ -526,11 +628,12 @@ def read_events(
             f"'longitude': 'lon'}}. Known fields: {list(GENERIC_FIELDS)}."
         )
     raw, p = read_table(path, encoding=encoding, sheet=sheet, reader="read_events")
+    group = columns.get("perpetrator_group")
     spec = EventSpec(
         reader="read_events",
         source=source,
         prefix=source,
-        columns={k: columns[k] for k in columns if k != "country_iso3"},
+        columns={k: columns[k] for k in columns if k not in {"country_iso3", "perpetrator_group"}},
         required=tuple(dict.fromkeys(columns.values())),
         country_columns=(columns["country_iso3"],) if "country_iso3" in columns else (),
         date_formats=(date_format,) if date_format else ("ISO8601",),
@@ -538,5 +641,8 @@ def read_events(
         default_time_precision="day",
         id_prefix=p.stem,
         hint="Check the columns= mapping against the file's header.",
+        perpetrator_rule=(
+            None if group is None else GroupRule(group, codes={g: g for g in PERPETRATOR_GROUPS})
+        ),
     )
     return build_events(raw, spec, origin=str(p), step="read_events")
