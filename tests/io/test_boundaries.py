@@ -336,20 +336,53 @@ def test_gadm_zipped_shapefile(tmp_path: Path) -> None:
 
 
 def test_natural_earth_admin1_pcodes_match_bundled() -> None:
+    # issue 17: ISO 3166-2, as in the bundled files (was NE's HASC: ML.KK, NE.NI, BFA-5989)
     ne = pd.DataFrame(
         {
-            "adm1_code": ["MLI-2792", "MLI-4860", "NER-94", "BFA-5989", "ZZZ-1", "ZZZ-2"],
-            "code_hasc": ["ML.KK", "ML.KK", "NE.NI\t", "BF.", "ZZ.AA", "ZZ.AA"],
+            "adm1_code": [
+                "MLI-2792",
+                "MLI-4860",
+                "NER-94",
+                "BFA-5989",
+                "ZZZ-1",
+                "ZZZ-2",
+                "ZZZ-3",
+                "ZZZ-4",
+            ],
+            "iso_3166_2": ["ML-BKO", "ML-", "NE-8", "BF-", "ZZ-A", "ZZ-B ", "ZZ-B", "ZZ-"],
         }
     )
-    assert ne_admin1_pcodes(ne["adm1_code"], ne["code_hasc"]).tolist() == [
+    assert ne_admin1_pcodes(ne["adm1_code"], ne["iso_3166_2"]).tolist() == [
         "ML-BKO",
-        "ML.KK",
-        "NE.NI",
-        "BFA-5989",
-        "ZZZ-1",  # a HASC shared by two units is no code: adm1_code
-        "ZZZ-2",
+        "ML-2",  # NE's own "ML-" is incomplete: the table's code
+        "NE-8",
+        "BF-NOU",
+        "ZZ-A",  # not in the table: NE's complete iso_3166_2
+        "ZZZ-2",  # a code shared by two units is no code: adm1_code
+        "ZZZ-3",
+        "ZZZ-4",  # incomplete: adm1_code
     ]
+
+
+def test_natural_earth_admin1_fallback_is_noted() -> None:
+    ne = gpd.GeoDataFrame(
+        {
+            "adm1_code": ["MLI-4860", "ZZZ-4"],
+            "name": ["Koulikoro", "Nowhere"],
+            "iso_3166_2": ["ML-", "ZZ-"],
+            "code_hasc": ["ML.KK", "ZZ.NW"],
+            "adm0_a3": ["MLI", "MLI"],
+        },
+        geometry=SQ[:2],
+        crs=4326,
+    )
+    out = read_boundaries(ne)
+    assert canon(out) == [
+        [1, "ML-2", "Koulikoro", "MLI", "MLI", "naturalearth"],
+        [1, "ZZZ-4", "Nowhere", "MLI", "MLI", "naturalearth"],
+    ]
+    assert report(out).notes == {"pcode is NE adm1_code (no complete ISO 3166-2 code)": 1}
+    assert out["code_hasc"].tolist() == ["ML.KK", "ZZ.NW"]  # source columns kept
 
 
 def test_natural_earth_and_custom_mapping(tmp_path: Path) -> None:
@@ -618,6 +651,11 @@ def test_real_natural_earth_admin1(shared_data: Path, iso3: str, n: int) -> None
     assert (out["country_iso3"] == iso3.upper()).all()
     bundled = sg.load_boundaries(2 if iso3 == "bfa" else 1, countries=[iso3.upper()])
     assert set(out["pcode"]) == set(bundled["pcode"])
+    # unit by unit: the raw file's adm1_code gets the bundled unit's pcode
+    assert dict(zip(out["adm1_code"], out["pcode"], strict=True)) == dict(
+        zip(bundled["ne_adm1_code"], bundled["pcode"], strict=True)
+    )
+    assert "pcode is NE adm1_code (no complete ISO 3166-2 code)" not in report(out).notes
 
 
 def test_real_natural_earth_admin0(shared_data: Path) -> None:

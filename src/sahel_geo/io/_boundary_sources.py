@@ -21,7 +21,7 @@ from sahel_geo.io._countries import iso3_from_values
 
 __all__ = [
     "BOUNDARY_SOURCES",
-    "NE_PCODE_OVERRIDES",
+    "NE_ISO_3166_2",
     "Mapped",
     "clean_text",
     "map_source",
@@ -42,14 +42,77 @@ BOUNDARY_SOURCES: Final[tuple[str, ...]] = (
     "custom",
 )
 
-#: Natural Earth admin-1 units whose HASC cannot be their pcode (NE ``adm1_code`` ->
-#: pcode): shared with ``scripts/build_boundaries.py`` so both give the same codes.
-NE_PCODE_OVERRIDES: Final[dict[str, str]] = {
-    "MLI-2792": "ML-BKO",  # Bamako: NE HASC ML.KK duplicates Koulikoro's
-    "BFA-5989": "BFA-5989",  # Noumbiel: NE HASC "BF." is incomplete
+#: ISO 3166-2 code of each Natural Earth admin-1 unit of Mali, Niger and Burkina Faso
+#: (NE ``adm1_code`` -> code; NE's own ``iso_3166_2`` is mostly incomplete: ``ML-``).
+#: The same codes are the ``pcode`` of the bundled admin-1/admin-2 files;
+#: ``scripts/build_boundaries.py`` derives them from ISO 3166-2 (pycountry, by name)
+#: and stops if they differ from this table.
+NE_ISO_3166_2: Final[dict[str, str]] = {
+    "MLI-2688": "ML-6",  # Timbuktu
+    "MLI-2689": "ML-8",  # Kidal
+    "MLI-2690": "ML-7",  # Gao
+    "MLI-2792": "ML-BKO",  # Bamako
+    "MLI-2793": "ML-1",  # Kayes
+    "MLI-2794": "ML-3",  # Sikasso
+    "MLI-2809": "ML-5",  # Mopti
+    "MLI-2810": "ML-4",  # Ségou
+    "MLI-4860": "ML-2",  # Koulikoro
+    "NER-91": "NE-4",  # Maradi
+    "NER-92": "NE-7",  # Zinder
+    "NER-93": "NE-3",  # Dosso
+    "NER-94": "NE-8",  # Niamey
+    "NER-95": "NE-5",  # Tahoua
+    "NER-796": "NE-2",  # Diffa
+    "NER-800": "NE-1",  # Agadez
+    "NER-4859": "NE-6",  # Tillabéri
+    "BFA-2183": "BF-KMP",  # Kompienga
+    "BFA-2184": "BF-GOU",  # Gourma
+    "BFA-2799": "BF-HOU",  # Houet
+    "BFA-2800": "BF-KEN",  # Kénédougou
+    "BFA-2801": "BF-BAN",  # Banwa
+    "BFA-2802": "BF-KOS",  # Kossi
+    "BFA-2803": "BF-BAL",  # Balé
+    "BFA-2804": "BF-MOU",  # Mou Houn
+    "BFA-2805": "BF-OUD",  # Oudalan
+    "BFA-2806": "BF-SOM",  # Soum
+    "BFA-2807": "BF-NAY",  # Nayala
+    "BFA-2808": "BF-SOR",  # Sourou
+    "BFA-2811": "BF-BAM",  # Bam
+    "BFA-2812": "BF-BLK",  # Boulkiemdé
+    "BFA-2813": "BF-KOW",  # Kourwéogo
+    "BFA-2814": "BF-BAZ",  # Bazéga
+    "BFA-2815": "BF-KAD",  # Kadiogo
+    "BFA-2816": "BF-OUB",  # Oubritenga
+    "BFA-2817": "BF-PAS",  # Passoré
+    "BFA-2818": "BF-ZON",  # Zondoma
+    "BFA-2819": "BF-SNG",  # Sanguié
+    "BFA-2820": "BF-SIS",  # Sissili
+    "BFA-2821": "BF-ZIR",  # Ziro
+    "BFA-2822": "BF-LOR",  # Loroum
+    "BFA-2823": "BF-YAT",  # Yatenga
+    "BFA-2824": "BF-NAM",  # Namentenga
+    "BFA-2825": "BF-SMT",  # Sanmatenga
+    "BFA-2826": "BF-BLG",  # Boulgou
+    "BFA-2827": "BF-KOP",  # Koulpélogo
+    "BFA-2828": "BF-GAN",  # Ganzourgou
+    "BFA-2829": "BF-KOT",  # Kouritenga
+    "BFA-2830": "BF-NAO",  # Nahouri
+    "BFA-2831": "BF-ZOU",  # Zoundwéogo
+    "BFA-2832": "BF-BGR",  # Bougouriba
+    "BFA-2833": "BF-IOB",  # Ioba
+    "BFA-2834": "BF-TUI",  # Tuy
+    "BFA-2835": "BF-LER",  # Léraba
+    "BFA-2836": "BF-COM",  # Komoé
+    "BFA-2837": "BF-PON",  # Poni
+    "BFA-2874": "BF-GNA",  # Gnagna
+    "BFA-2875": "BF-KMD",  # Komondjari
+    "BFA-2876": "BF-SEN",  # Séno
+    "BFA-2877": "BF-YAG",  # Yagha
+    "BFA-2878": "BF-TAP",  # Tapoa
+    "BFA-5989": "BF-NOU",  # Noumbiel
 }
 
-_HASC = re.compile(r"^[A-Z]{2}\.[A-Z0-9]{2,3}$")
+_ISO_3166_2 = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 _NEEDS = (
     "sahel_geo: admin_level, pcode, name; "
     "cod-ab: ADM{n}_PCODE + ADM{n}_FR/_EN/_PT/_REF (or adm{n}_pcode + adm{n}_name, "
@@ -217,31 +280,57 @@ def _map_gadm(df: pd.DataFrame, level: int | None, notes: dict[str, int]) -> Map
     )
 
 
-def ne_admin1_pcodes(adm1_code: pd.Series, code_hasc: pd.Series) -> pd.Series:
-    """Pcodes of Natural Earth admin-1 rows: the stripped HASC when complete and unique.
+def ne_admin1_pcodes(adm1_code: pd.Series, iso_3166_2: pd.Series) -> pd.Series:
+    """Return the pcodes of Natural Earth admin-1 rows: their ISO 3166-2 codes.
 
-    Units listed in :data:`NE_PCODE_OVERRIDES` take the code given there; a unit whose
-    HASC is incomplete (``BF.``) or shared with another unit takes its ``adm1_code``.
+    The same rule as the bundled boundaries, so that a raw Natural Earth file and
+    :func:`sahel_geo.load_boundaries` give the same pcodes: the code in
+    :data:`NE_ISO_3166_2` for the units of Mali, Niger and Burkina Faso; elsewhere NE's
+    own ``iso_3166_2`` when it is complete (``ML-BKO``, not ``ML-``) and no other row
+    shares it; else the row's ``adm1_code`` (NE's HASC ``code_hasc`` is never used: it
+    is another scheme, and NE gives Bamako Koulikoro's).
+
+    Parameters
+    ----------
+    adm1_code
+        NE ``adm1_code`` (``MLI-2792``).
+    iso_3166_2
+        NE ``iso_3166_2`` (``ML-BKO``, or an incomplete ``ML-``); whitespace is stripped.
+
+    Returns
+    -------
+    pandas.Series
+        One pcode a row (object dtype), index of ``adm1_code``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ne_admin1_pcodes(
+    ...     pd.Series(["MLI-2792", "MLI-4860", "ZZZ-1"]), pd.Series(["ML-BKO", "ML-2", "ZZ-"])
+    ... ).tolist()
+    ['ML-BKO', 'ML-2', 'ZZZ-1']
     """
     adm1 = clean_text(adm1_code)
-    hasc = clean_text(code_hasc)
-    override = adm1.map(lambda v: NE_PCODE_OVERRIDES.get(v) if v is not None else None)
-    complete = hasc.map(lambda v: v is not None and bool(_HASC.match(v))).astype(bool)
-    candidate = hasc.where(complete & override.isna(), None)
+    given = clean_text(iso_3166_2)
+    known = adm1.map(lambda v: NE_ISO_3166_2.get(v) if v is not None else None)
+    complete = given.map(lambda v: v is not None and bool(_ISO_3166_2.match(v))).astype(bool)
+    candidate = given.where(complete & known.isna(), None)
     shared = candidate.notna() & candidate.duplicated(keep=False)
-    out = candidate.where(~shared, None)
-    out = out.where(out.notna(), override)
+    out = known.where(known.notna(), candidate.where(~shared, None))
     return out.where(out.notna(), adm1)
 
 
 def _map_ne_admin1(df: pd.DataFrame, level: int | None, notes: dict[str, int]) -> Mapped:
     idx = df.index
-    hasc = df["code_hasc"] if "code_hasc" in df.columns else _null(idx)
-    pcode = ne_admin1_pcodes(df["adm1_code"], hasc)
+    given = df["iso_3166_2"] if "iso_3166_2" in df.columns else _null(idx)
+    pcode = ne_admin1_pcodes(df["adm1_code"], given)
+    fallback = int((pcode == clean_text(df["adm1_code"])).sum())
+    if fallback:
+        notes["pcode is NE adm1_code (no complete ISO 3166-2 code)"] = fallback
     iso3 = clean_text(df["adm0_a3"]) if "adm0_a3" in df.columns else _null(idx)
     lev = 1 if level is None else level
     parent = iso3 if lev == 1 else _null(idx)
-    used = tuple(c for c in ("adm1_code", "code_hasc", "name", "adm0_a3") if c in df.columns)
+    used = tuple(c for c in ("adm1_code", "iso_3166_2", "name", "adm0_a3") if c in df.columns)
     return Mapped(
         "naturalearth", _const(idx, lev), pcode, clean_text(df["name"]), parent, iso3, used
     )

@@ -13,10 +13,11 @@ Sources recognised by their columns (``source="auto"``), in this order:
 ``geoboundaries`` ``shapeName``, ``shapeID``, ``shapeISO``, ``shapeGroup`` (ISO3),
                 ``shapeType`` (``ADM1``...). pcode: ``shapeID``; no parent.
 ``gadm``        ``GID_{n}``, ``NAME_{n}``, ``GID_0``. Parent: ``GID_{n-1}``.
-``naturalearth`` admin-1 (``adm1_code``, ``name``, ``code_hasc``, ``adm0_a3``) or admin-0
-                (``ADM0_A3``/``ISO_A3``, ``NAME``, any case). Admin-1 pcodes follow the
-                bundled files' rule (:func:`ne_admin1_pcodes`). NE's "admin-1" of Burkina
-                Faso is its 45 provinces: pass ``level=2`` (parent left empty).
+``naturalearth`` admin-1 (``adm1_code``, ``name``, ``iso_3166_2``, ``adm0_a3``) or admin-0
+                (``ADM0_A3``/``ISO_A3``, ``NAME``, any case). Admin-1 pcodes are ISO
+                3166-2 codes, as in the bundled files (:func:`ne_admin1_pcodes`). NE's
+                "admin-1" of Burkina Faso is its 45 provinces: pass ``level=2`` (parent
+                left empty).
 ``world-atlas`` TopoJSON from the npm ``world-atlas`` package: ``id`` (ISO 3166-1
                 numeric) and ``name`` only; level 0, pcode ISO3
 ==============  =====================================================================
@@ -55,7 +56,7 @@ from sahel_geo.core.reports import StepReport, attach_report
 from sahel_geo.core.schema import BOUNDARY_COLUMNS, WGS84
 from sahel_geo.io._boundary_sources import (
     BOUNDARY_SOURCES,
-    NE_PCODE_OVERRIDES,
+    NE_ISO_3166_2,
     Mapped,
     clean_text,
     map_source,
@@ -63,7 +64,7 @@ from sahel_geo.io._boundary_sources import (
 )
 from sahel_geo.io._topojson import is_topojson, read_topojson
 
-__all__ = ["BOUNDARY_SOURCES", "NE_PCODE_OVERRIDES", "ne_admin1_pcodes", "read_boundaries"]
+__all__ = ["BOUNDARY_SOURCES", "NE_ISO_3166_2", "ne_admin1_pcodes", "read_boundaries"]
 
 logger = logging.getLogger(__name__)
 
