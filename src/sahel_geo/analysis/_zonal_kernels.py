@@ -227,15 +227,11 @@ def _nodata_flat(raster: Raster, raw: NDArray[np.generic], *, full: bool) -> NDA
     (its run's sum is not finite) and ask again with ``full=True``.
     """
     floating = np.issubdtype(raw.dtype, np.floating)
-    nod = raster.nodata
     if full:
-        if floating or nod is not None:
+        if floating or raster.nodata is not None:
             return np.flatnonzero(~raster.valid_mask(raw))
-    elif nod is not None:
-        if not np.isnan(nod):
-            return np.flatnonzero(raw == nod)
-        if floating:
-            return np.flatnonzero(np.isnan(raw))
+    elif raster.nodata is not None:
+        return np.flatnonzero(raster.nodata_mask(raw))
     return np.zeros(0, dtype=np.intp)
 
 

@@ -67,7 +67,12 @@ from sahel_geo.core.errors import EmptyResultError, NodataWarning, SchemaError
 from sahel_geo.core.geodesy import latlon_cell_area_km2
 from sahel_geo.core.raster import Raster, check_crs
 
-__all__ = ["STATISTICS", "cell_areas_km2", "zonal_stats"]
+__all__ = [
+    "STATISTICS",
+    "cell_areas_km2",
+    "zonal_stats",
+    "zone_polygons",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -302,7 +307,15 @@ def _check_inputs(
             f"coverage must be 'fraction', 'center' or 'all_touched'; got {coverage!r}."
         )
     names = _parse_stats(stats, weights)
+    if not isinstance(zones, gpd.GeoDataFrame):
+        raise SchemaError(f"zones must be a GeoDataFrame of polygons, got {type(zones).__name__}.")
+    if len(zones) == 0:
+        raise EmptyResultError(
+            "The zones frame is empty (0 rows): there is nothing to compute. Check the filter "
+            "or file that produced it."
+        )
     ids = _zone_ids(zones, id_column)
+    _check_grid(raster)
     check_crs(zones.crs, raster)
     if weights is not None:
         check_crs(zones.crs, weights, what="zones")
@@ -316,6 +329,95 @@ def _check_inputs(
         if weights.is_stack:
             raise SchemaError("The weights raster must be a single 2-D raster, not a stack.")
     return names, ids
+
+
+def _check_grid(raster: Raster) -> None:
+    """Raise for a raster with no cells or one that is not north-up, naming the fix."""
+    src = raster.source if raster.source != "<array>" else (raster.name or "the raster")
+    if 0 in raster.values.shape:
+        raise SchemaError(
+            f"Raster {src!r} has no cells (values of shape {raster.values.shape}). Check the "
+            "window or file it was read from."
+        )
+    t = raster.transform
+    if t.e >= 0 or t.a <= 0 or t.b != 0 or t.d != 0:
+        raise SchemaError(
+            f"Raster {src!r} is not north-up (transform {tuple(t)[:6]}): rows must run "
+            "north to south (transform.e < 0). Build it with Raster.from_array(...), which "
+            "flips a south-up array, or warp a rotated one (gdalwarp)."
+        )
+
+
+#: shapely type ids of points and lines (and their multi types)
+_NOT_AREAS: dict[int, str] = {
+    0: "Point",
+    1: "LineString",
+    2: "LinearRing",
+    4: "MultiPoint",
+    5: "MultiLineString",
+}
+
+
+def zone_polygons(geoms: object, ids: pd.Index) -> NDArray[np.object_]:
+    """Return the zones' geometries as areas: collections reduced to their polygon parts.
+
+    A GeometryCollection counts through its Polygon and MultiPolygon parts (nested
+    collections too); missing and empty geometries are kept (those zones get no data).
+    Points, lines and collections with no polygon part are refused: zonal statistics need
+    areas.
+
+    Parameters
+    ----------
+    geoms
+        The zones' geometry array (``zones.geometry.array``).
+    ids
+        The zone ids, to name the refused zones.
+
+    Returns
+    -------
+    numpy.ndarray
+        One Polygon, MultiPolygon, empty or missing geometry per zone.
+
+    Raises
+    ------
+    SchemaError
+        Naming the zones that are points or lines and how to buffer them.
+
+    Examples
+    --------
+    >>> from shapely import GeometryCollection, Point, box
+    >>> g = zone_polygons(np.array([GeometryCollection([box(0, 0, 1, 1), Point(5, 5)])]),
+    ...                   pd.Index(["A"]))
+    >>> g[0].geom_type, g[0].area
+    ('MultiPolygon', 1.0)
+    """
+    out = np.array(geoms, dtype=object)
+    kind = shapely.get_type_id(out)
+    coll = np.flatnonzero(kind == 7)
+    if coll.size:
+        parts, owner = out[coll], coll
+        while True:  # unpack multi types and nested collections, one level a pass
+            multi = np.isin(shapely.get_type_id(parts), (4, 5, 6, 7))
+            if not multi.any():
+                break
+            inner, which = shapely.get_parts(parts[multi], return_index=True)
+            parts = np.concatenate([parts[~multi], inner])
+            owner = np.concatenate([owner[~multi], owner[multi][which]])
+        keep = (shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)
+        owners, dense = np.unique(owner[keep], return_inverse=True)
+        order = np.argsort(dense, kind="stable")
+        out[owners] = shapely.multipolygons(parts[keep][order], indices=dense[order])
+        kind[np.setdiff1d(coll, owners)] = 5  # points or lines only: not an area
+    bad = np.flatnonzero(np.isin(kind, list(_NOT_AREAS)))
+    if bad.size:
+        names = sorted({_NOT_AREAS[int(k)] for k in kind[bad]})
+        raise SchemaError(
+            f"Zones {[str(x) for x in ids[bad][:10]]} ({bad.size} in all) are "
+            f"{'/'.join(names)} geometries, not areas: zonal statistics need polygons. Buffer "
+            "them first, e.g. zones.to_crs('ESRI:102022').buffer(5_000).to_crs('EPSG:4326') "
+            "for 5 km around each, or use sg.values_at_events for the value at points."
+        )
+    return out
 
 
 def _window(geoms: NDArray[np.object_], raster: Raster) -> tuple[int, int, int, int]:
@@ -480,7 +582,7 @@ def zonal_stats(
     names, ids = _check_inputs(
         zones, raster, stats, weights, coverage=coverage, id_column=id_column
     )
-    geoms = np.asarray(zones.geometry.array, dtype=object)
+    geoms = zone_polygons(zones.geometry.array, ids)
     r0, r1, c0, c1 = _window(geoms, raster)
     win = raster.crop(r0, r1, c0, c1)
     wwin = weights.crop(r0, r1, c0, c1) if weights is not None else None

@@ -3,6 +3,11 @@
 :func:`sahel_geo.open_raster` returns one; :meth:`Raster.from_array` builds one from a
 numpy array (tests, synthetic data, other readers). Values are never modified: nodata is
 described by :attr:`Raster.nodata` (and NaN, for float rasters), not written into them.
+
+Nodata is compared exactly in the raster's own type: an integer raster's nodata is kept as
+an integer (a uint64 fill of 2**64 - 1 is not rounded through float64), and a value its
+type cannot hold never matches a cell. A numpy masked array's mask is honoured: masked
+cells become NaN (in a float64 copy for an integer array).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from pyproj.exceptions import CRSError as ProjCRSError
 
 from sahel_geo.core.errors import CRSMismatchError, MissingCRSError, SchemaError
 
-__all__ = ["Raster", "RasterGrid", "check_crs"]
+__all__ = ["Raster", "RasterGrid", "check_crs", "normalise_nodata"]
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,7 @@ class Raster:
     values: NDArray[np.generic]
     transform: Affine
     crs: CRS | None
-    nodata: float | None = None
+    nodata: float | int | None = None
     times: pd.DatetimeIndex | None = None
     name: str = ""
     source: str = "<array>"
@@ -109,7 +114,8 @@ class Raster:
         crs
             Anything :class:`pyproj.CRS` accepts, or None.
         nodata
-            Nodata value or None.
+            Nodata value or None. For an integer array it is kept as an exact integer
+            of the array's type.
         times
             Timestamps of the steps of a 3-D array.
         name, source
@@ -119,8 +125,15 @@ class Raster:
         -------
         Raster
             The raster.
+
+        Examples
+        --------
+        >>> r = Raster.from_array(np.array([[1, 2**64 - 1]], dtype=np.uint64), crs=4326,
+        ...                       transform=Affine(1, 0, 0, 0, -1, 1), nodata=2.0**64 - 1)
+        >>> r.nodata == 2**64 - 1, r.valid_mask().tolist()
+        (True, [[True, False]])
         """
-        arr = np.asarray(values)
+        arr = _unmask(values)
         where = f"raster {name or source!r}"
         if arr.ndim not in (2, 3):
             raise SchemaError(f"{where}: values must be 2-D or 3-D; got shape {arr.shape}.")
@@ -151,7 +164,7 @@ class Raster:
             values=arr,
             transform=transform,
             crs=None if crs is None else CRS.from_user_input(crs),
-            nodata=None if nodata is None else float(nodata),
+            nodata=normalise_nodata(nodata, arr.dtype),
             times=idx,
             name=name,
             source=source,
@@ -182,17 +195,30 @@ class Raster:
         return RasterGrid(x0=t.c, y0=t.f, dx=t.a, dy=-t.e, height=h, width=w)
 
     def valid_mask(self, values: NDArray[np.generic] | None = None) -> NDArray[np.bool_]:
-        """Return True where a value is data (not nodata, not NaN)."""
+        """Return True where a value is data (not nodata, not NaN or infinite)."""
         arr = self.values if values is None else values
-        mask = np.ones(arr.shape, dtype=bool)
-        if self.nodata is not None:
-            if np.isnan(self.nodata):
-                mask &= ~np.isnan(arr)
-            else:
-                mask &= arr != self.nodata
+        mask = ~self.nodata_mask(arr)
         if np.issubdtype(arr.dtype, np.floating):
             mask &= np.isfinite(arr)
         return mask
+
+    def nodata_mask(self, values: NDArray[np.generic] | None = None) -> NDArray[np.bool_]:
+        """Return True where a cell equals the nodata value, compared in the values' type.
+
+        A NaN nodata marks the NaN cells; a nodata the values' type cannot hold (e.g.
+        -9999 in a uint8 raster) marks none.
+        """
+        arr = self.values if values is None else values
+        nod = self.nodata
+        if nod is None:
+            return np.zeros(arr.shape, dtype=bool)
+        if np.issubdtype(arr.dtype, np.floating):
+            found = np.isnan(arr) if np.isnan(nod) else arr == nod
+            return np.asarray(found, dtype=bool)
+        exact = _exact_in(nod, arr.dtype)
+        if exact is None:
+            return np.zeros(arr.shape, dtype=bool)
+        return np.asarray(arr == exact, dtype=bool)
 
     def window_for(self, bounds: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
         """Row/column slice ``(row0, row1, col0, col1)`` of the cells that meet ``bounds``."""
@@ -262,3 +288,71 @@ def check_crs(zones_crs: object, raster: Raster, *, what: str = "zones") -> None
             f"{raster.crs.to_string()}. Reproject the {what} with "
             f"'.to_crs({raster.crs.to_string()!r})' (or warp the raster)."
         )
+
+
+def _unmask(values: NDArray[np.generic]) -> NDArray[np.generic]:
+    """Values of a masked array with its masked cells as NaN (plain arrays untouched)."""
+    if not isinstance(values, np.ma.MaskedArray):
+        return np.asarray(values)
+    mask = np.ma.getmaskarray(values)
+    if not mask.any():
+        return np.asarray(values.data)
+    dtype = values.dtype if np.issubdtype(values.dtype, np.floating) else np.float64
+    out = np.array(values.data, dtype=dtype)
+    out[mask] = np.nan
+    return out
+
+
+def _exact_in(nodata: float | int, dtype: np.dtype) -> np.generic | None:
+    """``nodata`` as a scalar of an integer ``dtype``, or None if no cell can equal it."""
+    if isinstance(nodata, float) and not nodata.is_integer():
+        return None
+    value = int(nodata)
+    info = np.iinfo(dtype)
+    if not info.min <= value <= info.max:
+        return None
+    scalar: np.generic = dtype.type(value)
+    return scalar
+
+
+def normalise_nodata(nodata: float | int | None, dtype: np.dtype) -> float | int | None:
+    """Return a nodata value in the form the raster's type compares exactly.
+
+    Integer rasters get an exact Python int. Readers often hand the value over as a
+    float (GDAL's ``GetNoDataValue``): a float that is the float64 rounding of the type's
+    maximum or minimum (``2.0**64`` for ``2**64 - 1`` in uint64) is taken as that
+    extreme. Float rasters get a float.
+
+    Parameters
+    ----------
+    nodata
+        The value, or None.
+    dtype
+        The raster's data type.
+
+    Returns
+    -------
+    float, int or None
+        The value to store in :attr:`Raster.nodata`.
+
+    Examples
+    --------
+    >>> normalise_nodata(1.8446744073709552e19, np.dtype("uint64"))
+    18446744073709551615
+    >>> normalise_nodata(-9999, np.dtype("float32"))
+    -9999.0
+    """
+    if nodata is None:
+        return None
+    if not np.issubdtype(dtype, np.integer):
+        return float(nodata)
+    if isinstance(nodata, (int, np.integer)):
+        return int(nodata)
+    value = float(nodata)
+    if np.isnan(value):
+        return value  # matches no integer cell
+    info = np.iinfo(dtype)
+    for extreme in (int(info.max), int(info.min)):
+        if value == float(extreme):
+            return extreme
+    return int(value) if value.is_integer() else value

@@ -11,22 +11,24 @@ import logging
 import os
 import re
 import warnings
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from affine import Affine
+from numpy.typing import NDArray
 from pyproj import CRS
 
 from sahel_geo.core.errors import InputFileError, MissingCRSError, NodataWarning
-from sahel_geo.core.raster import Raster, check_crs
+from sahel_geo.core.raster import Raster, check_crs, normalise_nodata
 
 if TYPE_CHECKING:
     import xarray as xr
 
-__all__ = ["DATE_PATTERNS", "Raster", "open_raster", "parse_file_date"]
+__all__ = ["DATE_PATTERNS", "Raster", "open_raster", "parse_file_date", "warn_fill_values"]
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +106,14 @@ def _bounds_of(zones: gpd.GeoDataFrame | None) -> tuple[float, float, float, flo
     return (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
 
 
-def _open_tif(path: Path, *, band: int, crs: CRS | None, zones: gpd.GeoDataFrame | None) -> Raster:
+def _open_tif(
+    path: Path,
+    *,
+    band: int,
+    crs: CRS | None,
+    zones: gpd.GeoDataFrame | None,
+    nodata: float | None = None,
+) -> Raster:
     import rasterio
     from rasterio.errors import RasterioIOError
     from rasterio.windows import Window
@@ -118,7 +127,7 @@ def _open_tif(path: Path, *, band: int, crs: CRS | None, zones: gpd.GeoDataFrame
                 values=np.empty((0, 0)),
                 transform=src.transform,
                 crs=crs or file_crs,
-                nodata=src.nodatavals[band - 1],
+                nodata=src.nodatavals[band - 1] if nodata is None else nodata,
                 source=str(path),
             )
             full = _check(full, path, zones, crs_given=crs is not None, shape=src.shape)
@@ -126,18 +135,50 @@ def _open_tif(path: Path, *, band: int, crs: CRS | None, zones: gpd.GeoDataFrame
             win = Window(c0, r0, c1 - c0, r1 - r0)
             values = src.read(band, window=win)
             transform = src.window_transform(win)
+            masked = _dataset_mask(src, band, win)
+            scale, offset = float(src.scales[band - 1]), float(src.offsets[band - 1])
     except RasterioIOError as exc:
         raise InputFileError(
             f"Cannot read raster {path}: {exc}. Check that the file exists and is a complete "
             "GeoTIFF (a partial download is a common cause)."
         ) from exc
+    raw = Raster.from_array(
+        values, transform=transform, crs=full.crs, nodata=full.nodata, source=str(path)
+    )
+    return _scaled(raw, masked, scale=scale, offset=offset, name=path.stem)
+
+
+def _dataset_mask(src: Any, band: int, win: Any) -> NDArray[np.bool_] | None:
+    """Cells a GDAL mask band or alpha band marks invalid (None when there is none)."""
+    from rasterio.enums import MaskFlags
+
+    flags = src.mask_flag_enums[band - 1]
+    if MaskFlags.per_dataset not in flags and MaskFlags.alpha not in flags:
+        return None  # no mask, or one derived from nodata (handled by the nodata value)
+    invalid: NDArray[np.bool_] = src.read_masks(band, window=win) == 0
+    return invalid if invalid.any() else None
+
+
+def _scaled(
+    raw: Raster, masked: NDArray[np.bool_] | None, *, scale: float, offset: float, name: str
+) -> Raster:
+    """Apply a GeoTIFF's scale and offset and its mask band; invalid cells become NaN.
+
+    Without either the raw values are returned unchanged (no copy). Otherwise the values
+    become float64 ``raw * scale + offset`` with NaN on nodata and masked cells.
+    """
+    if scale == 1.0 and offset == 0.0 and masked is None:
+        return replace(raw, name=name)
+    invalid = ~raw.valid_mask()
+    if masked is not None:
+        invalid |= masked
+    values = raw.values.astype(np.float64)
+    if scale != 1.0 or offset != 0.0:
+        values = values * scale + offset
+        logger.info("%s: applied scale %g and offset %g", raw.source, scale, offset)
+    values[invalid] = np.nan
     return Raster.from_array(
-        values,
-        transform=transform,
-        crs=full.crs,
-        nodata=full.nodata,
-        name=path.stem,
-        source=str(path),
+        values, transform=raw.transform, crs=raw.crs, nodata=None, name=name, source=raw.source
     )
 
 
@@ -224,7 +265,7 @@ def _open_nc(
         values = da.isel({ydim: slice(r0, r1), xdim: slice(c0, c1)}).values
         nodata = da.encoding.get("_FillValue", da.attrs.get("_FillValue"))
         sub_t = Affine(dx, 0, xs[c0] - dx / 2, 0, dy, ys[r0] - dy / 2)
-        times = pd.DatetimeIndex(ds[tdim].values) if tdim else None
+        times = _nc_times(ds, path, tdim) if tdim else None
     if np.issubdtype(values.dtype, np.floating):
         nodata = None if nodata is None or np.isnan(nodata) else nodata  # NaN is nodata anyway
     return Raster.from_array(
@@ -236,6 +277,24 @@ def _open_nc(
         name=variable,
         source=str(path),
     )
+
+
+def _nc_times(ds: xr.Dataset, path: Path, tdim: str) -> pd.DatetimeIndex:
+    """Return the dates of the time dimension; raise when they cannot be read as dates."""
+    index = ds.indexes.get(tdim)
+    if index is not None and hasattr(index, "to_datetimeindex"):  # cftime calendars
+        return pd.DatetimeIndex(index.to_datetimeindex(time_unit="ns"))
+    values = ds[tdim].values
+    if not np.issubdtype(values.dtype, np.datetime64):
+        units = ds[tdim].attrs.get("units")
+        raise InputFileError(
+            f"{path}: the time coordinate {tdim!r} holds {values.dtype} values "
+            f"(units: {units!r}) that are not dates, so no step could be matched to a "
+            "period. Give it CF units such as 'days since 1981-01-01' (e.g. "
+            f"ncatted -a units,{tdim},o,c,'days since 1981-01-01' {path.name}), or "
+            "open it with xarray, set datetime64 times and pass the DataArray."
+        )
+    return pd.DatetimeIndex(values)
 
 
 def _nc_variable(ds: xr.Dataset, path: Path, variable: str | None) -> str:
@@ -308,6 +367,7 @@ def _open_folder(
     crs: CRS | None,
     zones: gpd.GeoDataFrame | None,
     date_pattern: str | None,
+    nodata: float | None = None,
 ) -> Raster:
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in _TIF)
     if not files:
@@ -329,7 +389,7 @@ def _open_folder(
     dup = sorted({str(d.date()) for d in dates if dates.count(d) > 1})
     if dup:
         raise InputFileError(f"Several files in {folder} have the same date: {dup[:10]}.")
-    layers = [_open_tif(p, band=band, crs=crs, zones=zones) for _, p in dated]
+    layers = [_open_tif(p, band=band, crs=crs, zones=zones, nodata=nodata) for _, p in dated]
     first = layers[0]
     for r, (_, p) in zip(layers[1:], dated[1:], strict=True):
         if r.shape != first.shape or r.transform != first.transform or r.crs != first.crs:
@@ -357,6 +417,7 @@ def open_raster(
     crs: str | int | CRS | None = None,
     stack: bool | None = None,
     date_pattern: str | None = None,
+    nodata: float | None = None,
 ) -> Raster:
     """Open a GeoTIFF/COG or NetCDF raster, or a folder of dated GeoTIFFs as a time stack.
 
@@ -378,11 +439,16 @@ def open_raster(
         error). None: whatever the file holds.
     date_pattern
         Regular expression for dates in file names (see :func:`parse_file_date`).
+    nodata
+        Nodata value to use instead of the file's (e.g. when the file has none but fills
+        missing cells with -9999). None: the file's own.
 
     Returns
     -------
     Raster
-        Values, grid, CRS, nodata and, for a stack, one timestamp per step.
+        Values, grid, CRS, nodata and, for a stack, one timestamp per step. A GeoTIFF's
+        scale and offset are applied, and cells its GDAL mask or alpha band marks
+        invalid become NaN (the values are then float64 with NaN as nodata).
 
     Raises
     ------
@@ -403,11 +469,15 @@ def open_raster(
     if not p.exists():
         raise InputFileError(f"Raster {p} does not exist.")
     if p.is_dir():
-        r = _open_folder(p, band=band, crs=user_crs, zones=zones, date_pattern=date_pattern)
+        r = _open_folder(
+            p, band=band, crs=user_crs, zones=zones, date_pattern=date_pattern, nodata=nodata
+        )
     elif p.suffix.lower() in _NC:
         r = _open_nc(p, variable=variable, crs=user_crs, zones=zones, stack=stack)
+        if nodata is not None:
+            r = replace(r, nodata=normalise_nodata(nodata, r.values.dtype))
     elif p.suffix.lower() in _TIF:
-        r = _open_tif(p, band=band, crs=user_crs, zones=zones)
+        r = _open_tif(p, band=band, crs=user_crs, zones=zones, nodata=nodata)
     else:
         raise InputFileError(
             f"{p}: unknown raster format {p.suffix!r}; use a GeoTIFF (.tif) or NetCDF (.nc)."
@@ -420,7 +490,59 @@ def open_raster(
             NodataWarning,
             stacklevel=2,
         )
-    if r.nodata is None and not np.issubdtype(r.values.dtype, np.floating):
-        logger.info("Raster %s has no nodata value: every cell counts as data.", p)
+    if r.nodata is None:
+        warn_fill_values(r, where=str(p))
     logger.info("Read %r", r)
     return r
+
+
+def _fill_candidates(dtype: np.dtype) -> list[float | int]:
+    """Values producers write for missing cells that a file may forget to declare."""
+    if np.issubdtype(dtype, np.floating):
+        lowest = float(np.finfo(dtype).min)
+        return [-9999.0, -99999.0, float(np.finfo(np.float32).min), lowest, 9.969209968386869e36]
+    info = np.iinfo(dtype)
+    out: list[float | int] = [v for v in (-9999, -99999) if info.min <= v <= info.max]
+    if info.min < 0:
+        out.append(int(info.min))
+    elif info.bits >= 16:
+        out.append(int(info.max))
+    return out
+
+
+def warn_fill_values(raster: Raster, *, where: str) -> None:
+    """Warn when a raster without a nodata value holds an obvious fill value.
+
+    -9999, -99999, the float32 or the type's lowest value, NetCDF's default fill
+    (9.97e36), and for integers the type's minimum (or an unsigned type's maximum) are
+    almost never data; statistics would count them as values. The
+    :class:`~sahel_geo.NodataWarning` names the value, how many cells hold it, and the fix.
+
+    Parameters
+    ----------
+    raster
+        The raster (its nodata is None).
+    where
+        The file or object, for the message.
+    """
+    values = raster.values
+    if values.size == 0:
+        return
+    finite = values[np.isfinite(values)] if np.issubdtype(values.dtype, np.floating) else values
+    if finite.size == 0:
+        return
+    lo, hi = finite.min(), finite.max()
+    for value in _fill_candidates(values.dtype):
+        if value != lo and value != hi:  # a fill value is the lowest or highest value
+            continue
+        n = int(np.count_nonzero(values == value))
+        if n:
+            warnings.warn(
+                f"Raster {where} has no nodata value, but {n:,} of {values.size:,} cells hold "
+                f"{value!r}, a common fill value: statistics would count it as data. If it "
+                f"marks missing cells, pass nodata={value!r} to open_raster (or set it in "
+                f"the file: gdal_edit.py -a_nodata {value!r} <file>).",
+                NodataWarning,
+                stacklevel=3,
+            )
+            return
