@@ -101,8 +101,8 @@ BF_REGIONS = {
 HASC_FIXES: dict[str, tuple[str | None, str]] = {
     "MLI-2792": (
         None,
-        "Bamako: NE code_hasc ML.KK is Koulikoro's (MLI-4860); Bamako's own HASC could not "
-        "be confirmed from a citable source (ML.BK and ML.BA are both in use): left empty",
+        "Bamako: NE code_hasc ML.KK is Koulikoro's (MLI-4860); its own HASC is unconfirmed "
+        "(Statoids' ML.BK not checked; FusionCharts' Mali map uses ML.BA): left empty",
     ),
 }
 
