@@ -392,3 +392,21 @@ def test_first_cells_of_components() -> None:
             swapped = perm[flat]
             first = _first_cells(swapped, n)
             assert (swapped[first] == np.arange(1, n + 1)).all()
+
+
+def test_unassigned_are_counted_by_reason() -> None:
+    # a missing, an empty and a NaN point have no location; (50, 50) is far from any unit
+    events = _events([(0.5, 0.5, None)] * 5).set_geometry(
+        [
+            shapely.Point(0.5, 0.5),
+            None,
+            shapely.Point(),
+            shapely.Point(np.nan, np.nan),
+            shapely.Point(50, 50),
+        ]
+    )
+    out = sg.assign_admin(events, _units())
+    assert out["adm1_match"].tolist() == ["inside"] + ["unassigned"] * 4
+    notes = sg.reports(out)[-1].notes
+    assert (notes["unassigned_no_location"], notes["unassigned_beyond_tolerance"]) == (3, 1)
+    assert notes["match_unassigned"] == 4

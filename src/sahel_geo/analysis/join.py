@@ -331,10 +331,10 @@ def _check_no_clash(events: gpd.GeoDataFrame, prefix: str, level: int) -> None:
 
 def _locate(
     events: gpd.GeoDataFrame, units: _Units, tol: float
-) -> tuple[NDArray[np.int32], NDArray[np.int8], NDArray[np.float64], str]:
-    """Return each event's unit (-1: none), match code and snap distance, and a grid note.
+) -> tuple[NDArray[np.int32], NDArray[np.int8], NDArray[np.float64], NDArray[np.bool_], str]:
+    """Return each event's unit, match code, snap distance, point or not, and a grid note.
 
-    The lookup grid first; exact predicates for points in crossed cells, in overlaps and
+    Unit -1 means none. The lookup grid first; exact predicates for points in crossed cells, in overlaps and
     off the grid; then snapping of the points outside every unit.
     """
     n = len(events)
@@ -372,7 +372,7 @@ def _locate(
         f"lookup grid {index.nx}x{index.ny} resolved "
         f"{100.0 * np.count_nonzero(direct) / max(n, 1):.1f}% of events directly"
     )
-    return unit, match, snap_km, grid_note
+    return unit, match, snap_km, usable, grid_note
 
 
 def _coarse_mask(events: gpd.GeoDataFrame, level: int) -> NDArray[np.bool_]:
@@ -493,7 +493,10 @@ def assign_admin(
         ``adm{L}_name``, ``adm{L}_parent_pcode``, ``adm{L}_match`` (one of
         :data:`MATCH_TYPES`), ``adm{L}_snap_km`` (0 for events in a unit, the geodesic
         distance for snapped ones, NaN when unassigned) and ``adm{L}_coarse`` (bool).
-        Its :func:`sahel_geo.reports` gain a step report with the counts of each match.
+        Its :func:`sahel_geo.reports` gain a step report with the counts of each match,
+        and of the unassigned events by reason: ``unassigned_no_location`` (missing,
+        empty or NaN geometry: no point to place, as ``geopandas.sjoin`` leaves them
+        unmatched) and ``unassigned_beyond_tolerance``.
 
     Examples
     --------
@@ -509,10 +512,14 @@ def assign_admin(
     prefix = f"adm{level}_"
     _check_no_clash(events, prefix, level)
     units = _units(boundaries, events)
-    unit, match, snap_km, grid_note = _locate(events, units, tol)
+    unit, match, snap_km, usable, grid_note = _locate(events, units, tol)
     is_coarse = _coarse_mask(events, level)
     counts = [np.count_nonzero(match == k) for k in range(len(MATCH_TYPES))]
     notes: dict[str, int] = {f"match_{m}": int(c) for m, c in zip(MATCH_TYPES, counts, strict=True)}
+    unassigned = match == MATCH_TYPES.index("unassigned")
+    # why: no point to place (missing, empty or NaN geometry) or no unit within tolerance
+    notes["unassigned_no_location"] = int(np.count_nonzero(unassigned & ~usable))
+    notes["unassigned_beyond_tolerance"] = int(np.count_nonzero(unassigned & usable))
     notes["coarse_events"] = int(is_coarse.sum())
     columns, n_coarsened = _new_columns(
         boundaries, units, unit, match, is_coarse, coarsen=coarse == "coarsen"
