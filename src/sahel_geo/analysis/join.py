@@ -334,8 +334,8 @@ def _locate(
 ) -> tuple[NDArray[np.int32], NDArray[np.int8], NDArray[np.float64], NDArray[np.bool_], str]:
     """Return each event's unit, match code, snap distance, point or not, and a grid note.
 
-    Unit -1 means none. The lookup grid first; exact predicates for points in crossed cells, in overlaps and
-    off the grid; then snapping of the points outside every unit.
+    Unit -1 means none. The lookup grid first; exact predicates for points in crossed
+    cells, in overlaps and off the grid; then snapping of the points outside every unit.
     """
     n = len(events)
     x, y = point_xy_or_nan(
