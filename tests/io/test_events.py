@@ -562,6 +562,23 @@ def test_latin1_falls_back_to_cp1252_with_warning(tmp_path: Path) -> None:
     assert ev["location"].tolist() == ["Ségou", "Téra"]
 
 
+def test_logs_and_warnings_come_from_the_public_module(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # the builder and the table reader are private modules: their log records carry the
+    # public module's name, and a warning points at the caller's line, not at them
+    with caplog.at_level(logging.INFO, logger="sahel_geo"):
+        sg.read_acled(_write(tmp_path, "header.csv", [ACLED_HEADER]))  # WARNING: no rows
+        sg.read_acled(_write(tmp_path, "ok.csv", [ACLED_HEADER, *ACLED_ROWS]))  # INFO
+    names = {r.name for r in caplog.records}
+    assert names == {"sahel_geo.io.events"}
+    assert any(r.levelno == logging.WARNING for r in caplog.records)
+    assert not any("_event_builder" in r.name or "_tables" in r.name for r in caplog.records)
+    with pytest.warns(sg.SahelGeoWarning) as record:
+        sg.read_acled(_latin1_file(tmp_path))
+    assert [Path(w.filename).name for w in record] == [Path(__file__).name]
+
+
 def test_explicit_encoding_no_warning(tmp_path: Path) -> None:
     ev = sg.read_acled(_latin1_file(tmp_path), encoding="latin-1")  # filterwarnings=error
     assert ev["admin1"].tolist() == ["Ségou", "Tillabéri"]

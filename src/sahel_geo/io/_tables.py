@@ -3,11 +3,14 @@
 Private helper of the event readers (:mod:`sahel_geo.io.events`): structural problems
 (missing, empty or unreadable file, missing sheet) raise
 :class:`~sahel_geo.InputFileError` with the fix; the table itself comes back untouched.
+Its warnings point at the first line outside the ``sahel_geo`` package (the user's call
+of the public reader), never at this private module, whichever reader called it.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -32,6 +35,23 @@ def _check_file(path: str | os.PathLike[str], reader: str) -> Path:
     return p
 
 
+#: Files of the sahel_geo package start with this (its folder and a separator).
+_PACKAGE_PREFIX: str = str(Path(__file__).resolve().parent.parent) + os.sep
+
+
+def _in_package(filename: str) -> bool:
+    return str(Path(filename).resolve()).startswith(_PACKAGE_PREFIX)
+
+
+def _caller_stacklevel() -> int:
+    """``stacklevel`` of the first frame outside the sahel_geo package, for warnings."""
+    # frame 1 is the function calling warnings.warn (stacklevel 1), frame 2 its caller
+    level, frame = 2, sys._getframe(2)
+    while frame.f_back is not None and _in_package(frame.f_code.co_filename):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _read_csv(p: Path, encoding: str | None, sep: str, reader: str) -> pd.DataFrame:
     def attempt(enc: str) -> pd.DataFrame:
         return pd.read_csv(p, encoding=enc, sep=sep, low_memory=False)
@@ -53,7 +73,7 @@ def _read_csv(p: Path, encoding: str | None, sep: str, reader: str) -> pd.DataFr
             f"{p} is not UTF-8; read it as cp1252 (Windows Western European). If names "
             "look wrong (e.g. 'SÃ©gou'), pass the file's encoding, e.g. encoding='latin-1'.",
             SahelGeoWarning,
-            stacklevel=4,
+            stacklevel=_caller_stacklevel(),
         )
         try:
             return attempt("cp1252")

@@ -291,12 +291,15 @@ def _acled_spec(raw: pd.DataFrame, source: str) -> EventSpec:
     )
 
 
-def _ucdp_spec() -> EventSpec:
+def _ucdp_spec(raw: pd.DataFrame) -> EventSpec:
+    # optional columns (side_a/side_b, deaths_civilians, source_headline) only when the
+    # table has them: a trimmed GED extract or API record set gives missing values
+    present = set(raw.columns)
     return EventSpec(
         reader="read_ucdp",
         source="ucdp",
         prefix="ucdp",
-        columns=_UCDP_COLUMNS,
+        columns={k: v for k, v in _UCDP_COLUMNS.items() if v in present or v in _UCDP_REQUIRED},
         required=_UCDP_REQUIRED,
         country_columns=("country",),
         date_formats=("ISO8601",),
@@ -371,7 +374,7 @@ def build_ucdp(raw: pd.DataFrame, *, origin: str, step: str) -> gpd.GeoDataFrame
     --------
     >>> events = build_ucdp(table, origin="ged.csv", step="read_ucdp")  # doctest: +SKIP
     """
-    return build_events(raw, _ucdp_spec(), origin=origin, step=step)
+    return build_events(raw, _ucdp_spec(raw), origin=origin, step=step)
 
 
 def ucdp_records_frame(payload: Any, origin: str) -> pd.DataFrame:
