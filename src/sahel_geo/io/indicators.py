@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,7 +26,7 @@ from sahel_geo.core.errors import InputFileError, SahelGeoWarning, SchemaError
 from sahel_geo.core.names import NameMatch, match_names
 from sahel_geo.core.reports import StepReport, attach_report, empty_rejects
 
-__all__ = ["MATCH_KINDS", "read_indicators"]
+__all__ = ["MATCH_KINDS", "read_indicators", "unit_values"]
 
 logger = logging.getLogger(__name__)
 
@@ -109,15 +110,123 @@ def _read_table(path: Path, *, sheet: str | int | None) -> tuple[pd.DataFrame, d
     return raw, hxl
 
 
-def _numeric(df: pd.DataFrame, skip: set[str]) -> pd.DataFrame:
+#: A number written with a decimal comma, optionally with thousands separators
+#: (space, no-break space, narrow no-break space, dot, apostrophe): "1 234,5", "12,75".
+_DECIMAL_COMMA = re.compile(r"[+-]?(\d{1,3}([ .\u00a0\u202f']\d{3})+|\d+)(,\d+)?")
+
+
+def _decimal_comma(values: pd.Series) -> pd.Series | None:
+    """Parse a text column of decimal-comma numbers; None unless every value is one."""
+    text = values.dropna().astype(str).str.strip()
+    if text.empty or not text.map(lambda v: _DECIMAL_COMMA.fullmatch(v) is not None).all():
+        return None
+    if not text.str.contains(r"[, .\u00a0\u202f']", regex=True).any():
+        return None  # plain integers: pd.to_numeric already read them
+    plain = values.astype("string").str.strip().str.replace(r"[ .\u00a0\u202f']", "", regex=True)
+    return pd.to_numeric(plain.str.replace(",", ".", regex=False), errors="coerce")
+
+
+def _numeric(df: pd.DataFrame, skip: set[str], path: Path) -> tuple[pd.DataFrame, list[str]]:
+    """Parse number columns (decimal commas too); warn about mostly-number text columns.
+
+    Returns the table and the columns read with a decimal comma.
+    """
     out = df.copy()
+    comma_cols: list[str] = []
     for c in out.columns:
         if c in skip:
             continue
+        present = out[c].notna()
         conv = pd.to_numeric(out[c], errors="coerce")
-        if conv.notna().sum() == out[c].notna().sum() and out[c].notna().any():
+        if not present.any():
+            continue
+        if conv.notna().sum() == present.sum():
             out[c] = conv
-    return out
+            continue
+        text = out[c].dtype == object or pd.api.types.is_string_dtype(out[c])
+        comma = _decimal_comma(out[c]) if text else None
+        if comma is not None:
+            out[c] = comma
+            comma_cols.append(str(c))
+        elif conv.notna().sum() * 2 >= present.sum():
+            _warn_text_numbers(path, str(c), out[c], present & conv.isna())
+    return out, comma_cols
+
+
+def _warn_text_numbers(path: Path, column: str, values: pd.Series, bad: pd.Series) -> None:
+    """Warn that a column of mostly numbers holds some text, so it stays text."""
+    rows = np.flatnonzero(bad.to_numpy())
+    shown = ", ".join(f"row {r + 1}: {values.iloc[r]!r}" for r in rows[:5])
+    warnings.warn(
+        f"{path}: column {column!r} holds numbers but {rows.size} value(s) are not numbers "
+        f"({shown}{' ...' if rows.size > 5 else ''}; data rows, 1-based), so it is kept as "
+        "text and left out of rates and maps. Fix or blank those cells to use it.",
+        SahelGeoWarning,
+        stacklevel=4,
+    )
+
+
+def unit_values(table: pd.DataFrame, *, key: str = "boundary_pcode") -> pd.DataFrame:
+    """Return one row per unit of a per-unit indicator table, its number columns by unit.
+
+    Rows that repeat a unit must agree: a unit with different values in two rows is an
+    error naming the unit and both rows (never the first kept silently). Rows without a
+    unit (unmatched) are left out; they are already reported by :func:`read_indicators`.
+
+    Parameters
+    ----------
+    table
+        A table from :func:`read_indicators` (joined to boundaries).
+    key
+        The column naming each row's unit.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``key``: the table's number columns (not the match metadata).
+
+    Raises
+    ------
+    SchemaError
+        A unit appears in rows with different values.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"boundary_pcode": ["A", "A", "B"], "pop": [10, 10, 5]})
+    >>> unit_values(t)["pop"].to_dict()
+    {'A': 10, 'B': 5}
+    """
+    if key not in table.columns:
+        raise SchemaError(f"The indicator table has no {key!r} column; read it with boundaries=.")
+    meta = {key, "pcode", "name", "admin_level", "boundary_name", "match"}
+    numbers = [
+        c for c in table.columns if c not in meta and pd.api.types.is_numeric_dtype(table[c])
+    ]
+    rows = table[table[key].notna()]
+    distinct = rows[[key, *numbers]].drop_duplicates()
+    clash = distinct[key].duplicated(keep=False)
+    if clash.any():
+        unit = distinct.loc[clash, key].iloc[0]
+        where = np.flatnonzero((rows[key] == unit).to_numpy())
+        first, second = rows.iloc[where[0]], rows.iloc[where[1:]].iloc[0]
+        differ = [c for c in numbers if not _same(first[c], second[c])]
+        shown = ", ".join(f"{c}: {_plain(first[c])!r} vs {_plain(second[c])!r}" for c in differ[:5])
+        raise SchemaError(
+            f"Unit {unit!r} appears in data rows {rows.index[where[0]] + 1} and "
+            f"{rows.index[where[1]] + 1} of the indicator table with different values "
+            f"({shown}); "
+            f"{int(clash.sum())} rows clash in all. Keep one row per unit (or aggregate "
+            "them) before joining."
+        )
+    return distinct.set_index(key)[numbers]
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _same(a: Any, b: Any) -> bool:
+    return bool((pd.isna(a) and pd.isna(b)) or a == b)
 
 
 def _find(
@@ -198,7 +307,7 @@ def read_indicators(
         raise InputFileError(f"Indicator table {p} does not exist.")
     raw, hxl = _read_table(p, sheet=sheet)
     found = _detect_columns(p, raw, hxl, pcode_column, name_column, level=level)
-    df = _numeric(raw, {c for c in (found.pcode, found.name) if c})
+    df, comma_cols = _numeric(raw, {c for c in (found.pcode, found.name) if c}, p)
     out = _keyed_table(df, found, names)
     join = _join(out, boundaries, level)
     out["boundary_pcode"] = pd.array(join.b_pcode, dtype="string")
@@ -211,7 +320,10 @@ def read_indicators(
         n_in=len(out),
         n_kept=len(out),
         rejects=empty_rejects(),
-        notes={f"match={k}": int(v) for k, v in counts.items()},
+        notes={
+            **{f"match={k}": int(v) for k, v in counts.items()},
+            **{f"decimal_comma_column={c}": len(out) for c in comma_cols},
+        },
     )
     attach_report(out, report)
     if join.unmatched:
