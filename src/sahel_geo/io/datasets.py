@@ -136,7 +136,9 @@ def load_boundaries(level: int = 1, *, countries: Sequence[str] | None = None) -
         EPSG:4326, columns ``admin_level``, ``pcode``, ``name``, ``parent_pcode``,
         ``country_iso3``, ``source``, then ``name_alt``, ``hasc``, ``iso_3166_2``,
         ``ne_adm1_code``, ``type_en`` and ``geometry``; one valid Polygon/MultiPolygon a
-        row, ``pcode`` unique.
+        row, ``pcode`` unique: ISO 3166-1 alpha-3 at level 0 (``MLI``), ISO 3166-2 at
+        levels 1 and 2 (``ML-BKO``, ``BF-12``, ``BF-OUD``; equal to ``iso_3166_2``),
+        with NE's HASC (``hasc``) and ``adm1_code`` (``ne_adm1_code``) as columns.
 
     Raises
     ------
