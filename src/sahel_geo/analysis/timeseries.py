@@ -2,10 +2,14 @@
 
 * :func:`aggregate` counts events, fatalities, civilian fatalities and UCDP low/high
   fatalities per unit (any admin level or grid cell) and period (week, month, quarter,
-  year), on a complete unit × period table (periods with no events are rows of zeros).
+  year), on a complete unit × period table (periods with no events are rows of zeros),
+  optionally split by a categorical column such as ``perpetrator_group`` into wide
+  per-group columns that add up to the totals.
 * :func:`period_change` gives the percentage change of each period against the previous
   period or the mean of the previous N, with ACLED Trendfinder's change classes and its
-  low-baseline rule.
+  low-baseline rule, of events or of any column of :func:`aggregate`'s table
+  (``value="civilian_fatalities"``: "how many more civilians were killed this quarter
+  than last").
 * :func:`allocate_by_area` spreads coarse events (located only to an admin-1 unit or a
   country) over finer units in proportion to their area, as fractional counts.
 """
@@ -13,6 +17,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -55,6 +60,7 @@ def aggregate(
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
     weight: str | None = None,
+    by: str | None = None,
 ) -> pd.DataFrame:
     """Count events and fatalities per unit and period, zeros included.
 
@@ -80,6 +86,17 @@ def aggregate(
     weight
         Column of fractional event weights (from :func:`allocate_by_area`); every count
         and fatality sum is weighted by it. Default: each row counts 1.
+    by
+        A categorical column of ``events`` (e.g. ``perpetrator_group``, ``event_type``,
+        ``country_iso3``) to split the counts by. For each value ``v`` present among
+        the events (sorted), wide columns ``events_<v>``, ``fatalities_<v>`` and, when
+        civilian fatalities are available, ``civilian_fatalities_<v>`` are added after
+        the default columns, and ``events_unknown`` (and so on) for events whose value
+        is missing (always present, zeros when none is). The per-group columns add up
+        to ``events``, ``fatalities`` and ``civilian_fatalities`` on every row. A value
+        named ``unknown`` or giving a column name of the default table (``low``,
+        ``high``) raises :class:`~sahel_geo.SchemaError`. Default: no split (the
+        default columns only).
 
     Returns
     -------
@@ -89,17 +106,22 @@ def aggregate(
         weighted, else int), ``fatalities``, ``fatalities_low``, ``fatalities_high`` (UCDP
         ``low``/``high``; for rows without them, equal to ``fatalities``: no uncertainty
         reported), ``civilian_fatalities`` (NaN everywhere when no event has the column's
-        values; otherwise missing values count 0).
+        values; otherwise missing values count 0), then the ``by`` columns.
 
     Examples
     --------
     >>> ev = pd.DataFrame({"adm1_pcode": ["A", "A", "B"],
     ...     "event_date": pd.to_datetime(["2024-01-03", "2024-03-01", "2024-01-09"]),
-    ...     "fatalities": [1, 2, 5]})
+    ...     "fatalities": [1, 2, 5],
+    ...     "perpetrator_group": ["armed_group", "state_forces", None]})
     >>> aggregate(ev, unit="adm1_pcode", freq="month")["events"].tolist()
     [1, 0, 1, 1, 0, 0]
+    >>> t = aggregate(ev, unit="adm1_pcode", freq="quarter", by="perpetrator_group")
+    >>> t[["unit", "events", "events_armed_group", "events_state_forces",
+    ...    "events_unknown"]].values.tolist()
+    [['A', 2, 1, 1, 0], ['B', 1, 0, 0, 1]]
     """
-    check_columns(events, [unit, "event_date", "fatalities"], what="events")
+    check_columns(events, [unit, "event_date", "fatalities", *([by] if by else [])], what="events")
     alias = check_freq(freq)
     has_unit = events[unit].notna().to_numpy()
     if not has_unit.all():
@@ -120,6 +142,10 @@ def aggregate(
     out["events"] = counts.round().astype(np.int64) if weight is None else counts
     for col, values in _fatality_sums(ev, bins).items():
         out[col] = values
+    if by is not None:
+        split = _group_sums(ev, bins, by=by, weighted=weight is not None)
+        _check_group_names(split, out.columns, by)
+        out = pd.concat([out, pd.DataFrame(split, index=out.index)], axis=1)
     attach_report(
         out,
         StepReport(
@@ -213,13 +239,57 @@ def _fatality_sums(ev: pd.DataFrame, bins: _Bins) -> dict[str, NDArray[np.float6
     for col, src in (("fatalities_low", "low"), ("fatalities_high", "high")):
         vals = ev[src].to_numpy(dtype=float) if src in ev.columns else np.full(len(ev), np.nan)
         sums[col] = bins.sum(np.where(np.isnan(vals), fat, vals))
-    if "civilian_fatalities" in ev.columns and ev["civilian_fatalities"].notna().any():
-        sums["civilian_fatalities"] = bins.sum(
-            np.nan_to_num(ev["civilian_fatalities"].to_numpy(dtype=float))
-        )
-    else:
-        sums["civilian_fatalities"] = np.nan
+    civilian = _civilian_values(ev)
+    sums["civilian_fatalities"] = np.nan if civilian is None else bins.sum(civilian)
     return sums
+
+
+def _civilian_values(ev: pd.DataFrame) -> NDArray[np.float64] | None:
+    """Civilian fatalities of each event (missing as 0), or None when none has a value."""
+    if "civilian_fatalities" in ev.columns and ev["civilian_fatalities"].notna().any():
+        values: NDArray[np.float64] = np.nan_to_num(ev["civilian_fatalities"].to_numpy(dtype=float))
+        return values
+    return None
+
+
+def _group_sums(
+    ev: pd.DataFrame, bins: _Bins, *, by: str, weighted: bool
+) -> dict[str, NDArray[np.float64] | NDArray[np.int64]]:
+    """Wide per-group columns: events, fatalities and civilian fatalities of each value."""
+    codes, uniq = pd.factorize(ev[by], sort=True)  # missing values: code -1
+    labels = [str(v) for v in uniq]
+    if len(set(labels)) < len(labels) or "unknown" in labels:
+        raise SchemaError(
+            f"aggregate: by={by!r} has values {labels} whose column names clash (two "
+            "values with the same text, or a value 'unknown', the name of missing "
+            f"values). Recode the {by!r} column so its values are distinct and not 'unknown'."
+        )
+    labels.append("unknown")
+    codes = np.where(codes < 0, len(labels) - 1, codes)
+    measures: dict[str, NDArray[np.float64]] = {
+        "events": np.ones(len(ev)),
+        "fatalities": np.nan_to_num(ev["fatalities"].to_numpy(dtype=float)),
+    }
+    civilian = _civilian_values(ev)
+    if civilian is not None:
+        measures["civilian_fatalities"] = civilian
+    out: dict[str, NDArray[np.float64] | NDArray[np.int64]] = {}
+    for measure, values in measures.items():
+        for g, label in enumerate(labels):
+            sums = bins.sum(np.where(codes == g, values, 0.0))
+            exact = measure == "events" and not weighted
+            out[f"{measure}_{label}"] = sums.round().astype(np.int64) if exact else sums
+    return out
+
+
+def _check_group_names(split: Mapping[str, object], columns: pd.Index, by: str) -> None:
+    """Raise when a per-group column would overwrite a default column of the table."""
+    clash = sorted(set(split) & {str(c) for c in columns})
+    if clash:
+        raise SchemaError(
+            f"aggregate: by={by!r} would make the column(s) {clash}, which the table "
+            f"already has. Recode the {by!r} values (e.g. prefix them) and try again."
+        )
 
 
 def _aggregate_rejects(
@@ -241,6 +311,7 @@ def _aggregate_rejects(
 def period_change(
     counts: pd.Series | pd.DataFrame,
     *,
+    value: str | None = None,
     baseline_periods: int = 1,
     min_baseline: float = 2.0,
     min_current: float = 5.0,
@@ -264,7 +335,15 @@ def period_change(
     ----------
     counts
         A Series of counts indexed by period, or a wide DataFrame (periods as rows in time
-        order, one column per unit).
+        order, one column per unit); with ``value``, the long table of :func:`aggregate`
+        (``unit``, ``period`` and the ``value`` column).
+    value
+        Column of the long table to compare: ``"events"``, ``"fatalities"``,
+        ``"civilian_fatalities"``, ``"events_state_forces"`` ... It is summed per unit and
+        period (one row each in :func:`aggregate`'s table), periods in time order, units
+        sorted. A column that is NaN everywhere (``civilian_fatalities`` of events with
+        none) raises :class:`~sahel_geo.SchemaError`. Default: ``counts`` is already a
+        Series or a wide table.
     baseline_periods
         Number of previous periods whose mean is the baseline (>= 1).
     min_baseline, min_current
@@ -289,13 +368,18 @@ def period_change(
     >>> s = pd.Series([118, 500], index=pd.period_range("2023-01", periods=2, freq="M"))
     >>> period_change(s)["label"].tolist()
     ['', '324%']
+    >>> table = pd.DataFrame({"unit": ["MLI", "MLI"],
+    ...     "period": pd.to_datetime(["2021-10-01", "2022-01-01"]),
+    ...     "civilian_fatalities": [118.0, 500.0]})
+    >>> period_change(table, value="civilian_fatalities")["label"].tolist()
+    ['', '324%']
     """
     if baseline_periods < 1:
         raise SchemaError(f"baseline_periods must be >= 1, got {baseline_periods}.")
     lo_t, mid_t, hi_t = thresholds
     if not lo_t < mid_t < hi_t:
         raise SchemaError(f"thresholds must increase, got {thresholds}.")
-    wide = counts.to_frame(counts.name) if isinstance(counts, pd.Series) else counts
+    wide = _wide_counts(counts, value)
     values = wide.to_numpy(dtype=float)
     base = (
         pd.DataFrame(values)
@@ -348,6 +432,27 @@ def period_change(
             "label": label.T.ravel(),
         }
     )
+
+
+def _wide_counts(counts: pd.Series | pd.DataFrame, value: str | None) -> pd.DataFrame:
+    """Periods as rows, units as columns: ``counts`` itself, or ``value`` of a long table."""
+    if value is None:
+        return counts.to_frame(counts.name) if isinstance(counts, pd.Series) else counts
+    if not isinstance(counts, pd.DataFrame):
+        raise SchemaError(
+            f"period_change: value={value!r} needs aggregate()'s long table (unit, period, "
+            f"{value}); got a Series. Pass the table, or the Series without value=."
+        )
+    check_columns(counts, ["unit", "period", value], what="counts")
+    if len(counts) and counts[value].isna().all():
+        raise SchemaError(
+            f"period_change: {value!r} is NaN in every row: the events have no such "
+            "values (civilian_fatalities come from ACLED's civilian targeting, UCDP's "
+            "deaths_civilians or a generic table's civilian_fatalities mapping). Compare "
+            "another column, e.g. value='fatalities'."
+        )
+    sums = counts.groupby(["period", "unit"], sort=True)[value].sum(min_count=1)
+    return sums.unstack("unit").sort_index()
 
 
 def _area_shares(parents: gpd.GeoDataFrame, units: gpd.GeoDataFrame, unit_col: str) -> pd.DataFrame:
