@@ -1,7 +1,7 @@
 """Admin indicator tables (HDX CSV with or without an HXL row, XLSX), joined to boundaries.
 
 Rows are joined to boundary units by P-code first; where codes differ (COD-AB ``ML09``
-against Natural Earth ``MLI-2792``), by name: accents, case, punctuation, generic words
+against the bundled ISO 3166-2 ``ML-BKO``), by name: accents, case, punctuation, generic words
 ("Mopti region"), alternative spellings (the boundaries' ``name_alt``, e.g.
 Tombouctou/Timbuktu) and broken encodings are handled by :mod:`sahel_geo.core.names`. Tables
 that carry only P-codes (WFP rainfall indicators) get their names from a ``names``
