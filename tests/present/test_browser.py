@@ -231,6 +231,7 @@ def test_demo_map_loads_without_errors(browser: Any, demo_map: str) -> None:
         "Wasting: mean prevalence per unit (%)",
         "Drought: mean SPEI, last period",
         "Hot spots: Gi* z-score",
+        "Civilian fatalities",  # the demo events have civilian fatalities
     ):
         assert name in names, names
     assert len(names) == len(set(names))
@@ -245,9 +246,15 @@ def test_demo_map_loads_without_errors(browser: Any, demo_map: str) -> None:
         "i.value = 0; i.dispatchEvent(new Event('input'));"
         "return document.querySelector('.sahel-period-label').textContent;"
     )
-    assert label.strip() == "2012-01-01"
+    assert label.strip() == "2012"  # periods read as periods (was "2012-01-01")
     opened = browser.execute_async_script(_OPEN_EVERYTHING)
     assert opened > 595
+    # popups show labelled fields, not raw column names (innerText: no script text)
+    text = browser.execute_script("return document.body.innerText")
+    for label in ("Event type", "Actor 1", "Perpetrator", "Fatalities", "Civilian fatalities"):
+        assert label in text, label
+    for raw in ("event_id", "actor1", "perpetrator_group", "civilian_fatalities"):
+        assert raw not in text, raw
     assert _errors(browser) == []
 
 

@@ -145,6 +145,48 @@ def test_period_slider_handles_1997_and_escapes(adm1: gpd.GeoDataFrame) -> None:
         make_map(adm1, periods=periods.drop(columns="period"))
 
 
+def test_period_slider_labels_periods(adm1: gpd.GeoDataFrame) -> None:
+    periods = pd.DataFrame(
+        {
+            "unit": list(adm1["pcode"]) * 2,
+            "period": pd.to_datetime(["1997-01-01"] * len(adm1) + ["1997-04-01"] * len(adm1)),
+            "events": list(range(len(adm1))) * 2,
+        }
+    )
+    assert period_colours(periods, freq="quarter")["labels"] == ["1997-Q1", "1997-Q2"]
+    assert period_colours(periods, freq="month")["labels"] == ["1997-01", "1997-04"]
+    html = _html(make_map(adm1, periods=periods, period_freq="quarter"))
+    assert '"labels": ["1997-Q1", "1997-Q2"]' in html
+
+
+@pytest.mark.parametrize("mode", ["markers", "clusters"])
+def test_popups_show_labels_not_column_names(adm1: gpd.GeoDataFrame, mode: str) -> None:
+    ev = _events(30).assign(
+        actor2="Civilians <b>(BFA)</b>",
+        perpetrator_group="armed_group",
+        civilian_fatalities=np.arange(30) % 2,
+        actor1=None,  # missing on every event: left out of the popup
+    )
+    html = _html(make_map(adm1, events=ev, events_mode=mode))
+    labels = [
+        "Event",
+        "Date",
+        "Event type",
+        "Actor 2",
+        "Perpetrator",
+        "Fatalities",
+        "Civilian fatalities",
+        "Notes",
+    ]
+    if mode == "markers":  # folium's GeoJsonPopup: fields and their aliases
+        assert f"let aliases = {json.dumps(labels)}" in html
+    else:  # built in the browser with textContent
+        assert f'"labels": {json.dumps(labels)}' in html
+    assert "Actor 1" not in html
+    assert "Civilians <b>(BFA)</b>" not in html  # data text stays escaped
+    _no_raw_markup(html)
+
+
 def test_raster_overlay_with_colour_bar(adm1: gpd.GeoDataFrame) -> None:
     vals = np.arange(40 * 70, dtype=float).reshape(40, 70)
     vals[0, 0] = -9999.0

@@ -27,6 +27,7 @@ from sahel_geo.present._map_elements import js_json
 
 __all__ = [
     "BRBG",
+    "POPUP_LABELS",
     "YLORRD",
     "clusters_layer",
     "escape_text",
@@ -39,7 +40,18 @@ __all__ = [
 ]
 
 _CLUSTER_NOTES_CHARS = 120
-_POPUP_FIELDS = ("event_id", "event_date", "event_type", "actor1", "fatalities", "notes")
+#: The event fields a popup shows, in order, each under the label people read.
+POPUP_LABELS: dict[str, str] = {
+    "event_id": "Event",
+    "event_date": "Date",
+    "event_type": "Event type",
+    "actor1": "Actor 1",
+    "actor2": "Actor 2",
+    "perpetrator_group": "Perpetrator",
+    "fatalities": "Fatalities",
+    "civilian_fatalities": "Civilian fatalities",
+    "notes": "Notes",
+}
 _NOTES_CHARS = 300
 YLORRD = ["#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"]
 BRBG = ["#8c510a", "#d8b365", "#f6e8c3", "#f5f5f5", "#c7eae5", "#5ab4ac", "#01665e"]
@@ -105,11 +117,16 @@ def scale_values(
     return palette, idx, vmin, vmax
 
 
+def _popup_fields(events: pd.DataFrame) -> list[str]:
+    """Return the :data:`POPUP_LABELS` fields the events have, all-missing ones left out."""
+    return [c for c in POPUP_LABELS if c in events.columns and events[c].notna().any()]
+
+
 def _popup_frame(events: gpd.GeoDataFrame, *, notes_chars: int) -> gpd.GeoDataFrame:
     """Popup fields, escaped; notes cut to ``notes_chars`` characters of the source text."""
-    columns = [c for c in _POPUP_FIELDS if c in events.columns and c != "notes"]
+    columns = [c for c in _popup_fields(events) if c != "notes"]
     frame = escaped_frame(events, columns)
-    if "notes" in events.columns:
+    if "notes" in _popup_fields(events):
         notes = events["notes"].astype(object).where(events["notes"].notna(), None)
         cut = notes.map(
             lambda s: s if len(str(s)) <= notes_chars else str(s)[:notes_chars] + "…",
@@ -120,16 +137,19 @@ def _popup_frame(events: gpd.GeoDataFrame, *, notes_chars: int) -> gpd.GeoDataFr
 
 
 def markers_layer(events: gpd.GeoDataFrame) -> folium.GeoJson:
-    """Return one circle marker per event, escaped popups (notes cut to 300 characters)."""
+    """Return one circle marker per event, labelled escaped popups (notes cut to 300 chars)."""
     frame = _popup_frame(events, notes_chars=_NOTES_CHARS)
-    fields = [c for c in _POPUP_FIELDS if c in frame.columns]
+    fields = [c for c in POPUP_LABELS if c in frame.columns]
+    aliases = [html.escape(POPUP_LABELS[c]) for c in fields]  # written as HTML by folium
     return folium.GeoJson(
         json.loads(geojson_text(frame, precision=5)),
         name="Events",
         marker=folium.CircleMarker(
             radius=3, color="#800026", fill=True, fill_opacity=0.8, weight=1
         ),
-        popup=folium.GeoJsonPopup(fields=fields, max_width=320) if fields else None,
+        popup=(
+            folium.GeoJsonPopup(fields=fields, aliases=aliases, max_width=320) if fields else None
+        ),
     )
 
 
@@ -139,12 +159,12 @@ _CLUSTER_CALLBACK = """function (row) {
     m.bindPopup(function () {
         var spec = %s;
         var div = document.createElement("div");
-        for (var i = 0; i < spec.fields.length; i++) {
+        for (var i = 0; i < spec.labels.length; i++) {
             var v = row[i + 2];
             if (v === null) { continue; }
             if (spec.lookups[i] !== null) { v = spec.lookups[i][v]; }
             var b = document.createElement("b");
-            b.textContent = spec.fields[i] + ": ";
+            b.textContent = spec.labels[i] + ": ";
             div.appendChild(b);
             div.appendChild(document.createTextNode(String(v)));
             div.appendChild(document.createElement("br"));
@@ -153,17 +173,17 @@ _CLUSTER_CALLBACK = """function (row) {
     }, {maxWidth: 320});
     return m;
 }"""
-_LOOKUP_FIELDS = ("event_type", "actor1")
+_LOOKUP_FIELDS = ("event_type", "actor1", "actor2", "perpetrator_group")
 
 
 def clusters_layer(events: gpd.GeoDataFrame) -> FastMarkerCluster:
-    """Clustered circle markers; popups built in the browser with ``textContent``.
+    """Clustered circle markers; labelled popups built in the browser with ``textContent``.
 
     The popup text never passes through an HTML parser (DOM text nodes), so it needs no
     escaping and cannot run as markup; repeated texts (event type, actor) are sent once,
     in a lookup list, to keep the page small.
     """
-    fields = [c for c in _POPUP_FIELDS if c in events.columns]
+    fields = _popup_fields(events)
     columns: list[list[object]] = []
     lookups: list[list[str] | None] = []
     for c in fields:
@@ -199,7 +219,8 @@ def clusters_layer(events: gpd.GeoDataFrame) -> FastMarkerCluster:
     lat = np.round(y, 4).tolist()
     lon = np.round(x, 4).tolist()
     rows = [list(r) for r in zip(lat, lon, *columns, strict=True)]
-    callback = _CLUSTER_CALLBACK % js_json({"fields": fields, "lookups": lookups})
+    labels = [POPUP_LABELS[c] for c in fields]
+    callback = _CLUSTER_CALLBACK % js_json({"labels": labels, "lookups": lookups})
     return FastMarkerCluster(rows, callback=callback, name="Events (clustered)")
 
 

@@ -41,6 +41,7 @@ import shapely
 from branca.element import Element
 
 from sahel_geo.core.errors import SchemaError
+from sahel_geo.core.periods import Freq, period_label
 from sahel_geo.core.raster import Raster
 from sahel_geo.core.validation import check_columns
 from sahel_geo.io.geojson import geojson_text
@@ -239,7 +240,11 @@ def _choropleth(
 
 
 def period_colours(
-    periods: pd.DataFrame, *, value: str = "events", period_format: str = "%Y-%m-%d"
+    periods: pd.DataFrame,
+    *,
+    value: str = "events",
+    period_format: str = "%Y-%m-%d",
+    freq: Freq | None = None,
 ) -> dict[str, object]:
     """Return the time slider's data: period labels, palette and colour codes per unit.
 
@@ -251,7 +256,11 @@ def period_colours(
     value
         Column to colour by.
     period_format
-        ``strftime`` format of the labels.
+        ``strftime`` format of the labels when ``freq`` is None.
+    freq
+        The periods' word (``"week"``, ``"month"``, ``"quarter"``, ``"year"``): labels
+        read as periods, ``2012-W05``, ``2012-03``, ``2012-Q1``, ``2012``
+        (:func:`sahel_geo.core.periods.period_label`), and ``period_format`` is unused.
 
     Returns
     -------
@@ -263,8 +272,8 @@ def period_colours(
     --------
     >>> t = pd.DataFrame({"unit": ["A", "A"], "events": [0, 4],
     ...                   "period": pd.to_datetime(["1997-01-01", "1998-01-01"])})
-    >>> period_colours(t)["labels"]
-    ['1997-01-01', '1998-01-01']
+    >>> period_colours(t)["labels"], period_colours(t, freq="year")["labels"]
+    (['1997-01-01', '1998-01-01'], ['1997', '1998'])
     """
     check_columns(
         periods,
@@ -274,7 +283,10 @@ def period_colours(
     )
     wide = periods.pivot_table(index="unit", columns="period", values=value, aggfunc="sum")
     wide = wide.sort_index().reindex(sorted(wide.columns), axis=1)
-    labels = [pd.Timestamp(p).strftime(period_format) for p in wide.columns]
+    if freq is None:
+        labels = [pd.Timestamp(p).strftime(period_format) for p in wide.columns]
+    else:
+        labels = [str(x) for x in period_label(pd.DatetimeIndex(wide.columns), freq)]
     vals = wide.to_numpy(dtype=float)
     palette, idx, _, _ = scale_values(np.where(vals > 0, vals, np.nan), False)
     idx = np.where(vals == 0, -1, idx)
@@ -301,6 +313,7 @@ def make_map(
     layers: Mapping[str, str] | None = None,
     periods: pd.DataFrame | None = None,
     period_value: str = "events",
+    period_freq: Freq | None = None,
     rasters: Mapping[str, Raster] | None = None,
     events_mode: EventsMode = "auto",
     marker_limit: int = _MARKER_LIMIT,
@@ -322,8 +335,13 @@ def make_map(
     value
         Column of the first (visible) choropleth.
     events
-        Events (with ``event_date``, ``event_type``, ``actor1``, ``fatalities``, ``notes``
-        in the popups, escaped). Drawn as chosen by :func:`events_layer_mode`.
+        Events. Their popups show, escaped and under readable labels, the fields of
+        ``sahel_geo.present._map_layers.POPUP_LABELS`` they have: ``event_id``
+        ("Event"), ``event_date`` ("Date"), ``event_type`` ("Event type"), ``actor1``
+        ("Actor 1"), ``actor2`` ("Actor 2"), ``perpetrator_group`` ("Perpetrator"),
+        ``fatalities`` ("Fatalities"), ``civilian_fatalities`` ("Civilian fatalities"),
+        ``notes`` ("Notes"); a field missing on every event is left out. Drawn as chosen
+        by :func:`events_layer_mode`.
     title
         Name of the first choropleth and its legend.
     tiles
@@ -337,6 +355,9 @@ def make_map(
         recolouring the units period by period (the spread).
     period_value
         Column of ``periods`` the slider shows.
+    period_freq
+        The periods' word: the slider labels them ``2012``, ``2012-Q1``, ``2012-03`` or
+        ``2012-W05``; None (default) labels them by their first day (``2012-01-01``).
     rasters
         Image overlays, ``{label: Raster}`` (the last step of a stack), with a colour bar;
         labels containing "spei", "drought", "change" or "anomaly" get a diverging scale.
@@ -378,7 +399,7 @@ def make_map(
     for k, (column, label) in enumerate(zip(columns, labels, strict=False)):
         _choropleth(fmap, units, column, label=label, show=k == 0)
     if periods is not None and len(periods):
-        _add_period_slider(fmap, units, periods, value=period_value)
+        _add_period_slider(fmap, units, periods, value=period_value, freq=period_freq)
     _add_rasters(fmap, rasters or {}, labels[len(columns) :], max_pixels=raster_max_pixels)
     style = _EventsStyle(
         mode=events_mode,
@@ -435,10 +456,15 @@ def _unique_labels(labels: Sequence[str]) -> list[str]:
 
 
 def _add_period_slider(
-    fmap: folium.Map, units: gpd.GeoDataFrame, periods: pd.DataFrame, *, value: str
+    fmap: folium.Map,
+    units: gpd.GeoDataFrame,
+    periods: pd.DataFrame,
+    *,
+    value: str,
+    freq: Freq | None,
 ) -> None:
     """Add the units layer the time slider recolours, the slider and its legend."""
-    data = period_colours(periods, value=value)
+    data = period_colours(periods, value=value, freq=freq)
     base = escaped_frame(units, ["pcode", "name"])
     slider_layer = folium.GeoJson(
         json.loads(geojson_text(base, precision=4)),
