@@ -87,10 +87,14 @@ def test_demo_run_writes_the_folder(demo_run: tuple[Path, pipeline.RunResult]) -
         "map.html",
         "rejects.csv",
         "tables/change_adm1_year.csv",
+        # demo events have civilian fatalities and perpetrator groups (ACLED rules)
+        "tables/change_civilian_fatalities_adm1_year.csv",
         "tables/conflict_drought_adm1.csv",
         "tables/country_shares.csv",
         "tables/counts_adm1_year.csv",
         "tables/first_arrival_adm1.csv",
+        "tables/perpetrators_adm1_year.csv",
+        "tables/perpetrators_countries.csv",
         "tables/spread_periods_adm1.csv",
         "tables/spread_units_adm1.csv",
     ]
@@ -100,6 +104,7 @@ def test_demo_run_writes_the_folder(demo_run: tuple[Path, pipeline.RunResult]) -
     for col in (
         "events",
         "fatalities",
+        "civilian_fatalities",
         "change_pct",
         "first_period",
         "spei_last_period",
@@ -241,10 +246,12 @@ def test_run_on_real_ucdp_sample(shared_data: Path, tmp_path: Path) -> None:
     assert ev["role"] == "events" and ev["path"] == src.as_posix()
     assert ev["sha256"] == hashlib.sha256(src.read_bytes()).hexdigest()
     assert ev["size"] == src.stat().st_size and ev["rows"] == 1000
-    counts = pd.read_csv(out / "tables" / "counts_adm0_year.csv")
-    assert counts["period"].min() <= "2000-01-01"  # periods before 2001 kept
+    counts = pd.read_csv(out / "tables" / "counts_adm0_year.csv", dtype={"period": str})
+    assert counts["period"].min() <= "2000"  # periods before 2001 kept
+    # UCDP's low/high estimates and civilian deaths: their columns are written
+    assert {"fatalities_low", "fatalities_high", "civilian_fatalities"} <= set(counts.columns)
     html = (out / "map.html").read_text(encoding="utf-8")
-    assert '"1989-01-01"' in html or counts["period"].min() > "1989-01-01"
+    assert '"1989"' in html or counts["period"].min() > "1989"
     assert res.events_mode == "markers"
 
 
@@ -257,8 +264,10 @@ def test_cli_run_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     )
     assert main(["run", str(cfg), "--out", str(tmp_path / "out"), "--progress"]) == 0
     captured = capsys.readouterr()
-    # no drought raster: no conflict x drought table or figure
-    assert "wrote 14 files" in captured.out and "manifest.json" in captured.out
+    # no drought raster: no conflict x drought table or figure; the demo events' civilian
+    # fatalities and perpetrator groups add 3 tables (change of civilian fatalities,
+    # perpetrators per unit and per country)
+    assert "wrote 17 files" in captured.out and "manifest.json" in captured.out
     assert "[....................] 1/6 reading events and boundaries" in captured.err
     bad = tmp_path / "bad.toml"
     bad.write_text("[analysis]\nlevels = [7]\n")

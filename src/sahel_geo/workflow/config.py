@@ -106,7 +106,12 @@ SPEC: dict[str, dict[str, Key]] = {
         "levels": Key("list[int]", [1], "Admin levels to analyse (0, 1, 2).", _levels),
         "map_level": Key("int", 1, "Admin level drawn on the map and figures (one of levels)."),
         "period": Key(
-            "str", "year", "month, quarter or year.", _one_of("month", "quarter", "year")
+            "str",
+            "year",
+            "week (ISO weeks), month, quarter or year: the period of the counts, the change "
+            "(period on period) and the spread; tables label periods 2012-W05, 2012-03, "
+            "2012-Q1, 2012.",
+            _one_of("week", "month", "quarter", "year"),
         ),
         "start": Key("str", "", "First day of the analysis ('' = first event).", _iso_date),
         "end": Key("str", "", "Last day of the analysis ('' = last event).", _iso_date),

@@ -8,12 +8,60 @@ analysis.toml``) and writes one output folder::
                               first arrival and hot spots, one file per level
     map.html                  the Folium map (offline; see sahel_geo.present.maps)
     figures/*.png             choropleth, counts by country, spread, conflict vs drought
-    tables/*.csv              unit × period counts, change, first arrival, spread,
-                              country shares, conflict × drought (per level)
+    tables/*.csv              the numbers behind them, one table per file (below)
     rejects.csv               every row that could not be used, with its reason
     manifest.json             inputs (path, size, SHA-256, rows), parameters, versions,
                               what each step kept, the map's events layer, outputs
                               (see sahel_geo.workflow.manifest)
+
+Tables
+------
+Every table reads on its own (:func:`sahel_geo.workflow.tables.readable_table`): a
+per-unit table has the unit's ``name`` and ``country_iso3`` beside its P-code column
+``unit`` (from the boundaries of its level), and periods are written as periods,
+``2012``, ``2012-Q1``, ``2012-03`` or ``2012-W05`` (``[analysis] period``;
+:func:`sahel_geo.core.periods.period_label`), not as their first day. ``{L}`` is the
+admin level, ``{P}`` the period word::
+
+    counts_adm{L}_{P}.csv     unit, name, country_iso3, period, events, fatalities
+                              [, fatalities_low, fatalities_high] [, civilian_fatalities]
+                              (every unit x period, zeros included)
+    change_adm{L}_{P}.csv     unit, name, country_iso3, period, count, baseline,
+                              change_pct, raw_change_pct, low_baseline, trend, label
+                              (events, period on period: sahel_geo.period_change)
+    change_civilian_fatalities_adm{L}_{P}.csv
+                              the same for civilian fatalities (only with them)
+    conflict_drought_adm{L}.csv
+                              the counts' columns, spei_lag{N} per drought lag
+                              (only with a drought raster)
+    first_arrival_adm{L}.csv  unit, name, country_iso3, first_period,
+                              value_at_arrival, order, reached
+    spread_units_adm{L}.csv   unit, name, country_iso3, period, kind,
+                              touches_earlier_affected_unit,
+                              nearest_earlier_centroid_km, events
+                              (sahel_geo.expansion_relocation)
+    spread_periods_adm{L}.csv period, events, n_affected, n_new, n_expansion,
+                              n_relocation, share_new, share_relocated, share_moved
+    perpetrators_adm{L}_{P}.csv
+                              unit, name, country_iso3, period, perpetrator_group,
+                              and the counts' columns (only when events name a
+                              perpetrator_group; rows with no event left out;
+                              sahel_geo.workflow.tables.perpetrator_counts)
+    country_shares.csv        period, country_iso3, events, fatalities, event_share,
+                              fatality_share
+    perpetrators_countries.csv
+                              country_iso3, perpetrator_group and the counts' columns,
+                              summed over the run's periods by the events' country
+                              (only with perpetrator_group)
+
+Columns a source cannot fill are left out, not written empty
+(:func:`sahel_geo.workflow.tables.source_columns`):
+``fatalities_low`` and ``fatalities_high`` appear only for UCDP events (its ``low`` and
+``high`` estimates); ``civilian_fatalities`` only when an event has a value (UCDP
+``deaths_civilians``, ACLED civilian-targeting events). With civilian fatalities the run
+also writes their change table and the map gets a "Civilian fatalities" choropleth with
+its legend; the units layer gets a ``civilian_fatalities`` total. The units layer's
+``first_period`` is a period label too.
 
 Every file is written atomically (a temporary file in the same folder, then a rename),
 so an interrupted run leaves no half-written file; the manifest is written last. Run
@@ -70,8 +118,25 @@ from sahel_geo.workflow.manifest import (
     generated_entry,
     write_manifest,
 )
+from sahel_geo.workflow.tables import (
+    OPTIONAL_COLUMNS,
+    perpetrator_country_totals,
+    perpetrator_counts,
+    readable_table,
+    source_columns,
+)
 
-__all__ = ["RunResult", "run", "run_demo", "unit_totals"]
+__all__ = [
+    "OPTIONAL_COLUMNS",
+    "RunResult",
+    "perpetrator_country_totals",
+    "perpetrator_counts",
+    "readable_table",
+    "run",
+    "run_demo",
+    "source_columns",
+    "unit_totals",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +213,9 @@ def unit_totals(
     Returns
     -------
     geopandas.GeoDataFrame
-        ``units`` in their order with integer ``events`` and ``fatalities`` columns.
+        ``units`` in their order with integer ``events`` and ``fatalities`` columns, and
+        ``civilian_fatalities`` when the events have any (see
+        :func:`sahel_geo.workflow.tables.source_columns`).
 
     Examples
     --------
@@ -162,12 +229,13 @@ def unit_totals(
     per = aggregate(
         events, unit=unit_col, freq=freq, units=list(units["pcode"]), start=start, end=end
     )
-    totals = per.groupby("unit", sort=False)[["events", "fatalities"]].sum()
+    columns = ["events", "fatalities"]
+    if "civilian_fatalities" in source_columns(events):
+        columns.append("civilian_fatalities")
+    totals = per.groupby("unit", sort=False)[columns].sum()
     out = units.copy()
-    out["events"] = totals["events"].reindex(out["pcode"]).fillna(0).astype("int64").to_numpy()
-    out["fatalities"] = (
-        totals["fatalities"].reindex(out["pcode"]).fillna(0).astype("int64").to_numpy()
-    )
+    for c in columns:
+        out[c] = totals[c].reindex(out["pcode"]).fillna(0).round().astype("int64").to_numpy()
     return out
 
 
@@ -203,6 +271,12 @@ class _Inputs:
     wasting: Raster | None
     indicators: list[tuple[Path, pd.DataFrame]]
     entries: list[dict[str, Any]]
+    columns: tuple[str, ...]  # the optional columns the events fill (source_columns)
+
+    @property
+    def omit(self) -> tuple[str, ...]:
+        """The optional columns the events cannot fill: left out of every table."""
+        return tuple(c for c in OPTIONAL_COLUMNS if c not in self.columns)
 
 
 @dataclass(frozen=True)
@@ -373,6 +447,7 @@ def _read_inputs(ctx: _RunContext) -> _Inputs:
             *wasting_entry,
             *indicator_entries,
         ],
+        columns=source_columns(events),
     )
 
 
@@ -387,12 +462,17 @@ def _join_levels(
     return joined
 
 
+def _change_table(counts: pd.DataFrame, value: str) -> pd.DataFrame:
+    """Return the period-on-period change of ``value`` per unit (:func:`period_change`)."""
+    wide = counts.pivot_table(index="period", columns="unit", values=value, aggfunc="sum")
+    return period_change(wide.sort_index())
+
+
 def _add_change(
     layer: gpd.GeoDataFrame, counts: pd.DataFrame
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Compute the change table; add the last period's ``change_pct`` and ``trend``."""
-    wide = counts.pivot_table(index="period", columns="unit", values="events", aggfunc="sum")
-    change = period_change(wide.sort_index())
+    change = _change_table(counts, "events")
     last = change[change["period"] == change["period"].max()].set_index("unit")
     out = layer.copy()
     out["change_pct"] = last["change_pct"].reindex(out["pcode"]).to_numpy(dtype=float)
@@ -484,20 +564,45 @@ def _add_hotspots(layer: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDataFrame:
 
 def _write_level(
     ctx: _RunContext,
+    inputs: _Inputs,
     level: int,
     layer: gpd.GeoDataFrame,
     tables: dict[str, pd.DataFrame],
-    climate: pd.DataFrame | None,
 ) -> dict[str, Path]:
-    """Write one level's tables and its units layer; return ``{name: path}``."""
+    """Write one level's tables and its units layer, readable; return ``{name: path}``.
+
+    Every table gets its units' names, period labels and only the columns the source
+    fills (:func:`readable_table`); the layer gets period labels.
+    """
     files: dict[str, Path] = {}
-    if climate is not None:
-        name = f"conflict_drought_adm{level}"
-        files[f"table_{name}"] = _write_csv(climate, ctx.folder / "tables" / f"{name}.csv")
+    units = inputs.units[level]
     for name, frame in tables.items():
-        files[f"table_{name}"] = _write_csv(frame, ctx.folder / "tables" / f"{name}.csv")
-    files[f"adm{level}_units"] = write_geojson(layer, ctx.folder / f"adm{level}_units.geojson")
+        table = readable_table(frame, freq=ctx.freq, units=units, omit=inputs.omit)
+        files[f"table_{name}"] = _write_csv(table, ctx.folder / "tables" / f"{name}.csv")
+    shown = readable_table(layer, freq=ctx.freq)
+    files[f"adm{level}_units"] = write_geojson(shown, ctx.folder / f"adm{level}_units.geojson")
     return files
+
+
+def _level_tables(
+    ctx: _RunContext,
+    level: int,
+    counts: pd.DataFrame,
+    change: pd.DataFrame,
+    climate: pd.DataFrame | None,
+    columns: tuple[str, ...],
+) -> dict[str, pd.DataFrame]:
+    """Return the level's tables by file name (before the spread and first arrival)."""
+    tables: dict[str, pd.DataFrame] = {}
+    if climate is not None:
+        tables[f"conflict_drought_adm{level}"] = climate
+    tables[f"counts_adm{level}_{ctx.freq}"] = counts
+    tables[f"change_adm{level}_{ctx.freq}"] = change
+    if "civilian_fatalities" in columns:
+        tables[f"change_civilian_fatalities_adm{level}_{ctx.freq}"] = _change_table(
+            counts, "civilian_fatalities"
+        )
+    return tables
 
 
 def _analyse_level(
@@ -523,32 +628,60 @@ def _analyse_level(
     )
     layer = _add_wasting(layer, units, inputs.wasting)
     layer = _add_hotspots(layer, ctx.cfg)
-    tables = {
-        f"counts_adm{level}_{ctx.freq}": counts,
-        f"change_adm{level}_{ctx.freq}": change,
-        f"first_arrival_adm{level}": arrival,
-        f"spread_units_adm{level}": spread.units,
-        f"spread_periods_adm{level}": spread.periods,
-    }
-    files = _write_level(ctx, level, layer, tables, climate)
+    tables = _level_tables(ctx, level, counts, change, climate, inputs.columns)
+    tables[f"first_arrival_adm{level}"] = arrival
+    tables[f"spread_units_adm{level}"] = spread.units
+    tables[f"spread_periods_adm{level}"] = spread.periods
+    if _has_groups(joined):
+        tables[f"perpetrators_adm{level}_{ctx.freq}"] = perpetrator_counts(
+            joined,
+            unit=col,
+            freq=ctx.freq,
+            start=counts["period"].min(),
+            end=counts["period"].max(),
+            units=list(units["pcode"]),
+        )
+    files = _write_level(ctx, inputs, level, layer, tables)
     return _LevelResult(
         level=level, layer=layer, counts=counts, arrival=arrival, climate=climate, files=files
     )
 
 
-def _write_events_tables(ctx: _RunContext, joined: gpd.GeoDataFrame) -> dict[str, Path]:
-    """Write the country shares, the events layer and the rejects; return ``{name: path}``."""
-    shares = country_shares(joined, freq=ctx.freq)
-    return {
-        "table_country_shares": _write_csv(shares, ctx.folder / "tables" / "country_shares.csv"),
-        "events": write_geojson(joined, ctx.folder / "events.geojson"),
-        "rejects": _write_csv(rejects(joined), ctx.folder / "rejects.csv"),
-    }
+def _has_groups(events: pd.DataFrame) -> bool:
+    """Whether the events name a ``perpetrator_group`` (any non-missing value)."""
+    return "perpetrator_group" in events.columns and bool(events["perpetrator_group"].notna().any())
+
+
+def _write_events_tables(
+    ctx: _RunContext, inputs: _Inputs, joined: gpd.GeoDataFrame
+) -> dict[str, Path]:
+    """Write the country tables, the events layer and the rejects; return ``{name: path}``."""
+    tables = ctx.folder / "tables"
+    shares = readable_table(country_shares(joined, freq=ctx.freq), freq=ctx.freq)
+    files = {"table_country_shares": _write_csv(shares, tables / "country_shares.csv")}
+    if _has_groups(joined) and len(joined):
+        by_country = perpetrator_counts(
+            joined,
+            unit="country_iso3",
+            freq=ctx.freq,
+            start=ctx.start or joined["event_date"].min(),
+            end=ctx.end or joined["event_date"].max(),
+        )
+        totals = readable_table(
+            perpetrator_country_totals(by_country), freq=ctx.freq, omit=inputs.omit
+        )
+        files["table_perpetrators_countries"] = _write_csv(
+            totals, tables / "perpetrators_countries.csv"
+        )
+    files["events"] = write_geojson(joined, ctx.folder / "events.geojson")
+    files["rejects"] = _write_csv(rejects(joined), ctx.folder / "rejects.csv")
+    return files
 
 
 # choropleths the map offers beside the events, when the layer has the column
 _MAP_LAYERS = (
     ("fatalities", "Fatalities"),
+    ("civilian_fatalities", "Civilian fatalities"),
     ("first_year", "Spread: first year with events"),
     ("events_per_100k", "Events per 100k people"),
     ("change_pct", "Change in events, last period (%)"),
@@ -583,6 +716,7 @@ def _draw_map(
         tiles=m["tiles"] or None,
         layers={c: label for c, label in _MAP_LAYERS if c in level.layer.columns},
         periods=level.counts,
+        period_freq=ctx.freq,
         rasters=_map_rasters(inputs),
         events_mode=m["events_mode"],
         hex_size_km=m["hex_size_km"],
@@ -597,6 +731,15 @@ def _draw_map(
     return path, info
 
 
+# the counts-by-country bars of a week run are by month (a bar per week is unreadable)
+_FIGURE_FREQ: dict[str, Freq] = {
+    "week": "month",
+    "month": "month",
+    "quarter": "quarter",
+    "year": "year",
+}
+
+
 def _draw_figures(
     ctx: _RunContext, joined: gpd.GeoDataFrame, level: _LevelResult
 ) -> dict[str, Path]:
@@ -608,7 +751,9 @@ def _draw_figures(
             "choropleth_events.png",
         ),
         "figure_counts_by_country": (
-            counts_by_country_figure(joined, freq=ctx.freq, title=f"Events by country\n{title}"),
+            counts_by_country_figure(
+                joined, freq=_FIGURE_FREQ[ctx.freq], title=f"Events by country\n{title}"
+            ),
             "counts_by_country.png",
         ),
         "figure_spread": (
@@ -687,7 +832,7 @@ def run(
     files = {name: p for result in levels.values() for name, p in result.files.items()}
     step = 3 + len(ctx.levels)
     ctx.tick(step, ctx.total, "writing events, tables and rejects")
-    files.update(_write_events_tables(ctx, joined))
+    files.update(_write_events_tables(ctx, inputs, joined))
     ctx.tick(step + 1, ctx.total, "drawing the map")
     shown = levels[ctx.cfg["analysis"]["map_level"]]
     files["map"], map_info = _draw_map(ctx, inputs, joined, shown)
