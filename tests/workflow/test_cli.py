@@ -134,8 +134,8 @@ TINY_EVENTS = (
 TINY_CHANGE = (
     "unit,period,events,baseline,change_pct,raw_change_pct,low_baseline,trend,label\n"
     "MLI,2022-Q1,4,,,,False,,\n"
-    "MLI,2022-Q2,6,4.0,50.0,50.0,True,large increase,50%\n".replace("True", "False")
-    + "NER,2022-Q1,1,,,,False,,\n"
+    "MLI,2022-Q2,6,4.0,50.0,50.0,False,large increase,50%\n"
+    "NER,2022-Q1,1,,,,False,,\n"
     "NER,2022-Q2,0,1.0,,-100.0,True,limited change,low baseline (1 → 0)\n"
 )
 
@@ -170,6 +170,20 @@ def test_join_equals_the_library(
         expected,
         tmp_path / "library" / "j.gpkg",  # same layer name "j"
     ).read_bytes()
+
+
+def test_join_options_reach_the_library(tiny_events: Path, tmp_path: Path) -> None:
+    out = tmp_path / "j.csv"
+    args = ["join", str(tiny_events), "bundled", "--level", "0", *_GENERIC]
+    assert main([*args, "--tolerance-km", "1", "--coarse", "drop", "-o", str(out)]) == 0
+    events = sg.read_events(
+        tiny_events,
+        columns={c: c for c in ("event_date", "latitude", "longitude", "fatalities")}
+        | {"country_iso3": "country_iso3"},
+    )
+    expected = sg.assign_admin(events, sg.load_boundaries(0), tolerance_km=1, coarse="drop")
+    assert out.read_text(encoding="utf-8") == csv_text(expected)
+    assert set(pd.read_csv(out)["adm0_pcode"]) == {"MLI", "NER"}
 
 
 def test_change_by_country_quarter_equals_the_library(shared_data: Path, tmp_path: Path) -> None:
@@ -299,6 +313,7 @@ def test_bad_inputs_exit_1_naming_input_and_fix(
     )
     assert "r.tif" in msg and "Check the path" in msg
     msg = _fails(["join", str(tiny_events), "bundled:9", "-o", "x.csv", *_GENERIC], capsys)
+    assert "level must be 0, 1 or 2; got 9" in msg
     assert not list(tmp_path.glob("o.*")) and not list(tmp_path.glob("*.tmp"))
 
 

@@ -250,9 +250,8 @@ def change_table(
     pandas.DataFrame
         :func:`sahel_geo.period_change`'s table (``unit``, ``period`` as a label, the
         count under the name ``value`` with :func:`sahel_geo.aggregate`'s dtype,
-        ``baseline``, ``change_pct``,
-        ``raw_change_pct``, ``low_baseline``, ``trend``, ``label``), with the reader's,
-        the join's and the aggregation's reports.
+        ``baseline``, ``change_pct``, ``raw_change_pct``, ``low_baseline``, ``trend``,
+        ``label``), with the reader's, the join's and the aggregation's reports.
 
     Raises
     ------
