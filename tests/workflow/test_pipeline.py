@@ -271,7 +271,8 @@ def test_cli_run_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "[....................] 1/6 reading events and boundaries" in captured.err
     bad = tmp_path / "bad.toml"
     bad.write_text("[analysis]\nlevels = [7]\n")
-    assert main(["run", str(bad), "--out", str(tmp_path / "bad_out")]) == 2
+    # a config error is a SahelGeoError: exit status 1 since fb182e8 (usage errors: 2)
+    assert main(["run", str(bad), "--out", str(tmp_path / "bad_out")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("sahel-geo: error:") and "levels must be 0, 1 or 2" in err
     assert "Traceback" not in err

@@ -462,17 +462,11 @@ def _join_levels(
     return joined
 
 
-def _change_table(counts: pd.DataFrame, value: str) -> pd.DataFrame:
-    """Return the period-on-period change of ``value`` per unit (:func:`period_change`)."""
-    wide = counts.pivot_table(index="period", columns="unit", values=value, aggfunc="sum")
-    return period_change(wide.sort_index())
-
-
 def _add_change(
     layer: gpd.GeoDataFrame, counts: pd.DataFrame
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Compute the change table; add the last period's ``change_pct`` and ``trend``."""
-    change = _change_table(counts, "events")
+    change = period_change(counts, value="events")
     last = change[change["period"] == change["period"].max()].set_index("unit")
     out = layer.copy()
     out["change_pct"] = last["change_pct"].reindex(out["pcode"]).to_numpy(dtype=float)
@@ -599,8 +593,8 @@ def _level_tables(
     tables[f"counts_adm{level}_{ctx.freq}"] = counts
     tables[f"change_adm{level}_{ctx.freq}"] = change
     if "civilian_fatalities" in columns:
-        tables[f"change_civilian_fatalities_adm{level}_{ctx.freq}"] = _change_table(
-            counts, "civilian_fatalities"
+        tables[f"change_civilian_fatalities_adm{level}_{ctx.freq}"] = period_change(
+            counts, value="civilian_fatalities"
         )
     return tables
 

@@ -89,12 +89,13 @@ def perpetrator_counts(
     end: str | pd.Timestamp,
     units: list[str] | None = None,
 ) -> pd.DataFrame:
-    """Count events and fatalities per unit, period and ``perpetrator_group``.
+    """Count events and fatalities per unit, period and ``perpetrator_group``, long.
 
-    Each group's events are counted by :func:`sahel_geo.aggregate` over the same units
-    and periods, so that, summed over the groups, the table gives the unit × period
-    counts. Events without a group count under ``"unknown"``. Rows with no event are
-    left out (the unit × period counts table has the zeros).
+    :func:`sahel_geo.aggregate` with ``by="perpetrator_group"`` gives one wide row per
+    unit and period; here each group gets its own row, so that the table reads (and
+    filters) by group. Summed over the groups it gives the unit × period counts.
+    Events without a group count under ``"unknown"``. Rows with no event are left out
+    (the unit × period counts table has the zeros).
 
     Parameters
     ----------
@@ -115,10 +116,9 @@ def perpetrator_counts(
     pandas.DataFrame
         ``unit``, ``period``, ``perpetrator_group`` (groups in
         :data:`sahel_geo.core.schema.PERPETRATOR_GROUPS` order, other values, then
-        ``"unknown"``), then :func:`sahel_geo.aggregate`'s count columns (``events``,
-        ``fatalities``, ``fatalities_low``, ``fatalities_high``, ``civilian_fatalities``,
-        missing civilian values counting 0 when any event has one); sorted by unit (in
-        ``units`` order), period and group.
+        ``"unknown"``), ``events``, ``fatalities`` and, when any event has civilian
+        fatalities, ``civilian_fatalities`` (missing values counting 0); sorted by unit
+        (in ``units`` order), period and group.
 
     Examples
     --------
@@ -130,38 +130,34 @@ def perpetrator_counts(
     [['A', 'state_forces', 2.0], ['A', 'armed_group', 1.0], ['B', 'unknown', 5.0]]
     """
     check_columns(events, ["perpetrator_group"], what="events")
-    groups = (
-        events["perpetrator_group"]
-        .astype(object)
-        .where(events["perpetrator_group"].notna(), UNKNOWN_GROUP)
+    wide = aggregate(
+        events, unit=unit, freq=freq, units=units, start=start, end=end, by="perpetrator_group"
     )
-    order = _group_order(groups)
+    # the groups aggregate split by (those of the events it counted), and unknown
+    order = _group_order(
+        pd.Series([str(c)[7:] for c in wide.columns if str(c).startswith("events_")])
+    )
+    measures = [
+        m for m in ("events", "fatalities", "civilian_fatalities") if f"{m}_{UNKNOWN_GROUP}" in wide
+    ]
     frames = [
-        aggregate(
-            events[(groups == g).to_numpy()],
-            unit=unit,
-            freq=freq,
-            units=units,
-            start=start,
-            end=end,
-        ).assign(perpetrator_group=g)
-        for g in order  # loop over the few groups, vectorised over events
+        pd.DataFrame(
+            {
+                "unit": wide["unit"].to_numpy(),
+                "period": wide["period"].to_numpy(),
+                "perpetrator_group": g,
+                "g": k,
+                **{m: wide[f"{m}_{g}"].to_numpy() for m in measures},
+            }
+        )
+        for k, g in enumerate(order)  # a few groups: one frame each
     ]
     out = pd.concat(frames, ignore_index=True)
-    if out["civilian_fatalities"].notna().any():
-        out["civilian_fatalities"] = out["civilian_fatalities"].fillna(0.0)
     out = out[out["events"] > 0]
-    unit_order = list(units) if units is not None else sorted(set(out["unit"]))
-    keys = pd.DataFrame(
-        {
-            "u": pd.Index(unit_order).get_indexer(pd.Index(out["unit"])),
-            "p": out["period"].to_numpy(),
-            "g": pd.Index(order).get_indexer(pd.Index(out["perpetrator_group"])),
-        }
-    )
-    out = out.iloc[keys.sort_values(["u", "p", "g"], kind="mergesort").index]
-    first = ["unit", "period", "perpetrator_group"]
-    return out[first + [c for c in out.columns if c not in first]].reset_index(drop=True)
+    unit_order = pd.Index(list(units) if units is not None else sorted(set(out["unit"])))
+    out = out.assign(u=unit_order.get_indexer(pd.Index(out["unit"])))
+    out = out.sort_values(["u", "period", "g"], kind="mergesort")
+    return out.drop(columns=["u", "g"]).reset_index(drop=True)
 
 
 def perpetrator_country_totals(counts: pd.DataFrame) -> pd.DataFrame:
