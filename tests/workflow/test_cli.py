@@ -71,7 +71,7 @@ def test_demo_prints_what_it_wrote(tmp_path: Path) -> None:
         text=True,
         check=True,
     )
-    assert "wrote 16 files" in proc.stdout
+    assert "wrote 19 files" in proc.stdout
     assert "100 in, 95 kept, 5 rejected" in proc.stdout
     assert str(tmp_path / "map.html") in proc.stdout
 

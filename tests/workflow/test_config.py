@@ -60,7 +60,7 @@ def test_wrong_types_are_named(tmp_path: Path) -> None:
     assert "[analysis] levels must be a list of int, got int 1" in msg
     assert "[analysis] hotspots must be bool, got str 'yes'" in msg
     assert "[analysis] first_arrival_k must be float, got bool" in msg
-    assert "[analysis] period must be one of ['month', 'quarter', 'year']" in msg
+    assert "[analysis] period must be one of ['week', 'month', 'quarter', 'year']" in msg
     assert "[map] hex_size_km must be > 0" in msg
     assert "6 problems" in msg
 
