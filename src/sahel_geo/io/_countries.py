@@ -1,4 +1,4 @@
-"""Country codes for the event readers: ISO 3166-1 alpha-3 from codes or names, bounding boxes.
+"""Country codes for the readers: ISO 3166-1 alpha-3 from codes or names, bounding boxes.
 
 Lookups go through pycountry once per distinct value (never once per row). Values that
 cannot be mapped become null; the readers count them in their step report notes.
@@ -16,10 +16,12 @@ import pycountry
 
 __all__ = [
     "COUNTRY_BBOX",
+    "LATLON_SWAP_FIX",
     "UCDP_NAME_OVERRIDES",
     "iso3_from_names",
     "iso3_from_numeric",
     "iso3_from_values",
+    "swapped_in_country_bbox",
 ]
 
 #: UCDP GED (and other common) country names that pycountry does not resolve, after
@@ -62,6 +64,11 @@ COUNTRY_BBOX: Final[dict[str, tuple[float, float, float, float]]] = {
     "NGA": (2.61, 4.22, 14.72, 13.94),
     "TCD": (13.39, 7.40, 24.04, 23.50),
 }
+
+#: How to fix coordinates written ``[lat, lon]`` (in the messages that detect them).
+LATLON_SWAP_FIX: Final = (
+    "swap them with shapely.ops.transform(lambda x, y: (y, x), g) or re-export with lon/lat order"
+)
 
 #: Codes outside ISO 3166-1 accepted as they are.
 _EXTRA_ISO3: Final = frozenset({"XKX"})
@@ -139,3 +146,43 @@ def iso3_from_values(values: pd.Series) -> tuple[pd.Series, int]:
     out = _map_unique(values, lookup)
     unknown = int((values.notna() & out.isna()).sum())
     return out, unknown
+
+
+def swapped_in_country_bbox(
+    x: np.ndarray, y: np.ndarray, iso3: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Flag points outside their country's box whose swapped point ``(y, x)`` is inside it.
+
+    Parameters
+    ----------
+    x, y
+        Longitudes and latitudes as read (float arrays of one length).
+    iso3
+        ISO3 code of each point's country; codes not in :data:`COUNTRY_BBOX` (and
+        missing codes) are not checked.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(swapped, outside)``: outside the box and inside it once swapped (a likely
+        ``[lat, lon]`` point); outside the box either way. Both False where unchecked.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> swapped, outside = swapped_in_country_bbox(
+    ...     np.array([14.0, -4.0, 30.0]), np.array([-4.0, 14.0, 30.0]),
+    ...     np.array(["MLI", "MLI", "MLI"], dtype=object),
+    ... )
+    >>> swapped.tolist(), outside.tolist()
+    ([True, False, False], [False, False, True])
+    """
+    bbox = pd.DataFrame.from_dict(COUNTRY_BBOX, orient="index", columns=["x0", "y0", "x1", "y1"])
+    box = bbox.reindex(np.asarray(iso3, dtype=object)).to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore"):
+        inside = (x >= box[:, 0]) & (x <= box[:, 2]) & (y >= box[:, 1]) & (y <= box[:, 3])
+        inside_sw = (y >= box[:, 0]) & (y <= box[:, 2]) & (x >= box[:, 1]) & (x <= box[:, 3])
+    checkable = ~np.isnan(box[:, 0]) & np.isfinite(x) & np.isfinite(y)
+    swapped: np.ndarray = checkable & ~inside & inside_sw
+    outside: np.ndarray = checkable & ~inside & ~inside_sw
+    return swapped, outside
