@@ -19,7 +19,7 @@ from sahel_geo import (
     SchemaError,
 )
 from sahel_geo.analysis._coverage import compute_coverage
-from sahel_geo.analysis.zonal import cell_areas_km2, zonal_stats
+from sahel_geo.analysis.zonal import CellRules, cell_areas_km2, zonal_stats
 from sahel_geo.core.raster import Raster, RasterGrid
 
 T4 = Affine(1, 0, 0, 0, -1, 4)  # 4 x 4 grid of unit cells, x 0..4, y 0..4
@@ -136,7 +136,9 @@ def test_weighted_mean_and_nodata_in_weights():
     assert out.loc["Z0", "mean"] == 0.5
     assert out.loc["Z0", "weighted_mean"] == 0.0  # the nodata-weight cell left out
     assert out.loc["Z0", "weights_nodata_frac"] == 0.5
-    out = zonal_stats(z, r, stats=["weighted_mean"], weights=wr, weights_nodata=1.0)
+    out = zonal_stats(
+        z, r, stats=["weighted_mean"], weights=wr, rules=CellRules(default_weight=1.0)
+    )
     assert out.loc["Z0", "weighted_mean"] == pytest.approx(0.25)
 
 

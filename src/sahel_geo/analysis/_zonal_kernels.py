@@ -58,7 +58,9 @@ class Weights:
     cell_w: NDArray[np.float64]
 
 
-def mode_weights(cov: Coverage, mode: CoverageMode, geoms: NDArray[np.object_]) -> Weights:
+def mode_weights(
+    cov: Coverage, mode: CoverageMode, geoms: NDArray[np.object_], *, min_frac: float = 0.0
+) -> Weights:
     """Return the cell weights of a coverage mode (see :mod:`sahel_geo.analysis.zonal`).
 
     Parameters
@@ -71,6 +73,10 @@ def mode_weights(cov: Coverage, mode: CoverageMode, geoms: NDArray[np.object_]) 
     geoms
         The zones' polygons (``"center"`` tests the boundary cells' centres; prepared
         in place).
+    min_frac
+        Cells whose coverage fraction (as a 32-bit float, as exactextract compares it)
+        is below this get no weight, whatever the mode (exactextract's
+        ``min_coverage_frac``: a cell covered exactly this much is kept).
 
     Returns
     -------
@@ -90,6 +96,10 @@ def mode_weights(cov: Coverage, mode: CoverageMode, geoms: NDArray[np.object_]) 
     else:
         cell_w = np.ones(len(cov.cell_zone))
         run_w = np.round(cov.run_value)
+    if min_frac > 0:
+        thr = np.float32(min_frac)
+        cell_w = np.where(cov.cell_cover.astype(np.float32) >= thr, cell_w, 0.0)
+        run_w = np.where(cov.run_value.astype(np.float32) >= thr, run_w, 0.0)
     return Weights(run_w=run_w, cell_w=cell_w)
 
 

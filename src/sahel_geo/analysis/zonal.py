@@ -38,7 +38,8 @@ import logging
 import re
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -47,6 +48,17 @@ import shapely
 from numpy.typing import NDArray
 
 from sahel_geo.analysis._coverage import Coverage, compute_coverage
+from sahel_geo.analysis._zonal_cells import (
+    UserStat,
+    ZoneCells,
+    category_label,
+    fractions,
+    locations,
+    order_stats,
+    user_arity,
+    user_stats,
+    weighted_variance,
+)
 from sahel_geo.analysis._zonal_kernels import (
     Cells,
     CoverageMode,
@@ -54,21 +66,19 @@ from sahel_geo.analysis._zonal_kernels import (
     Weights,
     area_sum,
     cells,
-    majority,
-    minmax,
     mode_weights,
     moments,
     plan,
-    quantiles,
     scaled,
-    sorted_by_zone_value,
 )
+from sahel_geo.core.arrays import run_starts
 from sahel_geo.core.errors import EmptyResultError, NodataWarning, SchemaError
 from sahel_geo.core.geodesy import latlon_cell_area_km2
 from sahel_geo.core.raster import Raster, check_crs
 
 __all__ = [
     "STATISTICS",
+    "CellRules",
     "cell_areas_km2",
     "zonal_stats",
     "zone_polygons",
@@ -76,28 +86,130 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Statistics :func:`zonal_stats` knows, besides ``percentile_<q>`` (0 <= q <= 100).
+#: Statistics :func:`zonal_stats` knows, besides ``percentile_<q>`` (0 <= q <= 100) and
+#: user functions. "Weight" is the cell's weight: its coverage fraction (or 1 with
+#: ``coverage="center"``/``"all_touched"``), times its true area with ``area_weighted``.
 STATISTICS: dict[str, str] = {
     "count": "sum of the weights of the cells with data (fraction mode: covered cells)",
     "sum": "sum of value x weight",
     "mean": "sum / count",
     "min": "smallest value of a cell with weight > 0",
     "max": "largest value of a cell with weight > 0",
-    "std": "population standard deviation, weighted",
+    "range": "max - min (rasterstats' range)",
+    "std": "population standard deviation, weighted by the cells' weights",
+    "stdev": "the same as std (exactextract's name)",
+    "variance": "population variance, weighted by the cells' weights",
+    "coefficient_of_variation": "std / mean",
     "median": "weighted median (percentile_50)",
     "majority": "value with the largest total weight (ties: exactextract the largest "
     "value, center/all_touched the smallest, as rasterstats)",
+    "mode": "the same as majority (exactextract's name)",
+    "minority": "value with the smallest total weight (ties: the smallest value)",
+    "variety": "number of distinct values (rasterstats calls this 'unique')",
+    "unique": "the distinct values, ascending, as a tuple (exactextract's unique)",
+    "frac": "share of the zone's weight on each value: one column frac_<value> per value",
+    "weighted_frac": "share of the zone's weight x w on each value: one column "
+    "weighted_frac_<value> per value, w from 'weights'",
+    "nodata": "sum of the weights of the nodata cells (nodata value, NaN or infinite)",
+    "nan": "sum of the weights of the NaN cells",
     "nodata_frac": "share of the zone's weight on nodata cells",
     "area_km2": "area of the zone covered by raster cells, km² (true cell areas)",
+    "coverage_area": "area of the zone covered by cells with data, km² (true cell areas)",
+    "min_center_x": "x of the centre of the first cell (row-major) holding the min",
+    "min_center_y": "y of the centre of the first cell (row-major) holding the min",
+    "max_center_x": "x of the centre of the first cell (row-major) holding the max",
+    "max_center_y": "y of the centre of the first cell (row-major) holding the max",
     "weighted_mean": "sum of value x weight x w / sum of weight x w, w from 'weights'",
     "weighted_sum": "sum of value x weight x w",
+    "weighted_std": "population standard deviation weighted by weight x w",
+    "weighted_stdev": "the same as weighted_std (exactextract's name)",
+    "weighted_variance": "population variance weighted by weight x w",
     "weights_nodata_frac": "share of the zone's weight (cells with data) where 'weights' "
-    "is nodata; those cells are left out of weighted_mean and weighted_sum",
+    "is nodata; those cells are left out of every weighted statistic",
 }
 
 _PCT = re.compile(r"^percentile_(\d+(?:\.\d+)?)$")
-_MOMENTS = {"count", "sum", "mean", "std", "nodata_frac", "area_km2"}
-_WEIGHTED = {"weighted_mean", "weighted_sum", "weights_nodata_frac"}
+_WEIGHTED = {
+    "weighted_mean",
+    "weighted_sum",
+    "weights_nodata_frac",
+    "weighted_frac",
+    "weighted_std",
+    "weighted_stdev",
+    "weighted_variance",
+}
+#: Statistics read from the gathered cells (the rest are sums over runs and cells).
+_CELL_STATS = {
+    "min",
+    "max",
+    "range",
+    "median",
+    "majority",
+    "mode",
+    "minority",
+    "variety",
+    "unique",
+    "frac",
+    "weighted_frac",
+    "nan",
+    "coverage_area",
+    "min_center_x",
+    "min_center_y",
+    "max_center_x",
+    "max_center_y",
+    "weighted_std",
+    "weighted_stdev",
+    "weighted_variance",
+}
+#: Aliases: exactextract's names for ours.
+_ALIAS = {"stdev": "std", "mode": "majority", "weighted_stdev": "weighted_std"}
+
+#: A statistic: a name from STATISTICS, ``percentile_<q>``, or a user function.
+Stat = str | UserStat
+
+
+@dataclass(frozen=True)
+class CellRules:
+    """Which covered cells count, and what nodata cells count as (exactextract's options).
+
+    Attributes
+    ----------
+    min_coverage_frac
+        Cells covered by less than this share of their area are ignored (a cell covered
+        exactly this much counts), in every coverage mode: exactextract's
+        ``min_coverage_frac``. 0 (default) keeps every covered cell.
+    default_value
+        Value of the raster's nodata cells; they then count as data (``count``,
+        ``mean``, ``frac``... include them, ``nodata_frac`` is 0). None (default): nodata
+        cells are left out. exactextract's ``default_value``.
+    default_weight
+        Value of the ``weights`` raster's nodata cells. None (default): those cells are
+        left out of the weighted statistics only, and their share is reported as
+        ``weights_nodata_frac`` (exactextract makes the weighted statistics NaN
+        instead; a few missing weights should not blank a unit). exactextract's
+        ``default_weight``.
+
+    Examples
+    --------
+    >>> CellRules(min_coverage_frac=0.5)
+    CellRules(min_coverage_frac=0.5, default_value=None, default_weight=None)
+    """
+
+    min_coverage_frac: float = 0.0
+    default_value: float | None = None
+    default_weight: float | None = None
+
+    def __post_init__(self) -> None:
+        f = self.min_coverage_frac
+        if not isinstance(f, int | float) or not 0.0 <= float(f) <= 1.0:
+            raise SchemaError(
+                f"CellRules(min_coverage_frac={f!r}): the share must be a number from 0 "
+                "to 1, e.g. 0.5 to ignore cells less than half covered."
+            )
+        for name in ("default_value", "default_weight"):
+            v = getattr(self, name)
+            if v is not None and (not isinstance(v, int | float) or not np.isfinite(v)):
+                raise SchemaError(f"CellRules({name}={v!r}): give a finite number or None.")
 
 
 def cell_areas_km2(raster: Raster) -> NDArray[np.float64]:
@@ -137,25 +249,58 @@ def cell_areas_km2(raster: Raster) -> NDArray[np.float64]:
     return np.full(h, abs(t.a * t.e) * unit * unit / 1e6)
 
 
-def _parse_stats(stats: Sequence[str], weights: Raster | None) -> list[str]:
-    if isinstance(stats, str):
+def _stat_name(stat: Stat) -> str:
+    """Return a statistic's output column name (a function's ``__name__``)."""
+    if isinstance(stat, str):
+        return stat
+    name = getattr(stat, "__name__", None)
+    if not name or name == "<lambda>":
+        raise SchemaError(
+            f"User statistic {stat!r} has no name to label its column: define it with "
+            "'def' (the column is named by the function's __name__)."
+        )
+    return str(name)
+
+
+def _parse_stats(
+    stats: Stat | Sequence[Stat], weights: Raster | None
+) -> tuple[list[str], dict[str, UserStat]]:
+    """Return the output column names, in order, and the user functions by name."""
+    if isinstance(stats, str) or callable(stats):
         stats = [stats]
-    bad = [s for s in stats if s not in STATISTICS and not _PCT.match(s)]
+    stats = list(stats)
+    funcs = {_stat_name(f): f for f in stats if not isinstance(f, str)}
+    bad: list[object] = [
+        s for s in stats if isinstance(s, str) and s not in STATISTICS and not _PCT.match(s)
+    ]
+    bad += [s for s in stats if not isinstance(s, str) and not callable(s)]
     if bad:
         raise SchemaError(
-            f"Unknown statistic(s) {bad}. Known: {sorted(STATISTICS)} and 'percentile_<q>' "
-            "with 0 <= q <= 100, e.g. 'percentile_90'."
+            f"Unknown statistic(s) {bad}. Known: {sorted(STATISTICS)}, 'percentile_<q>' "
+            "with 0 <= q <= 100, e.g. 'percentile_90', and functions f(values, coverage) "
+            "or f(values, coverage, weights) returning a number."
         )
     for s in stats:
-        m = _PCT.match(s)
+        m = _PCT.match(s) if isinstance(s, str) else None
         if m and not 0 <= float(m.group(1)) <= 100:
             raise SchemaError(f"{s!r}: the percentile must be between 0 and 100.")
-    needs_w = [s for s in stats if s in _WEIGHTED]
+    names = [_stat_name(s) for s in stats]
+    clash = sorted({n for n in names if names.count(n) > 1 and n in funcs})
+    if clash:
+        raise SchemaError(f"Statistics {clash} are named twice: rename the function(s).")
+    for name, f in funcs.items():
+        try:
+            arity = user_arity(f)
+        except TypeError as err:
+            raise SchemaError(str(err)) from None
+        if arity == 3 and weights is None:
+            raise SchemaError(f"User statistic {name!r} takes weights: pass a 'weights' raster.")
+    needs_w = [s for s in names if s in _WEIGHTED]
     if needs_w and weights is None:
         raise SchemaError(f"Statistic(s) {needs_w} need a 'weights' raster.")
-    if not stats:
+    if not names:
         raise SchemaError("'stats' is empty: ask for at least one statistic, e.g. ['mean'].")
-    return list(dict.fromkeys(stats))
+    return list(dict.fromkeys(names)), funcs
 
 
 def _zone_ids(zones: gpd.GeoDataFrame, id_column: str) -> pd.Index:
@@ -183,14 +328,18 @@ class _Setup:
 
     cov: Coverage
     plan: Plan
-    cells: Cells | None  # None: no order statistic asked for
-    win: Raster
-    names: list[str]
+    cells: Cells | None  # None: no statistic read from the cells
+    win: Raster  # its nodata is None when CellRules.default_value fills nodata cells
+    names: list[str]  # canonical statistics (aliases resolved), user functions apart
+    funcs: dict[str, UserStat]
     mode: CoverageMode
     true_area: NDArray[np.float64]
     area_w: Weights
+    area_weighted: bool
     wts: NDArray[np.float64] | None
     wts_valid: NDArray[np.bool_] | None
+    fill: Raster | None  # the window with its nodata, when default_value fills it
+    default_value: float | None
 
 
 def _quantities(
@@ -198,24 +347,24 @@ def _quantities(
 ) -> tuple[list[str], float]:
     """Return the quantities :func:`moments` must sum for these statistics, and the shift."""
     names = ["valid"]
-    if need & {"sum", "mean", "std"}:
+    if need & {"sum", "mean", "std", "variance", "coefficient_of_variation"}:
         names.append("v")
     ref = 0.0
-    if "std" in need:
+    if need & {"std", "variance", "coefficient_of_variation"}:
         names += ["sh", "sh2"]
         # Shift by a reference value first: keeps E[x²] - E[x]² well conditioned.
         sample = np.asarray(values[:: max(1, values.shape[0] // 64)], dtype=np.float64)
         ok_s = win.valid_mask(values[:: max(1, values.shape[0] // 64)])
         ref = float(sample[ok_s].mean()) if ok_s.any() else 0.0
-    if "nodata_frac" in need:
+    if need & {"nodata_frac", "nodata"}:
         names.append("invalid")
-    if need & _WEIGHTED and weighted:
+    if need & {"weighted_mean", "weighted_sum", "weights_nodata_frac"} and weighted:
         names += ["wv", "wvv", "wnod"]
     return names, ref
 
 
 def _moment_stats(setup: _Setup, values: NDArray[np.generic]) -> dict[str, NDArray[np.float64]]:
-    """Compute count, sum, mean, std, nodata_frac, area_km2 and weighted statistics."""
+    """Compute the statistics that are sums over runs and boundary cells."""
     need = set(setup.names)
     names, ref = _quantities(need, values, setup.win, weighted=setup.wts is not None)
     sums = moments(
@@ -238,9 +387,12 @@ def _moment_stats(setup: _Setup, values: NDArray[np.generic]) -> dict[str, NDArr
         if "sh" in sums:
             m1 = sums["sh"] / count
             var = np.where(count > 0, sums["sh2"] / count - m1 * m1, np.nan)
-            out["std"] = np.sqrt(np.clip(var, 0, None))
+            out["variance"] = np.clip(var, 0, None)
+            out["std"] = np.sqrt(out["variance"])
+            out["coefficient_of_variation"] = out["std"] / out["mean"]
         if "invalid" in sums:
             nod = sums["invalid"]
+            out["nodata"] = nod
             out["nodata_frac"] = np.where(count + nod > 0, nod / (count + nod), np.nan)
         if "area_km2" in need:
             out["area_km2"] = area_sum(setup.cov, setup.area_w, setup.true_area)
@@ -251,62 +403,131 @@ def _moment_stats(setup: _Setup, values: NDArray[np.generic]) -> dict[str, NDArr
     return out
 
 
-def _order_stats(
-    setup: _Setup, values: NDArray[np.generic], order_names: list[str]
-) -> dict[str, NDArray[np.float64]]:
-    """Compute min, max, median, percentiles and majority, from one sort of the cells."""
+def _zone_cells(
+    setup: _Setup, values: NDArray[np.generic]
+) -> tuple[ZoneCells, dict[str, NDArray[np.float64]]]:
+    """Gather the covered cells with data; also return ``nan`` and ``coverage_area``."""
     assert setup.cells is not None
+    c = setup.cells
     n = setup.cov.n_zones
-    need = set(order_names)
-    out: dict[str, NDArray[np.float64]] = {}
-    flat_vals = np.asarray(values).reshape(-1)[setup.cells.flat]
-    ok = setup.win.valid_mask(flat_vals)
-    flat_vals = flat_vals.astype(np.float64)
-    z, v, cw = setup.cells.zone[ok], flat_vals[ok], setup.cells.weight[ok]
-    if "min" in need or "max" in need:
-        out["min"], out["max"] = minmax(z, v, n)
-    qs_names = [s for s in order_names if s == "median" or _PCT.match(s)]
-    if qs_names:
-        merge = setup.mode == "fraction"
-        zz, vv, ww = sorted_by_zone_value(z, v, cw if merge else np.ones(len(z)), merge)
-        qs = [0.5 if s == "median" else float(_PCT.match(s).group(1)) / 100 for s in qs_names]  # type: ignore[union-attr]
-        for s, arr in zip(qs_names, quantiles(zz, vv, ww, n, qs), strict=True):
-            out[s] = arr
-    if "majority" in need:
-        zz, vv, ww = sorted_by_zone_value(z, v, cw, True)
-        out["majority"] = majority(zz, vv, ww, n, ties_high=setup.mode == "fraction")
+    raw = np.asarray(values).reshape(-1)[c.flat]
+    ok = setup.win.valid_mask(raw)
+    extra: dict[str, NDArray[np.float64]] = {}
+    if "nan" in setup.names:
+        isnan = np.isnan(raw) if np.issubdtype(raw.dtype, np.floating) else np.zeros(len(raw))
+        extra["nan"] = np.bincount(c.zone, c.weight * isnan, n).astype(np.float64)
+    if "coverage_area" in setup.names:
+        area = (
+            c.weight
+            if setup.area_weighted
+            else c.weight * setup.true_area[c.flat // setup.win.shape[1]]
+        )
+        extra["coverage_area"] = np.bincount(c.zone[ok], area[ok], n).astype(np.float64)
+    wt = None
+    if setup.wts is not None and setup.wts_valid is not None:
+        flat = c.flat[ok]
+        wv = setup.wts.reshape(-1)[flat]
+        wt = np.where(setup.wts_valid.reshape(-1)[flat], wv, np.nan)
+    zc = ZoneCells(
+        n=n,
+        zone=c.zone[ok],
+        flat=c.flat[ok],
+        cover=c.weight[ok],
+        value=raw[ok].astype(np.float64),
+        weight=wt,
+    )
+    return zc, extra
+
+
+def _centres(setup: _Setup, flat: NDArray[np.int64]) -> tuple[NDArray[np.float64], ...]:
+    """Return the x and y of the centres of window cells (NaN where ``flat`` is -1)."""
+    t = setup.win.transform
+    width = setup.win.shape[1]
+    row, col = np.divmod(flat, width)
+    x = np.where(flat >= 0, t.c + (col + 0.5) * t.a, np.nan)
+    y = np.where(flat >= 0, t.f + (row + 0.5) * t.e, np.nan)
+    return x, y
+
+
+def _unique_tuples(zc: ZoneCells, *, integer: bool) -> NDArray[np.object_]:
+    """Return each zone's distinct values, ascending, as a tuple (empty for no cells)."""
+    out = np.empty(zc.n, dtype=object)
+    out[:] = [()] * zc.n
+    if len(zc.zone):
+        order = np.lexsort((zc.value, zc.zone))
+        z, v = zc.zone[order], zc.value[order]
+        first = np.flatnonzero(run_starts(z, v))
+        z, v = z[first], v[first]
+        cast = int if integer else float
+        cuts = np.flatnonzero(run_starts(z))
+        for zone, part in zip(z[cuts].tolist(), np.split(v, cuts[1:]), strict=True):
+            out[zone] = tuple(cast(x) for x in part.tolist())
     return out
 
 
-def _is_order_stat(name: str) -> bool:
-    """Whether a statistic needs the sorted cells (min, max, median, percentiles, majority)."""
-    return name in {"min", "max", "median", "majority"} or bool(_PCT.match(name))
+def _cell_stats(setup: _Setup, values: NDArray[np.generic]) -> dict[str, object]:
+    """Compute the statistics read from the cells: order, categorical, locations, user."""
+    need = set(setup.names)
+    zc, out = _zone_cells(setup, values)
+    qs = {s: _quantile_of(s) for s in setup.names if s == "median" or _PCT.match(s)}
+    res: dict[str, object] = dict(out)
+    res.update(order_stats(zc, setup.names, qs, fraction=setup.mode == "fraction"))
+    if need & {"min_center_x", "min_center_y", "max_center_x", "max_center_y"}:
+        loc = locations(zc, (res["min"], res["max"]))  # type: ignore[arg-type]
+        res["min_center_x"], res["min_center_y"] = _centres(setup, loc["min"])
+        res["max_center_x"], res["max_center_y"] = _centres(setup, loc["max"])
+    integer = np.issubdtype(np.asarray(values).dtype, np.integer)
+    if "unique" in need:
+        res["unique"] = _unique_tuples(zc, integer=bool(integer))
+    for name in ("frac", "weighted_frac"):
+        if name in need:
+            res[name] = fractions(zc, weighted=name == "weighted_frac")
+    if "weighted_variance" in need or "weighted_std" in need:
+        res["weighted_variance"] = weighted_variance(zc)
+        res["weighted_std"] = np.sqrt(res["weighted_variance"])  # type: ignore[call-overload]
+    if setup.funcs:
+        for name, arr in zip(setup.funcs, user_stats(zc, list(setup.funcs.values())), strict=True):
+            res[name] = arr
+    return res
 
 
-def _one_step(setup: _Setup, values: NDArray[np.generic]) -> dict[str, NDArray[np.float64]]:
+def _quantile_of(name: str) -> float:
+    """Return the quantile (0..1) of ``median`` or ``percentile_<q>``."""
+    m = _PCT.match(name)
+    return float(m.group(1)) / 100 if m else 0.5
+
+
+def _needs_cells(names: Sequence[str], funcs: dict[str, UserStat]) -> bool:
+    """Whether any statistic is read from the gathered cells."""
+    return bool(funcs) or any(s in _CELL_STATS or _PCT.match(s) for s in names)
+
+
+def _one_step(setup: _Setup, values: NDArray[np.generic]) -> dict[str, object]:
     """Compute every statistic of one raster (or one step of a stack), per zone."""
-    out = _moment_stats(setup, values)
-    order_names = [s for s in setup.names if _is_order_stat(s)]
-    if order_names and setup.cells is not None:
-        out.update(_order_stats(setup, values, order_names))
+    if setup.fill is not None:  # nodata cells take the default value
+        fill_value = float(setup.default_value) if setup.default_value is not None else 0.0
+        values = np.where(setup.fill.valid_mask(values), values, fill_value)
+    out: dict[str, object] = dict(_moment_stats(setup, values))
+    if setup.cells is not None:
+        out.update(_cell_stats(setup, values))
     return out
 
 
 def _check_inputs(
     zones: gpd.GeoDataFrame,
     raster: Raster,
-    stats: Sequence[str],
+    stats: Stat | Sequence[Stat],
     weights: Raster | None,
     *,
     coverage: CoverageMode,
     id_column: str,
-) -> tuple[list[str], pd.Index]:
+) -> tuple[list[str], dict[str, UserStat], pd.Index]:
     """Check every argument; return the statistics' names and the zone ids."""
     if coverage not in ("fraction", "center", "all_touched"):
         raise SchemaError(
             f"coverage must be 'fraction', 'center' or 'all_touched'; got {coverage!r}."
         )
-    names = _parse_stats(stats, weights)
+    names, funcs = _parse_stats(stats, weights)
     if not isinstance(zones, gpd.GeoDataFrame):
         raise SchemaError(f"zones must be a GeoDataFrame of polygons, got {type(zones).__name__}.")
     if len(zones) == 0:
@@ -328,7 +549,7 @@ def _check_inputs(
             )
         if weights.is_stack:
             raise SchemaError("The weights raster must be a single 2-D raster, not a stack.")
-    return names, ids
+    return names, funcs, ids
 
 
 def _check_grid(raster: Raster) -> None:
@@ -445,87 +666,125 @@ def _window(geoms: NDArray[np.object_], raster: Raster) -> tuple[int, int, int, 
 
 
 def _weight_arrays(
-    wwin: Raster | None, weights_nodata: float | None
+    wwin: Raster | None, default_weight: float | None
 ) -> tuple[NDArray[np.float64] | None, NDArray[np.bool_] | None]:
-    """Return the weights' values (0, or ``weights_nodata``, on nodata) and validity."""
+    """Return the weights' values (0, or ``default_weight``, on nodata) and validity."""
     if wwin is None:
         return None, None
     wts_valid = wwin.valid_mask()
     wts = np.where(wts_valid, wwin.values, 0.0).astype(np.float64)
-    if weights_nodata is not None:
-        wts = np.where(wts_valid, wts, float(weights_nodata))
+    if default_weight is not None:
+        wts = np.where(wts_valid, wts, float(default_weight))
         wts_valid = np.ones_like(wts_valid)
     return wts, wts_valid
+
+
+def _canonical(names: list[str]) -> list[str]:
+    """Resolve aliases (exactextract's names) to the statistics computed."""
+    return list(dict.fromkeys(_ALIAS.get(s, s) for s in names))
 
 
 def _prepare(
     geoms: NDArray[np.object_],
     win: Raster,
     wwin: Raster | None,
-    names: list[str],
+    stats: tuple[list[str], dict[str, UserStat]],
     *,
     mode: CoverageMode,
     area_weighted: bool,
-    weights_nodata: float | None,
+    rules: CellRules,
 ) -> _Setup:
     """Compute the coverage, weights, sum plan and cells of the window, once for all steps."""
+    funcs = stats[1]
+    names = _canonical([s for s in stats[0] if s not in funcs])
     cov = compute_coverage(geoms, win.grid)
     true_area = cell_areas_km2(win)
     row_area = true_area if area_weighted else None
-    w0 = mode_weights(cov, mode, geoms)
+    w0 = mode_weights(cov, mode, geoms, min_frac=rules.min_coverage_frac)
     w = scaled(cov, w0, row_area)
-    need_cells = any(_is_order_stat(s) for s in names)
-    wts, wts_valid = _weight_arrays(wwin, weights_nodata)
+    wts, wts_valid = _weight_arrays(wwin, rules.default_weight)
+    fill = win if rules.default_value is not None else None
     return _Setup(
         cov=cov,
         plan=plan(cov, w, row_area),
-        cells=cells(cov, w, row_area) if need_cells else None,
-        win=win,
+        cells=cells(cov, w, row_area) if _needs_cells(names, funcs) else None,
+        win=replace(win, nodata=None) if fill is not None else win,
         names=names,
+        funcs=funcs,
         mode=mode,
         true_area=true_area,
         area_w=scaled(cov, w0, true_area) if "area_km2" in names else w0,
+        area_weighted=area_weighted,
         wts=wts,
         wts_valid=wts_valid,
+        fill=fill,
+        default_value=rules.default_value,
     )
 
 
-def _all_steps(setup: _Setup) -> dict[str, list[NDArray[np.float64]]]:
+def _all_steps(setup: _Setup) -> list[dict[str, object]]:
     """Compute the statistics of every step of the window (one for a single raster)."""
-    win = setup.win
+    win = setup.fill if setup.fill is not None else setup.win
     steps = [None] if not win.is_stack else list(range(win.values.shape[0]))
-    results: dict[str, list[NDArray[np.float64]]] = {s: [] for s in setup.names}
-    if "count" not in results:
-        results["count"] = []  # the first step's counts tell which zones have no data
-    for step in steps:  # time steps of a stack; the coverage and its plan are reused
-        res = _one_step(setup, win.values if step is None else win.values[step])
-        for s in results:
-            results[s].append(res[s])
-    return results
+    # time steps of a stack; the coverage and its plan are reused
+    return [_one_step(setup, win.values if k is None else win.values[k]) for k in steps]
+
+
+def _column(res: dict[str, object], name: str) -> object:
+    """One step's result for an output column (aliases read their statistic)."""
+    return res[_ALIAS.get(name, name)]
+
+
+def _wide(steps: list[dict[str, object]], name: str) -> dict[str, list[NDArray[np.float64]]]:
+    """Spread ``frac``/``weighted_frac`` over one column per category (all steps' union)."""
+    parts = [cast(tuple[NDArray[np.float64], NDArray[np.float64]], res[name]) for res in steps]
+    cats = np.unique(np.concatenate([c for c, _ in parts]))
+    cols: dict[str, list[NDArray[np.float64]]] = {
+        f"{name}_{category_label(float(c), integer=True)}": [] for c in cats
+    }
+    for (c, share), res in zip(parts, steps, strict=True):
+        full = np.zeros((share.shape[0], len(cats)))
+        full[:, np.searchsorted(cats, c)] = np.nan_to_num(share)
+        full[np.asarray(res["count"]) <= 0] = np.nan
+        for j, key in enumerate(cols):
+            cols[key].append(full[:, j])
+    return cols
 
 
 def _frame(
-    results: dict[str, list[NDArray[np.float64]]], names: list[str], ids: pd.Index, win: Raster
+    steps: list[dict[str, object]],
+    names: list[str],
+    ids: pd.Index,
+    win: Raster,
 ) -> pd.DataFrame:
     """Build the output: a row per zone (or zone and step), a column per statistic."""
+    cols: dict[str, list[object]] = {}
+    for s in names:
+        if s in ("frac", "weighted_frac"):
+            cols.update(_wide(steps, s))  # type: ignore[arg-type]
+        else:
+            cols[s] = [_column(res, s) for res in steps]
     if not win.is_stack:
-        return pd.DataFrame({s: results[s][0] for s in names}, index=ids)
+        return pd.DataFrame({s: v[0] for s, v in cols.items()}, index=ids)
     assert win.times is not None
     index = pd.MultiIndex.from_product([ids, win.times], names=[ids.name, "time"])
     # (step, zone) arrays -> rows ordered by zone, then time
-    return pd.DataFrame({s: np.stack(results[s]).T.reshape(-1) for s in names}, index=index)
+    return pd.DataFrame(
+        {s: np.stack(v).T.reshape(-1) for s, v in cols.items()},  # type: ignore[arg-type]
+        index=index,
+    )
 
 
 def zonal_stats(
     zones: gpd.GeoDataFrame,
     raster: Raster,
     *,
-    stats: Sequence[str] = ("count", "mean"),
+    stats: Stat | Sequence[Stat] = ("count", "mean"),
     weights: Raster | None = None,
-    weights_nodata: float | None = None,
     coverage: CoverageMode = "fraction",
     area_weighted: bool = False,
     id_column: str = "pcode",
+    rules: CellRules | None = None,
 ) -> pd.DataFrame:
     """Statistics of a raster (or each step of a time stack) over every zone.
 
@@ -537,14 +796,14 @@ def zonal_stats(
         A :class:`~sahel_geo.Raster` (from :func:`~sahel_geo.open_raster` or
         :meth:`Raster.from_array`); a time stack gives one row per zone and step.
     stats
-        Names from :data:`STATISTICS` and ``percentile_<q>``, in output column order.
+        In output column order: names from :data:`STATISTICS`, ``percentile_<q>``, and
+        user functions ``f(values, coverage)`` or ``f(values, coverage, weights)``
+        returning a number, called once per zone with 1-D float64 arrays of the zone's
+        cells with data (``coverage``: each cell's weight; ``weights``: the weights
+        raster's values, NaN where nodata); the column is named by ``f.__name__``.
     weights
-        A raster on exactly the same grid (e.g. WorldPop population) for
-        ``weighted_mean``, ``weighted_sum`` and ``weights_nodata_frac``.
-    weights_nodata
-        Value given to cells where ``weights`` is nodata. None (default): those cells
-        are left out of the weighted statistics only, and their share is reported as
-        ``weights_nodata_frac`` (a zone is never made NaN by a few missing weights).
+        A raster on exactly the same grid (e.g. WorldPop population) for the
+        ``weighted_*`` statistics and ``weights_nodata_frac``.
     coverage
         ``"fraction"`` (exactextract), ``"center"`` or ``"all_touched"`` (rasterstats);
         see the module docstring.
@@ -552,13 +811,24 @@ def zonal_stats(
         Multiply each cell's weight by its true area (km²); see the module docstring.
     id_column
         Column of ``zones`` that identifies each zone (the output index).
+    rules
+        :class:`CellRules`: ``min_coverage_frac``, ``default_value`` and
+        ``default_weight`` (exactextract's options of the same names).
 
     Returns
     -------
     pandas.DataFrame
         One row per zone (index ``id_column``), or per zone and step (index
-        ``(id_column, "time")``) for a stack; one float column per statistic. Zones with
-        no data get count 0 and NaN statistics (and a :class:`NodataWarning`).
+        ``(id_column, "time")``) for a stack; one float column per statistic, except:
+
+        - ``frac`` and ``weighted_frac`` give one column per value found in any zone
+          (and step), ``frac_<value>`` in ascending order of the value, integral values
+          written as integers (``frac_3``, ``frac_0.5``); a zone's columns sum to 1, a
+          value it lacks is 0, and a zone without data is NaN throughout;
+        - ``unique`` is a column of tuples of the zone's distinct values (ints for an
+          integer raster).
+
+        Zones with no data get count 0 and NaN statistics (and a :class:`NodataWarning`).
 
     Raises
     ------
@@ -566,6 +836,26 @@ def zonal_stats(
         The raster has no CRS, or the zones are in another CRS.
     EmptyResultError
         No zone overlaps the raster.
+    SchemaError
+        An unknown statistic, a weighted statistic without ``weights``, bad zone ids.
+
+    Notes
+    -----
+    Where the answers differ from exactextract's on purpose:
+
+    - ``count``, ``frac``... are floats, and order statistics (``min``, ``median``,
+      ``majority``...) of integer rasters are floats too (exactextract returns the
+      raster's type); ``unique`` holds ints for integer rasters, as exactextract.
+    - A cell whose weight is nodata is left out of the weighted statistics (reported by
+      ``weights_nodata_frac``) where exactextract returns NaN; pass
+      ``CellRules(default_weight=...)`` for exactextract's other choice.
+    - ``frac`` is wide (``frac_<value>`` columns) where exactextract returns a list per
+      zone in no set order; ``frac_<value>`` of a value a zone lacks is 0, not missing.
+    - User functions get the zone's cells with data only, as plain arrays
+      (exactextract: masked arrays); rasterstats' ``unique`` (a count) is ``variety``.
+    - ``coverage_area`` uses the true cell area on the WGS84 ellipsoid; exactextract's
+      ``count(coverage_weight="area_spherical_km2")`` a sphere of the equatorial radius
+      (up to 0.7 % more).
 
     Examples
     --------
@@ -578,8 +868,10 @@ def zonal_stats(
     >>> out = zonal_stats(z, r, stats=["count", "mean"])
     >>> out.index.name, out.loc["A"].round(6).tolist()
     ('pcode', [3.0, 1.333333])
+    >>> zonal_stats(z, r, stats=["frac"]).loc["A"].round(4).tolist()
+    [0.3333, 0.1667, 0.3333, 0.1667]
     """
-    names, ids = _check_inputs(
+    names, funcs, ids = _check_inputs(
         zones, raster, stats, weights, coverage=coverage, id_column=id_column
     )
     geoms = zone_polygons(zones.geometry.array, ids)
@@ -590,15 +882,14 @@ def zonal_stats(
         geoms,
         win,
         wwin,
-        names,
+        (names, funcs),
         mode=coverage,
         area_weighted=area_weighted,
-        weights_nodata=weights_nodata,
+        rules=rules if rules is not None else CellRules(),
     )
-    results = _all_steps(setup)
-    first_counts = results["count"][0] if results["count"] else np.zeros(len(ids))
-    _warn_empty(ids, first_counts, raster)
-    return _frame(results, names, ids, win)
+    steps = _all_steps(setup)
+    _warn_empty(ids, np.asarray(steps[0]["count"]), raster)
+    return _frame(steps, names, ids, win)
 
 
 def _warn_empty(ids: pd.Index, counts: NDArray[np.float64], raster: Raster) -> None:
