@@ -18,6 +18,7 @@ __all__ = [
     "EVENT_SOURCES",
     "LOCATION_LEVELS",
     "LOCATION_LEVEL_RANK",
+    "MAX_EVENT_FATALITIES",
     "PERPETRATOR_GROUPS",
     "UCDP_DATE_PRECISION",
     "UCDP_WHERE_PRECISION",
@@ -28,6 +29,11 @@ __all__ = [
 WGS84: Final = "EPSG:4326"
 #: Africa Albers Equal Area Conic: areas and densities.
 EQUAL_AREA_CRS: Final = "ESRI:102022"
+
+#: Largest fatality count accepted for one event: above it a count is a typo or a unit
+#: error (UCDP GED's largest single-event ``best`` estimate is in the low tens of
+#: thousands), and summing such values overflows integer unit totals.
+MAX_EVENT_FATALITIES: Final = 100_000
 
 #: Canonical event columns, in output order (source columns follow them).
 EVENT_COLUMNS: Final[tuple[str, ...]] = (

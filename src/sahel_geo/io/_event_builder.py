@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
@@ -24,8 +25,9 @@ import pandas as pd
 
 from sahel_geo.core.errors import SchemaError
 from sahel_geo.core.reports import StepReport, attach_report
-from sahel_geo.core.schema import EVENT_COLUMNS, LOCATION_LEVELS, WGS84
+from sahel_geo.core.schema import EVENT_COLUMNS, LOCATION_LEVELS, MAX_EVENT_FATALITIES, WGS84
 from sahel_geo.io._countries import COUNTRY_BBOX, iso3_from_values
+from sahel_geo.io._tables import TableLayout, table_layout
 
 __all__ = ["CivilianRule", "EventSpec", "GroupRule", "build_events", "empty_reject_frame"]
 
@@ -163,15 +165,80 @@ class EventSpec:
 # --------------------------------------------------------------------------------------
 
 
-def _parse_dates(values: pd.Series, formats: tuple[str, ...]) -> pd.Series:
+#: A time of day followed by a UTC offset or zone letter: "T23:30:00-05:00", " 10:00Z".
+_OFFSET: Final = re.compile(
+    r"(?<=\d:\d\d)(?::\d\d(?:[.,]\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d\d(?::?\d\d)?)\s*$",
+    re.IGNORECASE,
+)
+
+
+def _local_time(values: pd.Series) -> tuple[pd.Series, int]:
+    """Drop UTC offsets from date-time text, keeping the source's local date and time.
+
+    Converting to UTC would move an evening event in a place west of Greenwich (or a
+    morning one east of it) to another calendar day; mixed offsets would not parse at
+    all. Returns the text without offsets (seconds kept) and how many cells had one.
+    """
+    text = values.astype("str")
+    has = text.str.contains(_OFFSET, na=False).to_numpy(dtype=bool) & values.notna().to_numpy()
+    if not has.any():
+        return values, 0
+    kept = text[has].str.replace(_OFFSET, _keep_seconds, regex=True)
+    return values.where(~has, kept), int(has.sum())
+
+
+def _keep_seconds(match: re.Match[str]) -> str:
+    """Return the seconds part of an offset match (everything before the zone)."""
+    found = re.match(r":\d\d(?:[.,]\d+)?", match.group(0))
+    return found.group(0) if found else ""
+
+
+def _naive(values: pd.Series) -> pd.Series:
+    """Time-zone aware date-times as the local wall-clock time (never moved to UTC)."""
     if isinstance(values.dtype, pd.DatetimeTZDtype):
-        naive: pd.Series = values.dt.tz_convert(None)
-        return naive.astype("datetime64[ns]")
+        naive: pd.Series = values.dt.tz_localize(None)
+        return naive
+    return values
+
+
+def _to_datetime(chunk: pd.Series, fmt: str) -> pd.Series:
+    """``pandas.to_datetime`` that never raises: cells it cannot read are NaT."""
+    try:
+        return _naive(pd.to_datetime(chunk, format=fmt, errors="coerce"))
+    except (ValueError, TypeError, OverflowError):  # e.g. mixed offsets under a %z format
+        one = [pd.to_datetime(v, format=fmt, errors="coerce") for v in chunk]
+        naive = [v.tz_localize(None) if getattr(v, "tzinfo", None) else v for v in one]
+        return pd.Series(pd.to_datetime(pd.Series(naive, dtype=object)), index=chunk.index)
+
+
+def _date_cells(values: pd.Series, out: pd.Series) -> pd.Series:
+    """Put spreadsheet date cells of a mixed column into ``out``; return the rest as text."""
+    is_date = values.map(lambda v: isinstance(v, dt.date | np.datetime64)).astype(bool)
+    if is_date.any():
+        cells = [
+            v.replace(tzinfo=None) if isinstance(v, dt.datetime) else v for v in values[is_date]
+        ]
+        out[is_date] = pd.to_datetime(pd.Series(cells, dtype=object)).to_numpy(
+            dtype="datetime64[us]"
+        )
+    return values.where(~is_date & values.notna()).map(
+        lambda v: v if isinstance(v, str) or pd.isna(v) else str(v)
+    )
+
+
+def _parse_dates(values: pd.Series, formats: tuple[str, ...]) -> tuple[pd.Series, int]:
+    """Parse dates by the formats in order; return them and the count of UTC offsets dropped.
+
+    The dates are in microseconds (years 1 to 9999), so that a typo such as 2919 is
+    a date in the future (rejected as such), not an overflow of nanosecond time.
+    """
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return _naive(values).astype("datetime64[us]"), int(values.notna().sum())
     if pd.api.types.is_datetime64_dtype(values.dtype):
-        return values.astype("datetime64[ns]")
-    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+        return values.astype("datetime64[us]"), 0
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
     if pd.api.types.is_bool_dtype(values.dtype):
-        return out
+        return out, 0
     if pd.api.types.is_numeric_dtype(values.dtype):
         # numbers are not dates; as text, 20190315 can still be a basic ISO 8601 date
         values = values.astype("str").where(values.notna())
@@ -180,13 +247,9 @@ def _parse_dates(values: pd.Series, formats: tuple[str, ...]) -> pd.Series:
         if kind not in {"string", "empty"}:
             # mixed spreadsheet cells: date cells as they are, anything else as text
             # (the per-cell type check only runs on such mixed columns)
-            is_date = values.map(lambda v: isinstance(v, dt.date | np.datetime64)).astype(bool)
-            if is_date.any():
-                out[is_date] = pd.to_datetime(values[is_date]).astype("datetime64[ns]")
-            values = values.where(~is_date & values.notna()).map(
-                lambda v: v if isinstance(v, str) or pd.isna(v) else str(v)
-            )
-    todo = values.notna()
+            values = _date_cells(values, out)
+    values, n_offsets = _local_time(values)
+    todo = values.notna() & out.isna()
     # parse as the values are; strip blanks only from the few that did not parse, retry
     for attempt in ("as is", "stripped"):
         text = values[todo]
@@ -200,19 +263,17 @@ def _parse_dates(values: pd.Series, formats: tuple[str, ...]) -> pd.Series:
             if not todo.any():
                 break
             chunk = text[todo[text.index]]
-            parsed = pd.to_datetime(chunk, format=fmt, errors="coerce")
-            if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-                parsed = parsed.dt.tz_convert(None)
-            if fmt == "ISO8601" and chunk.dtype != "datetime64[ns]":
+            parsed = _to_datetime(chunk, fmt)
+            if fmt == "ISO8601" and not pd.api.types.is_datetime64_dtype(chunk.dtype):
                 # ISO 8601 also reads "2019" and "2019-03" (as the 1st): a year or a month
                 # is not a date, so text shorter than YYYYMMDD is not accepted
                 short = chunk.astype("str").str.len() < 8
                 parsed = parsed.where(~short.fillna(False).astype(bool))
-            out[parsed.index] = parsed.astype("datetime64[ns]")
+            out[parsed.index] = parsed.astype("datetime64[us]")
             todo = todo & out.isna()
         if not todo.any():
             break
-    return out
+    return out, n_offsets
 
 
 def _normalise_ids(values: pd.Series) -> pd.Series:
@@ -376,8 +437,10 @@ def build_events(
 ) -> gpd.GeoDataFrame:
     """Build the canonical events GeoDataFrame from a raw table; attach the step report.
 
-    ``raw`` is not modified. Row numbers in the rejects are 1-based positions in ``raw``
-    (the data row number in the file, header excluded).
+    ``raw`` is not modified. Row numbers in the rejects are the data row numbers of the
+    file when ``raw`` was read by :func:`~sahel_geo.io._tables.read_table` (header
+    excluded, blank lines counted: the spreadsheet row is ``row + 1``), else the 1-based
+    positions in ``raw``.
 
     Parameters
     ----------
@@ -397,12 +460,18 @@ def build_events(
         rows in = rows kept + rows rejected.
     """
     _check_columns(raw, spec, origin)
+    layout = table_layout(raw)
     raw = raw.reset_index(drop=True)
     n = len(raw)
     rows = np.arange(1, n + 1, dtype=np.int64)
     ledger = _Ledger.for_rows(n)
+    if layout is not None:
+        rows = np.asarray(layout.rows, dtype=np.int64)
+        _check_layout(layout, rows, origin, ledger)
     coords = _check_coordinates(raw, spec.columns, ledger)
     start, end = _check_dates(raw, spec, ledger)
+    _check_future(start, end, spec, rows, origin, ledger)
+    start, end = _ns(start), _ns(end)
     ids, id_col = _event_ids(raw, spec, rows, ledger)
     counts = _fatality_counts(raw, spec.columns, ledger)
     if id_col:
@@ -432,8 +501,10 @@ def build_events(
 def _check_coordinates(raw: pd.DataFrame, cols: Mapping[str, str], ledger: _Ledger) -> _Coords:
     """Parse latitude and longitude; reject missing, text, out-of-range and (0, 0) ones."""
     lat_col, lon_col = cols["latitude"], cols["longitude"]
-    lat = pd.to_numeric(raw[lat_col], errors="coerce").to_numpy(dtype="float64")
-    lon = pd.to_numeric(raw[lon_col], errors="coerce").to_numpy(dtype="float64")
+    lat, lat_comma = _coordinate(raw[lat_col])
+    lon, lon_comma = _coordinate(raw[lon_col])
+    if (lat_comma | lon_comma).any():
+        ledger.notes["decimal_comma_coordinates"] = int((lat_comma | lon_comma).sum())
     lat_missing = raw[lat_col].isna().to_numpy() | _blank(raw[lat_col], lat)
     lon_missing = raw[lon_col].isna().to_numpy() | _blank(raw[lon_col], lon)
     both = lat_missing & lon_missing
@@ -458,13 +529,109 @@ def _check_coordinates(raw: pd.DataFrame, cols: Mapping[str, str], ledger: _Ledg
     return _Coords(lat, lon, lat_col, lon_col, numeric, swapped_range, usable)
 
 
+#: A number written with a decimal comma ("12,5", "-1,627").
+_DECIMAL_COMMA: Final = re.compile(r"\s*[+-]?\d+,\d+\s*")
+
+
+def _coordinate(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates as floats (decimal commas read); and the cells that had a decimal comma."""
+    num = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", copy=True)
+    comma = np.zeros(len(values), dtype=bool)
+    failed = np.isnan(num) & values.notna().to_numpy()
+    if failed.any():
+        text = values[failed].astype("str")
+        hit = text.str.fullmatch(_DECIMAL_COMMA).fillna(False).to_numpy(dtype=bool)
+        if hit.any():
+            where = np.flatnonzero(failed)[hit]
+            num[where] = text[hit].str.replace(",", ".", regex=False).astype("float64")
+            comma[where] = True
+    return num, comma
+
+
+def _check_layout(layout: TableLayout, rows: np.ndarray, origin: str, ledger: _Ledger) -> None:
+    """Reject a cut-off last row and rows with more fields than the header; note the rest."""
+    fields = np.asarray(layout.fields, dtype=np.int64)
+    n_header = layout.n_header
+    if layout.blank_lines:
+        ledger.notes["blank_lines_skipped"] = layout.blank_lines
+    long = fields > n_header
+    if long.any():
+        text = np.array(
+            [f"row has {k} fields, the header {n_header}" for k in fields], dtype=object
+        )
+        ledger.reject(long, text, "(whole row)")
+    short = fields < n_header
+    if layout.truncated and len(rows):
+        cut = np.zeros(len(rows), dtype=bool)
+        cut[-1] = True
+        ledger.reject(cut, f"truncated last row: {layout.truncated}", "(whole row)")
+        short[-1] = False
+        logger.warning(
+            "%s: the last row (row %d) is cut off: %s. The file looks incomplete (a partial "
+            "download?): the row was rejected; download or export the file again.",
+            origin,
+            int(rows[-1]),
+            layout.truncated,
+        )
+    if short.any():
+        ledger.notes["short_rows"] = int(short.sum())
+        logger.warning(
+            "%s: %d row(s) have fewer fields than the header (%d): their missing cells are "
+            "read as empty. Check rows %s.",
+            origin,
+            int(short.sum()),
+            n_header,
+            _rows_text(rows[short]),
+        )
+
+
+#: Events dated before this are rejected (ACLED starts in 1997, UCDP GED in 1989).
+_EARLIEST: Final = pd.Timestamp("1900-01-01")
+
+
+def _ns(dates: pd.Series) -> pd.Series:
+    """Dates as ``datetime64[ns]``; the few outside its range (rejected rows) as NaT."""
+    inside = (dates >= pd.Timestamp.min) & (dates <= pd.Timestamp.max)
+    return dates.where(inside).astype("datetime64[ns]")
+
+
+def _check_future(
+    start: pd.Series,
+    end: pd.Series,
+    spec: EventSpec,
+    rows: np.ndarray,
+    origin: str,
+    ledger: _Ledger,
+) -> None:
+    """Reject events dated after tomorrow (one day of slack for time zones) or before 1900."""
+    date_col = spec.columns["event_date"]
+    ledger.reject((start < _EARLIEST).to_numpy(dtype=bool), "event_date before 1900", date_col)
+    limit = pd.Timestamp(dt.date.today()) + pd.Timedelta(days=2)  # the day after tomorrow
+    late = (start >= limit).to_numpy(dtype=bool)
+    ledger.reject(late, "event_date in the future", date_col)
+    late_end = (end >= limit).to_numpy(dtype=bool) & ~late
+    if "date_end" in spec.columns:
+        ledger.reject(late_end, "date_end in the future", spec.columns["date_end"])
+    if late.any() or late_end.any():
+        logger.warning(
+            "%s: %d row(s) are dated after tomorrow (today is %s): rejected as dates in "
+            "the future (a typo in the year?). Check rows %s.",
+            origin,
+            int((late | late_end).sum()),
+            dt.date.today().isoformat(),
+            _rows_text(rows[late | late_end]),
+        )
+
+
 def _check_dates(
     raw: pd.DataFrame, spec: EventSpec, ledger: _Ledger
 ) -> tuple[pd.Series, pd.Series]:
     """Parse event_date (and date_end, else a copy of it); reject missing and bad dates."""
     cols = spec.columns
     date_col = cols["event_date"]
-    start = _parse_dates(raw[date_col], spec.date_formats)
+    start, offsets = _parse_dates(raw[date_col], spec.date_formats)
+    if offsets:
+        ledger.notes["utc_offset_dropped_local_date_kept"] = offsets
     start_missing = raw[date_col].isna().to_numpy()
     ledger.reject(start_missing, "missing event_date", date_col)
     ledger.reject(
@@ -473,7 +640,9 @@ def _check_dates(
     if "date_end" not in cols:
         return start, start.copy()
     end_col = cols["date_end"]
-    end = _parse_dates(raw[end_col], spec.date_formats)
+    end, end_offsets = _parse_dates(raw[end_col], spec.date_formats)
+    if end_offsets:
+        ledger.notes["utc_offset_dropped_local_date_kept"] = offsets + end_offsets
     end_missing = raw[end_col].isna().to_numpy()
     ledger.reject(end.isna().to_numpy() & ~end_missing, "date_end could not be parsed", end_col)
     ledger.reject((end < start).to_numpy(), "date_end before event_date", f"{date_col}, {end_col}")
@@ -500,7 +669,11 @@ def _event_ids(
 def _fatality_counts(
     raw: pd.DataFrame, cols: Mapping[str, str], ledger: _Ledger
 ) -> dict[str, pd.Series]:
-    """Fatality counts as floats (NaN when not mapped); reject text and negative counts."""
+    """Return fatality counts as floats (NaN when not mapped); reject bad counts.
+
+    Rejected: text, negative, fractional and implausibly large counts (over
+    :data:`~sahel_geo.core.schema.MAX_EVENT_FATALITIES`).
+    """
     counts: dict[str, pd.Series] = {}
     for name in ("fatalities", "civilian_fatalities"):
         if name not in cols:
@@ -511,6 +684,17 @@ def _fatality_counts(
         not_number = (src.notna() & num.isna()) | np.isinf(num)
         ledger.reject(not_number.to_numpy(), f"{name} is not a number", cols[name])
         ledger.reject((num < 0).to_numpy(), f"negative {name}", cols[name])
+        finite = num.where(~np.isinf(num))
+        ledger.reject(
+            (finite != np.floor(finite)).to_numpy() & finite.notna().to_numpy(),
+            f"{name} is not a whole number",
+            cols[name],
+        )
+        ledger.reject(
+            (finite > MAX_EVENT_FATALITIES).to_numpy(),
+            f"{name} over {MAX_EVENT_FATALITIES} for one event (implausible)",
+            cols[name],
+        )
         counts[name] = num
     return counts
 
