@@ -15,7 +15,7 @@ from affine import Affine
 from shapely.geometry import box
 
 from sahel_geo import NodataWarning, SchemaError
-from sahel_geo.analysis.zonal import CellRules, cell_areas_km2, zonal_stats
+from sahel_geo.analysis.zonal import CellRules, cell_areas_km2, zonal_cells, zonal_stats
 from sahel_geo.core.raster import Raster
 
 ee = pytest.importorskip("exactextract")
@@ -378,3 +378,49 @@ def test_worldpop_classes_and_rules_match_exactextract(shared_data):
     # ellipsoid (ours) vs exactextract's sphere of the equatorial radius, 10-25 N: -0.4..-0.6 %
     ratio = ours["coverage_area"] / area.iloc[:, 0]
     assert ((ratio > 0.993) & (ratio < 0.997)).all()
+
+
+def test_zonal_cells_by_hand():
+    w = np.arange(16.0).reshape(4, 4)
+    z = _z(box(10, 10, 11, 11), box(2.5, 0, 4, 1))  # Z1: half of cell (3, 2), all of (3, 3)
+    v = CLASSES.copy()
+    v[3, 3] = 9.0
+    out = zonal_cells(z, _r(v), weights=_r(w), zone="Z1")
+    assert out.columns.tolist() == [
+        *("pcode", "cell_id", "center_x", "center_y", "value", "weight", "coverage"),
+    ]
+    assert out.values.tolist() == [
+        ["Z1", 14, 2.5, 0.5, 8.0, 14.0, 0.5],
+        ["Z1", 15, 3.5, 0.5, 9.0, 15.0, 1.0],
+    ]
+    # the nodata cell is left out (as exactextract), and a cell_id counts the whole raster
+    cut = zonal_cells(z, _r(CLASSES), rules=CellRules(min_coverage_frac=0.6))
+    assert cut.empty
+    with pytest.raises(SchemaError, match="No zone 'Z9'"):
+        zonal_cells(z, _r(v), zone="Z9")
+
+
+def test_zonal_cells_match_exactextract():
+    rng = np.random.default_rng(12)
+    v = rng.normal(10, 3, (80, 120))
+    v[rng.random(v.shape) < 0.05] = -999.0
+    w = rng.uniform(0, 5, v.shape)
+    z = _random_zones(25, seed=13)
+    ours = zonal_cells(z, _r(v, nodata=-999.0, transform=TR), weights=_r(w, transform=TR))
+    ref = ee.exact_extract(
+        _src(v, TR, -999.0),
+        z,
+        ["cell_id", "center_x", "center_y", "values", "weights", "coverage"],
+        weights=_src(w, TR, None),
+        include_cols=["pcode"],
+        output="pandas",
+    )
+    ref = ref.explode(["cell_id", "center_x", "center_y", "values", "weights", "coverage"])
+    ref = ref.dropna(subset=["cell_id"]).sort_values(["pcode", "cell_id"], kind="stable")
+    ours = ours.sort_values(["pcode", "cell_id"], kind="stable")
+    np.testing.assert_array_equal(ours["pcode"], ref["pcode"])
+    np.testing.assert_array_equal(ours["cell_id"], ref["cell_id"].astype(np.int64))
+    for a, b in [("center_x", "center_x"), ("center_y", "center_y"), ("value", "values")]:
+        np.testing.assert_allclose(ours[a], ref[b].astype(float), rtol=1e-12, err_msg=a)
+    np.testing.assert_allclose(ours["weight"], ref["weights"].astype(float), rtol=1e-12)
+    np.testing.assert_allclose(ours["coverage"], ref["coverage"].astype(float), rtol=1e-7)

@@ -80,6 +80,7 @@ __all__ = [
     "STATISTICS",
     "CellRules",
     "cell_areas_km2",
+    "zonal_cells",
     "zonal_stats",
     "zone_polygons",
 ]
@@ -890,6 +891,114 @@ def zonal_stats(
     steps = _all_steps(setup)
     _warn_empty(ids, np.asarray(steps[0]["count"]), raster)
     return _frame(steps, names, ids, win)
+
+
+def zonal_cells(
+    zones: gpd.GeoDataFrame,
+    raster: Raster,
+    *,
+    weights: Raster | None = None,
+    zone: object | None = None,
+    coverage: CoverageMode = "fraction",
+    id_column: str = "pcode",
+    rules: CellRules | None = None,
+) -> pd.DataFrame:
+    """Every covered cell with data of every zone (or of one), as a tidy table.
+
+    exactextract's per-cell operations (``cell_id``, ``center_x``, ``center_y``,
+    ``values``, ``weights``, ``coverage``) in one long table, the cells that
+    :func:`zonal_stats` sums: a user statistic is any reduction of a zone's rows.
+
+    Parameters
+    ----------
+    zones
+        Polygons, in the raster's CRS, with a unique ``id_column``.
+    raster
+        A single 2-D raster (for a time stack, pass one step).
+    weights
+        An optional raster on the same grid; its values fill the ``weight`` column.
+    zone
+        One zone id: only its cells. None (default): every zone's.
+    coverage
+        ``"fraction"``, ``"center"`` or ``"all_touched"`` (see :func:`zonal_stats`).
+    id_column
+        Column of ``zones`` that identifies each zone.
+    rules
+        :class:`CellRules` (``min_coverage_frac``, ``default_value``, ``default_weight``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``id_column``, ``cell_id`` (``row * width + col`` in the whole raster),
+        ``center_x``, ``center_y``, ``value``, ``weight`` (NaN without ``weights`` or
+        where it is nodata) and ``coverage`` (the cell's weight: its coverage fraction
+        as a 32-bit float, as exactextract, or 1); rows by zone (in the zones' order),
+        then ``cell_id``. Cells whose value is nodata are left out, as by exactextract.
+
+    Raises
+    ------
+    SchemaError
+        A stack, an unknown ``zone``, or the errors of :func:`zonal_stats`.
+
+    Examples
+    --------
+    >>> import numpy as np, geopandas as gpd
+    >>> from affine import Affine
+    >>> from shapely.geometry import box
+    >>> r = Raster.from_array(np.arange(4.0).reshape(2, 2), crs="EPSG:4326",
+    ...                       transform=Affine(1, 0, 0, 0, -1, 2))
+    >>> z = gpd.GeoDataFrame({"pcode": ["A"]}, geometry=[box(0, 0, 1.5, 1)], crs=4326)
+    >>> zonal_cells(z, r)[["cell_id", "value", "coverage"]].values.tolist()
+    [[2.0, 2.0, 1.0], [3.0, 3.0, 0.5]]
+    """
+    if raster.is_stack:
+        raise SchemaError(
+            f"zonal_cells takes one 2-D raster; {raster.source!r} is a stack of "
+            f"{raster.values.shape[0]} steps. Pass one step, e.g. Raster.from_array("
+            "r.values[k], transform=r.transform, crs=r.crs, nodata=r.nodata)."
+        )
+    _, _, ids = _check_inputs(
+        zones, raster, ["count"], weights, coverage=coverage, id_column=id_column
+    )
+    if zone is not None:
+        keep = np.flatnonzero(ids == zone)
+        if not len(keep):
+            raise SchemaError(f"No zone {zone!r} in column {id_column!r}; e.g. {list(ids[:5])}.")
+        zones, ids = zones.iloc[keep], ids[keep]
+    geoms = zone_polygons(zones.geometry.array, ids)
+    r0, r1, c0, c1 = _window(geoms, raster)
+    win = raster.crop(r0, r1, c0, c1)
+    wwin = weights.crop(r0, r1, c0, c1) if weights is not None else None
+    setup = _prepare(
+        geoms,
+        win,
+        wwin,
+        (["min"], {}),
+        mode=coverage,
+        area_weighted=False,
+        rules=rules or CellRules(),
+    )
+    values = win.values
+    if setup.fill is not None:
+        values = np.where(setup.fill.valid_mask(values), values, float(setup.default_value or 0.0))
+    zc, _ = _zone_cells(setup, values)
+    order = np.lexsort(
+        (zc.flat // win.shape[1] * raster.shape[1] + zc.flat % win.shape[1], zc.zone)
+    )
+    flat = zc.flat[order]
+    row, col = np.divmod(flat, win.shape[1])
+    x, y = _centres(setup, flat)
+    return pd.DataFrame(
+        {
+            id_column: ids.to_numpy()[zc.zone[order]],
+            "cell_id": (row + r0) * raster.shape[1] + (col + c0),
+            "center_x": x,
+            "center_y": y,
+            "value": zc.value[order],
+            "weight": zc.weight[order] if zc.weight is not None else np.full(len(flat), np.nan),
+            "coverage": zc.cover[order],
+        }
+    )
 
 
 def _warn_empty(ids: pd.Index, counts: NDArray[np.float64], raster: Raster) -> None:
