@@ -138,6 +138,8 @@ class EventSpec:
         the fatalities (None: NaN).
     perpetrator_rule
         The rule giving ``perpetrator_group`` (None, or its column absent: missing).
+    notes
+        Report notes the reader already knows (e.g. columns used by their canonical name).
     """
 
     reader: str
@@ -158,6 +160,7 @@ class EventSpec:
     ordered_estimates: tuple[str, ...] = ()
     civilian_rule: CivilianRule | None = None
     perpetrator_rule: GroupRule | None = None
+    notes: Mapping[str, int] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------
@@ -465,6 +468,7 @@ def build_events(
     n = len(raw)
     rows = np.arange(1, n + 1, dtype=np.int64)
     ledger = _Ledger.for_rows(n)
+    ledger.notes.update(spec.notes)
     if layout is not None:
         rows = np.asarray(layout.rows, dtype=np.int64)
         _check_layout(layout, rows, origin, ledger)

@@ -89,9 +89,11 @@ Rejected rows
 -------------
 A row that cannot be used is not dropped silently: it goes to the rejects of the
 :class:`~sahel_geo.StepReport` attached to the result (``sahel_geo.rejects(gdf)``), with
-``row`` (1-based data row number in the file, header excluded: in a spreadsheet the row
-is ``row + 1``; in a UCDP API page, the position in ``Result``), ``reason``, ``column`` (the
-file's column names) and the row's raw values as text. Reasons, exactly:
+``row`` (1-based data row number in the file, header excluded, blank lines counted: in
+a spreadsheet the row is ``row + 1``, whatever blank lines come before it; in a UCDP API
+page, the position in ``Result``; in a DataFrame passed in memory, its position + 1),
+``reason``, ``column`` (the file's column names) and the row's raw values as text.
+Reasons, exactly:
 
 - ``missing coordinates``, ``missing latitude``, ``missing longitude``
 - ``latitude is not a number``, ``longitude is not a number`` (e.g. ``14.1N``)
@@ -102,10 +104,22 @@ file's column names) and the row's raw values as text. Reasons, exactly:
 - ``missing event_date``, ``event_date could not be parsed``,
   ``date_end could not be parsed``, ``date_end before event_date`` (a missing
   ``date_end`` is set to ``event_date`` and counted in the notes)
+- ``event_date in the future``, ``date_end in the future``: dated after tomorrow
+  (today's date on the machine reading the file, one day of slack for time zones; a
+  WARNING names the rows): no event has happened yet, so the date is a typo (``2091``
+  for ``2019``) and the row is rejected rather than kept with a wrong date;
+  ``event_date before 1900``
+- ``truncated last row: the file ends inside a quoted value`` and ``truncated last row:
+  the file ends mid-row (3 of 31 fields)``: a partial download (logged at WARNING);
+  ``row has 7 fields, the header 5``: a delimiter inside an unquoted value shifted the
+  cells (fields beyond the header that are all empty, trailing delimiters, are ignored)
 - ``missing event_id``, ``duplicate event_id (first at row N)``: the first of the rows
   that are otherwise valid is kept, later ones are rejected
-- ``fatalities is not a number`` (text or infinite), ``negative fatalities`` (same for
-  ``civilian_fatalities``)
+- ``fatalities is not a number`` (text or infinite), ``negative fatalities``,
+  ``fatalities is not a whole number`` (``1.5``), ``fatalities over 100000 for one
+  event (implausible)`` (:data:`~sahel_geo.core.schema.MAX_EVENT_FATALITIES`; such a
+  value is a typo or a unit error, and unit totals summed from it overflow); the same
+  for ``civilian_fatalities``
 
 A row with several problems gets them all, joined with ``"; "``. Counts in = kept +
 rejected, logged at INFO. Likely latitude/longitude swaps that stay in range are not
@@ -120,7 +134,23 @@ Report notes (counted, not rejected): ``likely_latlon_swap``, ``outside_country_
 ``unknown_location_level``, ``unknown_perpetrator_group`` (codes outside the tables:
 the canonical value is null), ``date_end_missing_set_to_event_date``,
 ``generated_event_id`` and, for ACLED, ``civilian_fatalities_from_civilian_targeting`` or
-``civilian_fatalities_from_event_type`` (see "Civilian fatalities").
+``civilian_fatalities_from_event_type`` (see "Civilian fatalities"); from the file's
+layout and values: ``blank_lines_skipped`` (blank lines are not rows, and do not shift
+the row numbers), ``short_rows`` (rows with fewer fields than the header, kept with
+their missing cells empty, logged at WARNING with their rows),
+``decimal_comma_coordinates`` (``12,5`` read as 12.5),
+``utc_offset_dropped_local_date_kept`` (see "Dates and time zones") and, for
+:func:`read_events`, ``column_used_by_its_canonical_name=<field>``.
+
+Dates and time zones
+--------------------
+Dates are the source's local calendar dates. A date-time with a UTC offset
+(``2019-03-15T23:30:00-05:00``, ``10:00Z``) keeps its own date and wall-clock time and
+drops the offset, counted in the note ``utc_offset_dropped_local_date_kept``:
+converting to UTC would move evening events west of Greenwich (and morning events east
+of it) to another day, and would not give one answer for a file mixing offsets (which
+are read the same way). Time-zone aware spreadsheet cells or DataFrame columns are read
+as their wall-clock time too.
 
 Structural problems raise instead of rejecting every row: a missing or 0-byte file or
 an unreadable workbook/sheet (:class:`~sahel_geo.InputFileError`), missing required
@@ -130,9 +160,24 @@ an empty canonical GeoDataFrame with the file's columns and a report of 0 rows, 
 a WARNING log line. A file whose every row is rejected also gives an empty frame (the
 rejects say why) with a WARNING naming the most frequent reason.
 
-Encodings: files are read as UTF-8 (with or without BOM); a file that is not valid UTF-8
-is read as cp1252 with a :class:`~sahel_geo.SahelGeoWarning` naming the file; pass
-``encoding=`` to choose.
+Files
+-----
+What the readers take, whatever the file's suffix (told by its first bytes):
+
+- CSV text compressed with gzip, bzip2 or xz, or in a ZIP archive holding one file
+  (an archive of several files, or an XLSX workbook named ``.csv``, raises
+  :class:`~sahel_geo.InputFileError` saying what the file is and what to do; so do PDF,
+  Parquet, SQLite/GeoPackage, old ``.xls`` and HTML pages saved instead of the data);
+- encodings: UTF-8 with or without BOM, UTF-16 and UTF-32 with a BOM (Excel's "Unicode
+  text"), UTF-16 without one; a file that is not valid UTF-8 is read as cp1252 with a
+  :class:`~sahel_geo.SahelGeoWarning` naming the file; pass ``encoding=`` to choose;
+- delimiters: comma, semicolon, tab or pipe, sniffed from the header line (``.tsv`` and
+  ``.tab`` prefer tab); semicolon exports from European spreadsheets write decimal
+  commas, which are read in coordinates;
+- a header naming the same column twice raises :class:`~sahel_geo.SchemaError` naming
+  the columns (numbers and spreadsheet letters);
+- a pandas DataFrame already in memory (``read_acled(df)``); anything else (None, a
+  number) raises :class:`~sahel_geo.InputFileError` saying what is accepted.
 """
 
 from __future__ import annotations
@@ -159,7 +204,7 @@ from sahel_geo.core.schema import (
     UCDP_WHERE_PRECISION,
 )
 from sahel_geo.io._event_builder import CivilianRule, EventSpec, GroupRule, build_events
-from sahel_geo.io._tables import read_table
+from sahel_geo.io._tables import check_source, read_table
 
 __all__ = [
     "GENERIC_FIELDS",
@@ -243,6 +288,25 @@ _UCDP_PERPETRATOR: Final = GroupRule(
 #: Fields a generic ``columns=`` mapping may use: the canonical columns (but ``source``,
 #: which ``read_events`` sets) and the coordinates.
 GENERIC_FIELDS: Final = (*(c for c in EVENT_COLUMNS if c != "source"), "latitude", "longitude")
+
+
+#: ``source`` of a table passed in memory, in messages and the report.
+IN_MEMORY: Final = "<DataFrame>"
+
+
+def _table(
+    path: str | os.PathLike[str] | pd.DataFrame,
+    *,
+    encoding: str | None,
+    sheet: str | int | None,
+    reader: str,
+) -> tuple[pd.DataFrame, str, str]:
+    """Return the table, its origin for messages and the stem of generated ids."""
+    check_source(path, reader)
+    if isinstance(path, pd.DataFrame):
+        return path, IN_MEMORY, "row"
+    raw, p = read_table(path, encoding=encoding, sheet=sheet, reader=reader)
+    return raw, str(p), p.stem
 
 
 def _acled_spec(raw: pd.DataFrame, source: str) -> EventSpec:
@@ -421,7 +485,9 @@ def ucdp_records_frame(payload: Any, origin: str) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
-def read_acled(path: str | os.PathLike[str], *, encoding: str | None = None) -> gpd.GeoDataFrame:
+def read_acled(
+    path: str | os.PathLike[str] | pd.DataFrame, *, encoding: str | None = None
+) -> gpd.GeoDataFrame:
     """Read an ACLED export (CSV or XLSX) into the canonical events GeoDataFrame.
 
     Reads the current column set (``event_date`` as ``YYYY-MM-DD``, numeric ``iso``) and
@@ -453,7 +519,10 @@ def read_acled(path: str | os.PathLike[str], *, encoding: str | None = None) -> 
     Parameters
     ----------
     path
-        The ``.csv`` or ``.xlsx`` export.
+        The ``.csv`` or ``.xlsx`` export (see the module docstring, "Files", for the
+        encodings, delimiters and compressed files read), or the export already in memory
+        as a pandas DataFrame (rejects then name its positions + 1 as rows, and the
+        report's source is ``"<DataFrame>"``).
     encoding
         Text encoding of a CSV file; by default UTF-8, falling back to cp1252 with a
         warning.
@@ -476,11 +545,13 @@ def read_acled(path: str | os.PathLike[str], *, encoding: str | None = None) -> 
     >>> events = sg.read_acled("acled_sahel.csv")  # doctest: +SKIP
     >>> sg.rejects(events)[["row", "reason"]]  # doctest: +SKIP
     """
-    raw, p = read_table(path, encoding=encoding, sheet=None, reader="read_acled")
-    return build_acled(raw, origin=str(p), step="read_acled")
+    raw, origin, _ = _table(path, encoding=encoding, sheet=None, reader="read_acled")
+    return build_acled(raw, origin=origin, step="read_acled")
 
 
-def read_ucdp(path: str | os.PathLike[str], *, encoding: str | None = None) -> gpd.GeoDataFrame:
+def read_ucdp(
+    path: str | os.PathLike[str] | pd.DataFrame, *, encoding: str | None = None
+) -> gpd.GeoDataFrame:
     """Read a UCDP GED file (CSV, or a saved API JSON page) into canonical events.
 
     ``event_id`` from ``id`` (``300380.0`` -> ``"300380"``), ``event_date``/``date_end``
@@ -506,7 +577,8 @@ def read_ucdp(path: str | os.PathLike[str], *, encoding: str | None = None) -> g
     Parameters
     ----------
     path
-        A GED CSV (plain or zipped) or a JSON page.
+        A GED CSV (plain or compressed) or a JSON page, or a GED table already in memory
+        as a pandas DataFrame (rows = its positions + 1, source ``"<DataFrame>"``).
     encoding
         Text encoding; by default UTF-8, falling back to cp1252 with a warning for CSV.
 
@@ -521,6 +593,9 @@ def read_ucdp(path: str | os.PathLike[str], *, encoding: str | None = None) -> g
     >>> events = sg.read_ucdp("ged231.csv")  # doctest: +SKIP
     >>> events.groupby("country_iso3").size()  # doctest: +SKIP
     """
+    check_source(path, "read_ucdp")
+    if isinstance(path, pd.DataFrame):
+        return build_ucdp(path, origin=IN_MEMORY, step="read_ucdp")
     p = Path(path)
     if p.suffix.lower() == ".json":
         p = _check_json(p)
@@ -550,7 +625,7 @@ def _check_json(p: Path) -> Path:
 
 
 def read_events(
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | pd.DataFrame,
     *,
     columns: Mapping[str, str],
     source: str = "generic",
@@ -563,10 +638,17 @@ def read_events(
     Parameters
     ----------
     path
-        The ``.csv`` (``.tsv`` for tab-separated) or ``.xlsx`` file.
+        The ``.csv`` (any delimiter, encoding or compression: module docstring, "Files")
+        or ``.xlsx`` file, or a table already in memory as a pandas DataFrame (rows = its
+        positions + 1, source ``"<DataFrame>"``, generated ids ``row-<n>``).
     columns
         Canonical field -> the file's column. ``event_date``, ``latitude`` and
-        ``longitude`` are required; the others are optional: ``event_id``, ``date_end``,
+        ``longitude`` are required. A column of the file whose name *is* a canonical
+        field that ``columns`` does not map (and that is not mapped to another field) is
+        used for that field, e.g. a ``fatalities`` column, counted in the report note
+        ``column_used_by_its_canonical_name=<field>``; a field mapped to another column
+        while the file also has a column of the field's name is ambiguous and raises.
+        The others are optional: ``event_id``, ``date_end``,
         ``time_precision`` (text such as ``day``, lower-cased), ``location_precision``
         (integer code), ``location_level`` (``point``, ``admin2``, ``admin1``,
         ``country``), ``country_iso3`` (ISO3, ISO2, numeric codes or names),
@@ -601,7 +683,10 @@ def read_events(
     ------
     SchemaError
         ``columns`` lacks a required field, names an unknown field or a column the file
-        does not have.
+        does not have, or maps a field to one column while the file has another column
+        named as that field.
+    InputFileError
+        ``path`` is neither a path nor a DataFrame, or the file cannot be read.
 
     Examples
     --------
@@ -630,7 +715,8 @@ def read_events(
             f"the file, e.g. columns={{'event_date': 'date', 'latitude': 'lat', "
             f"'longitude': 'lon'}}. Known fields: {list(GENERIC_FIELDS)}."
         )
-    raw, p = read_table(path, encoding=encoding, sheet=sheet, reader="read_events")
+    raw, origin, stem = _table(path, encoding=encoding, sheet=sheet, reader="read_events")
+    columns, by_name = _canonical_named(columns, raw, origin)
     group = columns.get("perpetrator_group")
     spec = EventSpec(
         reader="read_events",
@@ -642,10 +728,36 @@ def read_events(
         date_formats=(date_format,) if date_format else ("ISO8601",),
         default_location_level="point",
         default_time_precision="day",
-        id_prefix=p.stem,
+        id_prefix=stem,
         hint="Check the columns= mapping against the file's header.",
         perpetrator_rule=(
             None if group is None else GroupRule(group, codes={g: g for g in PERPETRATOR_GROUPS})
         ),
+        notes={f"column_used_by_its_canonical_name={c}": len(raw) for c in by_name},
     )
-    return build_events(raw, spec, origin=str(p), step="read_events")
+    return build_events(raw, spec, origin=origin, step="read_events")
+
+
+def _canonical_named(
+    columns: Mapping[str, str], raw: pd.DataFrame, origin: str
+) -> tuple[dict[str, str], list[str]]:
+    """Add the table's columns named as canonical fields that ``columns`` leaves unmapped.
+
+    Returns the full mapping and the fields so added. A field mapped to another column
+    while the table also has a column of the field's own name is ambiguous: an error.
+    """
+    names = {str(c) for c in raw.columns}
+    claimed = set(columns.values())
+    clashes = [f for f in GENERIC_FIELDS if f in names and f in columns and columns[f] != f]
+    if clashes:
+        listing = "; ".join(
+            f"{f!r} is mapped to column {columns[f]!r} but the table also has a column named {f!r}"
+            for f in clashes
+        )
+        raise SchemaError(
+            f"read_events: {origin}: {listing}. Which column holds the values is ambiguous: "
+            f"map the field to the table's own column (e.g. columns={{..., {clashes[0]!r}: "
+            f"{clashes[0]!r}}}), or rename one of the two columns."
+        )
+    added = [f for f in GENERIC_FIELDS if f in names and f not in columns and f not in claimed]
+    return {**columns, **{f: f for f in added}}, added
