@@ -45,6 +45,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from affine import Affine
 from numpy.typing import NDArray
 
 from sahel_geo.analysis._coverage import Coverage, compute_coverage
@@ -80,6 +81,7 @@ __all__ = [
     "STATISTICS",
     "CellRules",
     "cell_areas_km2",
+    "nest_factors",
     "zonal_cells",
     "zonal_stats",
     "zone_polygons",
@@ -541,16 +543,123 @@ def _check_inputs(
     check_crs(zones.crs, raster)
     if weights is not None:
         check_crs(zones.crs, weights, what="zones")
-        if weights.shape != raster.shape or weights.transform != raster.transform:
-            raise SchemaError(
-                f"The weights raster {weights.source!r} ({weights.shape}, "
-                f"{tuple(weights.transform)[:6]}) is not on the grid of {raster.source!r} "
-                f"({raster.shape}, {tuple(raster.transform)[:6]}). Resample one onto the "
-                "other first (e.g. rasterio.warp.reproject or 'gdalwarp -tr -te')."
-            )
+        _check_grid(weights)
+        nest_factors(raster, weights)
         if weights.is_stack:
             raise SchemaError("The weights raster must be a single 2-D raster, not a stack.")
     return names, funcs, ids
+
+
+def _integral(x: float, tol: float = 1e-3) -> int | None:
+    """``round(x)`` when ``x`` is that close to an integer, else None."""
+    k = round(x)
+    return int(k) if abs(x - k) <= tol else None
+
+
+def _common_step(a: float, b: float, offset: float) -> float | None:
+    """Return the largest step dividing ``a``, ``b`` and ``offset`` whole, or None.
+
+    Tried: the finer size over 1..64 (exact to 1e-3 of the step, as exactextract's
+    ``grid_compat_tol``).
+    """
+    fine = min(a, b)
+    for m in range(1, 65):
+        step = fine / m
+        if all(_integral(x / step) is not None for x in (a, b, offset)):
+            return step
+    return None
+
+
+def nest_factors(raster: Raster, weights: Raster) -> tuple[int, int, int, int]:
+    """Cells of the common grid of the value and weights rasters per value and weights cell.
+
+    The common grid is the coarsest grid whose lines include both grids' lines: the
+    finer grid when the grids nest (1° values and 0.25° weights: 0.25°), a finer one
+    when they do not align (1° at 0° and 0.3° at 0.1°: 0.1°). Its cells each lie in
+    exactly one value cell and one weights cell, so coverage computed on it splits every
+    covered value cell exactly between the weights cells it overlaps.
+
+    Parameters
+    ----------
+    raster, weights
+        The value and weights rasters.
+
+    Returns
+    -------
+    tuple of int
+        ``(ky_v, kx_v, ky_w, kx_w)``: common cells per value cell and per weights cell,
+        along y and x; all 1 for the same grid.
+
+    Raises
+    ------
+    SchemaError
+        No common grid with at most 64 cells per cell of the finer grid along each
+        axis, naming both grids and the fix.
+
+    Examples
+    --------
+    >>> from affine import Affine
+    >>> v = Raster.from_array(np.zeros((2, 2)), transform=Affine(1, 0, 0, 0, -1, 2), crs=4326)
+    >>> w = Raster.from_array(np.zeros((8, 8)), transform=Affine(0.25, 0, 0, 0, -0.25, 2),
+    ...                       crs=4326)
+    >>> nest_factors(v, w)
+    (4, 4, 1, 1)
+    """
+    tv, tw = raster.transform, weights.transform
+    sx = _common_step(tv.a, tw.a, tw.c - tv.c)
+    sy = _common_step(-tv.e, -tw.e, tw.f - tv.f)
+    if sx is None or sy is None:
+        raise SchemaError(
+            f"The weights raster {weights.source!r} ({weights.shape}, {tuple(tw)[:6]}) "
+            f"and {raster.source!r} ({raster.shape}, {tuple(tv)[:6]}) have no common grid "
+            "(cell sizes and origin offset multiples of one step, at most 64 steps to "
+            "the finer cell). Resample the weights onto a grid that nests with the "
+            "values first (e.g. 'gdalwarp -tr <res> <res> -tap', rasterio.warp.reproject)."
+        )
+    ks = [_integral(x) for x in (-tv.e / sy, tv.a / sx, -tw.e / sy, tw.a / sx)]
+    return cast(tuple[int, int, int, int], tuple(ks))
+
+
+def _on_common_grid(
+    win: Raster, weights: Raster, ks: tuple[int, int, int, int]
+) -> tuple[Raster, Raster]:
+    """Return the window's values and the weights on their common (finer) grid.
+
+    Each value cell is split into ``ky_v x kx_v`` cells of the common grid holding its
+    value; each common cell takes the weight of the weights cell it lies in (exact: the
+    grids nest), nodata (NaN) outside the weights raster.
+    """
+    ky, kx = ks[0], ks[1]
+    t = win.transform
+    vals = np.repeat(np.repeat(win.values, ky, axis=-2), kx, axis=-1) if ky * kx > 1 else win.values
+    tc = Affine(t.a / kx, 0.0, t.c, 0.0, t.e / ky, t.f)
+    common = replace(win, values=vals, transform=tc)
+    h, w = common.shape
+    tw = weights.transform
+    cols = np.floor((tc.c + (np.arange(w) + 0.5) * tc.a - tw.c) / tw.a).astype(np.int64)
+    rows = np.floor((tc.f + (np.arange(h) + 0.5) * tc.e - tw.f) / tw.e).astype(np.int64)
+    wh, ww = weights.shape
+    okc, okr = (cols >= 0) & (cols < ww), (rows >= 0) & (rows < wh)
+    wv = weights.values[np.clip(rows, 0, wh - 1)][:, np.clip(cols, 0, ww - 1)]
+    wv = np.where(okr[:, None] & okc[None, :], wv.astype(np.float64), np.nan)
+    nod = weights.nodata if weights.nodata is not None else None
+    wr = Raster.from_array(wv, transform=tc, crs=weights.crs, nodata=nod, source=weights.source)
+    return common, wr
+
+
+#: Statistics counted in cells: on a common grid k times finer they are k times larger.
+_CELL_COUNTED = ("count", "sum", "nodata", "nan")
+
+
+def _rescale(steps: list[dict[str, object]], ks: tuple[int, int, int, int], *, area: bool) -> None:
+    """Put sums over common-grid cells back into value cells (and weights cells)."""
+    kv, kw = ks[0] * ks[1], ks[2] * ks[3]
+    for res in steps:
+        for s in _CELL_COUNTED if not area else ():
+            if s in res and kv > 1:
+                res[s] = np.asarray(res[s]) / kv
+        if "weighted_sum" in res and kw > 1:
+            res["weighted_sum"] = np.asarray(res["weighted_sum"]) / kw
 
 
 def _check_grid(raster: Raster) -> None:
@@ -803,8 +912,14 @@ def zonal_stats(
         cells with data (``coverage``: each cell's weight; ``weights``: the weights
         raster's values, NaN where nodata); the column is named by ``f.__name__``.
     weights
-        A raster on exactly the same grid (e.g. WorldPop population) for the
-        ``weighted_*`` statistics and ``weights_nodata_frac``.
+        A raster (e.g. WorldPop population) for the ``weighted_*`` statistics and
+        ``weights_nodata_frac``, on the raster's grid or on another one with a common
+        grid (:func:`nest_factors`: 1 km population under 0.05° rainfall, 0.25° under
+        1°, or grids whose lines do not align). On another grid the coverage is computed
+        on the common grid, so each value cell is split exactly between the weights
+        cells it overlaps (not resampled to the nearest cell); weights are amounts per
+        weights cell (``weighted_sum`` of a zone covering a population cell by half
+        counts half its people); ``count``, ``sum`` and the rest stay in value cells.
     coverage
         ``"fraction"`` (exactextract), ``"center"`` or ``"all_touched"`` (rasterstats);
         see the module docstring.
@@ -854,6 +969,12 @@ def zonal_stats(
       zone in no set order; ``frac_<value>`` of a value a zone lacks is 0, not missing.
     - User functions get the zone's cells with data only, as plain arrays
       (exactextract: masked arrays); rasterstats' ``unique`` (a count) is ``variety``.
+    - Weights on another grid: exactextract counts ``count`` and ``sum`` in cells of
+      the finer grid (16 for one 1° cell under 0.25° weights), ours in value cells (1:
+      adding weights does not change them); when the weights are the coarser grid,
+      exactextract counts a weight once per value cell inside its cell, ours once
+      (``weighted_sum`` k² times smaller; means and shares are the same); exactextract
+      refuses grids that do not nest, ours uses their common grid.
     - ``coverage_area`` uses the true cell area on the WGS84 ellipsoid; exactextract's
       ``count(coverage_weight="area_spherical_km2")`` a sphere of the equatorial radius
       (up to 0.7 % more).
@@ -879,6 +1000,9 @@ def zonal_stats(
     r0, r1, c0, c1 = _window(geoms, raster)
     win = raster.crop(r0, r1, c0, c1)
     wwin = weights.crop(r0, r1, c0, c1) if weights is not None else None
+    ks = nest_factors(raster, weights) if weights is not None else (1, 1, 1, 1)
+    if weights is not None and ks != (1, 1, 1, 1):  # another grid: on the common grid
+        win, wwin = _on_common_grid(win, weights, ks)
     setup = _prepare(
         geoms,
         win,
@@ -889,6 +1013,7 @@ def zonal_stats(
         rules=rules if rules is not None else CellRules(),
     )
     steps = _all_steps(setup)
+    _rescale(steps, ks, area=area_weighted)
     _warn_empty(ids, np.asarray(steps[0]["count"]), raster)
     return _frame(steps, names, ids, win)
 
@@ -960,6 +1085,11 @@ def zonal_cells(
     _, _, ids = _check_inputs(
         zones, raster, ["count"], weights, coverage=coverage, id_column=id_column
     )
+    if weights is not None and nest_factors(raster, weights) != (1, 1, 1, 1):
+        raise SchemaError(
+            "zonal_cells needs the weights on the raster's grid; zonal_stats takes weights "
+            "on a nested grid. Resample the weights first (e.g. rasterio.warp.reproject)."
+        )
     if zone is not None:
         keep = np.flatnonzero(ids == zone)
         if not len(keep):
