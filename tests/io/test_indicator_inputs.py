@@ -56,3 +56,36 @@ def test_one_row_per_unit_or_an_error_naming_both_rows(tmp_path: Path) -> None:
         unit_values(sg.read_indicators(p2, boundaries=ADM1))
     with pytest.raises(sg.SchemaError, match="no 'boundary_pcode' column"):
         unit_values(pd.DataFrame({"population": [1]}))
+
+
+def test_latin1_table_read_like_the_events_reader(tmp_path: Path) -> None:
+    # Latin-1 bytes (é = 0xE9) are not UTF-8: read as cp1252 with the events reader's
+    # warning, never a UnicodeDecodeError; cells stay text until numbers are parsed
+    p = tmp_path / "ind.csv"
+    p.write_bytes("ADM1_FR,pcode,population\nSégou,ML04,3000000\n".encode("latin-1"))
+    with pytest.warns(sg.SahelGeoWarning, match=r"ind\.csv is not UTF-8; read it as cp1252"):
+        t = sg.read_indicators(p, boundaries=ADM1)
+    assert t["ADM1_FR"].tolist() == ["Ségou"] and t["population"].tolist() == [3000000]
+    assert t["boundary_name"].tolist() == ["Ségou"]
+    assert t["pcode"].tolist() == ["ML04"]  # text, not a number
+
+
+def test_utf16_semicolon_table_and_text_cells(tmp_path: Path) -> None:
+    # Excel "Unicode text" (UTF-16, tab) and a semicolon export with a decimal comma
+    p = tmp_path / "ind.txt"
+    p.write_bytes("ADM1_FR\tcode\tpopulation\r\nGao\t007\t544120\r\n".encode("utf-16"))
+    t = sg.read_indicators(p)
+    assert t["code"].tolist() == [7] and t["population"].tolist() == [544120]
+    q = tmp_path / "ind.csv"
+    q.write_text("ADM1_FR;pcode;rate\nGao;ML07;12,5\n", encoding="utf-8")
+    t = sg.read_indicators(q)
+    assert t["pcode"].tolist() == ["ML07"] and t["rate"].tolist() == [12.5]
+
+
+def test_indicator_path_errors(tmp_path: Path) -> None:
+    with pytest.raises(sg.InputFileError, match=r"read_indicators: expected the path .* got "):
+        sg.read_indicators(None)  # type: ignore[arg-type]
+    p = tmp_path / "dup.csv"
+    p.write_text("ADM1_FR,pop,pop\nGao,1,2\n", encoding="utf-8")
+    with pytest.raises(sg.SchemaError, match=r"'pop' in columns 2 \(B\) and 3 \(C\)"):
+        sg.read_indicators(p)

@@ -25,6 +25,7 @@ import pandas as pd
 from sahel_geo.core.errors import InputFileError, SahelGeoWarning, SchemaError
 from sahel_geo.core.names import NameMatch, match_names
 from sahel_geo.core.reports import StepReport, attach_report, empty_rejects
+from sahel_geo.io._tables import read_table
 
 __all__ = ["MATCH_KINDS", "read_indicators", "unit_values"]
 
@@ -86,26 +87,19 @@ def _has_hxl_row(first_data_row: pd.Series) -> bool:
     return bool(vals) and sum(v.startswith("#") for v in vals) >= max(1, len(vals) // 2)
 
 
-def _read_table(path: Path, *, sheet: str | int | None) -> tuple[pd.DataFrame, dict[str, str]]:
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".xlsx", ".xlsm", ".xls"):
-            raw = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=object)
-        elif suffix in (".csv", ".txt"):
-            raw = pd.read_csv(
-                path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"
-            )
-        else:
-            raise InputFileError(f"{path}: unknown table format {suffix!r}; use CSV or XLSX.")
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        if isinstance(exc, InputFileError):
-            raise
-        raise InputFileError(f"Cannot read indicator table {path}: {exc}.") from exc
+def _read_table(
+    path: Path, *, sheet: str | int | None, encoding: str | None
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Read the table as text (the events readers' reader); drop an HXL hashtag row."""
+    raw, _ = read_table(
+        path, encoding=encoding, sheet=sheet, reader="read_indicators", as_text=True
+    )
+    raw.attrs.clear()  # the CSV layout is the events readers' business
     hxl: dict[str, str] = {}
     if len(raw) and _has_hxl_row(raw.iloc[0]):
         hxl = {str(c): str(t).strip() for c, t in raw.iloc[0].items() if isinstance(t, str)}
         raw = raw.iloc[1:].reset_index(drop=True)
-        if suffix in (".xlsx", ".xlsm", ".xls"):
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
             raw = raw.infer_objects()
     return raw, hxl
 
@@ -257,6 +251,7 @@ def read_indicators(
     pcode_column: str | None = None,
     name_column: str | None = None,
     sheet: str | int | None = None,
+    encoding: str | None = None,
 ) -> pd.DataFrame:
     """Read an admin indicator table and join it to boundary units.
 
@@ -278,6 +273,13 @@ def read_indicators(
         Override the detected columns.
     sheet
         XLSX sheet (default: the first).
+    encoding
+        Text encoding of a CSV file. By default the file is read as the event readers
+        read theirs: a byte-order mark's encoding (UTF-8, or UTF-16 as Excel's "Unicode
+        text"), else UTF-8, else cp1252 (Latin-1 tables) with a
+        :class:`~sahel_geo.SahelGeoWarning`; compressed files and semicolon or tab
+        delimiters are recognised too (:mod:`sahel_geo.io.events`, "Files"). Every CSV
+        cell is read as text, then number columns are parsed.
 
     Returns
     -------
@@ -291,9 +293,10 @@ def read_indicators(
     Raises
     ------
     InputFileError
-        Unreadable file.
+        Unreadable file (the message says what the file is and how to read it).
     SchemaError
-        No P-code or name column, or ``level`` without a level column.
+        No P-code or name column, ``level`` without a level column, or a header naming
+        the same column twice.
 
     Examples
     --------
@@ -302,10 +305,16 @@ def read_indicators(
     >>> rain = sg.read_indicators("wfp_rainfall_mali.csv", boundaries=adm1, level=1,
     ...                           names=cod_ab_names)  # doctest: +SKIP
     """
+    if not isinstance(path, str | os.PathLike):
+        raise InputFileError(
+            f"read_indicators: expected the path of a CSV or XLSX file (a str or "
+            f"pathlib.Path); got {type(path).__name__} {path!r:.40}. Pass the table's path, "
+            "e.g. read_indicators('population_adm1.csv')."
+        )
     p = Path(path)
     if not p.is_file():
         raise InputFileError(f"Indicator table {p} does not exist.")
-    raw, hxl = _read_table(p, sheet=sheet)
+    raw, hxl = _read_table(p, sheet=sheet, encoding=encoding)
     found = _detect_columns(p, raw, hxl, pcode_column, name_column, level=level)
     df, comma_cols = _numeric(raw, {c for c in (found.pcode, found.name) if c}, p)
     out = _keyed_table(df, found, names)
