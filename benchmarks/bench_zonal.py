@@ -10,6 +10,11 @@ over the zones' extent:
 - ``1km``: 1/120° (~1,900 x 3,400)
 - ``300m``: 1/360° (~5,700 x 10,100, ~58 M cells)
 - ``stack144``: a 144-step monthly stack on the 0.05° grid
+- ``classes10``: a 10-class integer raster (values 0..9, nodata -1) on the 0.05° grid;
+  statistic ``frac`` (share of each class; exactextract's lists made wide to compare)
+- ``multires``: rainfall at 0.05° weighted by a population-like raster at 1/120°
+  (~1 km, nested); statistics ``mean``, ``weighted_mean`` (exactextract's multi-resolution
+  case; its weights nodata as 0 with ``default_weight=0``, ours left out: none here)
 
 Peak memory and results: each (raster, tool) runs once in a fresh process; peak memory is
 the growth of the process's peak resident set during the call (VmHWM after a reset, minus
@@ -43,9 +48,34 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SAHEL_GEO_SHARED_DATA", ROOT.parent / "shared" / "data"))
 COMMUNES = SHARED / "boundaries" / "geoboundaries_lowest_units_mli_ner_bfa.geojson"
-CASES = {"0.05deg": 0.05, "1km": 1 / 120, "300m": 1 / 360, "stack144": 0.05}
+CASES = {
+    "0.05deg": 0.05,
+    "1km": 1 / 120,
+    "300m": 1 / 360,
+    "stack144": 0.05,
+    "classes10": 0.05,
+    "multires": 0.05,
+}
 NODATA = -9999.0
 STATS = ["count", "sum", "mean"]
+STATS_CASES_RS = ("0.05deg", "1km", "300m", "stack144")  # rasterstats has no weights/frac
+CASE_STATS = {"classes10": [f"frac_{k}" for k in range(10)], "multires": ["mean", "weighted_mean"]}
+
+
+def stats_of(case: str) -> list[str]:
+    return CASE_STATS.get(case, STATS)
+
+
+def weights_values(bounds):
+    """A population-like raster at 1/120° over the zones' extent (seeded, no nodata)."""
+    res = 1 / 120
+    minx, miny, maxx, maxy = bounds
+    minx, maxy = np.floor(minx / 0.05) * 0.05, np.ceil(maxy / 0.05) * 0.05
+    w = int(np.ceil((maxx - minx) / res))
+    h = int(np.ceil((maxy - miny) / res))
+    rng = np.random.default_rng(5)
+    pop = rng.gamma(0.5, 40.0, (h, w)).astype(np.float32)
+    return pop, (res, 0.0, minx, 0.0, -res, maxy)
 
 
 def zones():
@@ -71,6 +101,8 @@ def zones():
 def raster_values(case: str, bounds):
     res = CASES[case]
     minx, miny, maxx, maxy = bounds
+    if case == "multires":  # on whole 0.05° cells so that the 1/120° grid nests in it
+        minx, maxy = np.floor(minx / 0.05) * 0.05, np.ceil(maxy / 0.05) * 0.05
     w = int(np.ceil((maxx - minx) / res))
     h = int(np.ceil((maxy - miny) / res))
     rng = np.random.default_rng(42)
@@ -84,6 +116,9 @@ def raster_values(case: str, bounds):
         out[t] += rng.normal(0, 5, (h, w)).astype(np.float32)
     out[rng.random(out.shape) < 0.005] = NODATA
     transform = (res, 0.0, minx, 0.0, -res, maxy)
+    if case == "classes10":  # ten classes of the field, nodata kept
+        cls = np.clip(((out - 20) / 10).astype(np.int32), 0, 9)
+        out = np.where(out == NODATA, -1, cls).astype(np.int32)
     return (out if steps > 1 else out[0]), transform
 
 
@@ -112,64 +147,89 @@ def _peak_mb() -> float:
     return float("nan")
 
 
-def run_ours(z, values, transform):
+def run_ours(z, values, transform, case="0.05deg"):
     from affine import Affine
 
     import sahel_geo as sg
+    from sahel_geo.analysis.zonal import zonal_stats
 
     times = None
     if values.ndim == 3:
         import pandas as pd
 
         times = pd.date_range("2012-01-01", periods=values.shape[0], freq="MS")
+    nodata = -1 if case == "classes10" else NODATA
     r = sg.Raster.from_array(
         values,
         transform=Affine(*transform),
         crs="EPSG:4326",
-        nodata=NODATA,
+        nodata=nodata,
         times=times,
     )
+    names = stats_of(case)
+    stats, weights = names, None
+    if case == "classes10":
+        stats = ["frac"]
+    elif case == "multires":
+        wv, wt = weights_values(tuple(z.total_bounds))
+        weights = sg.Raster.from_array(wv, transform=Affine(*wt), crs="EPSG:4326")
 
     def call():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return sg.zonal_stats(z, r, stats=STATS)
+            return zonal_stats(z, r, stats=stats, weights=weights)
 
     def to_array(df):
-        return df[STATS].to_numpy(dtype=np.float64)
+        return df.reindex(columns=names).fillna(0.0).to_numpy(dtype=np.float64)
 
     return call, to_array
 
 
-def run_ee(z, values, transform):
+def run_ee(z, values, transform, case="0.05deg"):
     import rasterio
     from exactextract import exact_extract
     from exactextract.raster import NumPyRasterSource
 
-    a, _, c, _, e, f = transform
-    h, w = values.shape[-2:]
     wkt = rasterio.crs.CRS.from_epsg(4326).to_wkt()
     layers = values if values.ndim == 3 else values[None]
-    sources = [
-        NumPyRasterSource(
-            layer,
+    nodata = -1 if case == "classes10" else NODATA
+
+    def source(arr, tr, nod, name):
+        a, _, c, _, e, f = tr
+        hh, ww = arr.shape
+        return NumPyRasterSource(
+            arr,
             xmin=c,
-            ymin=f + e * h,
-            xmax=c + a * w,
+            ymin=f + e * hh,
+            xmax=c + a * ww,
             ymax=f,
-            nodata=NODATA,
+            nodata=nod,
             srs_wkt=wkt,
-            name=f"b{i}",
+            name=name,
         )
-        for i, layer in enumerate(layers)
-    ]
+
+    sources = [source(layer, transform, nodata, f"b{i}") for i, layer in enumerate(layers)]
+    names = stats_of(case)
+    ops, weights = STATS, None
+    if case == "classes10":
+        ops = ["frac", "unique"]
+    elif case == "multires":
+        wv, wt = weights_values(tuple(z.total_bounds))
+        weights = source(wv, wt, None, "w")
+        ops = ["mean", "weighted_mean(default_weight=0)"]
 
     def call():
-        return exact_extract(sources if len(sources) > 1 else sources[0], z, STATS, output="pandas")
+        src = sources if len(sources) > 1 else sources[0]
+        return exact_extract(src, z, ops, weights=weights, output="pandas")
 
     def to_array(df):
+        if case == "classes10":  # lists of shares -> one column per class
+            out = np.zeros((len(df), 10))
+            for i, (fr, u) in enumerate(zip(df["frac"], df["unique"], strict=True)):
+                out[i, np.asarray(u, dtype=int)] = fr
+            return out
         if len(sources) == 1:
-            return df[STATS].to_numpy(dtype=np.float64)
+            return df.iloc[:, : len(names)].to_numpy(dtype=np.float64)
         # (zone, time) order like sahel_geo: for each zone, every band
         cols = [[f"b{i}_{s}" for s in STATS] for i in range(len(sources))]
         arr = np.stack([df[c].to_numpy(dtype=np.float64) for c in cols], axis=1)
@@ -212,11 +272,11 @@ def timing_worker(case: str, tools: list[str], repeats: int) -> None:
     scale = {}
     for tool in tools:
         if tool == "ours":
-            calls[tool] = run_ours(z, values, transform)[0]
-            run_ours(z.iloc[:5], values, transform)[0]()  # warm-up
+            calls[tool] = run_ours(z, values, transform, case)[0]
+            run_ours(z.iloc[:5], values, transform, case)[0]()  # warm-up
             scale[tool] = 1.0
         elif tool == "exactextract":
-            calls[tool] = run_ee(z, values, transform)[0]
+            calls[tool] = run_ee(z, values, transform, case)[0]
             scale[tool] = 1.0
         else:
             call, _, sc = run_rs(z, values, transform)
@@ -235,14 +295,14 @@ def worker(case: str, tool: str, repeats: int, out_npy: str) -> None:
     values, transform = raster_values(case, tuple(z.total_bounds))
     scale = 1.0
     if tool == "ours":
-        call, conv = run_ours(z, values, transform)
+        call, conv = run_ours(z, values, transform, case)
     elif tool == "exactextract":
-        call, conv = run_ee(z, values, transform)
+        call, conv = run_ee(z, values, transform, case)
     else:
         call, conv, scale = run_rs(z, values, transform)
     # warm-up on a few zones (imports, caches), not timed
     if tool == "ours":
-        warm_call, _ = run_ours(z.iloc[:5], values, transform)
+        warm_call, _ = run_ours(z.iloc[:5], values, transform, case)
         warm_call()
     base = _rss_mb()
     reset = _reset_peak()
@@ -275,7 +335,8 @@ def main() -> None:
         case, tools_csv, repeats = args.timing_worker
         timing_worker(case, tools_csv.split(","), int(repeats))
         return
-    cases = args.cases or (["0.05deg", "1km"] if args.quick else list(CASES))
+    quick = ["0.05deg", "1km", "classes10", "multires"]
+    cases = args.cases or (quick if args.quick else list(CASES))
     z, src = zones()
     print(f"zones: {src}; machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
     tools = ["ours", "exactextract"] + ([] if args.no_rasterstats else ["rasterstats"])
@@ -285,7 +346,10 @@ def main() -> None:
             shape = v.shape if v is not None else "~5.7k x 10.1k"
             print(f"\n== {case}: raster {shape}")
             res = {}
-            for tool in tools:  # memory and results: one fresh process per tool
+            case_tools = (
+                tools if case in STATS_CASES_RS else [t for t in tools if t != "rasterstats"]
+            )
+            for tool in case_tools:  # memory and results: one fresh process per tool
                 out = str(Path(tmp) / f"{case}_{tool}.npy")
                 p = subprocess.run(
                     [sys.executable, __file__, "--worker", case, tool, "1", out],
@@ -342,12 +406,16 @@ def main() -> None:
             )
             if fo.is_file() and fe.is_file():
                 a, b = np.load(fo), np.load(fe)
-                ok = b[:, 0] > 0
+                if case == "classes10":  # shares: absolute differences
+                    d = np.abs(a - b).max(axis=1)
+                    print(f"  frac  vs exactextract: max abs diff {d.max():.2e} over all classes")
+                    continue
+                ok = np.isfinite(b).all(axis=1) & (np.abs(b[:, 0]) > 0)
                 rel = np.abs(a[ok] - b[ok]) / np.abs(b[ok])
-                for j, s in enumerate(STATS):
+                for j, s in enumerate(stats_of(case)):
                     r = rel[:, j]
                     print(
-                        f"  {s:5s} vs exactextract: max rel diff {r.max():.2e}, "
+                        f"  {s:13s} vs exactextract: max rel diff {r.max():.2e}, "
                         f"99th pct {np.percentile(r, 99):.2e}, "
                         f"share <= 1e-9: {np.mean(r <= 1e-9):.4f}"
                     )
