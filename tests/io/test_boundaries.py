@@ -159,9 +159,10 @@ def test_read_boundaries_topojson_geoboundaries(tmp_path: Path) -> None:
     assert (rep.n_in, rep.n_kept) == (7, 4)
     assert sg.rejects(gdf)[["row", "reason"]].values.tolist() == [
         [4, "not a polygon (Point)"],
-        [5, "empty geometry"],
+        [5, "missing geometry"],  # issue 12: a null geometry, told apart from an empty one
         [7, "not a polygon (LineString)"],
     ]
+    assert rep.notes == {"geometrycollection_to_polygons": 1}  # Zeta
 
 
 def test_real_world_atlas_topojson() -> None:
@@ -465,9 +466,13 @@ def test_invalid_repair_without_area_is_rejected() -> None:
     gdf = gpd.GeoDataFrame(
         {"pcode": ["S"], "name": ["s"], "admin_level": [1]}, geometry=[spike], crs=4326
     )
-    out = read_boundaries(gdf)
-    assert len(out) == 0
-    assert sg.rejects(out)["reason"].tolist() == ["no polygonal part (after repair)"]
+    # issue 12: no unit left is an error naming the reasons (was an empty frame)
+    with pytest.raises(sg.EmptyResultError) as info:
+        read_boundaries(gdf)
+    assert str(info.value) == (
+        "<GeoDataFrame>: no unit left: all 1 rows were rejected: no polygonal part (after "
+        "repair) (row 1). Fix the rows named above."
+    )
 
 
 def test_missing_crs_raises_with_fix(tmp_path: Path) -> None:

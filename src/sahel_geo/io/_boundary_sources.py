@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -24,8 +25,11 @@ __all__ = [
     "NE_ISO_3166_2",
     "Mapped",
     "clean_text",
+    "has_mojibake",
     "map_source",
     "ne_admin1_pcodes",
+    "repair_mojibake",
+    "restore_shapefile_names",
 ]
 
 logger = logging.getLogger(__name__)
@@ -112,6 +116,13 @@ NE_ISO_3166_2: Final[dict[str, str]] = {
     "BFA-5989": "BF-NOU",  # Noumbiel
 }
 
+_MOJIBAKE = re.compile("[\u00c2\u00c3][\u0080-\u00bf]")
+#: The canonical columns as a shapefile's 10-character field names leave them.
+_SHAPEFILE_NAMES: Final = {
+    "admin_leve": "admin_level",
+    "parent_pco": "parent_pcode",
+    "country_is": "country_iso3",
+}
 _ISO_3166_2 = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 _NEEDS = (
     "sahel_geo: admin_level, pcode, name; "
@@ -138,11 +149,80 @@ class Mapped:
     used: tuple[str, ...]
 
 
+def _as_text(v: object) -> str | None:
+    """Return ``" ML01 "`` as ``"ML01"``, ``101.0`` as ``"101"``, blank as None."""
+    if isinstance(v, float | np.floating) and float(v).is_integer():
+        v = int(v)
+    return str(v).strip() or None
+
+
 def clean_text(s: pd.Series) -> pd.Series:
-    """Return stripped text with blanks as missing (object dtype, None for missing)."""
+    """Return stripped text with blanks as missing (object dtype, None for missing).
+
+    Whole numbers stored as floats (a code column with a gap, read as ``float64``) give
+    their integer text: ``101.0`` -> ``"101"``, never ``"101.0"``.
+
+    Examples
+    --------
+    >>> clean_text(pd.Series([" ML01 ", 101.0, 2.5])).tolist()
+    ['ML01', '101', '2.5']
+    >>> clean_text(pd.Series(["", None])).isna().tolist()
+    [True, True]
+    """
     out = s.astype(object).where(s.notna(), None)
-    out = out.map(lambda v: None if v is None else (str(v).strip() or None))
+    out = out.map(lambda v: None if v is None else _as_text(v))
     return pd.Series(out, index=s.index, dtype=object)
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
+
+
+def _note_numeric_codes(df: pd.DataFrame, col: str, origin: str, notes: dict[str, int]) -> None:
+    """Count a P-code column stored as numbers; warn when their digit counts differ."""
+    values = df[col].dropna()
+    if values.empty or not values.map(_is_number).all():
+        return
+    notes[f"pcode column {col!r} holds numbers, read as text"] = len(values)
+    digits = clean_text(values).str.len()
+    if digits.nunique() > 1:
+        logger.warning(
+            "%s: the pcode column %r holds numbers of %d to %d digits: leading zeros may "
+            "have been lost (0101 stored as 101). Store P-codes as text in the file.",
+            origin,
+            col,
+            int(digits.min()),
+            int(digits.max()),
+        )
+
+
+def restore_shapefile_names(df: pd.DataFrame, notes: dict[str, int]) -> pd.DataFrame:
+    """Rename a shapefile's truncated canonical columns back (``admin_leve``...).
+
+    A canonical frame saved as a shapefile keeps 10-character field names:
+    ``admin_leve``, ``parent_pco``, ``country_is``. Renamed columns are counted in
+    ``notes``.
+
+    Examples
+    --------
+    >>> notes: dict[str, int] = {}
+    >>> df = pd.DataFrame(columns=["admin_leve", "pcode", "name", "country_is"])
+    >>> restore_shapefile_names(df, notes).columns.tolist()
+    ['admin_level', 'pcode', 'name', 'country_iso3']
+    >>> notes
+    {'canonical column names restored from 10-character shapefile names': 2}
+    """
+    if not {"pcode", "name"} <= set(df.columns):
+        return df
+    rename = {
+        short: full
+        for short, full in _SHAPEFILE_NAMES.items()
+        if short in df.columns and full not in df.columns
+    }
+    if not rename:
+        return df
+    notes["canonical column names restored from 10-character shapefile names"] = len(rename)
+    return df.rename(columns=rename)
 
 
 def _null(index: pd.Index) -> pd.Series:
@@ -373,17 +453,26 @@ def _map_world_atlas(df: pd.DataFrame, level: int | None, notes: dict[str, int])
     )
 
 
+def _canonical_levels(df: pd.DataFrame) -> pd.Series:
+    """``admin_level`` as integers; raise naming the rows that are not whole numbers >= 0."""
+    lev = pd.to_numeric(df["admin_level"], errors="coerce")
+    bad = (lev.isna() | (lev < 0) | (lev % 1 != 0)).to_numpy()
+    if bad.any():
+        rows = (np.flatnonzero(bad) + 1)[:10].tolist()
+        values = df["admin_level"].to_numpy()[bad][:10].tolist()
+        raise SchemaError(
+            f"admin_level must be a whole number >= 0 (0 country, 1 region, 2, 3); rows "
+            f"{rows} hold {values}. Fix those rows, or pass level= to give every row one level."
+        )
+    return lev.astype("int64")
+
+
 def _map_canonical(df: pd.DataFrame, level: int | None, notes: dict[str, int]) -> Mapped:
     idx = df.index
-    lev = pd.to_numeric(df["admin_level"], errors="coerce")
-    if lev.isna().any():
-        bad = (np.flatnonzero(lev.isna().to_numpy()) + 1)[:10].tolist()
-        raise SchemaError(f"admin_level is not a number in rows {bad}.")
-    levels = lev.astype("int64")
-    if level is not None:
-        levels = _const(idx, level)
+    levels = _canonical_levels(df) if level is None else _const(idx, level)
     parent = clean_text(df["parent_pcode"]) if "parent_pcode" in df.columns else _null(idx)
-    country = clean_text(df["country_iso3"]) if "country_iso3" in df.columns else _null(idx)
+    # ISO3 checked like any other source's codes ("Mali" -> MLI; unknown ones noted)
+    country = _iso3(df["country_iso3"], notes) if "country_iso3" in df.columns else _null(idx)
     return Mapped(
         "sahel_geo",
         levels,
@@ -425,7 +514,7 @@ def _map_custom(
         clean_text(df[columns["name"]]),
         parent,
         country,
-        tuple(columns.values()),
+        (columns["pcode"], *(v for k, v in columns.items() if k != "pcode")),
     )
 
 
@@ -457,8 +546,29 @@ def map_source(
     origin: str,
     notes: dict[str, int],
 ) -> Mapped:
+    """Map ``df`` onto the canonical columns (``source="auto"`` detects the source)."""
+    mapped = _map_any(df, source, level, columns, origin, notes)
+    if mapped.source != "world-atlas" and mapped.used and mapped.used[0] in df.columns:
+        _note_numeric_codes(df, mapped.used[0], origin, notes)
+    return mapped
+
+
+def _map_any(
+    df: pd.DataFrame,
+    source: str,
+    level: int | None,
+    columns: Mapping[str, str] | None,
+    origin: str,
+    notes: dict[str, int],
+) -> Mapped:
     cols = [str(c) for c in df.columns]
     if columns is not None:
+        if not isinstance(columns, Mapping):
+            raise SchemaError(
+                "columns= must be a mapping of canonical names to the file's columns, e.g. "
+                f'columns={{"pcode": "code", "name": "nom"}}; got {type(columns).__name__} '
+                f"{columns!r}."
+            )
         if source not in ("auto", "custom"):
             raise SchemaError(f"columns= maps a custom file; it cannot go with source={source!r}.")
         return _map_custom(df, level, columns, notes)
@@ -494,3 +604,68 @@ def map_source(
             + next((n for n in _NEEDS.split("; ") if n.startswith(picked.split("-")[0])), _NEEDS)
         ) from None
     raise SchemaError(f"Unknown source {source!r}; use one of {list(BOUNDARY_SOURCES)}.")
+
+
+def _text_columns(df: pd.DataFrame) -> list[str]:
+    """Return the text (object or string dtype) columns, geometry left out."""
+    return [
+        c
+        for c in df.columns
+        if not isinstance(df[c].dtype, gpd.array.GeometryDtype)
+        and (df[c].dtype == object or pd.api.types.is_string_dtype(df[c].dtype))
+    ]
+
+
+def has_mojibake(df: pd.DataFrame) -> bool:
+    """Tell whether any text column holds UTF-8 read as Latin-1 (``"SÃ©gou"``)."""
+    for col in _text_columns(df):
+        values = df[col].dropna().astype(str)
+        if values.str.contains(_MOJIBAKE).any():
+            return True
+    return False
+
+
+def _undo_mojibake(text: str) -> str | None:
+    """``"SÃ©gou"`` -> ``"Ségou"``: UTF-8 bytes once decoded as Latin-1/cp1252; else None."""
+    for codec in ("latin-1", "cp1252"):
+        try:
+            fixed = text.encode(codec).decode("utf-8")
+        except UnicodeError:
+            continue
+        if fixed != text:
+            return fixed
+    return None
+
+
+def repair_mojibake(df: pd.DataFrame, notes: dict[str, int]) -> pd.DataFrame:
+    """Repair values double-encoded at the source (the file itself is fine UTF-8).
+
+    Each repaired column is counted in ``notes``; the input frame is not modified.
+
+    Examples
+    --------
+    >>> notes: dict[str, int] = {}
+    >>> repair_mojibake(pd.DataFrame({"nom": ["SÃ©gou", "Kayes"]}), notes)["nom"].tolist()
+    ['Ségou', 'Kayes']
+    >>> notes
+    {"text repaired in 'nom' (UTF-8 read as Latin-1 at the source)": 1}
+    """
+    out = df
+    for col in _text_columns(df):
+        values = df[col]
+        hit = values.notna() & values.astype(str).str.contains(_MOJIBAKE)
+        if not hit.any():
+            continue
+        lookup = {v: _undo_mojibake(str(v)) for v in values[hit].unique()}
+        repaired = values[hit].map(lookup)
+        done = repaired.notna()
+        if done.any():
+            if out is df:
+                out = df.copy()
+            fixed = values.astype(object).copy()
+            fixed.loc[repaired.index[done]] = repaired[done]
+            out[col] = fixed.astype(values.dtype)
+            notes[f"text repaired in {col!r} (UTF-8 read as Latin-1 at the source)"] = int(
+                done.sum()
+            )
+    return out
