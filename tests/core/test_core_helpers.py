@@ -135,3 +135,30 @@ def test_period_labels() -> None:
     assert list(period_label(starts, "quarter")) == ["2012-Q1", "2012-Q2", "2013-Q4"]
     with pytest.raises(sg.SchemaError, match=r"freq='decade' is not one of"):
         period_label(dates, "decade")  # type: ignore[arg-type]
+
+
+def test_step_reports_survive_json_as_in_parquet_metadata() -> None:
+    import json
+
+    from sahel_geo.core.reports import ATTRS_KEY, reports
+
+    rej = pd.DataFrame(
+        {"row": [3], "reason": ["bad date"], "column": ["event_date"], "x": [np.int64(7)]}
+    )
+    rep = StepReport(step="read", source="f.csv", n_in=4, n_kept=3, rejects=rej, notes={"a": 1})
+    frame = pd.DataFrame({"v": [1, 2, 3]})
+    frame.attrs[ATTRS_KEY] = (rep,)
+    # what pandas and geopandas do in to_parquet / read_parquet
+    back = pd.DataFrame({"v": [1, 2, 3]})
+    back.attrs = json.loads(json.dumps(frame.attrs))
+    got = reports(back)
+    assert [r.to_dict() for r in got] == [rep.to_dict()]
+    assert (
+        got[0].summary()
+        == rep.summary()
+        == ("read f.csv: 4 in, 3 kept, 1 rejected (bad date: 1); noted: a: 1")
+    )
+    assert reports(back)[0] is got[0]  # rebuilt once, then kept
+    back.attrs[ATTRS_KEY] = [{"step": "x"}]
+    with pytest.raises(sg.SchemaError, match="not a step report"):
+        reports(back)

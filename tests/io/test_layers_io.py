@@ -249,3 +249,52 @@ def test_missing_events_file(tmp_path: Path) -> None:
         read_events_auto(tmp_path / "nope.json")
     with pytest.raises(sg.ConfigError, match="'auto', 'acled', 'ucdp', 'generic'"):
         read_events_auto(tmp_path / "x.csv", source="gdelt")  # type: ignore[arg-type]
+
+
+# --- GeoParquet and FlatGeobuf (issue 13) ----------------------------------------------
+
+
+def _joined() -> gpd.GeoDataFrame:
+    events = sg.demo_events(n=120, seed=4)
+    return sg.assign_admin(events, sg.load_boundaries(1))
+
+
+@pytest.mark.filterwarnings("ignore:.*latitude/longitude swaps:sahel_geo.SahelGeoWarning")
+def test_parquet_round_trip_keeps_rows_and_reports(tmp_path: Path) -> None:
+    joined = _joined()
+    out = write_layer(joined, tmp_path / "events.parquet")
+    back = gpd.read_parquet(out)
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(back.drop(columns="geometry")),
+        pd.DataFrame(joined.drop(columns="geometry")).reset_index(drop=True),
+        check_dtype=False,
+        check_categorical=False,
+    )
+    assert back.geometry.equals(joined.geometry.reset_index(drop=True))
+    assert back.crs.to_epsg() == 4326
+    assert [r.to_dict() for r in sg.reports(back)] == [r.to_dict() for r in sg.reports(joined)]
+    assert sg.reports(back)[-1].summary() == sg.reports(joined)[-1].summary()
+    assert len(sg.rejects(back)) == len(sg.rejects(joined)) == 5
+    # a rerun writes the same bytes
+    again = write_layer(joined, tmp_path / "rerun" / "events.parquet")
+    assert again.read_bytes() == out.read_bytes()
+
+
+@pytest.mark.filterwarnings("ignore:.*latitude/longitude swaps:sahel_geo.SahelGeoWarning")
+def test_flatgeobuf_opens_in_gdal_with_its_field_types(tmp_path: Path) -> None:
+    layer = _joined()[["event_id", "fatalities", "adm1_pcode", "geometry"]]
+    out = write_layer(layer, tmp_path / "events.fgb")
+    info = pyogrio.read_info(out)
+    assert info["features"] == len(layer) and info["geometry_type"] == "Point"
+    types = dict(zip(info["fields"], info["dtypes"], strict=True))
+    assert types["event_id"] == "object" and types["adm1_pcode"] == "object"
+    # a rerun (same layer name: the file's stem) writes the same bytes
+    assert write_layer(layer, tmp_path / "rerun" / "events.fgb").read_bytes() == out.read_bytes()
+    with pytest.raises(sg.ConfigError, match="FlatGeobuf needs geometries"):
+        write_layer(pd.DataFrame({"a": [1]}), tmp_path / "t.fgb")
+
+
+def test_plain_table_as_parquet(tmp_path: Path) -> None:
+    table = pd.DataFrame({"unit": ["ML-5", "ML-7"], "events": [3, 4]})
+    back = pd.read_parquet(write_layer(table, tmp_path / "t.parquet"))
+    pd.testing.assert_frame_equal(back, table)

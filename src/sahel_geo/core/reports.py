@@ -3,6 +3,12 @@
 A report travels with the GeoDataFrame it describes in ``gdf.attrs["sahel_geo_reports"]``
 (a tuple, newest last). Reports are immutable and shared, never deep-copied, so they
 survive pandas operations at no cost. Use :func:`reports` and :func:`rejects` to read them.
+
+Reports also survive files that keep ``attrs``: pandas and geopandas write ``df.attrs``
+as JSON into Parquet metadata (``to_parquet``), so a :class:`StepReport` is also a ``dict``
+holding its JSON form (:meth:`StepReport.to_dict`: counts, notes and the rejected rows as
+text). :func:`reports` turns the plain dicts that ``read_parquet`` gives back into
+reports again, so ``sg.reports(gpd.read_parquet(path))`` is what was written.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sahel_geo.core.errors import SchemaError
@@ -43,7 +50,7 @@ def empty_rejects() -> pd.DataFrame:
 
 
 @dataclass(frozen=True, eq=False)
-class StepReport:
+class StepReport(dict[str, Any]):
     """What one step read, kept and rejected.
 
     Attributes
@@ -78,6 +85,61 @@ class StepReport:
                 f"{self.step}: counts do not add up: {self.n_in} in != "
                 f"{self.n_kept} kept + {n_rej} rejected"
             )
+        # the JSON form, what json.dumps(df.attrs) writes (to_parquet)
+        dict.update(self, self._json_form())
+
+    def _json_form(self) -> dict[str, Any]:
+        rej = self.rejects
+        cells = rej.astype(object).where(rej.notna(), None).to_numpy().tolist()
+        return {
+            "sahel_geo_step_report": 1,
+            "step": str(self.step),
+            "source": str(self.source),
+            "n_in": int(self.n_in),
+            "n_kept": int(self.n_kept),
+            "notes": {str(k): int(v) for k, v in self.notes.items()},
+            "rejects": {
+                "columns": [str(c) for c in rej.columns],
+                "rows": [[_json_value(v) for v in row] for row in cells],
+            },
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the report as plain JSON-ready data (rejected values as text).
+
+        Examples
+        --------
+        >>> rep = StepReport(step="s", source="f.csv", n_in=2, n_kept=2, rejects=empty_rejects())
+        >>> rep.to_dict()["n_kept"], rep.to_dict()["rejects"]["columns"]
+        (2, ['row', 'reason', 'column'])
+        """
+        return dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StepReport:
+        """Rebuild a report from :meth:`to_dict` (e.g. read back from Parquet metadata).
+
+        Raises
+        ------
+        SchemaError
+            If ``data`` is not a step report's JSON form.
+        """
+        try:
+            rej = data["rejects"]
+            frame = pd.DataFrame(rej["rows"], columns=rej["columns"], dtype=object)
+            return cls(
+                step=data["step"],
+                source=data["source"],
+                n_in=int(data["n_in"]),
+                n_kept=int(data["n_kept"]),
+                rejects=frame if len(frame.columns) else empty_rejects(),
+                notes={str(k): int(v) for k, v in data.get("notes", {}).items()},
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SchemaError(
+                f"attrs[{ATTRS_KEY!r}] holds an entry that is not a step report ({exc!r}). "
+                "Do not edit it by hand; read reports with sahel_geo.reports()."
+            ) from exc
 
     @property
     def n_rejected(self) -> int:
@@ -114,7 +176,7 @@ class StepReport:
 
 def attach_report(obj: pd.DataFrame, report: StepReport) -> None:
     """Append ``report`` to ``obj.attrs`` (the object is one the step just created)."""
-    previous = obj.attrs.get(ATTRS_KEY, ())
+    previous = reports(obj) if ATTRS_KEY in obj.attrs else ()
     obj.attrs[ATTRS_KEY] = (*previous, report)
 
 
@@ -139,9 +201,15 @@ def reports(obj: pd.DataFrame) -> tuple[StepReport, ...]:
     ['demo_events']
     """
     value = obj.attrs.get(ATTRS_KEY, ())
-    if not isinstance(value, tuple):
+    if not isinstance(value, tuple | list):
         raise SchemaError(f"attrs[{ATTRS_KEY!r}] was overwritten with a {type(value).__name__}.")
-    return value
+    if isinstance(value, tuple) and all(isinstance(r, StepReport) for r in value):
+        return value
+    # read back from a file (Parquet metadata): plain dicts in a list; rebuilt once and
+    # kept, so the same report objects are returned on every call
+    rebuilt = tuple(r if isinstance(r, StepReport) else StepReport.from_dict(r) for r in value)
+    obj.attrs[ATTRS_KEY] = rebuilt
+    return rebuilt
 
 
 def rejects(obj: pd.DataFrame) -> pd.DataFrame:
@@ -170,3 +238,16 @@ def rejects(obj: pd.DataFrame) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in base})
     return pd.concat(frames, ignore_index=True, sort=False)
+
+
+def _json_value(value: Any) -> Any:
+    """Return a rejected cell as JSON: numbers and text as they are, the rest as text."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if np.isfinite(value) else str(value)
+    return str(value)

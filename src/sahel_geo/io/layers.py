@@ -9,13 +9,18 @@
   every value is a midnight, else ``2024-01-03 12:00:00``). Events keep their source
   latitude/longitude columns, so nothing but the geometry object is left out.
 - ``.gpkg``: a GeoPackage with one layer (named after the file), written by pyogrio.
+- ``.fgb``: FlatGeobuf (one layer, with its spatial index), written by pyogrio.
+- ``.parquet``: GeoParquet (geopandas ``to_parquet``, WKB geometries; a table without
+  geometry as plain Parquet). The step reports travel in the file's metadata
+  (``df.attrs``): ``sg.reports(gpd.read_parquet(path))`` gives them back.
 
 Every file is written atomically: a temporary file in the same folder, renamed onto the
 path only when complete. GeoJSON and CSV are byte-identical for the same frame.
 GeoPackage output is as deterministic as GDAL allows: the ``last_change`` timestamps
 GDAL stores are pinned to :data:`GPKG_TIMESTAMP`, so two writes of the same frame with
 the same GDAL and SQLite versions give the same bytes; other GDAL or SQLite versions may
-lay the file out differently. GeoParquet is planned, not yet written.
+lay the file out differently. FlatGeobuf and Parquet hold no timestamps: the same frame
+gives the same bytes with the same library versions.
 
 :func:`detect_event_source` tells an ACLED export from a UCDP GED file by its columns and
 :func:`read_events_auto` reads either (or a table with canonical column names) with the
@@ -70,6 +75,8 @@ LAYER_SUFFIXES: Final[dict[str, str]] = {
     ".json": "GeoJSON (RFC 7946)",
     ".csv": "CSV, without geometry",
     ".gpkg": "GeoPackage",
+    ".fgb": "FlatGeobuf",
+    ".parquet": "GeoParquet (plain Parquet for a table without geometry)",
 }
 #: Columns every ACLED export has (matched regardless of letter case).
 ACLED_MARKERS: Final[tuple[str, ...]] = ("event_id_cnty", "geo_precision")
@@ -126,7 +133,9 @@ def write_layer(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         return write_geojson(frame, p)
     if suffix == ".csv":
         return atomic_write_text(p, csv_text(frame))
-    return _write_gpkg(frame, p)
+    if suffix == ".parquet":
+        return _write_parquet(frame, p)
+    return _write_ogr(frame, p, driver="FlatGeobuf" if suffix == ".fgb" else "GPKG")
 
 
 def check_layer_path(path: str | os.PathLike[str], *, geometry: bool) -> Path:
@@ -160,13 +169,12 @@ def check_layer_path(path: str | os.PathLike[str], *, geometry: bool) -> Path:
     if suffix not in LAYER_SUFFIXES:
         known = ", ".join(f"{s} ({f})" for s, f in LAYER_SUFFIXES.items())
         raise ConfigError(
-            f"Cannot write {p}: unknown output suffix {p.suffix or '(none)'!r}. Use one of "
-            f"{known}. GeoParquet (.parquet) is planned but not yet supported."
+            f"Cannot write {p}: unknown output suffix {p.suffix or '(none)'!r}. Use one of {known}."
         )
-    if suffix in (".geojson", ".json") and not geometry:
+    if suffix in (".geojson", ".json", ".fgb") and not geometry:
         raise ConfigError(
-            f"Cannot write {p}: GeoJSON needs geometries and this table has none. Write it "
-            "as .csv (or .gpkg) instead."
+            f"Cannot write {p}: {LAYER_SUFFIXES[suffix]} needs geometries and this table has "
+            "none. Write it as .csv, .parquet or .gpkg instead."
         )
     return p
 
@@ -217,14 +225,17 @@ def csv_text(frame: pd.DataFrame) -> str:
 
 
 @contextlib.contextmanager
-def _atomic_gpkg(target: Path) -> Iterator[Path]:
-    """Yield a temporary ``.gpkg`` beside ``target``; rename it onto ``target`` on success.
+def _atomic_file(target: Path) -> Iterator[Path]:
+    """Yield a temporary file beside ``target``; rename it onto ``target`` on success.
 
-    GDAL wants the ``.gpkg`` suffix, so :func:`sahel_geo.io._atomic.atomic_path` (``.tmp``)
-    does not fit; the temporary file (and any SQLite journal) is removed on failure.
+    The temporary name keeps the target's suffix (GDAL picks drivers by suffix), so
+    :func:`sahel_geo.io._atomic.atomic_path` (``.tmp``) does not fit; the temporary file
+    (and any SQLite journal) is removed on failure.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp.gpkg", dir=target.parent)
+    fd, name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=f".tmp{target.suffix}", dir=target.parent
+    )
     os.close(fd)
     tmp = Path(name)
     tmp.unlink()  # GDAL creates the file itself
@@ -238,21 +249,38 @@ def _atomic_gpkg(target: Path) -> Iterator[Path]:
         raise
 
 
-def _write_gpkg(frame: pd.DataFrame, p: Path) -> Path:
+_OGR_NAMES: Final = {"GPKG": "a GeoPackage", "FlatGeobuf": "FlatGeobuf"}
+
+
+def _write_ogr(frame: pd.DataFrame, p: Path, *, driver: str) -> Path:
+    """Write a GeoPackage or FlatGeobuf through pyogrio, timestamps pinned, atomically."""
     import pyogrio
 
     previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GPKG_TIMESTAMP})
     try:
-        with _atomic_gpkg(p) as tmp:
-            pyogrio.write_dataframe(frame, tmp, driver="GPKG", layer=p.stem)
+        with _atomic_file(p) as tmp:
+            pyogrio.write_dataframe(frame, tmp, driver=driver, layer=p.stem)
     except Exception as exc:  # pyogrio and GDAL raise many types; the old file is intact
         raise SchemaError(
-            f"Cannot write {p} as a GeoPackage: {type(exc).__name__}: {exc}. Convert the "
+            f"Cannot write {p} as {_OGR_NAMES[driver]}: {type(exc).__name__}: {exc}. Convert the "
             "column it names to text or numbers first, or write .geojson or .csv."
         ) from exc
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
+    return p
+
+
+def _write_parquet(frame: pd.DataFrame, p: Path) -> Path:
+    """Write GeoParquet (or Parquet for a plain table) with the reports in its metadata."""
+    try:
+        with _atomic_file(p) as tmp:
+            frame.to_parquet(tmp, index=False)
+    except (TypeError, ValueError, ImportError) as exc:  # pyarrow type errors among them
+        raise SchemaError(
+            f"Cannot write {p} as Parquet: {type(exc).__name__}: {exc}. Convert the column "
+            "it names to text or numbers first, or write .gpkg or .csv."
+        ) from exc
     return p
 
 
