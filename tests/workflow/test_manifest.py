@@ -108,6 +108,7 @@ def test_build_and_write_manifest(tmp_path: Path) -> None:
             "step": "read",
             "n_in": 3,
             "n_kept": 2,
+            "notes": {},  # every step's notes are listed since issue 12
             "summary": "read e.csv: 3 in, 2 kept, 1 rejected (bad date: 1)",
         }
     ]

@@ -137,7 +137,16 @@ def test_manifest(demo_run: tuple[Path, pipeline.RunResult]) -> None:
         assert hashlib.sha256(data).hexdigest() == entry["sha256"], name
     assert "manifest" not in m["outputs"]
     assert m["versions"]["packages"]["sahel_geo"]
-    assert [s["step"] for s in m["steps"]][:2] == ["demo_events", "assign_admin[adm1]"]
+    # the region and period selection follows the reader (issue 12): demo events are all
+    # inside MLI/BFA/NER and 2012..2023, so it keeps every one of the 795
+    assert [s["step"] for s in m["steps"]][:3] == [
+        "demo_events",
+        "select_region_period",
+        "assign_admin[adm1]",
+    ]
+    sel = m["steps"][1]
+    assert (sel["n_in"], sel["n_kept"]) == (795, 795)
+    assert sel["notes"] == {"outside_countries": 0, "before_start": 0, "after_end": 0}
     assert m["run_time"].endswith("Z")
 
 

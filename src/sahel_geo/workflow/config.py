@@ -17,7 +17,10 @@ complete, commented example (the same file ships in the bundled data as ``demo.t
 
 from __future__ import annotations
 
+import datetime as dt
+import difflib
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from sahel_geo.core.errors import ConfigError
-from sahel_geo.io.datasets import bundled_path
+from sahel_geo.io.datasets import BUNDLED_COUNTRIES, bundled_path
 
 __all__ = ["SPEC", "Config", "Key", "demo_config_path", "load_config", "parse_config"]
 
@@ -34,7 +37,7 @@ __all__ = ["SPEC", "Config", "Key", "demo_config_path", "load_config", "parse_co
 class Key:
     """One config key: its type, default, an extra check and its documentation."""
 
-    kind: str  # str | int | float | bool | list[str] | list[int] | path | path?|list[path]
+    kind: str  # str | int | float | bool | date | list[str] | list[int] | path|... | list[path]
     default: Any
     doc: str
     check: Callable[[Any], str | None] | None = None
@@ -62,27 +65,53 @@ def _levels(v: Any) -> str | None:
     return f"levels must be 0, 1 or 2 (got {bad})" if bad else None
 
 
-def _iso_date(v: Any) -> str | None:
-    if v == "":
-        return None
-    import pandas as pd
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE_FORM = (
+    "must be an ISO date YYYY-MM-DD, written as a TOML date (start = 2012-01-01) or as "
+    'text (start = "2012-01-01"), or "" for none'
+)
 
+
+def _date_value(v: Any) -> tuple[str | None, str | None]:
+    """Return ``(ISO text, None)`` for a valid date value, else ``(None, why)``."""
+    if isinstance(v, dt.datetime):  # a TOML date-time: a subclass of date, so first
+        return None, f"{_DATE_FORM}; got the date-time {v.isoformat()} (give the day only)"
+    if isinstance(v, dt.date):
+        return v.isoformat(), None
+    if not isinstance(v, str):
+        return None, f"{_DATE_FORM}; got {_type_name(v)} {v!r}"
+    if v == "":
+        return "", None
+    if not _ISO_DAY.fullmatch(v.strip()):
+        return None, f"{_DATE_FORM}; got {v!r} (day and month order is not guessed)"
     try:
-        pd.Timestamp(v)
-    except (ValueError, TypeError):
-        return "must be an ISO date such as '2012-01-01' (or '' for none)"
+        return dt.date.fromisoformat(v.strip()).isoformat(), None
+    except ValueError as exc:
+        return None, f"is not a calendar date: {v!r} ({exc})"
+
+
+def _iso3_list(v: Any) -> str | None:
+    bad = [c for c in v if not re.fullmatch(r"[A-Z]{3}", c)]
+    if bad:
+        return (
+            f"must be ISO 3166-1 alpha-3 codes in capitals, e.g. ['MLI', 'BFA', 'NER']; got {bad}"
+        )
     return None
 
 
 SPEC: dict[str, dict[str, Key]] = {
     "run": {
         "title": Key("str", "Regional conflict analysis", "Title of the map and figures."),
-        "seed": Key("int", 0, "Seed of every random step (demo data, permutations)."),
+        "seed": Key("int", 0, "Seed of every random step (demo data, permutations).", _nonneg),
     },
     "inputs": {
         "events": Key("path|demo", "demo", "Events file (CSV/XLSX), or 'demo' (SYNTHETIC)."),
         "events_format": Key(
-            "str", "acled", "acled or ucdp (how to read the events file).", _one_of("acled", "ucdp")
+            "str",
+            "acled",
+            "How to read the events file: acled, ucdp, auto (ACLED or UCDP GED detected by "
+            "their columns) or generic (columns named event_date, latitude, longitude, ...).",
+            _one_of("acled", "ucdp", "auto", "generic"),
         ),
         "demo_n": Key("int", 5000, "Rows of demo events when events = 'demo'.", _positive),
         "boundaries": Key("path|bundled", "bundled", "Boundaries file (any level), or 'bundled'."),
@@ -99,7 +128,12 @@ SPEC: dict[str, dict[str, Key]] = {
     },
     "region": {
         "countries": Key(
-            "list[str]", ["MLI", "BFA", "NER"], "ISO3 codes of the study countries ([] = all)."
+            "list[str]",
+            ["MLI", "BFA", "NER"],
+            "ISO3 codes of the study countries ([] = all). Events of other countries are "
+            "left out right after reading (counted in the select_region_period step); the "
+            "boundaries must hold units of every one at every level.",
+            _iso3_list,
         ),
     },
     "analysis": {
@@ -113,8 +147,17 @@ SPEC: dict[str, dict[str, Key]] = {
             "2012-Q1, 2012.",
             _one_of("week", "month", "quarter", "year"),
         ),
-        "start": Key("str", "", "First day of the analysis ('' = first event).", _iso_date),
-        "end": Key("str", "", "Last day of the analysis ('' = last event).", _iso_date),
+        "start": Key(
+            "date",
+            "",
+            "First day of the analysis, a TOML date (2012-01-01) or ISO text "
+            "('2012-01-01'); '' = first event. Earlier events are left out, counted.",
+        ),
+        "end": Key(
+            "date",
+            "",
+            "Last day of the analysis (inclusive), as start; '' = last event.",
+        ),
         "first_arrival_k": Key(
             "float", 1.0, "Events a unit needs in a period to count as reached.", _positive
         ),
@@ -141,7 +184,14 @@ SPEC: dict[str, dict[str, Key]] = {
             _one_of("hexagons", "heatmap"),
         ),
         "hex_size_km": Key("float", 10.0, "Hexagon side (km).", _positive),
-        "tiles": Key("str", "", "Folium tiles name or URL ('' = none: works offline)."),
+        "tiles": Key(
+            "str",
+            "",
+            "Tile layer: a provider name known to folium/xyzservices ('OpenStreetMap', "
+            "'OpenTopoMap', 'Esri.WorldImagery', ...) or a URL with {z}/{x}/{y} (then "
+            "attribution is required); '' = none: the map opens offline.",
+        ),
+        "attribution": Key("str", "", "Credit line of the tiles (required with a tiles URL)."),
         "assets": Key("str", "inline", "inline (offline) or cdn.", _one_of("inline", "cdn")),
     },
 }
@@ -249,11 +299,28 @@ def parse_config(
     sahel_geo.core.errors.ConfigError: <mapping>: 1 problem:
       - [analysis] unknown key 'perod' (did you mean 'period'?); known keys: ...
     """
-    import difflib
-
     folder = Path(base)
-    problems: list[str] = []
+    problems = _unknown_sections(raw)
     values: dict[str, dict[str, Any]] = {}
+    for section, keys in SPEC.items():
+        given = raw.get(section, {})
+        given = given if isinstance(given, Mapping) else {}
+        problems += _unknown_keys(section, given)
+        values[section] = {
+            key: _key_value(section, key, spec, given.get(key, spec.default), folder, problems)
+            for key, spec in keys.items()
+        }
+    problems += _cross_checks(values)
+    if problems:
+        lines = "\n".join(f"  - {p}" for p in problems)
+        raise ConfigError(
+            f"{source}: {len(problems)} problem{'s' if len(problems) > 1 else ''}:\n{lines}"
+        )
+    return Config(values=values, path=None)
+
+
+def _unknown_sections(raw: Mapping[str, Any]) -> list[str]:
+    problems = []
     for section in raw:
         if section not in SPEC:
             hint = difflib.get_close_matches(str(section), list(SPEC), n=1)
@@ -264,67 +331,158 @@ def parse_config(
             )
         elif not isinstance(raw[section], Mapping):
             problems.append(f"[{section}] must be a table, got {_type_name(raw[section])}")
-    for section, keys in SPEC.items():
-        given = raw.get(section, {})
-        given = given if isinstance(given, Mapping) else {}
-        for key in given:
-            if key not in keys:
-                hint = difflib.get_close_matches(str(key), list(keys), n=1)
-                problems.append(
-                    f"[{section}] unknown key {key!r}"
-                    + (f" (did you mean {hint[0]!r}?)" if hint else "")
-                    + f"; known keys: {', '.join(keys)}"
-                )
-        out: dict[str, Any] = {}
-        for key, spec in keys.items():
-            value = given.get(key, spec.default)
-            why = _check_value(spec.kind, value)
-            if why is None and spec.check is not None:
-                why = spec.check(value)
-            if why is not None:
-                problems.append(f"[{section}] {key} {why}")
-                out[key] = spec.default
-                continue
-            if spec.kind.startswith("path"):
-                special = {"demo", "bundled", ""} & set(spec.kind.replace("none", "").split("|"))
-                if value in special or (value == "" and "none" in spec.kind):
-                    out[key] = value
-                    continue
-                if value == "":
-                    problems.append(f"[{section}] {key} must name a file")
-                    continue
-                p = _resolve(value, folder)
-                if not p.exists():
-                    problems.append(f"[{section}] {key}: file not found: {p}")
-                out[key] = p
-            elif spec.kind == "list[path]":
-                paths = [_resolve(v, folder) for v in value]
-                problems += [
-                    f"[{section}] {key}: file not found: {p}" for p in paths if not p.exists()
-                ]
-                out[key] = paths
-            else:
-                out[key] = float(value) if spec.kind == "float" else value
-        values[section] = out
+    return problems
+
+
+def _unknown_keys(section: str, given: Mapping[str, Any]) -> list[str]:
+    keys = SPEC[section]
+    problems = []
+    for key in given:
+        if key not in keys:
+            hint = difflib.get_close_matches(str(key), list(keys), n=1)
+            problems.append(
+                f"[{section}] unknown key {key!r}"
+                + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                + f"; known keys: {', '.join(keys)}"
+            )
+    return problems
+
+
+def _key_value(
+    section: str, key: str, spec: Key, value: Any, folder: Path, problems: list[str]
+) -> Any:
+    """Return the checked value of one key (its default after a problem, noted)."""
+    if spec.kind == "date":
+        text, why = _date_value(value)
+    else:
+        text, why = value, _check_value(spec.kind, value)
+    if why is None and spec.check is not None:
+        why = spec.check(value)
+    if why is not None:
+        problems.append(f"[{section}] {key} {why}")
+        return spec.default
+    if spec.kind.startswith("path"):
+        return _path_value(section, key, spec.kind, value, folder, problems)
+    if spec.kind == "list[path]":
+        paths = [_resolve(v, folder) for v in value]
+        problems += [w for p in paths if (w := _file_problem(section, key, p, folder_ok=False))]
+        return paths
+    return float(value) if spec.kind == "float" else text
+
+
+def _file_problem(section: str, key: str, p: Path, *, folder_ok: bool) -> str:
+    """Why ``p`` cannot be read as this key's input ('' when it can)."""
+    if not p.exists():
+        return f"[{section}] {key}: file not found: {p}"
+    if p.is_dir() and not folder_ok:
+        return f"[{section}] {key}: {p} is a folder; give the path of a file in it"
+    return ""
+
+
+# inputs that may be a folder (a folder of dated GeoTIFFs, a Zarr store)
+_FOLDER_INPUTS = frozenset({"drought", "wasting"})
+
+
+def _path_value(
+    section: str, key: str, kind: str, value: str, folder: Path, problems: list[str]
+) -> Any:
+    special = {"demo", "bundled", ""} & set(kind.replace("none", "").split("|"))
+    if value in special or (value == "" and "none" in kind):
+        return value
+    if value == "":
+        problems.append(f"[{section}] {key} must name a file")
+        return value
+    p = _resolve(value, folder)
+    why = _file_problem(section, key, p, folder_ok=key in _FOLDER_INPUTS)
+    if why:
+        problems.append(why)
+    return p
+
+
+def _cross_checks(values: dict[str, dict[str, Any]]) -> list[str]:
+    """Check the keys that depend on each other (levels, dates, limits, tiles)."""
+    problems = []
     a = values["analysis"]
     if a["map_level"] not in a["levels"]:
         problems.append(
             f"[analysis] map_level {a['map_level']} must be one of levels {a['levels']}"
         )
-    if a["start"] and a["end"] and str(a["start"]) > str(a["end"]):
-        problems.append(f"[analysis] start {a['start']!r} is after end {a['end']!r}")
+    if a["start"] and a["end"] and a["start"] > a["end"]:
+        problems.append(
+            f"[analysis] start {a['start']!r} is after end {a['end']!r}: swap them or correct one"
+        )
     m = values["map"]
     if m["marker_limit"] > m["cluster_limit"]:
         problems.append(
             f"[map] marker_limit ({m['marker_limit']}) must not exceed cluster_limit "
             f"({m['cluster_limit']})"
         )
-    if problems:
-        lines = "\n".join(f"  - {p}" for p in problems)
-        raise ConfigError(
-            f"{source}: {len(problems)} problem{'s' if len(problems) > 1 else ''}:\n{lines}"
-        )
-    return Config(values=values, path=None)
+    problems += _tiles_problems(m["tiles"], m["attribution"])
+    if values["inputs"]["boundaries"] == "bundled":
+        problems += _bundled_problems(values["region"]["countries"], a["levels"])
+    return problems
+
+
+def _tiles_problems(tiles: str, attribution: str) -> list[str]:
+    """Check ``[map] tiles``: a known provider name or a tile URL with its attribution."""
+    if tiles == "":
+        return []
+    if "://" in tiles or "{" in tiles:
+        problems = []
+        missing = [k for k in ("{x}", "{y}", "{z}") if k not in tiles]
+        if missing:
+            problems.append(
+                f"[map] tiles URL {tiles!r} lacks {', '.join(missing)}: a tile URL reads like "
+                "'https://tile.example.org/{z}/{x}/{y}.png'"
+            )
+        if not attribution.strip():
+            problems.append(
+                "[map] tiles is a URL, so [map] attribution is required: the credit line the "
+                'tile provider asks for, e.g. attribution = "(c) OpenStreetMap contributors"'
+            )
+        return problems
+    return _provider_problems(tiles)
+
+
+def _provider_problems(name: str) -> list[str]:
+    """Check a tile provider name as folium reads it (xyzservices' names)."""
+    import xyzservices
+
+    if name.strip().lower() == "openstreetmap":
+        return []
+    try:
+        provider = xyzservices.providers.query_name(name)
+    except ValueError:
+        known = ["OpenStreetMap", *xyzservices.providers.flatten()]
+        hint = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+        return [
+            f"[map] tiles {name!r} is not a tile provider folium knows"
+            + (f" (did you mean {', '.join(map(repr, hint))}?)" if hint else "")
+            + "; give a name such as 'OpenStreetMap', 'OpenTopoMap' or 'Esri.WorldImagery', "
+            "a tile URL with [map] attribution, or '' for none"
+        ]
+    if provider.requires_token():
+        return [
+            f"[map] tiles {name!r} ({provider.name}) needs an API key: give its URL with your "
+            "key and [map] attribution, or a provider without a key such as 'OpenStreetMap'"
+        ]
+    return []
+
+
+def _bundled_problems(countries: list[str], levels: list[int]) -> list[str]:
+    """Countries the bundled boundaries have no units of, at each configured level."""
+    problems = []
+    for level in dict.fromkeys(levels):
+        available = BUNDLED_COUNTRIES.get(level, ())
+        absent = [c for c in countries if c not in available]
+        if absent:
+            problems.append(
+                f"[region] countries {absent} have no admin-{level} units in the bundled "
+                f"boundaries (admin-{level} covers {', '.join(available)}): drop level "
+                f"{level} from [analysis] levels, keep only countries it covers, or give a "
+                "[inputs] boundaries file with those units"
+            )
+    return problems
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:

@@ -9,7 +9,11 @@ outputs can be checked and reproduced::
     parameters           every config value, defaults filled in
     inputs               per input: role, path, size, sha256, rows (and a note for
                          inputs generated in memory, e.g. the SYNTHETIC demo data)
-    steps                per step report: step, n_in, n_kept, summary
+    steps                per step: step, n_in, n_kept, notes, summary; the reader's,
+                         then select_region_period (the events outside [region]
+                         countries and [analysis] start..end, counted in its notes:
+                         outside_countries, before_start, after_end), then the joins'
+                         and the counts' (see sahel_geo.workflow.selection)
     map                  how the map drew the events
     outputs              per output file: path (relative to the folder), size, sha256
     versions             Python, GDAL/PROJ/GEOS and package versions
@@ -32,6 +36,7 @@ from sahel_geo.core.reports import StepReport
 from sahel_geo.core.versions import versions
 from sahel_geo.io._atomic import atomic_write_text
 from sahel_geo.workflow.config import Config
+from sahel_geo.workflow.selection import Selection
 
 __all__ = [
     "MANIFEST_VERSION",
@@ -145,7 +150,7 @@ def build_manifest(
     config: Config,
     *,
     inputs: Sequence[Mapping[str, Any]],
-    steps: Sequence[StepReport],
+    steps: Sequence[StepReport | Selection],
     map_info: Mapping[str, Any],
     outputs: Mapping[str, Path],
     folder: Path,
@@ -160,7 +165,7 @@ def build_manifest(
     inputs
         One entry per input, from :func:`file_entry` or :func:`generated_entry`.
     steps
-        The step reports of the run, in order.
+        The step reports of the run and its region and period selection, in order.
     map_info
         How the map drew the events (the manifest's ``map``).
     outputs
@@ -194,7 +199,13 @@ def build_manifest(
         "parameters": config.as_dict(),
         "inputs": [dict(entry) for entry in inputs],
         "steps": [
-            {"step": r.step, "n_in": r.n_in, "n_kept": r.n_kept, "summary": r.summary()}
+            {
+                "step": r.step,
+                "n_in": r.n_in,
+                "n_kept": r.n_kept,
+                "notes": {k: int(v) for k, v in r.notes.items()},
+                "summary": r.summary(),
+            }
             for r in steps
         ],
         "map": dict(map_info),

@@ -80,6 +80,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -90,19 +91,11 @@ from sahel_geo.analysis.spread import country_shares, expansion_relocation, firs
 from sahel_geo.analysis.timeseries import aggregate, period_change
 from sahel_geo.analysis.typology import conflict_climate_table
 from sahel_geo.analysis.zonal import zonal_stats
-from sahel_geo.core.errors import ConfigError
 from sahel_geo.core.periods import Freq, period_start
 from sahel_geo.core.raster import Raster
 from sahel_geo.core.reports import StepReport, rejects, reports
 from sahel_geo.io._atomic import atomic_path, atomic_write_text
-from sahel_geo.io.boundaries import read_boundaries
-from sahel_geo.io.datasets import bundled_boundaries_path, load_boundaries
-from sahel_geo.io.demo import demo_events
-from sahel_geo.io.demo_rasters import demo_spei, demo_wasting
-from sahel_geo.io.events import read_acled, read_ucdp
 from sahel_geo.io.geojson import write_geojson
-from sahel_geo.io.indicators import read_indicators
-from sahel_geo.io.rasters import open_raster
 from sahel_geo.present.figures import (
     choropleth_figure,
     conflict_drought_figure,
@@ -112,12 +105,14 @@ from sahel_geo.present.figures import (
 )
 from sahel_geo.present.maps import events_layer_mode, make_map
 from sahel_geo.workflow.config import Config, demo_config_path, load_config, parse_config
-from sahel_geo.workflow.manifest import (
-    build_manifest,
-    file_entry,
-    generated_entry,
-    write_manifest,
+from sahel_geo.workflow.inputs import RunInputs, join_indicators, read_inputs
+from sahel_geo.workflow.manifest import build_manifest, write_manifest
+from sahel_geo.workflow.outputs import (
+    check_output_folder,
+    finish_output_folder,
+    prepare_output_folder,
 )
+from sahel_geo.workflow.selection import Selection
 from sahel_geo.workflow.tables import (
     OPTIONAL_COLUMNS,
     perpetrator_country_totals,
@@ -262,24 +257,6 @@ class _RunContext:
 
 
 @dataclass(frozen=True)
-class _Inputs:
-    """The inputs of a run, read once, and their manifest entries (in reading order)."""
-
-    events: gpd.GeoDataFrame
-    units: dict[int, gpd.GeoDataFrame]
-    drought: Raster | None
-    wasting: Raster | None
-    indicators: list[tuple[Path, pd.DataFrame]]
-    entries: list[dict[str, Any]]
-    columns: tuple[str, ...]  # the optional columns the events fill (source_columns)
-
-    @property
-    def omit(self) -> tuple[str, ...]:
-        """The optional columns the events cannot fill: left out of every table."""
-        return tuple(c for c in OPTIONAL_COLUMNS if c not in self.columns)
-
-
-@dataclass(frozen=True)
 class _LevelResult:
     """One admin level's results that the map, figures and manifest need."""
 
@@ -291,106 +268,9 @@ class _LevelResult:
     files: dict[str, Path]
 
 
-def _load_events(cfg: Config) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
-    """Read the events (demo or a file); return them and their manifest entry."""
-    src = cfg["inputs"]["events"]
-    if src == "demo":
-        n, seed = cfg["inputs"]["demo_n"], cfg["run"]["seed"]
-        entry = generated_entry(
-            role="events",
-            source=f"demo_events(n={n}, seed={seed})",
-            rows=n,
-            note="SYNTHETIC demo events generated in memory",
-        )
-        return demo_events(n=n, seed=seed), entry
-    reader = read_acled if cfg["inputs"]["events_format"] == "acled" else read_ucdp
-    events = reader(src)
-    rep = reports(events)
-    rows = rep[0].n_in if rep else len(events)
-    return events, file_entry(Path(src), rows=int(rows), role="events")
-
-
-def _load_units(cfg: Config, level: int) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
-    """Read one level's admin units (the region's countries) and their manifest entry."""
-    countries = cfg["region"]["countries"] or None
-    src = cfg["inputs"]["boundaries"]
-    if src == "bundled":
-        units = load_boundaries(level=level, countries=countries)
-        entry = file_entry(bundled_boundaries_path(level), rows=None, role=f"boundaries_adm{level}")
-        entry["path"] = f"bundled:{bundled_boundaries_path(level).name}"
-    else:
-        units = read_boundaries(src, level=level)
-        if countries:
-            units = units[units["country_iso3"].isin(countries)].reset_index(drop=True)
-        entry = file_entry(Path(src), rows=None, role=f"boundaries_adm{level}")
-    if units.empty:
-        raise ConfigError(
-            f"no admin-{level} units for countries {countries} in {src}: check [region] "
-            "countries and [analysis] levels against the boundaries file."
-        )
-    entry["rows"] = len(units)
-    return units, entry
-
-
-def _load_raster(
-    cfg: Config, key: str, units: gpd.GeoDataFrame
-) -> tuple[Raster | None, list[dict[str, Any]]]:
-    """Open the drought or wasting raster (None when not configured), with its entries."""
-    src = cfg["inputs"][key]
-    if src == "":
-        return None, []
-    if src == "demo":
-        seed = cfg["run"]["seed"]
-        raster = demo_spei(seed=seed) if key == "drought" else demo_wasting(seed=seed)
-        entry = generated_entry(
-            role=key,
-            source=f"demo_{'spei' if key == 'drought' else 'wasting'}(seed={seed})",
-            rows=int(np.prod(raster.values.shape)),
-            note="SYNTHETIC demo raster generated in memory",
-        )
-        return raster, [entry]
-    raster = open_raster(src, zones=units)
-    return raster, [file_entry(Path(src), rows=int(np.prod(raster.values.shape)), role=key)]
-
-
-_INDICATOR_META = {"pcode", "name", "admin_level", "boundary_pcode", "boundary_name", "match"}
-
-
-def _indicators(cfg: Config) -> tuple[list[tuple[Path, pd.DataFrame]], list[dict[str, Any]]]:
-    """Read every indicator table once (for the manifest and to see which level it fits)."""
-    tables = []
-    entries = []
-    for path in cfg["inputs"]["indicators"]:
-        t = read_indicators(path)
-        entries.append(file_entry(Path(path), rows=len(t), role="indicators"))
-        tables.append((Path(path), t))
-    return tables, entries
-
-
-def _join_indicators(
-    layer: gpd.GeoDataFrame, units: gpd.GeoDataFrame, tables: list[tuple[Path, pd.DataFrame]]
-) -> gpd.GeoDataFrame:
-    """Add the numeric columns of the tables whose P-codes belong to these units."""
-    out = layer.copy()
-    wanted = set(units["pcode"])
-    for path, plain in tables:
-        if "pcode" not in plain.columns or not wanted & set(plain["pcode"].dropna()):
-            continue  # a table of another level: joined there
-        t = read_indicators(path, boundaries=units)
-        t = t[t["boundary_pcode"].notna()].drop_duplicates("boundary_pcode")
-        t = t.set_index("boundary_pcode")
-        for c in t.columns:
-            if c in _INDICATOR_META or not pd.api.types.is_numeric_dtype(t[c]):
-                continue
-            out[c] = t[c].reindex(out["pcode"]).to_numpy()
-    return out
-
-
 def _drought_table(units: gpd.GeoDataFrame, raster: Raster, *, freq: str) -> pd.DataFrame:
     """Mean drought index per unit and analysis period (monthly steps averaged)."""
     z = zonal_stats(units, raster, stats=("mean",)).reset_index()
-    if "time" not in z.columns:
-        z["time"] = pd.Timestamp("1970-01-01")
     z["period"] = period_start(z["time"], freq)  # type: ignore[arg-type]
     out = pd.DataFrame(z.groupby(["pcode", "period"], as_index=False)["mean"].mean())
     return out.rename(columns={"pcode": "unit", "mean": "spei"})
@@ -404,50 +284,19 @@ def _progress_noop(step: int, total: int, what: str) -> None:
 def _context(
     config: Config | str | os.PathLike[str], out: str | os.PathLike[str], progress: Progress | None
 ) -> _RunContext:
-    """Check the config, create the output folders and fix the run's settings."""
+    """Check the config and the output folder (creating nothing); fix the run's settings."""
     cfg = config if isinstance(config, Config) else load_config(config)
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "figures").mkdir(exist_ok=True)
-    (folder / "tables").mkdir(exist_ok=True)
     a = cfg["analysis"]
     levels = tuple(dict.fromkeys(a["levels"]))
     return _RunContext(
         cfg=cfg,
-        folder=folder,
+        folder=check_output_folder(out, levels=levels),
         levels=levels,
         freq=a["period"],
         start=a["start"] or None,
         end=a["end"] or None,
         tick=progress or _progress_noop,
         total=5 + len(levels),
-    )
-
-
-def _read_inputs(ctx: _RunContext) -> _Inputs:
-    """Read events, boundaries per level, rasters and indicator tables, in that order."""
-    logger.info("run: reading inputs")
-    cfg = ctx.cfg
-    events, events_entry = _load_events(cfg)
-    loaded = {lv: _load_units(cfg, lv) for lv in ctx.levels}
-    map_units = loaded[cfg["analysis"]["map_level"]][0]
-    drought, drought_entry = _load_raster(cfg, "drought", map_units)
-    wasting, wasting_entry = _load_raster(cfg, "wasting", map_units)
-    indicators, indicator_entries = _indicators(cfg)
-    return _Inputs(
-        events=events,
-        units={lv: units for lv, (units, _) in loaded.items()},
-        drought=drought,
-        wasting=wasting,
-        indicators=indicators,
-        entries=[
-            events_entry,
-            *(entry for _, entry in loaded.values()),
-            *drought_entry,
-            *wasting_entry,
-            *indicator_entries,
-        ],
-        columns=source_columns(events),
     )
 
 
@@ -484,7 +333,7 @@ def _add_indicators(
     """Add the indicator tables' columns and ``events_per_100k`` people."""
     if not tables:
         return layer
-    out = _join_indicators(layer, units, tables)
+    out = join_indicators(layer, units, tables)
     if population_column in out.columns:
         pop = pd.to_numeric(out[population_column], errors="coerce").to_numpy(dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -558,7 +407,7 @@ def _add_hotspots(layer: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDataFrame:
 
 def _write_level(
     ctx: _RunContext,
-    inputs: _Inputs,
+    inputs: RunInputs,
     level: int,
     layer: gpd.GeoDataFrame,
     tables: dict[str, pd.DataFrame],
@@ -600,7 +449,7 @@ def _level_tables(
 
 
 def _analyse_level(
-    ctx: _RunContext, inputs: _Inputs, joined: gpd.GeoDataFrame, level: int
+    ctx: _RunContext, inputs: RunInputs, joined: gpd.GeoDataFrame, level: int
 ) -> _LevelResult:
     """Analyse one level: counts, totals, change, rates, spread, overlays, hot spots."""
     a = ctx.cfg["analysis"]
@@ -647,7 +496,7 @@ def _has_groups(events: pd.DataFrame) -> bool:
 
 
 def _write_events_tables(
-    ctx: _RunContext, inputs: _Inputs, joined: gpd.GeoDataFrame
+    ctx: _RunContext, inputs: RunInputs, joined: gpd.GeoDataFrame
 ) -> dict[str, Path]:
     """Write the country tables, the events layer and the rejects; return ``{name: path}``."""
     tables = ctx.folder / "tables"
@@ -685,7 +534,7 @@ _MAP_LAYERS = (
 )
 
 
-def _map_rasters(inputs: _Inputs) -> dict[str, Raster]:
+def _map_rasters(inputs: RunInputs) -> dict[str, Raster]:
     """Return the rasters the map overlays, by label."""
     rasters = {}
     if inputs.drought is not None:
@@ -696,7 +545,7 @@ def _map_rasters(inputs: _Inputs) -> dict[str, Raster]:
 
 
 def _draw_map(
-    ctx: _RunContext, inputs: _Inputs, joined: gpd.GeoDataFrame, level: _LevelResult
+    ctx: _RunContext, inputs: RunInputs, joined: gpd.GeoDataFrame, level: _LevelResult
 ) -> tuple[Path, dict[str, Any]]:
     """Write ``map.html`` for the map level; return its path and the manifest's ``map``."""
     m = ctx.cfg["map"]
@@ -707,7 +556,7 @@ def _draw_map(
         value="events",
         events=joined,
         title=f"Events ({ctx.cfg['run']['title']})",
-        tiles=m["tiles"] or None,
+        tiles=None,
         layers={c: label for c, label in _MAP_LAYERS if c in level.layer.columns},
         periods=level.counts,
         period_freq=ctx.freq,
@@ -717,6 +566,9 @@ def _draw_map(
         assets=m["assets"],
         **limits,
     )
+    if m["tiles"]:
+        # a tile URL needs its attribution, which make_map cannot take: the layer is added here
+        folium.TileLayer(m["tiles"], attr=m["attribution"] or None).add_to(fmap)
     path = ctx.folder / "map.html"
     with atomic_path(path) as tmp:
         fmap.save(str(tmp))
@@ -766,10 +618,12 @@ def _draw_figures(
     }
 
 
-def _step_reports(joined: gpd.GeoDataFrame, counts: list[pd.DataFrame]) -> list[StepReport]:
-    """List the readers' and joins' reports, then what each level's counts left out."""
-    steps = list(reports(joined))
-    for table in counts:
+def _step_reports(
+    inputs: RunInputs, joined: gpd.GeoDataFrame, counts: list[pd.DataFrame]
+) -> list[StepReport | Selection]:
+    """List the reader's reports, the region and period selection, the joins, the counts."""
+    steps: list[StepReport | Selection] = [*reports(inputs.events), inputs.selection]
+    for table in (joined, *counts):
         seen = {id(r) for r in steps}
         steps += [r for r in reports(table) if id(r) not in seen]
     return steps
@@ -816,7 +670,8 @@ def run(
     ctx = _context(config, out, progress)
     t0 = time.perf_counter()
     ctx.tick(1, ctx.total, "reading events and boundaries")
-    inputs = _read_inputs(ctx)
+    inputs = read_inputs(ctx.cfg, ctx.levels)
+    swept = prepare_output_folder(ctx.folder, levels=ctx.levels)
     ctx.tick(2, ctx.total, "assigning events to admin units")
     joined = _join_levels(inputs.events, inputs.units, ctx.levels)
     levels: dict[int, _LevelResult] = {}
@@ -832,7 +687,7 @@ def run(
     files["map"], map_info = _draw_map(ctx, inputs, joined, shown)
     ctx.tick(step + 2, ctx.total, "drawing the figures")
     files.update(_draw_figures(ctx, joined, shown))
-    steps = _step_reports(joined, [result.counts for result in levels.values()])
+    steps = _step_reports(inputs, joined, [result.counts for result in levels.values()])
     manifest = build_manifest(
         ctx.cfg,
         inputs=inputs.entries,
@@ -843,7 +698,12 @@ def run(
     )
     logger.info("run: finished in %.1f s", time.perf_counter() - t0)
     files["manifest"] = write_manifest(manifest, ctx.folder / "manifest.json")
+    finish_output_folder(ctx.folder)
     summary = [rep.summary() for rep in steps]
+    if swept:
+        summary.append(
+            f"removed {len(swept)} temporary file(s) an interrupted run left in {ctx.folder}"
+        )
     return RunResult(
         out=ctx.folder, files=files, summary=summary, events_mode=map_info["events_mode"]
     )
