@@ -236,11 +236,20 @@ def _decode(data: bytes, encoding: str | None, p: Path, reader: str) -> str:
                 "encoding='utf-8', 'cp1252', 'latin-1' or 'utf-16'."
             ) from exc
     bom = _bom_encoding(data)
-    for enc in (bom, "utf-8") if bom else ("utf-8",):
-        try:
-            return data.decode(enc).removeprefix("\ufeff")
-        except UnicodeDecodeError:
-            continue
+    if bom is not None and bom != "utf-8-sig":
+        unit = 4 if bom == "utf-32" else 2
+        try:  # a file cut mid-character (a partial download) loses that character only
+            return data[: len(data) - len(data) % unit].decode(bom).removeprefix("\ufeff")
+        except UnicodeDecodeError as exc:
+            raise InputFileError(
+                f'{reader}: {p} looks like {bom.upper()} text (Excel\'s "Unicode text") but '
+                f"is not valid {bom.upper()} ({exc.reason}). Export it again, or pass its "
+                "encoding=."
+            ) from exc
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
     warnings.warn(
         f"{p} is not UTF-8; read it as cp1252 (Windows Western European). If names "
         "look wrong (e.g. 'SÃ©gou'), pass the file's encoding, e.g. encoding='latin-1'.",
