@@ -25,10 +25,22 @@ Sources recognised by their columns (``source="auto"``), in this order:
 Any other file is read with ``columns={"pcode": ..., "name": ..., "parent_pcode": ...,
 "country_iso3": ...}`` (``pcode`` and ``name`` required) and ``level=``.
 
-Rows are never dropped silently: empty or non-polygonal geometries, missing and
-duplicate pcodes go to the rejects of a :class:`~sahel_geo.StepReport` attached to the
-result; repaired invalid geometries, reprojection and encoding fixes are counted in its
-notes.
+Rows are never dropped silently: missing, empty, non-finite or non-polygonal
+geometries, missing and duplicate pcodes go to the rejects of a
+:class:`~sahel_geo.StepReport` attached to the result; repaired invalid geometries,
+GeometryCollections reduced to their polygons (``geometrycollection_to_polygons``),
+unclosed rings, reprojection, numeric P-codes and encoding fixes are counted in its
+notes. A file that leaves no unit raises :class:`~sahel_geo.EmptyResultError` naming
+every reason and its rows.
+
+Coordinates written ``[lat, lon]`` are an error, not a repair: when most units checked
+lie outside their country's bounding box (``COUNTRY_BBOX``; the country from
+``country_iso3`` or the P-code's ISO prefix) but inside it with x and y swapped, or lie
+beyond latitude ±90 but in range swapped, :class:`~sahel_geo.CRSError` says how to swap
+them (a silent swap would hide a broken export); a single such unit among correct ones
+is rejected. A CRS that contradicts the coordinates (a projected CRS, e.g. a legacy
+GeoJSON ``crs`` member ``EPSG:3857``, over degrees; a geographic CRS over metres) raises
+naming both.
 """
 
 from __future__ import annotations
@@ -37,6 +49,7 @@ import logging
 import os
 import re
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -111,15 +124,20 @@ def _read_frame(
     target: str, layer: str | None, encoding: str | None, notes: dict[str, int]
 ) -> pd.DataFrame:
     """Read with pyogrio; polygons with unclosed rings are closed (counted), not raised."""
-    try:
-        return cast(pd.DataFrame, pyogrio.read_dataframe(target, layer=layer, encoding=encoding))
-    except shapely.errors.GEOSException:
-        pass  # e.g. "Points of LinearRing do not form a closed linestring"
-    gdf = cast(
-        pd.DataFrame,
-        pyogrio.read_dataframe(target, layer=layer, encoding=encoding, on_invalid="fix"),
-    )
-    wkb = pyogrio.raw.read(target, layer=layer, encoding=encoding, columns=[])[2]
+    with warnings.catch_warnings():
+        # GDAL warns once per unclosed ring; they are counted in the notes instead
+        warnings.filterwarnings("ignore", "Non closed ring detected", RuntimeWarning)
+        try:
+            return cast(
+                pd.DataFrame, pyogrio.read_dataframe(target, layer=layer, encoding=encoding)
+            )
+        except shapely.errors.GEOSException:
+            pass  # e.g. "Points of LinearRing do not form a closed linestring"
+        gdf = cast(
+            pd.DataFrame,
+            pyogrio.read_dataframe(target, layer=layer, encoding=encoding, on_invalid="fix"),
+        )
+        wkb = pyogrio.raw.read(target, layer=layer, encoding=encoding, columns=[])[2]
     as_read = shapely.from_wkb(wkb, on_invalid="ignore")
     broken = ~pd.isna(wkb) & shapely.is_missing(as_read)
     fixed = broken & ~shapely.is_missing(np.asarray(gdf.geometry.values, dtype=object))
@@ -315,7 +333,7 @@ def _load(
     _check_shapefile(p)
     target = _archive_member(p) if p.suffix.lower() == ".zip" else str(p)
     if target.startswith("/vsizip/"):
-        notes[f"read {target.split('/')[-1]} from a subfolder of the archive"] = 1
+        notes[f"read {target.removeprefix(f'/vsizip/{p}/')} from a subfolder of the archive"] = 1
     return _Loaded(_read_vector(p, target, layer, notes), str(p), _crs_member(p))
 
 
@@ -612,14 +630,20 @@ def read_boundaries(
     Raises
     ------
     InputFileError
-        Missing, empty or unreadable file.
+        ``path`` is not a path or a GeoDataFrame; a missing, empty, unreadable or
+        geometry-less file, a folder, a shapefile without its .dbf, a broken TopoJSON.
     MissingCRSError
         The file has no CRS and ``crs`` was not given.
     CRSMismatchError
-        ``crs`` disagrees with the file's own CRS.
+        ``crs`` disagrees with the file's own CRS, or a projected CRS labels degrees.
+    CRSError
+        Coordinates look like ``[lat, lon]``, are not degrees under a geographic CRS,
+        or ``crs`` is not a CRS.
     SchemaError
         The columns match no known source (the message lists what each needs), or a
         mapping or level is wrong.
+    EmptyResultError
+        Every row was rejected (the message names the reasons, rows and the fix).
 
     Examples
     --------
