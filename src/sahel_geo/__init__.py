@@ -74,7 +74,7 @@ from sahel_geo.analysis.spread import (
 )
 from sahel_geo.analysis.timeseries import aggregate, allocate_by_area, period_change
 from sahel_geo.analysis.typology import conflict_climate_table, unit_typology
-from sahel_geo.analysis.zonal import cell_areas_km2, zonal_stats
+from sahel_geo.analysis.zonal import CellRules, cell_areas_km2, zonal_cells, zonal_stats
 
 # 3 present: maps and figures
 from sahel_geo.present.figures import (
@@ -102,6 +102,7 @@ __all__ = [
     "SWAC_25",
     "CRSError",
     "CRSMismatchError",
+    "CellRules",
     "Config",
     "ConfigError",
     "EmergingHotSpots",
@@ -191,5 +192,6 @@ __all__ = [
     "values_at_events",
     "write_demo_rasters",
     "write_geojson",
+    "zonal_cells",
     "zonal_stats",
 ]

@@ -66,3 +66,21 @@ def test_zero_size_and_south_up_rasters_name_the_cause() -> None:
         np.array([[3.0, 4.0], [1.0, 2.0]]), transform=Affine(1.0, 0, 0, 0, 1.0, 0), crs=4326
     )
     assert sg.zonal_stats(_zones(box(0, 0, 2, 2)), flipped, stats=["sum"])["sum"].iloc[0] == 10
+
+
+def test_weights_nodata_of_0_1_still_works_with_a_dated_warning() -> None:
+    w = Raster.from_array(np.array([[1.0, np.nan], [1.0, 1.0]]), transform=T, crs=4326)
+    zones = _zones(box(0, 0, 2, 2))
+    new = sg.zonal_stats(
+        zones, R, stats=["weighted_sum"], weights=w, rules=sg.CellRules(default_weight=2.0)
+    )
+    with pytest.warns(
+        FutureWarning, match=r"weights_nodata=\.\.\.\) .* removed in sahel_geo 0\.3\.0"
+    ):
+        old = sg.zonal_stats(zones, R, stats=["weighted_sum"], weights=w, weights_nodata=2.0)
+    # 1*1 + 2*2 (nodata weight taken as 2) + 3*1 + 4*1 = 12
+    assert old["weighted_sum"].iloc[0] == new["weighted_sum"].iloc[0] == 12.0
+    with pytest.raises(sg.SchemaError, match="not both"), pytest.warns(FutureWarning):
+        sg.zonal_stats(
+            zones, R, weights=w, weights_nodata=2.0, rules=sg.CellRules(default_weight=1.0)
+        )

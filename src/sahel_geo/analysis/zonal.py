@@ -39,7 +39,7 @@ import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import cast
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -73,6 +73,7 @@ from sahel_geo.analysis._zonal_kernels import (
     scaled,
 )
 from sahel_geo.core.arrays import run_starts
+from sahel_geo.core.deprecation import deprecated_keywords
 from sahel_geo.core.errors import EmptyResultError, NodataWarning, SchemaError
 from sahel_geo.core.geodesy import latlon_cell_area_km2
 from sahel_geo.core.raster import Raster, check_crs
@@ -885,6 +886,19 @@ def _frame(
     )
 
 
+def _weights_nodata_as_rule(old: dict[str, Any], rules: CellRules | None) -> CellRules:
+    """``weights_nodata=`` (before 0.2) as ``rules=CellRules(default_weight=...)``."""
+    rules = rules or CellRules()
+    if rules.default_weight is not None:
+        raise SchemaError(
+            "zonal_stats: pass rules=CellRules(default_weight=...) or weights_nodata=, not both."
+        )
+    return replace(rules, default_weight=old["weights_nodata"])
+
+
+@deprecated_keywords(
+    "weights_nodata", new="rules", removed_in="0.3.0", translate=_weights_nodata_as_rule
+)
 def zonal_stats(
     zones: gpd.GeoDataFrame,
     raster: Raster,
@@ -929,7 +943,9 @@ def zonal_stats(
         Column of ``zones`` that identifies each zone (the output index).
     rules
         :class:`CellRules`: ``min_coverage_frac``, ``default_value`` and
-        ``default_weight`` (exactextract's options of the same names).
+        ``default_weight`` (exactextract's options of the same names). The keyword
+        ``weights_nodata=`` of 0.1 still works as ``CellRules(default_weight=...)``, with
+        a :class:`FutureWarning`; it is removed in sahel_geo 0.3.0.
 
     Returns
     -------
