@@ -80,7 +80,7 @@ def test_weights_nodata_of_0_1_still_works_with_a_dated_warning() -> None:
         old = sg.zonal_stats(zones, R, stats=["weighted_sum"], weights=w, weights_nodata=2.0)
     # 1*1 + 2*2 (nodata weight taken as 2) + 3*1 + 4*1 = 12
     assert old["weighted_sum"].iloc[0] == new["weighted_sum"].iloc[0] == 12.0
-    with pytest.raises(sg.SchemaError, match="not both"), pytest.warns(FutureWarning):
+    with pytest.raises(TypeError, match=r"pass rules= or weights_nodata=, not both"):
         sg.zonal_stats(
             zones, R, weights=w, weights_nodata=2.0, rules=sg.CellRules(default_weight=1.0)
         )

@@ -16,21 +16,17 @@ table):
 
 from __future__ import annotations
 
-import functools
-import warnings
-from collections.abc import Callable, Sequence
-from typing import ParamSpec, cast
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from sahel_geo.analysis.timeseries import period_change
+from sahel_geo.core.deprecation import deprecated_keywords
 from sahel_geo.core.errors import SchemaError
 from sahel_geo.core.validation import check_columns
 
 __all__ = ["conflict_climate_table", "unit_typology"]
-
-_P = ParamSpec("_P")
 
 
 def conflict_climate_table(
@@ -104,33 +100,16 @@ def conflict_climate_table(
 _LOW_BASELINE_DEFAULT: tuple[float, float] = (2.0, 5.0)
 
 
-def _low_baseline_keywords(
-    func: Callable[_P, pd.DataFrame],
-) -> Callable[_P, pd.DataFrame]:
-    """Accept the keywords ``min_baseline``/``min_current`` (before 0.2) as ``low_baseline``."""
-
-    @functools.wraps(func)
-    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> pd.DataFrame:
-        old = [name for name in ("min_baseline", "min_current") if name in kwargs]
-        if old:
-            if "low_baseline" in kwargs:
-                raise TypeError(f"unit_typology: pass low_baseline or {' / '.join(old)}, not both.")
-            warnings.warn(
-                f"unit_typology({', '.join(f'{n}=...' for n in old)}) is deprecated and will "
-                "be removed in sahel_geo 0.3.0; pass low_baseline=(min_baseline, min_current).",
-                FutureWarning,
-                stacklevel=2,
-            )
-            given = cast("dict[str, float]", kwargs)
-            base = float(given.pop("min_baseline", _LOW_BASELINE_DEFAULT[0]))
-            current = float(given.pop("min_current", _LOW_BASELINE_DEFAULT[1]))
-            kwargs["low_baseline"] = (base, current)
-        return func(*args, **kwargs)
-
-    return wrapper
-
-
-@_low_baseline_keywords
+@deprecated_keywords(
+    "min_baseline",
+    "min_current",
+    new="low_baseline",
+    removed_in="0.3.0",
+    translate=lambda old, _: (
+        float(old.get("min_baseline", _LOW_BASELINE_DEFAULT[0])),
+        float(old.get("min_current", _LOW_BASELINE_DEFAULT[1])),
+    ),
+)
 def unit_typology(
     table: pd.DataFrame,
     *,

@@ -886,14 +886,9 @@ def _frame(
     )
 
 
-def _weights_nodata_as_rule(old: dict[str, Any], rules: CellRules | None) -> CellRules:
+def _weights_nodata_as_rule(old: dict[str, Any], _current: Any) -> CellRules:
     """``weights_nodata=`` (before 0.2) as ``rules=CellRules(default_weight=...)``."""
-    rules = rules or CellRules()
-    if rules.default_weight is not None:
-        raise SchemaError(
-            "zonal_stats: pass rules=CellRules(default_weight=...) or weights_nodata=, not both."
-        )
-    return replace(rules, default_weight=old["weights_nodata"])
+    return CellRules(default_weight=old["weights_nodata"])
 
 
 @deprecated_keywords(

@@ -35,8 +35,8 @@ def deprecated_keywords(
         The sahel_geo version that removes them, named in the warning.
     translate
         ``translate(old_values, current)`` returns the value for ``new`` from the old
-        keywords given (a dict) and ``new``'s value if the caller also passed it (else
-        None).
+        keywords given (a dict); ``current`` is always None (passing an old and the new
+        keyword together raises :class:`TypeError` before any warning).
 
     Returns
     -------
@@ -60,6 +60,8 @@ def deprecated_keywords(
         @functools.wraps(func)
         def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
             given = {name: kwargs.pop(name) for name in old if name in kwargs}
+            if given and new in kwargs:
+                raise TypeError(f"{func.__name__}: pass {new}= or {'/'.join(given)}=, not both.")
             if given:
                 warnings.warn(
                     f"{func.__name__}({', '.join(f'{n}=...' for n in given)}) is deprecated "
