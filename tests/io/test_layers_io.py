@@ -298,3 +298,14 @@ def test_plain_table_as_parquet(tmp_path: Path) -> None:
     table = pd.DataFrame({"unit": ["ML-5", "ML-7"], "events": [3, 4]})
     back = pd.read_parquet(write_layer(table, tmp_path / "t.parquet"))
     pd.testing.assert_frame_equal(back, table)
+
+
+def test_read_events_auto_takes_a_frame_and_refuses_non_paths(shared_data: Path) -> None:
+    ged = pd.read_csv(shared_data / "events" / "ucdp_ged231_sample1000.csv", low_memory=False)
+    from_frame = read_events_auto(ged)
+    from_file = sg.read_ucdp(shared_data / "events" / "ucdp_ged231_sample1000.csv")
+    assert from_frame["event_id"].tolist() == from_file["event_id"].tolist()
+    assert sg.reports(from_frame)[-1].source == "<DataFrame>"
+    for bad in (None, 3):
+        with pytest.raises(sg.InputFileError, match=r"read_events_auto: expected the path"):
+            read_events_auto(bad)  # type: ignore[arg-type]

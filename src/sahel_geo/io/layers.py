@@ -42,7 +42,7 @@ import pandas as pd
 
 from sahel_geo.core.errors import ConfigError, InputFileError, SchemaError
 from sahel_geo.io._atomic import atomic_write_text
-from sahel_geo.io._tables import read_table
+from sahel_geo.io._tables import check_source, read_table
 from sahel_geo.io.events import (
     GENERIC_FIELDS,
     build_acled,
@@ -337,7 +337,7 @@ def detect_event_source(
 
 
 def read_events_auto(
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | pd.DataFrame,
     *,
     source: EventSource = "auto",
     encoding: str | None = None,
@@ -348,7 +348,8 @@ def read_events_auto(
     ----------
     path
         An ACLED export (CSV/XLSX), a UCDP GED CSV or API JSON page, or a CSV/XLSX whose
-        columns carry the canonical names (``source="generic"``).
+        columns carry the canonical names (``source="generic"``); or such a table
+        already in memory (a pandas DataFrame).
     source
         ``"auto"`` (:func:`detect_event_source` on the file's header), ``"acled"``
         (:func:`~sahel_geo.read_acled`), ``"ucdp"`` (:func:`~sahel_geo.read_ucdp`) or
@@ -382,10 +383,13 @@ def read_events_auto(
         raise ConfigError(
             f"source must be one of 'auto', 'acled', 'ucdp', 'generic'; got {source!r}."
         )
+    check_source(path, "read_events_auto")
     if source == "acled":
         return read_acled(path, encoding=encoding)
     if source == "ucdp":
         return read_ucdp(path, encoding=encoding)
+    if isinstance(path, pd.DataFrame):
+        return _frame_auto(path, source)
     p = Path(path)
     if p.suffix.lower() == ".json":
         return _read_json_auto(p, source, encoding)
@@ -395,6 +399,16 @@ def read_events_auto(
     if detect_event_source(raw.columns, origin=str(p)) == "acled":
         return build_acled(raw, origin=str(p), step="read_acled")
     return build_ucdp(raw, origin=str(p), step="read_ucdp")
+
+
+def _frame_auto(frame: pd.DataFrame, source: EventSource) -> gpd.GeoDataFrame:
+    """Read a table already in memory with the reader its columns call for."""
+    origin = "<DataFrame>"
+    if source == "generic":
+        return read_events(frame, columns=_generic_columns(frame.columns, Path(origin)))
+    if detect_event_source(frame.columns, origin=origin) == "acled":
+        return read_acled(frame)
+    return read_ucdp(frame)
 
 
 def _read_json_auto(p: Path, source: EventSource, encoding: str | None) -> gpd.GeoDataFrame:
