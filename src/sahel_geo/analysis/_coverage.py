@@ -43,7 +43,7 @@ from sahel_geo.core.raster import RasterGrid
 
 __all__ = ["Coverage", "argsort_packed", "compute_coverage", "ranges"]
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("sahel_geo.analysis.zonal")  # a private kernel of zonal
 
 #: Edge pieces handled at once: small enough for the kernel's arrays to stay in the CPU
 #: cache (a third faster than 250,000 at 1 km), large enough to amortise numpy's calls.

@@ -32,7 +32,7 @@ __all__ = [
     "restore_shapefile_names",
 ]
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("sahel_geo.io.boundaries")  # a private helper of that module
 
 #: Values of ``source=``.
 BOUNDARY_SOURCES: Final[tuple[str, ...]] = (

@@ -56,7 +56,7 @@ from sahel_geo.io._countries import LATLON_SWAP_FIX
 
 __all__ = ["decode_arcs", "is_topojson", "read_topojson", "topology_to_gdf"]
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("sahel_geo.io.boundaries")  # a private helper of that module
 
 _REEXPORT = "Re-export the topology (e.g. with mapshaper or topojson-server) or fix it by hand."
 
