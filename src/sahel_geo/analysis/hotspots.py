@@ -26,6 +26,7 @@ import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
+from scipy.stats import false_discovery_control
 
 from sahel_geo.analysis.weights import Weights, spatial_weights
 from sahel_geo.core.errors import SahelGeoWarning, SchemaError
@@ -68,6 +69,9 @@ EHSA_CATEGORIES: Final[tuple[str, ...]] = (
 def fdr_bh(p: ArrayLike) -> NDArray[np.float64]:
     """Benjamini-Hochberg adjusted p-values (q-values); NaN stays NaN.
 
+    ``scipy.stats.false_discovery_control(p, method="bh")`` on the p-values that are not
+    NaN.
+
     A p-value is significant at false discovery rate ``alpha`` when its q-value is
     ``<= alpha``; this selects the same set as ``esda.fdr(p, alpha)`` used as a cutoff.
 
@@ -79,16 +83,9 @@ def fdr_bh(p: ArrayLike) -> NDArray[np.float64]:
     arr = np.asarray(p, dtype=float)
     out = np.full(arr.shape, np.nan)
     ok = ~np.isnan(arr)
-    v = arr[ok]
-    m = v.size
-    if m == 0:
-        return out
-    order = np.argsort(v, kind="stable")
-    ranked = v[order] * m / np.arange(1, m + 1)
-    q = np.minimum.accumulate(ranked[::-1])[::-1]
-    res = np.empty(m)
-    res[order] = np.minimum(q, 1.0)
-    out[ok] = res
+    if ok.any():
+        # scipy's Benjamini-Hochberg adjustment; NaN (no test) passes through
+        out[ok] = false_discovery_control(arr[ok], method="bh")
     return out
 
 
