@@ -17,9 +17,10 @@ creates its output folder:
 - ``[inputs] population_column`` that is in an indicator table but not numbers (an
   error naming the table and values), or in no table (a warning: no rates).
 
-:func:`join_indicators` adds the indicator tables' number columns to a level's units:
-one row per unit, or an error naming the unit, both rows and the differing values
-(:func:`sahel_geo.io.indicators.unit_values`), never the first row kept silently.
+:func:`join_indicators` joins the indicator tables' number columns to each level's units
+(also before the output folder exists): one row per unit, or an error naming the unit,
+both rows and the differing values (:func:`sahel_geo.io.indicators.unit_values`), never
+the first row kept silently.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from sahel_geo.workflow.manifest import file_entry, generated_entry
 from sahel_geo.workflow.selection import Selection, select_region_period
 from sahel_geo.workflow.tables import OPTIONAL_COLUMNS, source_columns
 
-__all__ = ["RunInputs", "join_indicators", "read_inputs"]
+__all__ = ["RUN_COLUMNS", "RunInputs", "join_indicators", "read_inputs"]
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +71,8 @@ class RunInputs:
     drought, wasting
         The rasters, or None when not configured.
     indicators
-        ``(path, table)`` per indicator table, as read (not yet joined).
+        ``{level: table}``: the indicator tables' number columns per unit of each
+        level, indexed by ``pcode`` (:func:`join_indicators`; no columns without tables).
     entries
         The manifest's ``inputs``.
     columns
@@ -82,7 +84,7 @@ class RunInputs:
     units: dict[int, gpd.GeoDataFrame]
     drought: Raster | None
     wasting: Raster | None
-    indicators: list[tuple[Path, pd.DataFrame]]
+    indicators: dict[int, pd.DataFrame]
     entries: list[dict[str, Any]]
     columns: tuple[str, ...]
 
@@ -303,7 +305,7 @@ def read_inputs(cfg: Config, levels: tuple[int, ...]) -> RunInputs:
         units=units,
         drought=drought,
         wasting=wasting,
-        indicators=indicators,
+        indicators={lv: join_indicators(frame, indicators) for lv, frame in units.items()},
         entries=[
             events_entry,
             *(entry for _, entry in loaded.values()),
@@ -315,40 +317,60 @@ def read_inputs(cfg: Config, levels: tuple[int, ...]) -> RunInputs:
     )
 
 
+#: Columns of a run's units layer (besides the boundaries' own): an indicator column of
+#: the same name would replace them.
+RUN_COLUMNS = frozenset(
+    {
+        "events",
+        "fatalities",
+        "civilian_fatalities",
+        "change_pct",
+        "trend",
+        "first_period",
+        "first_year",
+        "spei_last_period",
+        "wasting_pct",
+        "gi_z",
+        "hotspot",
+        "events_per_100k",
+    }
+)
+
+
 def join_indicators(
-    layer: gpd.GeoDataFrame, units: gpd.GeoDataFrame, tables: list[tuple[Path, pd.DataFrame]]
-) -> gpd.GeoDataFrame:
-    """Add the number columns of the indicator tables whose P-codes belong to these units.
+    units: gpd.GeoDataFrame, tables: list[tuple[Path, pd.DataFrame]]
+) -> pd.DataFrame:
+    """Return the number columns of the indicator tables of these units, one row per unit.
 
     Parameters
     ----------
-    layer
-        The level's units layer (``pcode`` and the run's own columns).
     units
-        The level's boundaries (tables are joined to them by P-code or name).
+        One level's boundaries (tables are joined to them by P-code or name).
     tables
-        ``(path, table)`` as read by :func:`read_inputs`.
+        ``(path, table)`` as read by :func:`read_inputs`; tables whose P-codes are of
+        another level are skipped.
 
     Returns
     -------
-    geopandas.GeoDataFrame
-        ``layer`` with one column per number column of each table of this level.
+    pandas.DataFrame
+        Indexed by the units' ``pcode`` in their order (missing values where a table has
+        no row for a unit): one column per number column of each table.
 
     Raises
     ------
     SchemaError
         A unit appears twice in a table with different values (the message names the
         file, the unit, both rows and the values), a column is in two tables, or a column
-        would replace one of the run's own (e.g. ``events``).
+        would replace one of the run's own (:data:`RUN_COLUMNS` or a boundary column).
 
     Examples
     --------
     >>> import sahel_geo as sg
     >>> units = sg.load_boundaries(1, countries=["BFA"])
-    >>> join_indicators(units, units, []).shape == units.shape
-    True
+    >>> join_indicators(units, []).shape
+    (13, 0)
     """
-    out = layer.copy()
+    out = pd.DataFrame(index=pd.Index(units["pcode"], name="pcode"))
     wanted = set(units["pcode"])
     origin: dict[str, Path] = {}
     for path, plain in tables:
@@ -359,7 +381,7 @@ def join_indicators(
         except SchemaError as exc:
             raise SchemaError(f"{path}: {exc}") from exc
         for c in values.columns:
-            if c in layer.columns:
+            if c in RUN_COLUMNS or c in units.columns:
                 raise SchemaError(
                     f"{path}: column {c!r} would replace the run's own {c!r} column of the "
                     "units layer; rename it in the indicator table."
@@ -370,5 +392,5 @@ def join_indicators(
                     f"{origin[c]} and {path}; keep it in one of them."
                 )
             origin[c] = path
-            out[c] = values[c].reindex(out["pcode"]).to_numpy()
+            out[c] = values[c].reindex(out.index).to_numpy()
     return out

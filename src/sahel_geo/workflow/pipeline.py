@@ -105,7 +105,7 @@ from sahel_geo.present.figures import (
 )
 from sahel_geo.present.maps import events_layer_mode, make_map
 from sahel_geo.workflow.config import Config, demo_config_path, load_config, parse_config
-from sahel_geo.workflow.inputs import RunInputs, join_indicators, read_inputs
+from sahel_geo.workflow.inputs import RunInputs, read_inputs
 from sahel_geo.workflow.manifest import build_manifest, write_manifest
 from sahel_geo.workflow.outputs import (
     check_output_folder,
@@ -324,16 +324,14 @@ def _add_change(
 
 
 def _add_indicators(
-    layer: gpd.GeoDataFrame,
-    units: gpd.GeoDataFrame,
-    tables: list[tuple[Path, pd.DataFrame]],
-    *,
-    population_column: str,
+    layer: gpd.GeoDataFrame, indicators: pd.DataFrame, *, population_column: str
 ) -> gpd.GeoDataFrame:
-    """Add the indicator tables' columns and ``events_per_100k`` people."""
-    if not tables:
+    """Add the level's indicator columns and ``events_per_100k`` people."""
+    if indicators.columns.empty:
         return layer
-    out = join_indicators(layer, units, tables)
+    out = layer.copy()
+    for c in indicators.columns:
+        out[c] = indicators[c].reindex(out["pcode"]).to_numpy()
     if population_column in out.columns:
         pop = pd.to_numeric(out[population_column], errors="coerce").to_numpy(dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -460,7 +458,9 @@ def _analyse_level(
     layer = unit_totals(joined, units, unit_col=col, freq=ctx.freq, start=ctx.start, end=ctx.end)
     layer, change = _add_change(layer, counts)
     layer = _add_indicators(
-        layer, units, inputs.indicators, population_column=ctx.cfg["inputs"]["population_column"]
+        layer,
+        inputs.indicators[level],
+        population_column=ctx.cfg["inputs"]["population_column"],
     )
     layer, arrival = _add_first_arrival(layer, counts, k=a["first_arrival_k"])
     spread = expansion_relocation(

@@ -118,8 +118,11 @@ def select_region_period(
     >>> sorted(sel.notes)
     ['after_end', 'before_start', 'outside_countries']
     """
-    codes = events["country_iso3"].astype("string").str.upper().to_numpy(dtype=object)
-    inside = np.isin(codes, list(countries)) if countries else np.ones(len(events), bool)
+    codes = events["country_iso3"].astype("string").str.strip().str.upper()
+    if countries:
+        inside = codes.isin(list(countries)).fillna(False).to_numpy(dtype=bool)
+    else:
+        inside = np.ones(len(events), bool)
     dates = pd.to_datetime(events["event_date"]).to_numpy()
     early = np.zeros(len(events), bool)
     late = np.zeros(len(events), bool)
