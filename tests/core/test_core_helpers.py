@@ -162,3 +162,23 @@ def test_step_reports_survive_json_as_in_parquet_metadata() -> None:
     back.attrs[ATTRS_KEY] = [{"step": "x"}]
     with pytest.raises(sg.SchemaError, match="not a step report"):
         reports(back)
+
+
+def test_notebook_html_of_raster_report_and_network() -> None:
+    from affine import Affine
+
+    from sahel_geo.core.raster import Raster
+
+    r = Raster.from_array(
+        np.zeros((2, 3)), transform=Affine(0.5, 0, 1, 0, -0.5, 2), crs=4326, name="<spei>"
+    )
+    text = r._repr_html_()
+    assert "Raster &lt;spei&gt;" in text and "<spei>" not in text
+    assert ">2 x 3</td>" in text and ">EPSG:4326</td>" in text and ">0.5 x 0.5</td>" in text
+    rej = pd.DataFrame({"row": [2], "reason": ["bad <date>"], "column": ["event_date"]})
+    rep = StepReport(step="read", source="f.csv", n_in=3, n_kept=2, rejects=rej)
+    html_text = rep._repr_html_()
+    assert "Step read" in html_text and "rejected: bad &lt;date&gt;" in html_text
+    net = sg.RoadNetwork.from_graph(sg.road_network(osm_file=sg.tri_border_roads_path()))
+    net_html = net._repr_html_()
+    assert f">{net.n_segments:,}</td>" in net_html and " km</td>" in net_html

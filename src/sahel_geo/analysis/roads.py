@@ -45,6 +45,7 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from sahel_geo.core.arrays import run_starts
+from sahel_geo.core.display import html_table
 from sahel_geo.core.errors import (
     CRSError,
     EmptyResultError,
@@ -127,6 +128,17 @@ class RoadNetwork:
     def n_segments(self) -> int:
         """Number of undirected segments."""
         return len(self.seg_a)
+
+    def _repr_html_(self) -> str:
+        return html_table(
+            "RoadNetwork",
+            [
+                ("CRS", self.crs.to_string()),
+                ("nodes", f"{self.n_nodes:,}"),
+                ("segments", f"{self.n_segments:,}"),
+                ("road length", f"{float(np.sum(self.seg_length_m)) / 1000:,.1f} km"),
+            ],
+        )
 
     @classmethod
     def from_graph(cls, graph: nx.MultiDiGraph) -> RoadNetwork:

@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from pyproj import CRS
 from pyproj.exceptions import CRSError as ProjCRSError
 
+from sahel_geo.core.display import html_table
 from sahel_geo.core.errors import CRSMismatchError, MissingCRSError, SchemaError
 
 __all__ = ["Raster", "RasterGrid", "check_crs", "normalise_nodata"]
@@ -236,6 +237,22 @@ class Raster:
         t = self.transform
         new_t = Affine(t.a, 0.0, t.c + t.a * col0, 0.0, t.e, t.f + t.e * row0)
         return replace(self, values=self.values[..., row0:row1, col0:col1], transform=new_t)
+
+    def _repr_html_(self) -> str:
+        t = self.transform
+        rows: list[tuple[str, object]] = [
+            ("source", self.source),
+            ("kind", f"time stack of {self.values.shape[0]} steps" if self.is_stack else "raster"),
+            ("rows x columns", f"{self.shape[0]:,} x {self.shape[1]:,}"),
+            ("cell size", f"{abs(t.a):g} x {abs(t.e):g}"),
+            ("bounds (minx, miny, maxx, maxy)", tuple(round(b, 6) for b in self.bounds)),
+            ("CRS", self.crs.to_string() if self.crs else "none"),
+            ("data type", self.values.dtype),
+            ("nodata", self.nodata),
+        ]
+        if self.times is not None and len(self.times):
+            rows.append(("times", f"{self.times[0].date()} to {self.times[-1].date()}"))
+        return html_table(f"Raster {self.name or self.source}", rows)
 
     def __repr__(self) -> str:
         kind = f"stack of {self.values.shape[0]}" if self.is_stack else "raster"

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sahel_geo.core.display import html_table
 from sahel_geo.core.errors import SchemaError
 
 __all__ = [
@@ -168,6 +169,17 @@ class StepReport(dict[str, Any]):
 
     def __repr__(self) -> str:
         return f"<StepReport {self.summary()}>"
+
+    def _repr_html_(self) -> str:
+        rows: list[tuple[str, object]] = [
+            ("source", self.source),
+            ("rows in", f"{self.n_in:,}"),
+            ("kept", f"{self.n_kept:,}"),
+            ("rejected", f"{self.n_rejected:,}"),
+        ]
+        rows += [(f"rejected: {r}", f"{n:,}") for r, n in self.rejected_by_reason.items()]
+        rows += [(f"noted: {k}", f"{v:,}") for k, v in self.notes.items() if v]
+        return html_table(f"Step {self.step}", rows)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> StepReport:
         # Immutable and shared on purpose: pandas deep-copies attrs on every operation.
