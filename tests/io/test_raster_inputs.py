@@ -8,6 +8,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import rasterio
 import xarray as xr
@@ -131,3 +132,42 @@ def test_netcdf_time_that_is_not_dates_is_an_error(tmp_path: Path) -> None:
         r"that are not dates.*days since 1981-01-01",
     ):
         sg.open_raster(path)
+
+
+def test_xarray_round_trip_and_crs() -> None:
+    times = pd.to_datetime(["2022-01-01", "2022-02-01"])
+    stack = Raster.from_array(
+        np.arange(8.0).reshape(2, 2, 2), transform=T, crs="EPSG:32630", nodata=-1, times=times
+    )
+    da = stack.to_xarray()
+    assert da.dims == ("time", "y", "x") and da.attrs["_FillValue"] == -1.0
+    back = Raster.from_xarray(da)
+    assert back.crs == stack.crs and back.transform == stack.transform
+    assert np.array_equal(back.values, stack.values) and back.times.equals(stack.times)
+    assert back.nodata == -1.0
+    # south-up lat/lon array without a CRS: EPSG:4326 (CF) and flipped north-up
+    cf = xr.DataArray(
+        [[3.0, 4.0], [1.0, 2.0]], dims=("lat", "lon"), coords={"lat": [0.5, 1.5], "lon": [0.5, 1.5]}
+    )
+    r = Raster.from_xarray(cf)
+    assert r.crs.to_epsg() == 4326 and r.values.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    with pytest.raises(sg.SchemaError, match=r"dimensions \['band', 'y', 'x', 'z'\]"):
+        Raster.from_xarray(xr.DataArray(np.zeros((1, 2, 2, 2)), dims=("band", "y", "x", "z")))
+
+
+def test_values_at_events_takes_paths_datasets_and_dataarrays(tmp_path: Path) -> None:
+    values = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32)
+    path = _tif(tmp_path / "v.tif", values)
+    events = gpd.GeoDataFrame(
+        {"event_id": ["a", "b"]}, geometry=gpd.points_from_xy([0.5, 1.5], [1.5, 0.5]), crs=4326
+    )
+    expected = sg.values_at_events(events, sg.open_raster(path))["value"].tolist()
+    assert expected == [1.0, 4.0]
+    assert sg.values_at_events(events, path)["value"].tolist() == expected
+    assert sg.values_at_events(events, str(path))["value"].tolist() == expected
+    with rasterio.open(path) as src:
+        assert sg.values_at_events(events, src)["value"].tolist() == expected
+    da = sg.open_raster(path).to_xarray()
+    assert sg.values_at_events(events, da)["value"].tolist() == expected
+    with pytest.raises(sg.SchemaError, match=r"raster must be a sahel_geo Raster, a path"):
+        sg.values_at_events(events, [[1, 2]])

@@ -27,6 +27,7 @@ from sahel_geo.core.errors import SchemaError
 from sahel_geo.core.raster import Raster, check_crs
 from sahel_geo.core.reports import StepReport, attach_report, empty_rejects
 from sahel_geo.core.validation import point_xy_or_nan
+from sahel_geo.io.rasters import RasterLike, as_raster
 
 __all__ = ["NA_REASONS", "values_at_events"]
 
@@ -184,7 +185,7 @@ def _attach_report(result: pd.DataFrame, reason: NDArray[np.object_], raster: Ra
 
 def values_at_events(
     events: gpd.GeoDataFrame,
-    raster: Raster,
+    raster: RasterLike,
     *,
     time_match: Literal["period"] | None = None,
     lags: Sequence[int] = (),
@@ -198,7 +199,8 @@ def values_at_events(
     events
         Point events (canonical events table), in the raster's CRS.
     raster
-        A single raster or a time stack (:class:`~sahel_geo.Raster`).
+        A single raster or a time stack: a :class:`~sahel_geo.Raster`, a path, an open
+        rasterio dataset or an ``xarray.DataArray`` (see :func:`sahel_geo.io.rasters.as_raster`).
     time_match
         ``"period"``: each event takes the step whose period contains its date (steps
         are period starts; the last period's length is inferred from the spacing).
@@ -237,6 +239,7 @@ def values_at_events(
     >>> out.loc["a", ["value", "value_lag1"]].tolist()
     [21.0, 13.0]
     """
+    raster = as_raster(raster, what="values_at_events: raster")
     lag_list = _check_args(events, raster, time_match, lags, id_column)
     cells = _event_cells(events, raster)
     tags: _Tags = [("outside_raster", ~cells.inside), ("no_point", cells.no_point)]

@@ -13,6 +13,7 @@ cells become NaN (in a float64 copy for an integer array).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -170,6 +171,109 @@ class Raster:
             name=name,
             source=source,
         )
+
+    @classmethod
+    def from_xarray(cls, da: Any, *, crs: CRS | str | int | None = None) -> Raster:
+        """Build a raster from an ``xarray.DataArray`` (rioxarray's, or CF lat/lon).
+
+        The array is 2-D ``(y, x)`` or 3-D with a time dimension; its x/y (or
+        lon/lat) coordinates are cell centres on a regular grid, either row order.
+        The CRS comes from ``crs=``, else rioxarray's ``da.rio.crs``, else a grid-mapping
+        coordinate's ``crs_wkt``/``spatial_ref`` attribute (what rioxarray and
+        :meth:`to_xarray` write), else EPSG:4326 for ``lat``/``lon`` dimensions (CF). The
+        nodata value comes from ``_FillValue``. A dask-backed array is computed.
+
+        Parameters
+        ----------
+        da
+            The DataArray.
+        crs
+            The CRS, when the array carries none.
+
+        Returns
+        -------
+        Raster
+            The raster (north-up; times for a stack).
+
+        Raises
+        ------
+        SchemaError
+            Dimensions, coordinates or times that do not describe a regular grid.
+
+        Examples
+        --------
+        >>> import xarray as xr
+        >>> da = xr.DataArray([[1.0, 2.0], [3.0, 4.0]], dims=("lat", "lon"),
+        ...                   coords={"lat": [10.5, 9.5], "lon": [0.5, 1.5]})
+        >>> Raster.from_xarray(da).bounds
+        (0.0, 9.0, 2.0, 11.0)
+        """
+        where = f"DataArray {da.name!r}" if getattr(da, "name", None) else "the DataArray"
+        ydim, xdim, tdim = _xarray_dims(da, where)
+        xs = _regular_centres(da, xdim, where)
+        ys = _regular_centres(da, ydim, where)
+        dx, dy = xs[1] - xs[0], ys[1] - ys[0]
+        transform = Affine(dx, 0.0, xs[0] - dx / 2, 0.0, dy, ys[0] - dy / 2)
+        times = None
+        if tdim is not None:
+            raw_times = np.asarray(da[tdim].values)
+            if not np.issubdtype(raw_times.dtype, np.datetime64):
+                raise SchemaError(
+                    f"{where}: its {tdim!r} coordinate holds {raw_times.dtype} values, not "
+                    "dates. Decode it (xr.decode_cf) or assign datetime64 times."
+                )
+            times = pd.DatetimeIndex(raw_times)
+        order = [d for d in (tdim, ydim, xdim) if d is not None]
+        values = np.asarray(da.transpose(*order).values)
+        fill = da.attrs.get("_FillValue", da.encoding.get("_FillValue"))
+        return cls.from_array(
+            values,
+            transform=transform,
+            crs=crs if crs is not None else _xarray_crs(da, xdim, ydim),
+            nodata=None if fill is None else float(fill),
+            times=times,
+            name=str(da.name or ""),
+            source=f"<DataArray {da.name or ''}>".replace(" >", ">"),
+        )
+
+    def to_xarray(self) -> Any:
+        """Return the raster as an ``xarray.DataArray`` (x/y centres, CRS, nodata).
+
+        The CRS is written as a ``spatial_ref`` coordinate with ``crs_wkt`` (as rioxarray
+        does), so :meth:`from_xarray` and rioxarray read it back.
+
+        Examples
+        --------
+        >>> r = Raster.from_array(np.arange(4.0).reshape(2, 2), crs=4326,
+        ...                       transform=Affine(1, 0, 0, 0, -1, 2))
+        >>> da = r.to_xarray()
+        >>> da.dims, da["y"].values.tolist(), Raster.from_xarray(da).bounds == r.bounds
+        (('y', 'x'), [1.5, 0.5], True)
+        """
+        import xarray as xr
+
+        h, w = self.shape
+        t = self.transform
+        coords: dict[str, Any] = {
+            "y": t.f + t.e * (np.arange(h) + 0.5),
+            "x": t.c + t.a * (np.arange(w) + 0.5),
+        }
+        dims: tuple[str, ...] = ("y", "x")
+        if self.is_stack and self.times is not None:
+            coords["time"] = self.times
+            dims = ("time", "y", "x")
+        attrs: dict[str, Any] = {}
+        if self.nodata is not None:
+            attrs["_FillValue"] = self.nodata
+        da = xr.DataArray(self.values, dims=dims, coords=coords, name=self.name or None)
+        da.attrs.update(attrs)
+        if self.crs is not None:
+            wkt = self.crs.to_wkt()
+            da = da.assign_coords(
+                spatial_ref=xr.DataArray(0, attrs={"crs_wkt": wkt, "spatial_ref": wkt})
+            )
+            da.attrs["grid_mapping"] = "spatial_ref"
+        return da
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -373,3 +477,56 @@ def normalise_nodata(nodata: float | int | None, dtype: np.dtype) -> float | int
         if value == float(extreme):
             return extreme
     return int(value) if value.is_integer() else value
+
+
+_X_NAMES = ("x", "lon", "longitude")
+_Y_NAMES = ("y", "lat", "latitude")
+_T_NAMES = ("time", "t", "date", "band")
+
+
+def _xarray_dims(da: Any, where: str) -> tuple[str, str, str | None]:
+    """Return a DataArray's y, x and time (or None) dimension names."""
+    dims = [str(d) for d in da.dims]
+    ydim = next((d for d in dims if d.lower() in _Y_NAMES), None)
+    xdim = next((d for d in dims if d.lower() in _X_NAMES), None)
+    rest = [d for d in dims if d not in (ydim, xdim)]
+    if ydim is None or xdim is None or len(rest) > 1:
+        raise SchemaError(
+            f"{where} has dimensions {dims}; a raster needs y/x (or lat/lon) and at most "
+            "one more, the time dimension. Select the others away first, e.g. da.isel(band=0)."
+        )
+    tdim = rest[0] if rest else None
+    if tdim is not None and da.sizes[tdim] == 1 and tdim.lower() == "band":
+        raise SchemaError(f"{where} has a single-band 'band' dimension: da.squeeze('band') first.")
+    return ydim, xdim, tdim
+
+
+def _regular_centres(da: Any, dim: str, where: str) -> NDArray[np.float64]:
+    """Return a dimension's cell centres; raise unless they are regularly spaced."""
+    if dim not in da.coords:
+        raise SchemaError(f"{where} has no {dim!r} coordinate (cell centres): assign one.")
+    c = np.asarray(da[dim].values, dtype=np.float64)
+    if c.size < 2 or not np.allclose(np.diff(c), c[1] - c[0], rtol=1e-6, atol=0):
+        raise SchemaError(
+            f"{where}: the {dim!r} coordinate is not a regular grid of 2 or more cells."
+        )
+    return c
+
+
+def _xarray_crs(da: Any, xdim: str, ydim: str) -> CRS | None:
+    """Return the CRS a DataArray carries (rioxarray, grid mapping, CF lat/lon), or None."""
+    rio = getattr(da, "rio", None)
+    if rio is not None and getattr(rio, "crs", None) is not None:
+        return CRS.from_user_input(rio.crs)
+    names = [da.attrs.get("grid_mapping"), "spatial_ref", "crs"]
+    for name in names:
+        if name and name in da.coords:
+            attrs = da.coords[name].attrs
+            wkt = attrs.get("crs_wkt") or attrs.get("spatial_ref")
+            if wkt:
+                return CRS.from_wkt(wkt)
+    if "crs" in da.attrs:
+        return CRS.from_user_input(da.attrs["crs"])
+    if ydim.lower() in ("lat", "latitude") and xdim.lower() in ("lon", "longitude"):
+        return CRS.from_epsg(4326)
+    return None

@@ -22,13 +22,21 @@ from affine import Affine
 from numpy.typing import NDArray
 from pyproj import CRS
 
-from sahel_geo.core.errors import InputFileError, MissingCRSError, NodataWarning
+from sahel_geo.core.errors import InputFileError, MissingCRSError, NodataWarning, SchemaError
 from sahel_geo.core.raster import Raster, check_crs, normalise_nodata
 
 if TYPE_CHECKING:
     import xarray as xr
 
-__all__ = ["DATE_PATTERNS", "Raster", "open_raster", "parse_file_date", "warn_fill_values"]
+__all__ = [
+    "DATE_PATTERNS",
+    "Raster",
+    "RasterLike",
+    "as_raster",
+    "open_raster",
+    "parse_file_date",
+    "warn_fill_values",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -546,3 +554,58 @@ def warn_fill_values(raster: Raster, *, where: str) -> None:
                 stacklevel=3,
             )
             return
+
+
+#: What raster functions take: a Raster, a path, an open rasterio dataset, or an
+#: xarray DataArray (rioxarray's, or with lat/lon coordinates).
+RasterLike = Any
+
+
+def as_raster(
+    obj: RasterLike, *, zones: gpd.GeoDataFrame | None = None, what: str = "raster"
+) -> Raster:
+    """Return ``obj`` as a :class:`~sahel_geo.Raster`, whatever form it comes in.
+
+    Parameters
+    ----------
+    obj
+        A :class:`Raster` (returned as is), a path to a GeoTIFF/NetCDF/folder
+        (:func:`open_raster`, reading only the window of ``zones``), an open rasterio
+        dataset (its file, band 1), or an ``xarray.DataArray``
+        (:meth:`Raster.from_xarray`).
+    zones
+        Zones whose window to read from a file.
+    what
+        The argument's name, for the message.
+
+    Returns
+    -------
+    Raster
+        The raster.
+
+    Raises
+    ------
+    SchemaError
+        ``obj`` is none of those.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> da = xr.DataArray(np.ones((2, 2)), dims=("lat", "lon"),
+    ...                   coords={"lat": [1.5, 0.5], "lon": [0.5, 1.5]})
+    >>> as_raster(da).shape
+    (2, 2)
+    """
+    if isinstance(obj, Raster):
+        return obj
+    if isinstance(obj, str | os.PathLike):
+        return open_raster(obj, zones=zones)
+    if type(obj).__module__.startswith("rasterio") and hasattr(obj, "name"):
+        return open_raster(obj.name, zones=zones)
+    if type(obj).__name__ == "DataArray":
+        return Raster.from_xarray(obj)
+    raise SchemaError(
+        f"{what} must be a sahel_geo Raster, a path to a GeoTIFF or NetCDF file (or a folder "
+        "of dated GeoTIFFs), an open rasterio dataset or an xarray DataArray; got "
+        f"{type(obj).__name__}."
+    )
