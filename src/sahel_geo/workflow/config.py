@@ -4,8 +4,16 @@ A config names the inputs (events, boundaries, rasters, indicator tables), the r
 the admin levels, the periods and the methods. :func:`load_config` reads it with
 ``tomllib`` and checks it completely before anything runs: every unknown section or key,
 every value of the wrong type or out of range and every input file that does not exist
-is collected, then one :class:`~sahel_geo.ConfigError` lists them all, each naming the
-key and the config file.
+(or is a folder where a file is needed) is collected, then one
+:class:`~sahel_geo.ConfigError` lists them all, each naming the key and the config file.
+
+Dates (``[analysis] start``/``end``) are TOML dates (``start = 2012-01-01``) or ISO text
+(``start = "2012-01-01"``); any other form (``"01/02/2019"``) is an error, never read
+month-first. ``[run] seed`` is >= 0. ``[region] countries`` are ISO3 codes in capitals;
+with the bundled boundaries every one must have units at every level of ``[analysis]
+levels`` (admin-2 covers Burkina Faso only). ``[map] tiles`` is a provider name folium
+knows (``"OpenStreetMap"``, ``"OpenTopoMap"``; names that need an API key are an error)
+or a tile URL with ``{z}/{x}/{y}``, which needs ``[map] attribution``.
 
 Paths are relative to the config file's folder. ``"demo"`` in place of a path (events,
 drought, wasting) uses the SYNTHETIC demo data, ``"bundled"`` (boundaries) the bundled
@@ -116,9 +124,13 @@ SPEC: dict[str, dict[str, Key]] = {
         "demo_n": Key("int", 5000, "Rows of demo events when events = 'demo'.", _positive),
         "boundaries": Key("path|bundled", "bundled", "Boundaries file (any level), or 'bundled'."),
         "drought": Key(
-            "path|demo|none", "", "Drought raster (SPEI stack), 'demo', or '' for none."
+            "path|demo|none",
+            "",
+            "Drought time stack (SPEI): a NetCDF with a time dimension or a folder of dated "
+            "GeoTIFFs; 'demo'; or '' for none. A single layer (one GeoTIFF, a 2-D NetCDF) "
+            "is an error: it matches no period.",
         ),
-        "wasting": Key("path|demo|none", "", "Wasting raster, 'demo', or '' for none."),
+        "wasting": Key("path|demo|none", "", "Wasting raster (one layer), 'demo', or '' for none."),
         "indicators": Key(
             "list[path]", [], "CSV tables by P-code (column 'pcode'), joined to the units."
         ),

@@ -13,6 +13,29 @@ analysis.toml``) and writes one output folder::
     manifest.json             inputs (path, size, SHA-256, rows), parameters, versions,
                               what each step kept, the map's events layer, outputs
                               (see sahel_geo.workflow.manifest)
+    RUN_INCOMPLETE            only while a run is under way, or after one that did
+                              not finish (see sahel_geo.workflow.outputs)
+
+Region and period
+-----------------
+``[region] countries`` and ``[analysis] start``/``end`` select the events once, right
+after reading (:func:`sahel_geo.workflow.selection.select_region_period`): every output
+(events layer, units layers, tables including ``country_shares``, figures, map) covers
+only the region and period. The rows left out are counted, not rejected: the run's
+summary and the manifest's steps list ``select_region_period`` with
+``outside_countries``, ``before_start`` and ``after_end``. No event left is an
+:class:`~sahel_geo.EmptyResultError` naming the filter.
+
+Checked before the output folder exists
+---------------------------------------
+The config (:func:`sahel_geo.workflow.config.parse_config`), the output folder
+(:func:`sahel_geo.workflow.outputs.check_output_folder`: not a file, writable, no
+symbolic link for ``tables/`` or ``figures/``) and every input
+(:func:`sahel_geo.workflow.inputs.read_inputs`: countries and levels the boundaries
+cannot serve, indicator tables, rasters) are checked before the folder is created, so a
+config or input error leaves no empty folder behind. A drought raster must be a time
+stack (a NetCDF with a time dimension, or a folder of dated GeoTIFFs): a single layer
+matches no period, so it is an error naming the file, not a layer dated 1970.
 
 Tables
 ------
@@ -64,9 +87,12 @@ its legend; the units layer gets a ``civilian_fatalities`` total. The units laye
 ``first_period`` is a period label too.
 
 Every file is written atomically (a temporary file in the same folder, then a rename),
-so an interrupted run leaves no half-written file; the manifest is written last. Run
-again on the same inputs, every output is byte-identical apart from the manifest's
-``run_time``. :func:`run_demo` is this run on the bundled demo config.
+so an interrupted run leaves no half-written file; the manifest is written last. A run
+writes ``RUN_INCOMPLETE`` first (and removes an earlier ``manifest.json``) and removes
+the marker after the manifest; the next run into the folder removes the temporary files
+a killed run left (``.<name>.sahel_geo-<random>.tmp``). Run again on the same inputs,
+every output is byte-identical apart from the manifest's ``run_time``. :func:`run_demo`
+is this run on the bundled demo config.
 """
 
 from __future__ import annotations
@@ -637,7 +663,9 @@ def run(
 ) -> RunResult:
     """Run a regional analysis from a config and write its output folder.
 
-    The steps: read the inputs, assign events to units at every level, then per level
+    The steps: check the config and the output folder, read and check the inputs and
+    select the region and period, create the folder (``RUN_INCOMPLETE``), assign events
+    to units at every level, then per level
     count, total, change, indicators and rates, first arrival, spread, drought,
     wasting and hot spots (:func:`unit_totals` and the tables); then the events and
     rejects, the map, the figures and, last, the manifest
@@ -648,7 +676,8 @@ def run(
     config
         A :class:`~sahel_geo.workflow.config.Config` or the path of a TOML config file.
     out
-        Output folder (created if needed).
+        Output folder (created once the inputs are read; not a file, writable, with no
+        symbolic link for ``tables/`` or ``figures/``).
     progress
         Called as ``progress(step, total, what)`` before each step (the CLI shows it).
 
@@ -656,6 +685,17 @@ def run(
     -------
     RunResult
         The files written, a summary of the counts and the map's events layer choice.
+
+    Raises
+    ------
+    ConfigError
+        The config, the output folder or an input the config names cannot be used (see
+        the module docstring); nothing is created.
+    EmptyResultError
+        No event in the region and period.
+    SchemaError
+        An indicator table with two different rows for a unit, or a population column
+        that is not numbers.
 
     Examples
     --------
