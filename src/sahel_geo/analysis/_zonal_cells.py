@@ -1,37 +1,40 @@
-"""Zonal statistics read from the covered cells of every zone: order, categorical, user.
+"""Zonal statistics read from the covered cells of every zone, and the per-cell table.
 
-Used by :func:`sahel_geo.analysis.zonal.zonal_stats`. The cells of all zones are gathered
-once (:func:`sahel_geo.analysis._zonal_kernels.cells`) and sorted by zone; every statistic
-here is then one sort, ``bincount`` or ``reduceat`` over all of them, except user
-statistics, which call the user's function once per zone (never once per cell).
+Used by :func:`sahel_geo.analysis.zonal.zonal_stats` and
+:func:`~sahel_geo.analysis.zonal.zonal_cells`. The cells of all zones are gathered once
+(:func:`sahel_geo.analysis._zonal_kernels.cells`, then :func:`zone_cells` keeps those with
+data) and sorted by zone; every statistic here (order, categorical, locations) is then one
+sort, ``bincount`` or ``reduceat`` over all of them, except user statistics, which call the
+user's function once per zone (never once per cell). :func:`cell_table` is the same cells
+as one long table.
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
-from sahel_geo.analysis._zonal_kernels import majority, minmax, quantiles, sorted_by_zone_value
+from sahel_geo.analysis._zonal_order import majority, minmax, quantiles, sorted_by_zone_value
+from sahel_geo.analysis._zonal_setup import Setup
+from sahel_geo.analysis._zonal_statistics import UserStat, quantile_stats, user_arity
 from sahel_geo.core.arrays import run_starts
 
 __all__ = [
-    "UserStat",
     "ZoneCells",
     "category_label",
+    "cell_stats",
+    "cell_table",
     "fractions",
     "locations",
     "order_stats",
-    "user_arity",
     "user_stats",
     "weighted_variance",
+    "zone_cells",
 ]
-
-#: A user statistic: ``f(values, coverage)`` or ``f(values, coverage, weights)`` -> number.
-UserStat = Callable[..., object]
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,168 @@ class ZoneCells:
     cover: NDArray[np.float64]
     value: NDArray[np.float64]
     weight: NDArray[np.float64] | None
+
+
+def zone_cells(
+    setup: Setup, values: NDArray[np.generic]
+) -> tuple[ZoneCells, dict[str, NDArray[np.float64]]]:
+    """Gather the covered cells with data; also return ``nan`` and ``coverage_area``.
+
+    Parameters
+    ----------
+    setup
+        What every step shares (with its gathered cells).
+    values
+        The values of one raster (or one step of a stack).
+
+    Returns
+    -------
+    tuple
+        The zones' cells with data, and the ``nan`` and ``coverage_area`` statistics
+        when asked for (they also need the cells without data).
+    """
+    assert setup.cells is not None
+    c = setup.cells
+    n = setup.cov.n_zones
+    raw = np.asarray(values).reshape(-1)[c.flat]
+    ok = setup.win.valid_mask(raw)
+    extra: dict[str, NDArray[np.float64]] = {}
+    if "nan" in setup.names:
+        isnan = np.isnan(raw) if np.issubdtype(raw.dtype, np.floating) else np.zeros(len(raw))
+        extra["nan"] = np.bincount(c.zone, c.weight * isnan, n).astype(np.float64)
+    if "coverage_area" in setup.names:
+        area = (
+            c.weight
+            if setup.area_weighted
+            else c.weight * setup.true_area[c.flat // setup.win.shape[1]]
+        )
+        extra["coverage_area"] = np.bincount(c.zone[ok], area[ok], n).astype(np.float64)
+    wt = None
+    if setup.wts is not None and setup.wts_valid is not None:
+        flat = c.flat[ok]
+        wv = setup.wts.reshape(-1)[flat]
+        wt = np.where(setup.wts_valid.reshape(-1)[flat], wv, np.nan)
+    zc = ZoneCells(
+        n=n,
+        zone=c.zone[ok],
+        flat=c.flat[ok],
+        cover=c.weight[ok],
+        value=raw[ok].astype(np.float64),
+        weight=wt,
+    )
+    return zc, extra
+
+
+def _centres(setup: Setup, flat: NDArray[np.int64]) -> tuple[NDArray[np.float64], ...]:
+    """Return the x and y of the centres of window cells (NaN where ``flat`` is -1)."""
+    t = setup.win.transform
+    width = setup.win.shape[1]
+    row, col = np.divmod(flat, width)
+    x = np.where(flat >= 0, t.c + (col + 0.5) * t.a, np.nan)
+    y = np.where(flat >= 0, t.f + (row + 0.5) * t.e, np.nan)
+    return x, y
+
+
+def _unique_tuples(zc: ZoneCells, *, integer: bool) -> NDArray[np.object_]:
+    """Return each zone's distinct values, ascending, as a tuple (empty for no cells)."""
+    out = np.empty(zc.n, dtype=object)
+    out[:] = [()] * zc.n
+    if len(zc.zone):
+        order = np.lexsort((zc.value, zc.zone))
+        z, v = zc.zone[order], zc.value[order]
+        first = np.flatnonzero(run_starts(z, v))
+        z, v = z[first], v[first]
+        cast = int if integer else float
+        cuts = np.flatnonzero(run_starts(z))
+        for zone, part in zip(z[cuts].tolist(), np.split(v, cuts[1:]), strict=True):
+            out[zone] = tuple(cast(x) for x in part.tolist())
+    return out
+
+
+def cell_stats(setup: Setup, values: NDArray[np.generic]) -> dict[str, object]:
+    """Compute the statistics read from the cells: order, categorical, locations, user.
+
+    Parameters
+    ----------
+    setup
+        What every step shares (with its gathered cells).
+    values
+        The values of one raster (or one step of a stack).
+
+    Returns
+    -------
+    dict of str to object
+        One array per statistic (``frac``/``weighted_frac``: categories and shares).
+    """
+    need = set(setup.names)
+    zc, out = zone_cells(setup, values)
+    qs = quantile_stats(setup.names)
+    res: dict[str, object] = dict(out)
+    res.update(order_stats(zc, setup.names, qs, fraction=setup.mode == "fraction"))
+    if need & {"min_center_x", "min_center_y", "max_center_x", "max_center_y"}:
+        loc = locations(zc, (res["min"], res["max"]))  # type: ignore[arg-type]
+        res["min_center_x"], res["min_center_y"] = _centres(setup, loc["min"])
+        res["max_center_x"], res["max_center_y"] = _centres(setup, loc["max"])
+    integer = np.issubdtype(np.asarray(values).dtype, np.integer)
+    if "unique" in need:
+        res["unique"] = _unique_tuples(zc, integer=bool(integer))
+    for name in ("frac", "weighted_frac"):
+        if name in need:
+            res[name] = fractions(zc, weighted=name == "weighted_frac")
+    if "weighted_variance" in need or "weighted_std" in need:
+        res["weighted_variance"] = weighted_variance(zc)
+        res["weighted_std"] = np.sqrt(res["weighted_variance"])  # type: ignore[call-overload]
+    if setup.funcs:
+        for name, arr in zip(setup.funcs, user_stats(zc, list(setup.funcs.values())), strict=True):
+            res[name] = arr
+    return res
+
+
+def cell_table(
+    setup: Setup, ids: pd.Index, *, id_column: str, origin: tuple[int, int], width: int
+) -> pd.DataFrame:
+    """Return every covered cell with data of every zone: the table of ``zonal_cells``.
+
+    Parameters
+    ----------
+    setup
+        What the zones share on the window (:func:`~sahel_geo.analysis._zonal_setup.prepare`).
+    ids
+        The zone ids, in the zones' order.
+    id_column
+        Name of the zone id column.
+    origin
+        Row and column of the window's first cell in the whole raster.
+    width
+        Number of columns of the whole raster (``cell_id`` is ``row * width + col``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``id_column``, ``cell_id``, ``center_x``, ``center_y``, ``value``,
+        ``weight`` and ``coverage``; rows by zone, then ``cell_id``.
+    """
+    r0, c0 = origin
+    win = setup.win
+    values = win.values
+    if setup.fill is not None:
+        values = np.where(setup.fill.valid_mask(values), values, float(setup.default_value or 0.0))
+    zc, _ = zone_cells(setup, values)
+    order = np.lexsort((zc.flat // win.shape[1] * width + zc.flat % win.shape[1], zc.zone))
+    flat = zc.flat[order]
+    row, col = np.divmod(flat, win.shape[1])
+    x, y = _centres(setup, flat)
+    return pd.DataFrame(
+        {
+            id_column: ids.to_numpy()[zc.zone[order]],
+            "cell_id": (row + r0) * width + (col + c0),
+            "center_x": x,
+            "center_y": y,
+            "value": zc.value[order],
+            "weight": zc.weight[order] if zc.weight is not None else np.full(len(flat), np.nan),
+            "coverage": zc.cover[order],
+        }
+    )
 
 
 def order_stats(
@@ -221,40 +386,6 @@ def locations(
         first[first == big] = -1
         out[key] = first
     return out
-
-
-def user_arity(func: UserStat) -> int:
-    """Return how many positional arguments a user statistic takes (2 or 3), or raise.
-
-    Parameters
-    ----------
-    func
-        The user's function.
-
-    Returns
-    -------
-    int
-        2 (``values, coverage``) or 3 (``values, coverage, weights``).
-
-    Raises
-    ------
-    TypeError
-        The function takes neither 2 nor 3 positional arguments.
-    """
-    try:
-        params = inspect.signature(func).parameters.values()
-    except (TypeError, ValueError):  # builtins without a signature: values, coverage
-        return 2
-    pos = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    req = [p for p in pos if p.default is p.empty]
-    if len(req) in (2, 3):
-        return len(req)
-    if len(req) < 2 <= len(pos):
-        return 2
-    raise TypeError(
-        f"User statistic {getattr(func, '__name__', func)!r} must take 2 arguments "
-        "(values, coverage) or 3 (values, coverage, weights)."
-    )
 
 
 def user_stats(zc: ZoneCells, funcs: Sequence[UserStat]) -> list[NDArray[np.float64]]:
