@@ -468,3 +468,33 @@ def test_empty_region_is_an_error_before_the_folder(tmp_path: Path) -> None:
     with pytest.raises(EmptyResultError, match=r"2030-01-01\.\.last event"):
         run(cfg, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_wasting_time_stack_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sahel_geo.workflow import inputs
+
+    (tmp_path / "w.nc").write_bytes(b"")  # exists; its reading is replaced by a stack
+    stack = sg.demo_spei(seed=1)
+    monkeypatch.setattr(inputs, "open_raster", lambda *args, **kwargs: stack)
+    cfg = _cfg(tmp_path, '[inputs]\ndemo_n = 100\ndrought = ""\nwasting = "w.nc"\n')
+    with pytest.raises(ConfigError) as err:
+        run(cfg, tmp_path / "out")
+    assert str(err.value).startswith(
+        f"[inputs] wasting: {tmp_path / 'w.nc'} is a time stack of {stack.values.shape[0]} "
+        "layers; the run uses one wasting surface."
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_events_of_another_source_name_the_format_key(shared_data: Path, tmp_path: Path) -> None:
+    src = shared_data / "events" / "ucdp_ged231_sample1000.csv"
+    cfg = _cfg(tmp_path, f'[inputs]\nevents = "{src.as_posix()}"\nevents_format = "acled"\n')
+    with pytest.raises(SchemaError) as err:
+        run(cfg, tmp_path / "out")
+    msg = str(err.value)
+    assert msg.startswith(f"read_acled: {src} is missing the column(s)")
+    assert msg.endswith(
+        "([inputs] events_format = 'acled': set it to the file's source, or to 'auto' to "
+        "detect ACLED or UCDP GED by their columns.)"
+    )
+    assert not (tmp_path / "out").exists()

@@ -107,12 +107,18 @@ def _load_events(cfg: Config) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
         )
         return demo_events(n=n, seed=seed), entry
     fmt = cfg["inputs"]["events_format"]
-    if fmt == "acled":
-        events = read_acled(src)
-    elif fmt == "ucdp":
-        events = read_ucdp(src)
-    else:
-        events = read_events_auto(src, source=fmt)
+    try:
+        if fmt == "acled":
+            events = read_acled(src)
+        elif fmt == "ucdp":
+            events = read_ucdp(src)
+        else:
+            events = read_events_auto(src, source=fmt)
+    except SchemaError as exc:
+        raise SchemaError(
+            f"{exc} ([inputs] events_format = {fmt!r}: set it to the file's source, or to "
+            "'auto' to detect ACLED or UCDP GED by their columns.)"
+        ) from exc
     rep = reports(events)
     rows = rep[0].n_in if rep else len(events)
     return events, file_entry(Path(src), rows=int(rows), role="events")
