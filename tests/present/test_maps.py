@@ -236,3 +236,102 @@ def test_layer_names_stay_unique(adm1: gpd.GeoDataFrame) -> None:
     r = Raster.from_array(vals, transform=Affine(0.1, 0, -2, 0, -0.1, 13), crs="EPSG:4326")
     html = _html(make_map(adm1, title="Same", layers={"change_pct": "Same"}, rasters={"Same": r}))
     assert '"Same (2)"' in html and '"Same (3)"' in html
+
+
+def _legends(html: str) -> list[str]:
+    """The class legends' inner HTML, decoded from their JSON."""
+    return [json.loads(m) for m in re.findall(r"div\.innerHTML = (\"[^\n]*\");", html)]
+
+
+def test_legend_spans_the_data_not_a_diverging_guess(adm1: gpd.GeoDataFrame) -> None:
+    # wasting 4..22 %: a sequential legend from 4.0 to 22.0, not -22..22 from "pct"
+    units = adm1.assign(wasting_pct=np.linspace(4.0, 22.0, len(adm1)))
+    html = _html(make_map(units, layers={"wasting_pct": "Wasting (%)"}))
+    wasting = next(x for x in _legends(html) if "Wasting (%)" in x)
+    labels = re.findall(r"<span>([^<]*)</span>", wasting)
+    assert labels[0].startswith("4.0–") and labels[-2].endswith("–22.0")
+    assert labels[-1] == "No data" and not any("-" in x for x in labels)
+
+
+def test_gi_legend_is_categorical_and_years_print_as_years(adm1: gpd.GeoDataFrame) -> None:
+    z = np.array([3.0, 2.0, 1.7, 0.0, -1.7, -2.0, -3.0, 0.5, 0.1, -0.2, 1.0, np.nan, 0.0])
+    units = adm1.assign(gi_z=z, first_year=[2012.0, 2019.0, np.nan] + [2015.0] * 10)
+    html = _html(make_map(units, layers={"gi_z": "Hot spots", "first_year": "First year"}))
+    legends = _legends(html)
+    gi = next(x for x in legends if "Hot spots" in x)
+    order = [
+        "Hot spot, 99 % confidence",
+        "Hot spot, 95 % confidence",
+        "Hot spot, 90 % confidence",
+        "Not significant",
+        "Cold spot, 90 % confidence",
+        "Cold spot, 95 % confidence",
+        "Cold spot, 99 % confidence",
+        "No data",
+    ]
+    positions = [gi.index(label) for label in order]
+    assert positions == sorted(positions)
+    years = next(x for x in legends if "First year" in x)
+    assert ">2012<" in years and ">2015<" in years and ">2019<" in years
+    assert "2,012" not in html
+    # tooltips: a class name with a rounded z-score, never 4.123012621140197
+    assert "Hot spot, 99 % confidence (z = 3.00)" in html
+
+
+def test_diverging_only_when_the_values_cross_the_midpoint(adm1: gpd.GeoDataFrame) -> None:
+    from sahel_geo.present.classify import LayerStyle
+    from sahel_geo.present.maps import layer_style
+
+    assert layer_style("change_pct", "Change").midpoint == 0.0
+    assert layer_style("wasting_pct", "W").midpoint is None
+    up = adm1.assign(change_pct=np.linspace(5.0, 60.0, len(adm1)))
+    html = _html(make_map(up, layers={"change_pct": "Change"}))
+    change = next(x for x in _legends(html) if "Change" in x)
+    assert " to " not in change  # all positive: sequential classes, no split at 0
+    forced = LayerStyle("Forced", diverging=True, midpoint=0.0)
+    html = _html(make_map(up, layers={"change_pct": forced}))
+    assert any("Forced" in x for x in _legends(html))
+
+
+def test_make_map_counts_events_itself(
+    adm1: gpd.GeoDataFrame, caplog: pytest.LogCaptureFixture
+) -> None:
+    units = adm1.drop(columns=["events"])
+    ev = sg.demo_events(n=200, seed=3)
+    with caplog.at_level("INFO", logger="sahel_geo.present.maps"):
+        html = _html(make_map(units, events=ev))
+    assert "per admin-1 unit (column 'events') by assigning them to the units" in caplog.text
+    joined = sg.assign_admin(ev, units)
+    expected = joined["adm1_pcode"].value_counts()
+    for pcode, n in expected.items():
+        assert re.search(f'"_shown": "{n:,}", "name": "[^"]*", "pcode": "{pcode}"', html)
+    # with the level's column present it is used directly
+    caplog.clear()
+    with caplog.at_level("INFO", logger="sahel_geo.present.maps"):
+        make_map(units, events=joined)
+    assert "by their adm1_pcode column" in caplog.text
+
+
+def test_title_credits_control_and_existing_map(adm1: gpd.GeoDataFrame) -> None:
+    import folium
+
+    ev = _events(20).assign(source="ucdp")
+    html = _html(
+        make_map(adm1, events=ev, title="Events <b>x</b>", subtitle="2012–2023 · UCDP GED")
+    )
+    assert "sahel-map-title" in html and "2012–2023 · UCDP GED" in html
+    assert "Events <b>x</b>" not in html
+    assert "Made with Natural Earth" in html and "Sundberg \\u0026amp; Melander 2013" in html
+    assert '"collapsed": true' in html
+    assert '"Units"' in html and '"Events"' in html and '"Base"' in html
+    base = folium.Map(location=[12, -1], zoom_start=5, tiles=None)
+    out = make_map(adm1, m=base)
+    assert out is base
+
+
+def test_event_popups_show_codes_in_words(adm1: gpd.GeoDataFrame) -> None:
+    ev = _events(10).assign(perpetrator_group="armed_group")
+    html = _html(make_map(adm1, events=ev, events_mode="markers"))
+    assert "armed group" in html and "armed_group" not in html
+    html = _html(make_map(adm1, events=ev, events_mode="clusters"))
+    assert "armed group" in html and "armed_group" not in html

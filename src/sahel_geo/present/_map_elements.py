@@ -28,7 +28,15 @@ from jinja2 import Template
 
 from sahel_geo.io.datasets import bundled_path
 
-__all__ = ["Legend", "PeriodSlider", "inline_assets", "js_json"]
+__all__ = [
+    "ClassLegend",
+    "LayerGroups",
+    "Legend",
+    "MapTitle",
+    "PeriodSlider",
+    "inline_assets",
+    "js_json",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -181,7 +189,7 @@ class Legend(MacroElement):
         if (on && !shown) { legend.addTo(map); shown = true; }
         if (!on && shown) { legend.remove(); shown = false; }
     }
-    map.on("overlayadd overlayremove layeradd layerremove", sync);
+    map.on("overlayadd overlayremove baselayerchange layeradd layerremove", sync);
     sync();
 })();
 {% endmacro %}
@@ -261,7 +269,14 @@ class PeriodSlider(MacroElement):
         setTimeout(update, 0);
         return div;
     };
-    ctl.addTo(map);
+    var shown = false;
+    function sync() {
+        var on = map.hasLayer(layer);
+        if (on && !shown) { ctl.addTo(map); shown = true; }
+        if (!on && shown) { ctl.remove(); shown = false; }
+    }
+    map.on("overlayadd overlayremove baselayerchange layeradd layerremove", sync);
+    sync();
 })();
 {% endmacro %}
 """
@@ -272,3 +287,116 @@ class PeriodSlider(MacroElement):
         self._name = "PeriodSlider"
         self.layer = layer
         self.data_json = js_json(data)
+
+
+class ClassLegend(Legend):
+    """A legend of class swatches (one line per class, "No data" last), with its layer.
+
+    ``items`` are ``(colour, label)`` pairs; labels and the title are escaped here.
+    """
+
+    def __init__(self, layer: Element, *, title: str, items: list[tuple[str, str]]):
+        super().__init__(layer, title=title, colours=[], labels=[])
+        rows = "".join(
+            '<div class="sahel-legend-item" style="display:flex;align-items:center;gap:6px">'
+            f'<span style="display:inline-block;width:14px;height:12px;background:{c};'
+            f'border:1px solid #666"></span><span>{html.escape(t)}</span></div>'
+            for c, t in items
+        )
+        inner = f'<b class="sahel-legend-title">{html.escape(title)}</b><div>{rows}</div>'
+        self.inner_json = js_json(inner)
+
+
+class MapTitle(MacroElement):
+    """A title and a subtitle at the top centre of the map (escaped text)."""
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+(function() {
+    var map = {{ this._parent.get_name() }};
+    var data = {{ this.data_json }};
+    var div = L.DomUtil.create("div", "sahel-map-title", map.getContainer());
+    div.style.cssText = "position:absolute;top:10px;left:50%;transform:translateX(-50%);"
+        + "z-index:800;background:rgba(255,255,255,0.9);padding:4px 12px;"
+        + "border-radius:4px;border:1px solid #999;font:14px/1.3 sans-serif;"
+        + "text-align:center;max-width:55%;pointer-events:none";
+    var t = document.createElement("div");
+    t.className = "sahel-map-title-main"; t.style.fontWeight = "bold"; t.textContent = data.title;
+    div.appendChild(t);
+    if (data.subtitle) {
+        var s = document.createElement("div");
+        s.className = "sahel-map-subtitle"; s.style.fontSize = "12px"; s.style.color = "#444";
+        s.textContent = data.subtitle;
+        div.appendChild(s);
+    }
+})();
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, *, title: str, subtitle: str | None):
+        super().__init__()
+        self._name = "MapTitle"
+        self.data_json = js_json({"title": title, "subtitle": subtitle or ""})
+
+
+class LayerGroups(MacroElement):
+    """Headings in the layer control: base, units, events, rasters (``{layer name: group}``)."""
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+(function() {
+    var ctl = {{ this.control.get_name() }};
+    var groups = {{ this.groups_json }};
+    function headings() {
+        var box = ctl.getContainer();
+        box.querySelectorAll(".sahel-layer-group").forEach(function (h) { h.remove(); });
+        var seen = {};
+        box.querySelectorAll(".leaflet-control-layers-list label").forEach(function (l) {
+            var g = groups[l.textContent.trim()];
+            if (g === undefined || seen[g]) { return; }
+            seen[g] = true;
+            var h = document.createElement("div");
+            h.className = "sahel-layer-group";
+            h.style.cssText = "font:bold 11px sans-serif;color:#555;margin:4px 0 2px;"
+                + "text-transform:uppercase";
+            h.textContent = g;
+            l.parentNode.insertBefore(h, l);
+        });
+    }
+    var update = ctl._update;
+    ctl._update = function () { var r = update.apply(this, arguments); headings(); return r; };
+    headings();
+})();
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, control: Element, *, groups: dict[str, str]):
+        super().__init__()
+        self._name = "LayerGroups"
+        self.control = control
+        self.groups_json = js_json(groups)
+
+
+class Credits(MacroElement):
+    """Credit lines added to Leaflet's attribution (HTML text, escaped by the caller)."""
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+(function() {
+    var map = {{ this._parent.get_name() }};
+    var c = map.attributionControl || L.control.attribution().addTo(map);
+    {{ this.lines_json }}.forEach(function (t) { c.addAttribution(t); });
+})();
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, lines: list[str]):
+        super().__init__()
+        self._name = "Credits"
+        self.lines_json = js_json(lines)

@@ -27,6 +27,9 @@ from sahel_geo.present._map_elements import js_json
 
 __all__ = [
     "BRBG",
+    "EVENTS_PANE",
+    "EVENT_FILL",
+    "EVENT_RING",
     "POPUP_LABELS",
     "YLORRD",
     "clusters_layer",
@@ -53,6 +56,10 @@ POPUP_LABELS: dict[str, str] = {
     "notes": "Notes",
 }
 _NOTES_CHARS = 300
+#: Event markers: black with a white ring, visible on every choropleth palette.
+EVENT_FILL, EVENT_RING = "#111111", "#ffffff"
+#: The pane events are drawn in, above the unit layers (make_map creates it).
+EVENTS_PANE = "sahel-events"
 YLORRD = ["#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"]
 BRBG = ["#8c510a", "#d8b365", "#f6e8c3", "#f5f5f5", "#c7eae5", "#5ab4ac", "#01665e"]
 
@@ -117,6 +124,21 @@ def scale_values(
     return palette, idx, vmin, vmax
 
 
+_CODED_FIELDS = ("perpetrator_group",)
+
+
+def _coded_as_words(events: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Events with code fields in words (``armed_group`` -> ``armed group``)."""
+    present = [c for c in _CODED_FIELDS if c in events.columns]
+    if not present:
+        return events
+    out = events.copy()
+    for c in present:
+        col = out[c]
+        out[c] = col.astype(object).where(col.isna(), col.astype(str).str.replace("_", " "))
+    return out
+
+
 def _popup_fields(events: pd.DataFrame) -> list[str]:
     """Return the :data:`POPUP_LABELS` fields the events have, all-missing ones left out."""
     return [c for c in POPUP_LABELS if c in events.columns and events[c].notna().any()]
@@ -125,7 +147,7 @@ def _popup_fields(events: pd.DataFrame) -> list[str]:
 def _popup_frame(events: gpd.GeoDataFrame, *, notes_chars: int) -> gpd.GeoDataFrame:
     """Popup fields, escaped; notes cut to ``notes_chars`` characters of the source text."""
     columns = [c for c in _popup_fields(events) if c != "notes"]
-    frame = escaped_frame(events, columns)
+    frame = escaped_frame(_coded_as_words(events), columns)
     if "notes" in _popup_fields(events):
         notes = events["notes"].astype(object).where(events["notes"].notna(), None)
         cut = notes.map(
@@ -141,12 +163,19 @@ def markers_layer(events: gpd.GeoDataFrame) -> folium.GeoJson:
     frame = _popup_frame(events, notes_chars=_NOTES_CHARS)
     fields = [c for c in POPUP_LABELS if c in frame.columns]
     aliases = [html.escape(POPUP_LABELS[c]) for c in fields]  # written as HTML by folium
+    marker = folium.CircleMarker(
+        radius=4,
+        color=EVENT_RING,
+        fill=True,
+        fill_color=EVENT_FILL,
+        fill_opacity=0.9,
+        weight=1.5,
+    )
+    marker.options["pane"] = EVENTS_PANE  # folium's path options drop a pane
     return folium.GeoJson(
         json.loads(geojson_text(frame, precision=5)),
         name="Events",
-        marker=folium.CircleMarker(
-            radius=3, color="#800026", fill=True, fill_opacity=0.8, weight=1
-        ),
+        marker=marker,
         popup=(
             folium.GeoJsonPopup(fields=fields, aliases=aliases, max_width=320) if fields else None
         ),
@@ -155,7 +184,8 @@ def markers_layer(events: gpd.GeoDataFrame) -> folium.GeoJson:
 
 _CLUSTER_CALLBACK = """function (row) {
     var m = L.circleMarker(new L.LatLng(row[0], row[1]),
-        {radius: 4, color: "#800026", weight: 1, fill: true, fillOpacity: 0.8});
+        {radius: 4, color: "#ffffff", weight: 1.5, fill: true, fillColor: "#111111",
+         fillOpacity: 0.9, pane: "sahel-events"});
     m.bindPopup(function () {
         var spec = %s;
         var div = document.createElement("div");
@@ -184,6 +214,7 @@ def clusters_layer(events: gpd.GeoDataFrame) -> FastMarkerCluster:
     in a lookup list, to keep the page small.
     """
     fields = _popup_fields(events)
+    events = _coded_as_words(events)
     columns: list[list[object]] = []
     lookups: list[list[str] | None] = []
     for c in fields:

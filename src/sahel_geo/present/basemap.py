@@ -119,14 +119,18 @@ def draw_basemap(ax: Axes, *, crs: object, extent: tuple[float, float, float, fl
     ax.set_ylim(miny, maxy)
 
 
-def basemap_layer(*, show: bool = True) -> folium.FeatureGroup:
+def basemap_layer(*, show: bool = True, pane: str | None = None) -> folium.FeatureGroup:
     """Return a Folium layer group of the basemap: countries, lakes, rivers, capitals and names.
 
     The shapes are not interactive (no tooltip, clicks pass through), the names are
     plain labels (``sahel-basemap-label``) made from the bundled text, escaped.
     """
     base = load_basemap()
-    group = folium.FeatureGroup(name="Basemap: countries, rivers, capitals", show=show)
+    group = folium.FeatureGroup(
+        name="Countries, rivers, capitals (Natural Earth)",
+        show=show,
+        attribution=BASEMAP_CREDIT,
+    )
     styles = {
         "countries": {"fillColor": _LAND, "color": _BORDER, "weight": 1.2, "fillOpacity": 0.6},
         "lakes": {"fillColor": _WATER, "color": _WATER, "weight": 0.5, "fillOpacity": 0.8},
@@ -140,6 +144,7 @@ def basemap_layer(*, show: bool = True) -> folium.FeatureGroup:
             style_function=lambda _f, s=style: s,
             interactive=False,
             control=False,
+            pane=pane or "overlayPane",
         ).add_to(group)
     labels = [
         (str(n).upper(), p)

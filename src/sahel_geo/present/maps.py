@@ -39,14 +39,24 @@ import numpy as np
 import pandas as pd
 import shapely
 from branca.element import Element
+from numpy.typing import NDArray
 
 from sahel_geo.core.errors import SchemaError
 from sahel_geo.core.periods import Freq, period_label
 from sahel_geo.core.raster import Raster
 from sahel_geo.core.validation import check_columns
 from sahel_geo.io.geojson import geojson_text
-from sahel_geo.present._map_elements import Legend, PeriodSlider, inline_assets
+from sahel_geo.present._map_elements import (
+    ClassLegend,
+    Credits,
+    LayerGroups,
+    Legend,
+    MapTitle,
+    PeriodSlider,
+    inline_assets,
+)
 from sahel_geo.present._map_layers import (
+    EVENTS_PANE,
     YLORRD,
     clusters_layer,
     escape_text,
@@ -57,10 +67,20 @@ from sahel_geo.present._map_layers import (
     raster_image,
     scale_values,
 )
+from sahel_geo.present.basemap import BASEMAP_CREDIT, basemap_layer
+from sahel_geo.present.classify import (
+    KNOWN_STYLES,
+    Classes,
+    LayerStyle,
+    classes_for,
+    format_number,
+)
 
 __all__ = [
+    "CITATIONS",
     "EventsMode",
     "escape_text",
+    "event_credits",
     "events_layer_mode",
     "make_map",
     "period_colours",
@@ -68,12 +88,25 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+NDArrayF = NDArray[np.float64]
 
 EventsMode = Literal["auto", "markers", "clusters", "hexagons", "heatmap", "none"]
 
 _MARKER_LIMIT = 2_000
 _CLUSTER_LIMIT = 10_000
-_DIVERGING_HINTS = ("change", "spei", "drought", "anomaly", "pct")
+#: Credit lines by data source (the events' ``source`` column; rasters by key).
+CITATIONS: dict[str, str] = {
+    "acled": "Events: Armed Conflict Location &amp; Event Data Project (ACLED), "
+    "acleddata.com; Raleigh et al. 2010, Journal of Peace Research 47(5)",
+    "ucdp": "Events: UCDP Georeferenced Event Dataset (GED); Sundberg &amp; Melander 2013, "
+    "Journal of Peace Research 50(4); Davies, Pettersson &amp; \u00d6berg 2023",
+    "demo": "Events: SYNTHETIC demo data (sahel_geo), not real events",
+    "generic": "Events: user-supplied table",
+    "worldpop": "Population: WorldPop (www.worldpop.org), CC BY 4.0",
+    "naturalearth": BASEMAP_CREDIT,
+}
+_UNITS_GROUP, _EVENTS_GROUP, _RASTER_GROUP, _BASE_GROUP = "Units", "Events", "Rasters", "Base"
+_RASTER_PANE, _BASEMAP_PANE = "sahel-rasters", "sahel-basemap"
 
 
 def stable_ids(fmap: folium.Map) -> folium.Map:
@@ -190,14 +223,50 @@ def _unique_label(label: str, used: set[str]) -> str:
     return out
 
 
-def _is_diverging(column: str) -> bool:
-    """Whether a column or label is a change or anomaly (centred, diverging colours)."""
-    return any(h in column.lower() for h in _DIVERGING_HINTS)
-
-
 def _fmt(v: float) -> str:
-    """Format a legend value: 3 significant digits, or a whole number from 1000 on."""
-    return f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+    """Format a legend value: whole numbers plainly, others to what they mean."""
+    return format_number(v)
+
+
+def layer_style(column: str, spec: str | LayerStyle | None) -> LayerStyle:
+    """Return the style of a choropleth of ``column``: ``spec`` itself, or its known style.
+
+    A label (``str``) keeps the style :data:`~sahel_geo.present.classify.KNOWN_STYLES`
+    has for the exact column name (``gi_z``: Gi* categories; ``change_pct``: diverging at
+    0; ``first_year``: years), else quantiles in a sequential palette: nothing is
+    inferred from parts of a column name.
+
+    Examples
+    --------
+    >>> layer_style("wasting_pct", "Wasting (%)").midpoint is None
+    True
+    >>> layer_style("gi_z", "Hot spots").kind
+    'gi'
+    """
+    if isinstance(spec, LayerStyle):
+        return spec
+    known = KNOWN_STYLES.get(column)
+    label = spec if spec is not None else (known.label if known else column)
+    if known is None:
+        return LayerStyle(label)
+    from dataclasses import replace
+
+    return replace(known, label=label)
+
+
+def _shown_values(vals: NDArrayF, classes: Classes, style: LayerStyle) -> list[str]:
+    """Return the text a tooltip shows per unit: a formatted number, a year or a class name."""
+    out = []
+    for v, c in zip(vals.tolist(), classes.codes.tolist(), strict=True):
+        if not np.isfinite(v):
+            out.append("no data")
+        elif style.kind == "year":
+            out.append(str(int(v)))
+        elif style.kind == "gi":
+            out.append(f"{classes.labels[c]} (z = {v:.2f})")
+        else:
+            out.append(format_number(v, decimals=style.decimals, unit=style.unit))
+    return out
 
 
 def _choropleth(
@@ -205,38 +274,57 @@ def _choropleth(
     units: gpd.GeoDataFrame,
     column: str,
     *,
+    style: LayerStyle,
     label: str,
     show: bool,
 ) -> folium.GeoJson:
-    """Add a choropleth of a numeric ``column`` (escaped tooltip) and its legend."""
-    if not pd.api.types.is_numeric_dtype(units[column]):
-        raise SchemaError(f"make_map: column {column!r} must be numeric to colour the units.")
-    vals = units[column].astype(float).to_numpy()
-    palette, idx, vmin, vmax = scale_values(vals, _is_diverging(column))
-    colours = {
-        str(p): (palette[i] if i >= 0 else "#cccccc")
-        for p, i in zip(units["pcode"], idx, strict=True)
-    }
-    layer = escaped_frame(units, ["pcode", "name", column])
+    """Add a classed choropleth of ``column`` (a base layer), its tooltip and its legend."""
+    if style.kind == "ehsa":
+        vals_obj = units[column].astype(object).to_numpy()
+        classes = classes_for(vals_obj, style)
+        shown = [str(v) if v is not None and v == v else "no data" for v in vals_obj]
+    else:
+        if not pd.api.types.is_numeric_dtype(units[column]):
+            raise SchemaError(f"make_map: column {column!r} must be numeric to colour the units.")
+        vals = units[column].astype(float).to_numpy()
+        classes = classes_for(vals, style)
+        shown = _shown_values(vals, classes, style)
+    colours = dict(zip(units["pcode"].astype(str), classes.colour_list(), strict=True))
+    layer = escaped_frame(units.assign(_shown=shown), ["pcode", "name", "_shown"])
     gj = folium.GeoJson(
         json.loads(geojson_text(layer, precision=4)),
         name=html.escape(label),
         show=show,
+        overlay=False,
         style_function=lambda f: {
-            "fillColor": colours.get(str(f["properties"]["pcode"]), "#cccccc"),
+            "fillColor": colours.get(str(f["properties"]["pcode"]), "#d9d9d9"),
             "color": "#333333",
             "weight": 1,
-            "fillOpacity": 0.7,
+            "fillOpacity": 0.75,
         },
         highlight_function=lambda f: {"weight": 3},
         tooltip=folium.GeoJsonTooltip(
-            fields=["name", "pcode", column],
+            fields=["name", "pcode", "_shown"],
             aliases=["Unit", "P-code", html.escape(label)],
         ),
     )
     gj.add_to(fmap)
-    Legend(gj, title=label, colours=palette, labels=[_fmt(vmin), _fmt(vmax)]).add_to(fmap)
+    ClassLegend(gj, title=label, items=classes.legend(with_no_data=True)).add_to(fmap)
     return gj
+
+
+def event_credits(events: pd.DataFrame | None) -> list[str]:
+    """Credit lines of the events' sources (``source`` column: acled, ucdp, demo, generic).
+
+    Examples
+    --------
+    >>> event_credits(pd.DataFrame({"source": ["ucdp", "ucdp"]}))[0][:28]
+    'Events: UCDP Georeferenced E'
+    """
+    if events is None or "source" not in events.columns:
+        return []
+    found = sorted({str(v).lower() for v in events["source"].dropna().unique()})
+    return [CITATIONS.get(s, f"Events: {html.escape(s)}") for s in found]
 
 
 def period_colours(
@@ -309,8 +397,10 @@ def make_map(
     value: str = "events",
     events: gpd.GeoDataFrame | None = None,
     title: str = "Conflict events",
+    subtitle: str | None = None,
+    style: LayerStyle | None = None,
     tiles: str | None = None,
-    layers: Mapping[str, str] | None = None,
+    layers: Mapping[str, str | LayerStyle] | None = None,
     periods: pd.DataFrame | None = None,
     period_value: str = "events",
     period_freq: Freq | None = None,
@@ -325,8 +415,19 @@ def make_map(
     raster_max_pixels: int = 800,
     simplify_deg: float = 0.005,
     assets: Literal["inline", "cdn"] = "inline",
+    credits: Mapping[str, str] | None = None,
+    basemap: bool = True,
+    m: folium.Map | None = None,
 ) -> folium.Map:
     """Build a Folium map: choropleths per unit, events, heat map, time slider, rasters.
+
+    The map reads on its own: a title and subtitle, the bundled Natural Earth context
+    (countries and their names, the Niger and lakes, capitals), one thematic unit layer
+    at a time (radio buttons) with a class legend that has a "No data" entry, events
+    drawn in black with a white ring (they stand out from every palette), rasters
+    semi-transparent beneath the unit outlines, a collapsed layer control grouped into
+    Base / Units / Events / Rasters, a scale bar and per-layer credits in the
+    attribution (Natural Earth; ACLED or UCDP from the events' ``source``; ``credits``).
 
     Parameters
     ----------
@@ -343,13 +444,21 @@ def make_map(
         ``notes`` ("Notes"); a field missing on every event is left out. Drawn as chosen
         by :func:`events_layer_mode`.
     title
-        Name of the first choropleth and its legend.
+        Name of the first choropleth and its legend, and the map's title.
+    subtitle
+        Second title line (the period and source, e.g. ``"2012–2023 · ACLED"``).
+    style
+        How the ``value`` column is classed (:class:`~sahel_geo.present.classify.LayerStyle`:
+        quantiles, natural breaks, equal interval or user breaks; a midpoint for a
+        diverging palette; years; Gi* categories). Default: the known style of the
+        column (:func:`layer_style`).
     tiles
         A folium tile name or URL template, e.g. ``"OpenStreetMap"``; None (default) for
         none: the map then needs no network, boundaries still show.
     layers
-        More choropleths, ``{column: label}`` (rates, change, drought, wasting), hidden
-        until switched on in the layer control; each has its legend.
+        More choropleths, ``{column: label or LayerStyle}`` (rates, change, drought,
+        wasting, ``gi_z``), hidden until chosen in the layer control; each has its
+        legend. A plain label keeps the column's known style (:func:`layer_style`).
     periods
         Long ``unit``/``period`` table (:func:`sahel_geo.aggregate`): adds a time slider
         recolouring the units period by period (the spread).
@@ -359,8 +468,9 @@ def make_map(
         The periods' word: the slider labels them ``2012``, ``2012-Q1``, ``2012-03`` or
         ``2012-W05``; None (default) labels them by their first day (``2012-01-01``).
     rasters
-        Image overlays, ``{label: Raster}`` (the last step of a stack), with a colour bar;
-        labels containing "spei", "drought", "change" or "anomaly" get a diverging scale.
+        Image overlays, ``{label: Raster}`` (the last step of a stack), semi-transparent
+        beneath the unit outlines, with a colour bar; the scale diverges around 0 when
+        the values cross 0 (SPEI, anomalies), else it is sequential.
     events_mode, marker_limit, cluster_limit, aggregate
         How to draw events; see :func:`events_layer_mode`. The choice is logged.
     hex_size_km
@@ -377,6 +487,18 @@ def make_map(
     assets
         ``"inline"`` (default) writes the vendored Leaflet JS/CSS into the HTML (opens
         offline); ``"cdn"`` keeps folium's CDN links (smaller file, needs internet).
+    credits
+        Credit line per layer label, ``{label: text}`` (rasters' sources: ``"SPEI:
+        SPEIbase v2.9, CSIC"``); shown in the attribution while the layer is on.
+    basemap
+        Draw the bundled Natural Earth context (default True).
+    m
+        An existing folium map to add the layers to (its tiles and view are kept).
+
+    When ``events`` are given and ``units`` lack the ``value`` column (``"events"``),
+    the events are counted per unit first: by the events' ``adm{L}_pcode`` column for
+    the units' admin level ``L`` when present, else by assigning them to the units
+    (:func:`sahel_geo.assign_admin`); the level and the way are logged.
 
     Returns
     -------
@@ -391,17 +513,38 @@ def make_map(
     >>> type(m).__name__
     'Map'
     """
+    units = _with_counts(units, events, value=value)
     _check_map_inputs(units, value=value, layers=layers or {}, assets=assets)
-    fmap = _base_map(units, tiles=tiles)
+    fmap = m if m is not None else _base_map(units, tiles=tiles)
+    groups: dict[str, str] = {}
+    _add_panes(fmap)
+    if basemap:
+        _add_basemap(fmap, groups)
     units = _display_units(units, simplify_deg)
-    labels = _unique_labels([title, *(layers or {}).values(), *(rasters or {})])
-    columns = [value, *(layers or {})]
-    for k, (column, label) in enumerate(zip(columns, labels, strict=False)):
-        _choropleth(fmap, units, column, label=label, show=k == 0)
+    specs: dict[str, str | LayerStyle] = {value: style or title, **(layers or {})}
+    styles = {c: layer_style(c, spec) for c, spec in specs.items()}
+    labels = _unique_labels(
+        [
+            *(
+                st.label if isinstance(specs[c], LayerStyle) else str(specs[c])
+                for c, st in styles.items()
+            ),
+            *(rasters or {}),
+        ]
+    )
+    for k, (column, label) in enumerate(zip(styles, labels, strict=False)):
+        _choropleth(fmap, units, column, style=styles[column], label=label, show=k == 0)
+        groups[label] = _UNITS_GROUP
+    _add_outlines(fmap, units, groups)
     if periods is not None and len(periods):
-        _add_period_slider(fmap, units, periods, value=period_value, freq=period_freq)
-    _add_rasters(fmap, rasters or {}, labels[len(columns) :], max_pixels=raster_max_pixels)
-    style = _EventsStyle(
+        name = _add_period_slider(fmap, units, periods, value=period_value, freq=period_freq)
+        groups[name] = _UNITS_GROUP
+    raster_labels = labels[len(styles) :]
+    _add_rasters(
+        fmap, rasters or {}, raster_labels, max_pixels=raster_max_pixels, credits=credits or {}
+    )
+    groups.update({label: _RASTER_GROUP for label in raster_labels})
+    style_ev = _EventsStyle(
         mode=events_mode,
         marker_limit=marker_limit,
         cluster_limit=cluster_limit,
@@ -410,12 +553,81 @@ def make_map(
         heatmap=heatmap,
         heat_cell_deg=heat_cell_deg,
     )
-    _add_events(fmap, events, style)
-    return _finish(fmap, assets=assets)
+    for name in _add_events(fmap, events, style_ev):
+        groups[name] = _EVENTS_GROUP
+    MapTitle(title=title, subtitle=subtitle).add_to(fmap)
+    _add_credits(fmap, events)
+    return _finish(fmap, assets=assets, groups=groups)
+
+
+def _with_counts(
+    units: gpd.GeoDataFrame, events: gpd.GeoDataFrame | None, *, value: str
+) -> gpd.GeoDataFrame:
+    """Units with ``value`` counted from ``events`` when they lack it (logged, with level)."""
+    if value in units.columns or events is None or value not in ("events", "fatalities"):
+        return units
+    levels = units["admin_level"].dropna().unique() if "admin_level" in units.columns else []
+    level = int(levels[0]) if len(levels) == 1 else None
+    col = f"adm{level}_pcode" if level is not None else None
+    if col is not None and col in events.columns:
+        unit_of, how = events[col], f"their {col} column"
+    else:
+        from sahel_geo.analysis.join import assign_admin
+
+        joined = assign_admin(events, units)
+        unit_col = next(c for c in joined.columns if c.startswith("adm") and c.endswith("_pcode"))
+        unit_of, how = joined[unit_col], "assigning them to the units (assign_admin)"
+    weights = events[value] if value == "fatalities" and value in events.columns else None
+    frame = pd.DataFrame(
+        {"unit": unit_of.to_numpy(), "w": 1 if weights is None else weights.to_numpy()}
+    )
+    counts = frame.groupby("unit")["w"].sum()
+    out = units.assign(**{value: counts.reindex(units["pcode"]).fillna(0).to_numpy()})
+    logger.info(
+        "make_map: counted %d events per admin-%s unit (column %r) by %s",
+        len(events),
+        level if level is not None else "?",
+        value,
+        how,
+    )
+    return out
+
+
+def _add_panes(fmap: folium.Map) -> None:
+    """Add the panes: basemap and rasters beneath the units, events above them."""
+    folium.map.CustomPane(_BASEMAP_PANE, z_index=250, pointer_events=False).add_to(fmap)
+    folium.map.CustomPane(_RASTER_PANE, z_index=350, pointer_events=False).add_to(fmap)
+    folium.map.CustomPane(EVENTS_PANE, z_index=450, pointer_events=True).add_to(fmap)
+
+
+def _add_basemap(fmap: folium.Map, groups: dict[str, str]) -> None:
+    """Add the Natural Earth context in its own pane, under every other layer."""
+    layer = basemap_layer(pane=_BASEMAP_PANE)
+    layer.add_to(fmap)
+    groups[layer.layer_name] = _BASE_GROUP
+
+
+def _add_outlines(fmap: folium.Map, units: gpd.GeoDataFrame, groups: dict[str, str]) -> None:
+    """Add a thematic choice with no fill, the outlines only (to see rasters beneath)."""
+    name = "Unit outlines only"
+    folium.GeoJson(
+        json.loads(geojson_text(units[["geometry"]], precision=4)),
+        name=name,
+        show=False,
+        overlay=False,
+        style_function=lambda f: {"fillOpacity": 0, "color": "#333333", "weight": 1},
+        interactive=False,
+    ).add_to(fmap)
+    groups[name] = _UNITS_GROUP
+
+
+def _add_credits(fmap: folium.Map, events: gpd.GeoDataFrame | None) -> None:
+    """Add credits for Natural Earth and the events' sources to Leaflet's attribution."""
+    Credits([BASEMAP_CREDIT, *event_credits(events)]).add_to(fmap)
 
 
 def _check_map_inputs(
-    units: gpd.GeoDataFrame, *, value: str, layers: Mapping[str, str], assets: str
+    units: gpd.GeoDataFrame, *, value: str, layers: Mapping[str, object], assets: str
 ) -> None:
     """Raise SchemaError for missing unit columns, unknown layer columns or assets."""
     check_columns(
@@ -462,14 +674,16 @@ def _add_period_slider(
     *,
     value: str,
     freq: Freq | None,
-) -> None:
+) -> str:
     """Add the units layer the time slider recolours, the slider and its legend."""
     data = period_colours(periods, value=value, freq=freq)
     base = escaped_frame(units, ["pcode", "name"])
+    name = f"Spread over time ({html.escape(value)} per period)"
     slider_layer = folium.GeoJson(
         json.loads(geojson_text(base, precision=4)),
-        name=f"Spread over time ({html.escape(value)} per period)",
+        name=name,
         show=False,
+        overlay=False,
         style_function=lambda f: {
             "fillColor": "#cccccc",
             "color": "#333333",
@@ -485,18 +699,42 @@ def _add_period_slider(
         colours=list(YLORRD),
         labels=["1", _fmt(float(periods[value].max()))],
     ).add_to(fmap)
+    return name
+
+
+def _crosses_zero(raster: Raster) -> bool:
+    """Whether a raster's last step has values both below and above 0 (SPEI, anomalies)."""
+    values = np.asarray(raster.values, dtype=float)
+    values = values[-1] if values.ndim == 3 else values
+    ok = np.isfinite(values)
+    if raster.nodata is not None:
+        ok &= values != raster.nodata
+    return bool(ok.any() and values[ok].min() < 0 < values[ok].max())
 
 
 def _add_rasters(
-    fmap: folium.Map, rasters: Mapping[str, Raster], labels: list[str], *, max_pixels: int
+    fmap: folium.Map,
+    rasters: Mapping[str, Raster],
+    labels: list[str],
+    *,
+    max_pixels: int,
+    credits: Mapping[str, str],
 ) -> None:
-    """Add each raster as a hidden image overlay with its colour bar (``labels`` shown)."""
+    """Add each raster as a hidden semi-transparent overlay beneath the units, with a legend."""
     for (raw_label, raster), label in zip(rasters.items(), labels, strict=True):
         rgba, bounds, colours, vmin, vmax = raster_image(
-            raster, diverging=_is_diverging(raw_label), max_pixels=max_pixels
+            raster, diverging=_crosses_zero(raster), max_pixels=max_pixels
         )
+        credit = credits.get(raw_label) or credits.get(label)
         overlay = folium.raster_layers.ImageOverlay(
-            rgba, bounds=bounds, name=html.escape(label), show=False, pixelated=True
+            rgba,
+            bounds=bounds,
+            name=html.escape(label),
+            show=False,
+            pixelated=True,
+            opacity=0.65,
+            pane=_RASTER_PANE,
+            attribution=html.escape(credit) if credit else None,
         )
         overlay.add_to(fmap)
         Legend(overlay, title=label, colours=colours, labels=[_fmt(vmin), _fmt(vmax)]).add_to(fmap)
@@ -526,8 +764,10 @@ class _EventsStyle:
     heat_cell_deg: float
 
 
-def _add_events(fmap: folium.Map, events: gpd.GeoDataFrame | None, style: _EventsStyle) -> None:
-    """Choose how to draw the events (logged) and add their layer."""
+def _add_events(
+    fmap: folium.Map, events: gpd.GeoDataFrame | None, style: _EventsStyle
+) -> list[str]:
+    """Choose how to draw the events (logged), add their layers and return their names."""
     events = _drawable_events(events)
     n = 0 if events is None else len(events)
     mode = events_layer_mode(
@@ -538,36 +778,45 @@ def _add_events(fmap: folium.Map, events: gpd.GeoDataFrame | None, style: _Event
         aggregate=style.aggregate,
     )
     logger.info("make_map: %d events drawn as %s", n, mode)
-    if events is not None and mode != "none":
-        _draw_events(fmap, events, mode=mode, style=style)
+    if events is None or mode == "none":
+        return []
+    return _draw_events(fmap, events, mode=mode, style=style)
 
 
 def _draw_events(
     fmap: folium.Map, events: gpd.GeoDataFrame, *, mode: str, style: _EventsStyle
-) -> None:
+) -> list[str]:
     """Add the events layer drawn as ``mode``, and a hidden heat map when asked."""
+    layers: list[folium.map.Layer] = []
     if mode == "markers":
-        markers_layer(events).add_to(fmap)
+        layers.append(markers_layer(events))
     elif mode == "clusters":
-        clusters_layer(events).add_to(fmap)
+        layers.append(clusters_layer(events))
     elif mode == "hexagons":
         hexes, top = hexagons_layer(events, size_km=style.hex_size_km)
-        hexes.add_to(fmap)
-        Legend(
+        layers.append(hexes)
+        legend = Legend(
             hexes,
             title=f"Events per {style.hex_size_km:g} km hexagon (log scale)",
             colours=list(YLORRD),
             labels=["1", _fmt(float(top))],
-        ).add_to(fmap)
+        )
     elif mode == "heatmap":
-        heatmap_layer(events, cell_deg=style.heat_cell_deg, show=True).add_to(fmap)
+        layers.append(heatmap_layer(events, cell_deg=style.heat_cell_deg, show=True))
     if style.heatmap and mode != "heatmap":
-        heatmap_layer(events, cell_deg=style.heat_cell_deg, show=False).add_to(fmap)
+        layers.append(heatmap_layer(events, cell_deg=style.heat_cell_deg, show=False))
+    for layer in layers:
+        layer.add_to(fmap)
+    if mode == "hexagons":
+        legend.add_to(fmap)
+    return [str(layer.layer_name) for layer in layers]
 
 
-def _finish(fmap: folium.Map, *, assets: str) -> folium.Map:
-    """Add the layer control, inline the assets when asked and fix the element ids."""
-    folium.LayerControl(collapsed=False).add_to(fmap)
+def _finish(fmap: folium.Map, *, assets: str, groups: dict[str, str]) -> folium.Map:
+    """Add the collapsed, grouped layer control, inline the assets and fix the element ids."""
+    control = folium.LayerControl(collapsed=True, position="topright")
+    control.add_to(fmap)
+    LayerGroups(control, groups=groups).add_to(fmap)
     if assets == "inline":
         inline_assets(fmap)
     return stable_ids(fmap)
