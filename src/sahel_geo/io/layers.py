@@ -32,7 +32,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Final, Literal, cast
@@ -41,7 +40,7 @@ import geopandas as gpd
 import pandas as pd
 
 from sahel_geo.core.errors import ConfigError, InputFileError, SchemaError
-from sahel_geo.io._atomic import atomic_write_text
+from sahel_geo.io._atomic import atomic_path, atomic_write_text
 from sahel_geo.io._tables import check_source, read_table
 from sahel_geo.io.events import (
     GENERIC_FIELDS,
@@ -226,27 +225,21 @@ def csv_text(frame: pd.DataFrame) -> str:
 
 @contextlib.contextmanager
 def _atomic_file(target: Path) -> Iterator[Path]:
-    """Yield a temporary file beside ``target``; rename it onto ``target`` on success.
+    """Yield a temporary path beside ``target`` with its suffix; rename it on success.
 
-    The temporary name keeps the target's suffix (GDAL picks drivers by suffix), so
-    :func:`sahel_geo.io._atomic.atomic_path` (``.tmp``) does not fit; the temporary file
-    (and any SQLite journal) is removed on failure.
+    :func:`sahel_geo.io._atomic.atomic_path` names it (so a later run's sweep knows it),
+    keeping the target's suffix: GDAL picks drivers by suffix. The empty file it makes
+    is removed first (GDAL and pyarrow create their own); SQLite journals of a
+    GeoPackage never outlive the write.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=f".tmp{target.suffix}", dir=target.parent
-    )
-    os.close(fd)
-    tmp = Path(name)
-    tmp.unlink()  # GDAL creates the file itself
-    try:
-        yield tmp
-        os.replace(tmp, target)
-    except BaseException:
-        for leftover in (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
-            with contextlib.suppress(FileNotFoundError):
-                leftover.unlink()
-        raise
+    with atomic_path(target, suffix=target.suffix) as tmp:
+        tmp.unlink()
+        try:
+            yield tmp
+        finally:
+            for leftover in (f"{tmp}-journal", f"{tmp}-wal", f"{tmp}-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    Path(leftover).unlink()
 
 
 _OGR_NAMES: Final = {"GPKG": "a GeoPackage", "FlatGeobuf": "FlatGeobuf"}
