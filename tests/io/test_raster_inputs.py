@@ -171,3 +171,22 @@ def test_values_at_events_takes_paths_datasets_and_dataarrays(tmp_path: Path) ->
     assert sg.values_at_events(events, da)["value"].tolist() == expected
     with pytest.raises(sg.SchemaError, match=r"raster must be a sahel_geo Raster, a path"):
         sg.values_at_events(events, [[1, 2]])
+
+
+def test_zonal_stats_takes_paths_datasets_and_dataarrays(tmp_path: Path) -> None:
+    values = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32)
+    path = _tif(tmp_path / "v.tif", values)
+    zones = gpd.GeoDataFrame(
+        {"pcode": ["A", "B"]}, geometry=[box(0, 0, 2, 1), box(0, 0, 1, 2)], crs=4326
+    )
+    expected = sg.zonal_stats(zones, sg.open_raster(path), stats=["mean", "count"])
+    assert expected["mean"].tolist() == [3.5, 2.0]  # (3 + 4) / 2 and (1 + 3) / 2
+    pd.testing.assert_frame_equal(sg.zonal_stats(zones, path, stats=["mean", "count"]), expected)
+    with rasterio.open(path) as src:
+        pd.testing.assert_frame_equal(sg.zonal_stats(zones, src, stats=["mean", "count"]), expected)
+    da = sg.open_raster(path).to_xarray()
+    pd.testing.assert_frame_equal(sg.zonal_stats(zones, da, stats=["mean", "count"]), expected)
+    weighted = sg.zonal_stats(zones, path, stats=["weighted_mean"], weights=da)
+    assert weighted["weighted_mean"].tolist() == [25 / 7, 10 / 4]  # (9 + 16) / 7, (1 + 9) / 4
+    cells = sg.zonal_cells(zones, path, zone="A")
+    assert sorted(cells["value"].tolist()) == [3.0, 4.0]

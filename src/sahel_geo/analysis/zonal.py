@@ -75,6 +75,7 @@ from sahel_geo.analysis._zonal_sums import moment_stats
 from sahel_geo.core.deprecation import deprecated_keywords
 from sahel_geo.core.errors import EmptyResultError, NodataWarning, SchemaError
 from sahel_geo.core.raster import Raster, check_crs
+from sahel_geo.io.rasters import RasterLike, as_raster
 
 __all__ = [
     "STATISTICS",
@@ -288,10 +289,10 @@ def _weights_nodata_as_rule(old: dict[str, Any], _current: Any) -> CellRules:
 )
 def zonal_stats(
     zones: gpd.GeoDataFrame,
-    raster: Raster,
+    raster: RasterLike,
     *,
     stats: Stat | Sequence[Stat] = ("count", "mean"),
-    weights: Raster | None = None,
+    weights: RasterLike | None = None,
     coverage: CoverageMode = "fraction",
     area_weighted: bool = False,
     id_column: str = "pcode",
@@ -305,7 +306,10 @@ def zonal_stats(
         Polygons, in the raster's CRS, with a unique ``id_column``.
     raster
         A :class:`~sahel_geo.Raster` (from :func:`~sahel_geo.open_raster` or
-        :meth:`Raster.from_array`); a time stack gives one row per zone and step.
+        :meth:`Raster.from_array`), a path to a GeoTIFF or NetCDF file (only the zones'
+        window is read), an open rasterio dataset, or an ``xarray.DataArray``
+        (rioxarray's, or with lat/lon coordinates); a time stack gives one row per zone
+        and step. ``weights`` takes the same forms.
     stats
         In output column order: names from :data:`STATISTICS`, ``percentile_<q>``, and
         user functions ``f(values, coverage)`` or ``f(values, coverage, weights)``
@@ -396,6 +400,7 @@ def zonal_stats(
     >>> zonal_stats(z, r, stats=["frac"]).loc["A"].round(4).tolist()
     [0.3333, 0.1667, 0.3333, 0.1667]
     """
+    raster, weights = _rasters(zones, raster, weights)
     names, funcs, ids = _check_inputs(
         zones, raster, stats, weights, coverage=coverage, id_column=id_column
     )
@@ -421,11 +426,20 @@ def zonal_stats(
     return _frame(steps, names, ids, win)
 
 
+def _rasters(
+    zones: gpd.GeoDataFrame, raster: RasterLike, weights: RasterLike | None
+) -> tuple[Raster, Raster | None]:
+    """Return the values and weights as Raster objects (files: the zones' window only)."""
+    bounded = zones if isinstance(zones, gpd.GeoDataFrame) and len(zones) else None
+    values = as_raster(raster, zones=bounded, what="raster")
+    return values, None if weights is None else as_raster(weights, zones=bounded, what="weights")
+
+
 def zonal_cells(
     zones: gpd.GeoDataFrame,
-    raster: Raster,
+    raster: RasterLike,
     *,
-    weights: Raster | None = None,
+    weights: RasterLike | None = None,
     zone: object | None = None,
     coverage: CoverageMode = "fraction",
     id_column: str = "pcode",
@@ -442,7 +456,8 @@ def zonal_cells(
     zones
         Polygons, in the raster's CRS, with a unique ``id_column``.
     raster
-        A single 2-D raster (for a time stack, pass one step).
+        A single 2-D raster (for a time stack, pass one step), in any form
+        :func:`zonal_stats` takes.
     weights
         An optional raster on the same grid; its values fill the ``weight`` column.
     zone
@@ -479,6 +494,7 @@ def zonal_cells(
     >>> zonal_cells(z, r)[["cell_id", "value", "coverage"]].values.tolist()
     [[2.0, 2.0, 1.0], [3.0, 3.0, 0.5]]
     """
+    raster, weights = _rasters(zones, raster, weights)
     if raster.is_stack:
         raise SchemaError(
             f"zonal_cells takes one 2-D raster; {raster.source!r} is a stack of "
