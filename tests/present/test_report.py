@@ -46,7 +46,7 @@ def _tiny() -> ReportInputs:
         conflict_drought=pd.DataFrame(
             {
                 "unit": ["ML-5", "ML-6", "BF-12", "ML-5"],
-                "period": list(Q) + [Q[0]],
+                "period": [*Q, Q[0]],
                 "events": [2, 2, 20, 10],
                 "spei_lag0": [-1.0, 0.5, -0.2, 1.0],
             }

@@ -246,10 +246,11 @@ def border_arrivals(inputs: ReportInputs) -> list[str]:
         earliest = reached.sort_values(kind="stable")
         first_when = earliest.iloc[0]
         firsts = sorted(_unit_name(inputs, str(p)) for p, v in earliest.items() if v == first_when)
+        when, last = (_period_text(v, inputs.freq) for v in (first_when, earliest.iloc[-1]))
         out.append(
-            f"Violence first reached the border units of {where} in "
-            f"{_period_text(first_when, inputs.freq)} ({', '.join(firsts)}); {len(reached)} of "
-            f"{len(pcodes)} border units had events by {_period_text(earliest.iloc[-1], inputs.freq)}."
+            f"Violence first reached the border units of {where} in {when} "
+            f"({', '.join(firsts)}); {len(reached)} of {len(pcodes)} border units had events "
+            f"by {last}."
         )
     return out
 
