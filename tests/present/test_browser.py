@@ -201,12 +201,26 @@ def _load(driver: Any, url: str) -> None:
 
 
 def _layer_names(driver: Any) -> list[str]:
+    # issue 16: the unit layers are radio buttons (base layers, one at a time), the
+    # others check boxes: both lists are read (was the overlays only)
     names = driver.execute_script(
         "return Array.from(document.querySelectorAll("
-        "'.leaflet-control-layers-overlays label')).map(function (l) {"
+        "'.leaflet-control-layers-list label')).map(function (l) {"
         " return l.textContent.trim(); });"
     )
     return [str(n) for n in names]
+
+
+def _choose(driver: Any, prefix: str) -> None:
+    """Click the layer control entry whose name starts with ``prefix``."""
+    driver.execute_script(
+        "var p = arguments[0];"
+        "var l = Array.from(document.querySelectorAll('.leaflet-control-layers-list label'))"
+        ".filter(function (x) { return x.textContent.trim().indexOf(p) === 0; })[0];"
+        "l.querySelector('input').click();",
+        prefix,
+    )
+    time.sleep(0.3)
 
 
 @pytest.fixture(scope="module")
@@ -240,7 +254,9 @@ def test_demo_map_loads_without_errors(browser: Any, demo_map: str) -> None:
     )
     assert paths >= 30  # the 30 admin-1 units at least
     assert browser.execute_script("return document.querySelectorAll('.sahel-legend').length") >= 1
-    # the time slider moves and labels the period
+    # the time slider shows only with its layer (issue 16), then moves and labels the period
+    assert browser.execute_script("return document.querySelector('.sahel-period-slider')") is None
+    _choose(browser, "Spread over time")
     label = browser.execute_script(
         "var i = document.querySelector('.sahel-period-slider input');"
         "i.value = 0; i.dispatchEvent(new Event('input'));"
@@ -334,6 +350,7 @@ def test_time_slider_before_2001(browser: Any, served: tuple[Path, str]) -> None
     sg.make_map(units, periods=periods).save(str(folder / "slider.html"))
     _load(browser, f"{base}/slider.html")
     assert _errors(browser) == []
+    _choose(browser, "Spread over time")  # the slider shows with its layer only (issue 16)
     read = (
         "var i = document.querySelector('.sahel-period-slider input');"
         "i.value = arguments[0]; i.dispatchEvent(new Event('input'));"
@@ -381,4 +398,136 @@ def test_aggregate_layers_load(browser: Any, served: tuple[Path, str]) -> None:
         ".map(function (d) { return d.getAttribute('data-layer'); });"
     )
     assert "Events per 10 km hexagon (log scale)" in legends
+    assert _errors(browser) == []
+
+
+_RECTS = """
+var out = [];
+document.querySelectorAll(arguments[0]).forEach(function (el) {
+    var r = el.getBoundingClientRect();
+    if (r.width > 0 && r.height > 0) {
+        out.push([el.className.toString(), r.left, r.top, r.right, r.bottom]);
+    }
+});
+return out;
+"""
+
+
+def _overlaps(rects: list[list[Any]]) -> list[tuple[str, str]]:
+    bad = []
+    for i, (na, l1, t1, r1, b1) in enumerate(rects):
+        for nb, l2, t2, r2, b2 in rects[i + 1 :]:
+            if l1 < r2 and l2 < r1 and t1 < b2 and t2 < b1:
+                bad.append((str(na), str(nb)))
+    return bad
+
+
+def test_demo_map_reads_on_its_own(browser: Any, demo_map: str) -> None:
+    """What a reader sees: title, legend classes, credits, collapsed control, no overlap."""
+    _load(browser, demo_map)
+    assert _errors(browser) == []
+    browser.save_screenshot("/tmp/issue16_map.png")
+    title = browser.execute_script(
+        "return document.querySelector('.sahel-map-title-main').innerText"
+    )
+    assert title.startswith("Events (")
+    legend = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.sahel-legend'))"
+        ".filter(function (d) { return d.offsetParent !== null; })"
+        ".map(function (d) { return d.innerText; });"
+    )
+    assert len(legend) == 1, legend  # one thematic layer at a time, one legend
+    lines = [x.strip() for x in legend[0].splitlines() if x.strip()]
+    assert lines[0].startswith("Events (") and lines[-1] == "No data"
+    assert all(("–" in x or x.isdigit()) for x in lines[1:-1]), lines
+    credits = browser.execute_script(
+        "return document.querySelector('.leaflet-control-attribution').innerText"
+    )
+    assert "Made with Natural Earth" in credits and "SYNTHETIC demo data" in credits
+    collapsed = browser.execute_script(
+        "var c = document.querySelector('.leaflet-control-layers');"
+        "return [c.classList.contains('leaflet-control-layers-expanded'),"
+        " c.getBoundingClientRect().width];"
+    )
+    assert collapsed[0] is False and collapsed[1] < 60
+    rects = browser.execute_script(_RECTS, ".leaflet-control, .sahel-map-title")
+    assert len(rects) >= 5 and _overlaps(rects) == [], rects
+    # basemap names and capitals on the map
+    text = browser.execute_script("return document.body.innerText")
+    for name in ("MALI", "NIGER", "BURKINA FASO", "Bamako", "Niamey", "Ouagadougou"):
+        assert name in text, name
+    # Gi*: categorical legend, cold and hot spots by confidence
+    _choose(browser, "Hot spots")
+    legend = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.sahel-legend'))"
+        ".filter(function (d) { return d.offsetParent !== null; })"
+        ".map(function (d) { return d.innerText; });"
+    )
+    assert len(legend) == 1 and "Hot spot, 99 % confidence" in legend[0]
+    assert "Cold spot, 90 % confidence" in legend[0] and "Not significant" in legend[0]
+    _choose(browser, "Wasting: mean prevalence")
+    legend = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.sahel-legend'))"
+        ".filter(function (d) { return d.offsetParent !== null; })"
+        ".map(function (d) { return d.innerText; });"
+    )
+    assert len(legend) == 1 and "-" not in legend[0].split("\n", 1)[1]  # 4..22 %, not -19..19
+    assert _errors(browser) == []
+
+
+def _report(folder: Path, demo_folder: Path, *, xss: bool) -> Path:
+    from sahel_geo.present.report import Citation, ReportInputs, write_report
+
+    units = sg.load_boundaries(level=1)
+    if xss:
+        units.loc[units["pcode"] == "ML-5", "name"] = XSS[0]
+        units.loc[units["pcode"] == "BF-12", "name"] = XSS[1]
+    ev = sg.demo_events(n=600, seed=5)
+    joined = sg.assign_admin(ev, units)
+    counts = sg.aggregate(joined, unit="adm1_pcode", freq="year", units=list(units["pcode"]))
+    inputs = ReportInputs(
+        title=XSS[1] if xss else "Liptako-Gourma demo (SYNTHETIC data)",
+        subtitle="2012–2023 · demo events",
+        counts=counts,
+        freq="year",
+        units=units,
+        first_arrival=sg.first_arrival(counts),
+        inputs=[Citation("Events", XSS[0] if xss else "SYNTHETIC demo events")],
+        figures={
+            "Events per unit": demo_folder / "figures" / "choropleth_events.png",
+            "First arrival": demo_folder / "figures" / "spread_first_arrival.png",
+        },
+        map_html=demo_folder / "map.html",
+    )
+    return write_report(inputs, folder / ("report_xss.html" if xss else "report.html"))
+
+
+def test_report_page_reads_and_runs_nothing(
+    browser: Any, served: tuple[Path, str], demo_map: str
+) -> None:
+    folder, base = served
+    path = _report(folder, folder / "demo", xss=False)
+    _load(browser, f"{base}/{path.name}")
+    assert _errors(browser) == []
+    browser.set_window_size(1200, 2400)
+    browser.save_screenshot("/tmp/issue16_report.png")
+    browser.set_window_size(1200, 900)
+    text = browser.execute_script("return document.body.innerText")
+    assert "Liptako-Gourma demo (SYNTHETIC data)" in text and "Key findings" in text
+    assert " rose from " in text and "Violence first reached the border units of" in text
+    imgs = browser.execute_script(
+        "return Array.from(document.images).map(function (i) { return i.naturalWidth; })"
+    )
+    assert len(imgs) == 2 and min(imgs) > 1000  # print-resolution figures, loaded inline
+    # the map runs inside its iframe, offline: Leaflet loaded, legend shown
+    browser.switch_to.frame(browser.find_element("css selector", "iframe"))
+    time.sleep(1.0)
+    assert browser.execute_script("return typeof L") == "object"
+    assert browser.execute_script("return document.querySelectorAll('.sahel-legend').length") >= 1
+    browser.switch_to.default_content()
+    xss = _report(folder, folder / "demo", xss=True)
+    _load(browser, f"{base}/{xss.name}")
+    assert browser.execute_script("return typeof window.__xss") == "undefined"
+    text = browser.execute_script("return document.body.innerText")
+    assert XSS[0] in text  # shown as text, never run
     assert _errors(browser) == []

@@ -217,6 +217,7 @@ def test_map_furniture(units: pd.DataFrame) -> None:
     assert credit == "Source: ACLED. Basemap: Made with Natural Earth (public domain)."
     assert any(a.get_title() == "Location" for a in ax.child_axes)  # locator inset
     assert "Bamako" in texts and "Niamey" in texts and "MALI" in texts  # basemap names
+    assert ax.get_xlabel() == "" and ax.get_ylabel() == ""  # no "Easting [metre]"
 
 
 def test_scale_bar_is_measured_at_the_map_latitude() -> None:

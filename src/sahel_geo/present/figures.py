@@ -240,6 +240,7 @@ def _class_legend(ax: Axes, classes: Classes, *, title: str) -> None:
 
 
 def _draw_classes(ax: Axes, data: gpd.GeoDataFrame, classes: Classes) -> None:
+    """Fill the units with their class colours (missing: hatched grey), no axis labels."""
     colours = classes.colour_list()
     missing = classes.codes < 0
     data.plot(ax=ax, color=colours, edgecolor="#333333", linewidth=0.4, zorder=1)
@@ -252,6 +253,8 @@ def _draw_classes(ax: Axes, data: gpd.GeoDataFrame, classes: Classes) -> None:
             linewidth=0.4,
             zorder=1,
         )
+    ax.set_xlabel("")  # geopandas labels the axes with the CRS's names: a map needs none
+    ax.set_ylabel("")
 
 
 def _credit(source: str | None) -> str:
