@@ -190,3 +190,11 @@ def test_zonal_stats_takes_paths_datasets_and_dataarrays(tmp_path: Path) -> None
     assert weighted["weighted_mean"].tolist() == [25 / 7, 10 / 4]  # (9 + 16) / 7, (1 + 9) / 4
     cells = sg.zonal_cells(zones, path, zone="A")
     assert sorted(cells["value"].tolist()) == [3.0, 4.0]
+
+
+@pytest.mark.parametrize("bad", [None, 3, pd.DataFrame({"a": [1]})])
+def test_open_raster_and_load_config_say_what_they_take(bad: object) -> None:
+    with pytest.raises(sg.InputFileError, match=r"open_raster: expected the path of a GeoTIFF"):
+        sg.open_raster(bad)  # type: ignore[arg-type]
+    with pytest.raises(sg.ConfigError, match=r"load_config: expected the path of a \.toml"):
+        sg.load_config(bad)  # type: ignore[arg-type]

@@ -472,6 +472,13 @@ def open_raster(
     >>> import sahel_geo as sg
     >>> r = sg.open_raster("chirps/", zones=admin1)  # doctest: +SKIP
     """
+    if not isinstance(path, str | os.PathLike):
+        raise InputFileError(
+            "open_raster: expected the path of a GeoTIFF or NetCDF file, or of a folder of "
+            f"dated GeoTIFFs (a str or pathlib.Path); got {type(path).__name__}. For an "
+            "xarray DataArray use sg.Raster.from_xarray(da); for a numpy array "
+            "sg.Raster.from_array(values, transform=..., crs=...)."
+        )
     p = Path(path)
     user_crs = CRS.from_user_input(crs) if crs is not None else None
     if not p.exists():

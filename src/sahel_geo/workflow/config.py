@@ -522,6 +522,11 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     >>> cfg["inputs"]["events"], cfg["analysis"]["levels"]
     ('demo', [1])
     """
+    if not isinstance(path, str | os.PathLike):
+        raise ConfigError(
+            f"load_config: expected the path of a .toml file (a str or pathlib.Path); got "
+            f"{type(path).__name__}. For a config already in memory use parse_config(dict)."
+        )
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"config file not found: {p}. Give the path of a .toml file.")
