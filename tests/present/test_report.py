@@ -180,3 +180,12 @@ def test_sentences_on_the_ucdp_sample(shared_data: Path) -> None:
         assert int(pct.replace(",", "")) == round(best["change_pct"])
         checked += 1
     assert checked >= 10, sentences
+
+
+def test_event_citations_are_plain_text() -> None:
+    from sahel_geo.present.report import event_citations
+
+    cites = event_citations(pd.DataFrame({"source": ["ucdp", "acled", None]}))
+    assert [c.name for c in cites] == ["ACLED", "UCDP GED", "Natural Earth"]
+    assert cites[1].citation.startswith("UCDP Georeferenced Event Dataset (GED); Sundberg & ")
+    assert all("&amp;" not in c.citation for c in cites)  # escaped once, by the page

@@ -43,7 +43,14 @@ from sahel_geo.core.validation import check_columns
 from sahel_geo.io._atomic import atomic_write_text
 from sahel_geo.present.classify import format_number, human_label
 
-__all__ = ["Citation", "ReportInputs", "build_report", "findings", "write_report"]
+__all__ = [
+    "Citation",
+    "ReportInputs",
+    "build_report",
+    "event_citations",
+    "findings",
+    "write_report",
+]
 
 _VALUES = ("events", "fatalities", "civilian_fatalities")
 _CSS = """
@@ -115,6 +122,33 @@ class ReportInputs:
     figures: Mapping[str, bytes | str | os.PathLike[str]] = field(default_factory=dict)
     map_html: str | bytes | os.PathLike[str] | None = None
     country_names: Mapping[str, str] | None = None
+
+
+def event_citations(events: pd.DataFrame) -> list[Citation]:
+    """Citations of the events' sources (``source`` column), as plain text.
+
+    The same wording as the map's credits (:data:`sahel_geo.present.maps.CITATIONS`),
+    plus the basemap's.
+
+    Examples
+    --------
+    >>> [c.name for c in event_citations(pd.DataFrame({"source": ["acled"]}))]
+    ['ACLED', 'Natural Earth']
+    """
+    from sahel_geo.present.maps import CITATIONS
+
+    found = sorted({str(v).lower() for v in events.get("source", pd.Series()).dropna()})
+    names = {"acled": "ACLED", "ucdp": "UCDP GED", "demo": "Demo events", "generic": "Events"}
+    out = [
+        Citation(
+            names.get(s, s), html.unescape(CITATIONS.get(s, f"Events: {s}")).split(": ", 1)[-1]
+        )
+        for s in found
+    ]
+    out.append(
+        Citation("Natural Earth", html.unescape(CITATIONS["naturalearth"]).split(": ", 1)[-1])
+    )
+    return out
 
 
 def _esc(text: object) -> str:
