@@ -9,6 +9,7 @@ it is put.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -195,3 +196,18 @@ def test_the_face_exports_every_layer_in_order() -> None:
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("sahel_geo.")
     ]
     assert layers == sorted(layers), layers
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in _modules() if p.name.startswith("_") and p.name != "__init__.py"], ids=_name
+)
+def test_private_modules_log_under_a_public_name(path: Path) -> None:
+    """Log records name the module users know (``sahel_geo.io.events``), not a private one."""
+    text = path.read_text(encoding="utf-8")
+    assert "getLogger(__name__)" not in text, (
+        f"{_name(path)} logs as itself; use logging.getLogger('<the public module it serves>')"
+    )
+    for name in re.findall(r"getLogger\(\s*['\"]([^'\"]+)['\"]", text):
+        parts = name.split(".")
+        assert parts[0] == "sahel_geo" and not any(p.startswith("_") for p in parts), name
+        assert (PKG / Path(*parts[1:])).with_suffix(".py").is_file(), f"{name}: no such module"

@@ -15,6 +15,7 @@ from sahel_geo.core.errors import (
     CRSError,
     CRSMismatchError,
     EmptyResultError,
+    FigureFormatError,
     InputFileError,
     MissingCRSError,
     MissingDependencyError,
@@ -77,14 +78,17 @@ from sahel_geo.analysis.typology import conflict_climate_table, unit_typology
 from sahel_geo.analysis.zonal import CellRules, cell_areas_km2, zonal_cells, zonal_stats
 
 # 3 present: maps and figures
+from sahel_geo.present.classify import LayerStyle
 from sahel_geo.present.figures import (
     choropleth_figure,
     conflict_drought_figure,
     counts_by_country_figure,
     save_figure,
     spread_figure,
+    spread_small_multiples,
 )
 from sahel_geo.present.maps import events_layer_mode, make_map
+from sahel_geo.present.report import Citation, ReportInputs, build_report, write_report
 
 # 4 run: config-driven runs
 from sahel_geo.workflow.config import Config, load_config
@@ -103,20 +107,24 @@ __all__ = [
     "CRSError",
     "CRSMismatchError",
     "CellRules",
+    "Citation",
     "Config",
     "ConfigError",
     "EmergingHotSpots",
     "EmptyResultError",
+    "FigureFormatError",
     "GetisOrd",
     "GridSpec",
     "InputFileError",
     "KnoxResult",
+    "LayerStyle",
     "MissingCRSError",
     "MissingDependencyError",
     "NetworkError",
     "NodataWarning",
     "OffNetworkWarning",
     "Raster",
+    "ReportInputs",
     "RoadNetwork",
     "RunResult",
     "SahelGeoError",
@@ -132,6 +140,7 @@ __all__ = [
     "border_exposure",
     "border_units",
     "borderlands_by_road",
+    "build_report",
     "cell_areas_km2",
     "centroid_movement",
     "choropleth_figure",
@@ -187,11 +196,13 @@ __all__ = [
     "show_versions",
     "snap_to_roads",
     "spread_figure",
+    "spread_small_multiples",
     "tri_border_roads_path",
     "unit_typology",
     "values_at_events",
     "write_demo_rasters",
     "write_geojson",
+    "write_report",
     "zonal_cells",
     "zonal_stats",
 ]

@@ -34,6 +34,7 @@ def test_demo_writes_the_files(demo_out: Path) -> None:
         "manifest.json",
         "map.html",
         "rejects.csv",
+        "report.html",
         "tables",
     ]
     events = gpd.read_file(demo_out / "events.geojson")
@@ -71,7 +72,7 @@ def test_demo_prints_what_it_wrote(tmp_path: Path) -> None:
         text=True,
         check=True,
     )
-    assert "wrote 19 files" in proc.stdout
+    assert "wrote 21 files" in proc.stdout
     assert "100 in, 95 kept, 5 rejected" in proc.stdout
     assert str(tmp_path / "map.html") in proc.stdout
 

@@ -14,7 +14,7 @@ import pytest
 
 import sahel_geo as sg
 from sahel_geo.io.datasets import bundled_boundaries_path
-from sahel_geo.workflow import pipeline
+from sahel_geo.workflow import pipeline, products
 from sahel_geo.workflow.config import load_config, parse_config
 from sahel_geo.workflow.pipeline import run, run_demo
 
@@ -83,9 +83,11 @@ def test_demo_run_writes_the_folder(demo_run: tuple[Path, pipeline.RunResult]) -
         "figures/conflict_drought.png",
         "figures/counts_by_country.png",
         "figures/spread_first_arrival.png",
+        "figures/spread_small_multiples.png",
         "manifest.json",
         "map.html",
         "rejects.csv",
+        "report.html",
         "tables/change_adm1_year.csv",
         # demo events have civilian fatalities and perpetrator groups (ACLED rules)
         "tables/change_civilian_fatalities_adm1_year.csv",
@@ -209,7 +211,7 @@ def test_interrupted_run_leaves_no_partial_file(
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(pipeline, "save_figure", boom)
+    monkeypatch.setattr(products, "save_figure", boom)
     cfg = parse_config(
         {"inputs": {"demo_n": 200, "drought": "", "wasting": ""}, "analysis": {"hotspots": False}}
     )
@@ -276,7 +278,7 @@ def test_cli_run_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     # no drought raster: no conflict x drought table or figure; the demo events' civilian
     # fatalities and perpetrator groups add 3 tables (change of civilian fatalities,
     # perpetrators per unit and per country)
-    assert "wrote 17 files" in captured.out and "manifest.json" in captured.out
+    assert "wrote 19 files" in captured.out and "manifest.json" in captured.out
     assert "[....................] 1/6 reading events and boundaries" in captured.err
     bad = tmp_path / "bad.toml"
     bad.write_text("[analysis]\nlevels = [7]\n")

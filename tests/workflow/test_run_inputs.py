@@ -21,7 +21,7 @@ from rasterio.transform import from_origin
 
 import sahel_geo as sg
 from sahel_geo.core.errors import ConfigError, EmptyResultError, SahelGeoWarning, SchemaError
-from sahel_geo.workflow import pipeline
+from sahel_geo.workflow import products
 from sahel_geo.workflow.cli import main
 from sahel_geo.workflow.config import load_config, parse_config
 from sahel_geo.workflow.outputs import INCOMPLETE_MARKER, check_output_folder
@@ -103,14 +103,14 @@ def test_run_keeps_only_region_and_period_on_real_ucdp(
         "start = 2012-01-01\nend = 2021-12-31\n",
     )
     seen: dict[str, Any] = {}
-    figure = pipeline.counts_by_country_figure
+    figure = products.counts_by_country_figure
 
     def spy(events: gpd.GeoDataFrame, **kwargs: Any) -> Any:
         seen["countries"] = sorted(set(events["country_iso3"]))
         seen["title"] = kwargs["title"]
         return figure(events, **kwargs)
 
-    monkeypatch.setattr(pipeline, "counts_by_country_figure", spy)
+    monkeypatch.setattr(products, "counts_by_country_figure", spy)
     out = tmp_path / "out"
     res = run(cfg, out)
     # the sample's 12 rows in MLI/BFA/NER: 1991 (before start), 2015, 2017, 2018, 2019 x2,
@@ -340,7 +340,7 @@ def test_leftover_temp_files_swept_and_incomplete_marker(
         raise KeyboardInterrupt
 
     with monkeypatch.context() as mp:
-        mp.setattr(pipeline, "save_figure", boom)
+        mp.setattr(products, "save_figure", boom)
         with pytest.raises(KeyboardInterrupt):
             run(parse_config(FAST), tmp_path)
     assert not any(p.exists() for p in stale)

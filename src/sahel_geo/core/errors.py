@@ -13,6 +13,7 @@ __all__ = [
     "CRSMismatchError",
     "ConfigError",
     "EmptyResultError",
+    "FigureFormatError",
     "InputFileError",
     "MissingCRSError",
     "MissingDependencyError",
@@ -54,6 +55,10 @@ class EmptyResultError(SahelGeoError, ValueError):
 
 class ConfigError(SahelGeoError, ValueError):
     """An option or a run configuration is invalid."""
+
+
+class FigureFormatError(SahelGeoError, ValueError):
+    """A figure was asked for in a format :func:`sahel_geo.save_figure` cannot write."""
 
 
 class NetworkError(SahelGeoError, ConnectionError):

@@ -38,7 +38,7 @@ __all__ = [
     "js_json",
 ]
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("sahel_geo.present.maps")  # a private helper of maps
 
 # folium resource name -> vendored file
 _VENDORED_JS = {

@@ -38,7 +38,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 from pyproj import Geod, Transformer
 
-from sahel_geo.core.errors import SahelGeoError, SchemaError
+from sahel_geo.core.errors import FigureFormatError, SchemaError
 from sahel_geo.core.periods import Freq, period_label
 from sahel_geo.core.schema import EQUAL_AREA_CRS
 from sahel_geo.core.validation import check_columns
@@ -85,10 +85,6 @@ _MAX_COUNTRIES = 8
 _COUNTRY_COLOURS = {"MLI": "#009E73", "BFA": "#D55E00", "NER": "#0072B2"}
 _OTHER_COLOURS = ("#E69F00", "#56B4E9", "#CC79A7", "#F0E442", "#000000", "#999999")
 _SKEW = 100.0  # largest / smallest non-zero count from which counts get a log scale
-
-
-class FigureFormatError(SahelGeoError, ValueError):
-    """A figure was asked for in a format :func:`save_figure` cannot write."""
 
 
 @contextmanager
@@ -424,11 +420,12 @@ def counts_by_country_figure(
         use_log = _skewed(table.to_numpy()) if log is None else log
         if use_log:
             ax.set_yscale("symlog", linthresh=1)
+        ax.set_ylim(bottom=0)  # counts: no negative axis (symlog would draw one)
         ax.set_title(title)
         ax.set_xlabel(freq.capitalize())
         ax.set_ylabel(f"Events per {freq}" + (" (log scale)" if use_log else ""))
         ax.grid(alpha=0.3)
-        ax.legend(title="Country", loc="upper left")
+        ax.legend(title="Country", loc="upper left", bbox_to_anchor=(1.01, 1.0))  # off the lines
         _tight(fig, True)
     return fig
 

@@ -104,9 +104,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -120,16 +118,8 @@ from sahel_geo.analysis.zonal import zonal_stats
 from sahel_geo.core.periods import Freq, period_start
 from sahel_geo.core.raster import Raster
 from sahel_geo.core.reports import StepReport, rejects, reports
-from sahel_geo.io._atomic import atomic_path, atomic_write_text
+from sahel_geo.io._atomic import atomic_write_text
 from sahel_geo.io.geojson import write_geojson
-from sahel_geo.present.figures import (
-    choropleth_figure,
-    conflict_drought_figure,
-    counts_by_country_figure,
-    save_figure,
-    spread_figure,
-)
-from sahel_geo.present.maps import events_layer_mode, make_map
 from sahel_geo.workflow.config import Config, demo_config_path, load_config, parse_config
 from sahel_geo.workflow.inputs import RunInputs, read_inputs
 from sahel_geo.workflow.manifest import build_manifest, write_manifest
@@ -137,6 +127,13 @@ from sahel_geo.workflow.outputs import (
     check_output_folder,
     finish_output_folder,
     prepare_output_folder,
+)
+from sahel_geo.workflow.products import (
+    LevelResult,
+    Presentation,
+    draw_figures,
+    draw_map,
+    write_report_page,
 )
 from sahel_geo.workflow.selection import Selection
 from sahel_geo.workflow.tables import (
@@ -280,18 +277,6 @@ class _RunContext:
     end: str | None
     tick: Progress
     total: int
-
-
-@dataclass(frozen=True)
-class _LevelResult:
-    """One admin level's results that the map, figures and manifest need."""
-
-    level: int
-    layer: gpd.GeoDataFrame
-    counts: pd.DataFrame
-    arrival: pd.DataFrame
-    climate: pd.DataFrame | None
-    files: dict[str, Path]
 
 
 def _drought_table(units: gpd.GeoDataFrame, raster: Raster, *, freq: str) -> pd.DataFrame:
@@ -474,7 +459,7 @@ def _level_tables(
 
 def _analyse_level(
     ctx: _RunContext, inputs: RunInputs, joined: gpd.GeoDataFrame, level: int
-) -> _LevelResult:
+) -> LevelResult:
     """Analyse one level: counts, totals, change, rates, spread, overlays, hot spots."""
     a = ctx.cfg["analysis"]
     units, col = inputs.units[level], f"adm{level}_pcode"
@@ -511,7 +496,7 @@ def _analyse_level(
             units=list(units["pcode"]),
         )
     files = _write_level(ctx, inputs, level, layer, tables)
-    return _LevelResult(
+    return LevelResult(
         level=level, layer=layer, counts=counts, arrival=arrival, climate=climate, files=files
     )
 
@@ -545,103 +530,6 @@ def _write_events_tables(
     files["events"] = write_geojson(joined, ctx.folder / "events.geojson")
     files["rejects"] = _write_csv(rejects(joined), ctx.folder / "rejects.csv")
     return files
-
-
-# choropleths the map offers beside the events, when the layer has the column
-_MAP_LAYERS = (
-    ("fatalities", "Fatalities"),
-    ("civilian_fatalities", "Civilian fatalities"),
-    ("first_year", "Spread: first year with events"),
-    ("events_per_100k", "Events per 100k people"),
-    ("change_pct", "Change in events, last period (%)"),
-    ("spei_last_period", "Drought: mean SPEI, last period"),
-    ("wasting_pct", "Wasting: mean prevalence per unit (%)"),
-    ("gi_z", "Hot spots: Gi* z-score"),
-)
-
-
-def _map_rasters(inputs: RunInputs) -> dict[str, Raster]:
-    """Return the rasters the map overlays, by label."""
-    rasters = {}
-    if inputs.drought is not None:
-        rasters["Drought raster: SPEI, last month"] = inputs.drought
-    if inputs.wasting is not None:
-        rasters["Wasting raster: prevalence (%)"] = inputs.wasting
-    return rasters
-
-
-def _draw_map(
-    ctx: _RunContext, inputs: RunInputs, joined: gpd.GeoDataFrame, level: _LevelResult
-) -> tuple[Path, dict[str, Any]]:
-    """Write ``map.html`` for the map level; return its path and the manifest's ``map``."""
-    m = ctx.cfg["map"]
-    limits = {k: m[k] for k in ("marker_limit", "cluster_limit", "aggregate")}
-    mode = events_layer_mode(len(joined), mode=m["events_mode"], **limits)
-    fmap = make_map(
-        level.layer,
-        value="events",
-        events=joined,
-        title=f"Events ({ctx.cfg['run']['title']})",
-        tiles=None,
-        layers={c: label for c, label in _MAP_LAYERS if c in level.layer.columns},
-        periods=level.counts,
-        period_freq=ctx.freq,
-        rasters=_map_rasters(inputs),
-        events_mode=m["events_mode"],
-        hex_size_km=m["hex_size_km"],
-        assets=m["assets"],
-        **limits,
-    )
-    if m["tiles"]:
-        # a tile URL needs its attribution, which make_map cannot take: the layer is added here
-        folium.TileLayer(m["tiles"], attr=m["attribution"] or None).add_to(fmap)
-    path = ctx.folder / "map.html"
-    with atomic_path(path) as tmp:
-        fmap.save(str(tmp))
-    logger.info("run: map written, events drawn as %s", mode)
-    info = {"events": len(joined), "events_mode": mode, **limits, "assets": m["assets"]}
-    return path, info
-
-
-# the counts-by-country bars of a week run are by month (a bar per week is unreadable)
-_FIGURE_FREQ: dict[str, Freq] = {
-    "week": "month",
-    "month": "month",
-    "quarter": "quarter",
-    "year": "year",
-}
-
-
-def _draw_figures(
-    ctx: _RunContext, joined: gpd.GeoDataFrame, level: _LevelResult
-) -> dict[str, Path]:
-    """Draw and save the figures of the map level; return ``{name: path}``."""
-    title, lv, layer = ctx.cfg["run"]["title"], level.level, level.layer
-    figs = {
-        "figure_choropleth": (
-            choropleth_figure(layer, "events", title=f"Events per admin-{lv} unit\n{title}"),
-            "choropleth_events.png",
-        ),
-        "figure_counts_by_country": (
-            counts_by_country_figure(
-                joined, freq=_FIGURE_FREQ[ctx.freq], title=f"Events by country\n{title}"
-            ),
-            "counts_by_country.png",
-        ),
-        "figure_spread": (
-            spread_figure(layer, level.arrival, title=f"First arrival of violence\n{title}"),
-            "spread_first_arrival.png",
-        ),
-    }
-    if level.climate is not None:
-        figs["figure_conflict_drought"] = (
-            conflict_drought_figure(level.climate, title=f"Conflict and drought\n{title}"),
-            "conflict_drought.png",
-        )
-    return {
-        name: save_figure(fig, ctx.folder / "figures" / fname)
-        for name, (fig, fname) in figs.items()
-    }
 
 
 def _step_reports(
@@ -714,7 +602,7 @@ def run(
     swept = prepare_output_folder(ctx.folder, levels=ctx.levels)
     ctx.tick(2, ctx.total, "assigning events to admin units")
     joined = _join_levels(inputs.events, inputs.units, ctx.levels)
-    levels: dict[int, _LevelResult] = {}
+    levels: dict[int, LevelResult] = {}
     for i, lv in enumerate(ctx.levels):
         ctx.tick(3 + i, ctx.total, f"admin-{lv} counts, change, spread, overlay")
         levels[lv] = _analyse_level(ctx, inputs, joined, lv)
@@ -724,9 +612,11 @@ def run(
     files.update(_write_events_tables(ctx, inputs, joined))
     ctx.tick(step + 1, ctx.total, "drawing the map")
     shown = levels[ctx.cfg["analysis"]["map_level"]]
-    files["map"], map_info = _draw_map(ctx, inputs, joined, shown)
-    ctx.tick(step + 2, ctx.total, "drawing the figures")
-    files.update(_draw_figures(ctx, joined, shown))
+    look = Presentation(cfg=ctx.cfg, folder=ctx.folder, freq=ctx.freq, inputs=inputs)
+    files["map"], map_info = draw_map(look, joined, shown)
+    ctx.tick(step + 2, ctx.total, "drawing the figures and the report page")
+    files.update(draw_figures(look, joined, shown))
+    files["report"] = write_report_page(look, joined, shown, files)
     steps = _step_reports(inputs, joined, [result.counts for result in levels.values()])
     manifest = build_manifest(
         ctx.cfg,
