@@ -15,7 +15,13 @@ Layout::
     ]}
 
 Coordinates are written in fixed notation with trailing zeros removed (``1.5``, ``-3``,
-``0.000001``), never in exponent notation.
+``0.000001``), never in exponent notation. Property values are written as
+``json.dumps(value, ensure_ascii=False)`` writes them (floats as Python's ``repr``).
+
+The text is built column by column with Arrow string kernels (numbers formatted as whole
+columns, strings quoted as whole columns and only the few needing escapes passed through
+``json.dumps``), then feature by feature, a chunk of features at a time:
+:func:`write_geojson` streams the chunks to the file.
 """
 
 from __future__ import annotations
@@ -25,23 +31,38 @@ import decimal
 import json
 import math
 import os
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 from pyproj import CRS
 
 from sahel_geo.core.errors import CRSMismatchError, MissingCRSError, SchemaError
 from sahel_geo.core.options import get_option
-from sahel_geo.io._atomic import atomic_write_text
+from sahel_geo.io._atomic import atomic_path
 
 __all__ = ["geojson_text", "write_geojson"]
 
 _HEAD = '{"type":"FeatureCollection","features":[\n'
 _TAIL = "]}\n"
+_CHUNK = 65_536  # features formatted (and written) at a time
+_BIN = pa.large_binary()
+_STR = pa.large_string()
+#: Characters json.dumps(ensure_ascii=False) escapes (RE2 syntax).
+_NEEDS_ESCAPE = '[\\x00-\\x1f"\\\\]'
+_STR_TYPES: frozenset[type] = frozenset({str, np.str_})
+_BOOL_TYPES: frozenset[type] = frozenset({bool, np.bool_})
+_INT_TYPES: frozenset[type] = frozenset(
+    {int, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64}
+)
+_FLOAT_TYPES: frozenset[type] = frozenset({float, np.float16, np.float32, np.float64})
 _GEOM_NAMES = {
     0: "Point",
     1: "LineString",
@@ -94,90 +115,185 @@ def _check_frame(gdf: gpd.GeoDataFrame) -> None:
         )
 
 
+# --- arrow text helpers --------------------------------------------------------------
+
+
+def _lit(text: str) -> pa.Scalar:
+    """Return ``text`` as a UTF-8 literal for the element-wise joins."""
+    return pa.scalar(text.encode("utf-8", "surrogatepass"), _BIN)
+
+
+_EMPTY = _lit("")
+_NULL = _lit("null")
+_QUOTE = _lit('"')
+
+
+def _join(*parts: Any) -> pa.Array:
+    """Element-wise concatenation of binary arrays and literals (null in, null out)."""
+    return pc.binary_join_element_wise(*parts, _EMPTY)
+
+
+def _binary(texts: list[str]) -> pa.Array:
+    """Python strings as a binary array (lone surrogates kept, as ``str`` keeps them)."""
+    return pa.array([t.encode("utf-8", "surrogatepass") for t in texts], type=_BIN)
+
+
+def _as_binary(text: pa.Array) -> pa.Array:
+    """Return a string array viewed as bytes (no copy)."""
+    return text.cast(_BIN)
+
+
+def _scatter(present_text: pa.Array, missing: np.ndarray) -> pa.Array:
+    """Text of every row: ``present_text`` in order where not ``missing``, else ``null``."""
+    positions = np.full(len(missing), len(present_text), dtype=np.int64)
+    positions[~missing] = np.arange(len(present_text), dtype=np.int64)
+    table = pa.concat_arrays([present_text, pa.array([b"null"], type=_BIN)])
+    return table.take(pa.array(positions))
+
+
+def _buffer_bytes(lines: pa.Array) -> bytes:
+    """Return the concatenated bytes of all elements of a binary array."""
+    if len(lines) == 0:
+        return b""
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
+    first, last = int(offsets[lines.offset]), int(offsets[lines.offset + len(lines)])
+    data: bytes = lines.buffers()[2][first:last].to_pybytes()
+    return data
+
+
 # --- coordinates ---------------------------------------------------------------------
 
 
-def _fmt_numbers(values: np.ndarray, precision: int) -> np.ndarray:
-    """Fixed-notation text of rounded numbers, trailing zeros removed, ``-0`` as ``0``."""
-    rounded = np.round(values.astype(np.float64), precision)
-    rounded[rounded == 0] = 0.0  # drop the sign of -0.0
+def _check_finite(rounded: np.ndarray) -> None:
+    """Raise on NaN or infinite coordinates."""
     if not np.isfinite(rounded).all():
         raise SchemaError(
             "Geometries contain NaN or infinite coordinates, which GeoJSON cannot hold. "
             "Find them with gdf[~np.isfinite(shapely.get_coordinates(gdf.geometry)).all(1)] "
             "and fix or drop those rows."
         )
+
+
+def _fixed_by_units(units: np.ndarray, precision: int) -> pa.Array:
+    """Fixed-notation text of ``units / 10**precision``, trailing zeros and dot removed."""
+    scale = 10**precision
+    magnitude = np.abs(units).astype(np.int64)
+    text = _int_text(magnitude // scale)
+    if precision > 0:
+        fraction = magnitude % scale
+        digits = pc.utf8_lpad(pc.cast(pa.array(fraction), _STR), width=precision, padding="0")
+        digits = _as_binary(pc.utf8_rtrim(digits, characters="0"))
+        text = pc.if_else(pa.array(fraction != 0), _join(text, _lit("."), digits), text)
+    return pc.if_else(pa.array(units < 0), _join(_lit("-"), text), text)
+
+
+def _fmt_numbers(values: np.ndarray, precision: int) -> pa.Array:
+    """Fixed-notation text of rounded numbers, trailing zeros removed, ``-0`` as ``0``."""
+    rounded = np.round(values.astype(np.float64), precision)
+    rounded[rounded == 0] = 0.0  # drop the sign of -0.0
+    _check_finite(rounded)
     if precision > 12:
         # Beyond ~15 significant digits "%.Nf" shows binary noise (179.123000000000019):
         # write the shortest text that reads back to the same number instead.
         shortest = [np.format_float_positional(v, unique=True, trim="-") for v in rounded]
-        return np.asarray(shortest, dtype=str)
+        return _binary(shortest)
+    scaled = rounded * 10.0**precision
+    units = np.rint(scaled)
+    # "%.Nf" of `rounded` is the integer nearest to rounded * 10**N, written with N
+    # decimals: `units` is that integer while the product is far from a half (checked)
+    # and exact to well under 0.5 (|units| < 2**50). Otherwise format as "%.Nf" does.
+    if len(units) == 0 or (np.abs(units).max() < 2**50 and np.abs(scaled - units).max() <= 0.25):
+        return _fixed_by_units(units, precision)
     text = np.char.mod(f"%.{precision}f", rounded)
     if precision > 0:
         text = np.char.rstrip(np.char.rstrip(text, "0"), ".")
-    return text
+    return _binary(text.tolist())
 
 
-def _coord_strings(coords: np.ndarray, precision: int) -> list[str]:
+def _coord_strings(coords: np.ndarray, precision: int) -> pa.Array:
     """``[x,y]`` (or ``[x,y,z]``) text for each coordinate row."""
-    if len(coords) == 0:
-        return []
-    cols = [_fmt_numbers(coords[:, i], precision) for i in range(coords.shape[1])]
-    joined = cols[0]
-    for col in cols[1:]:
-        joined = np.char.add(np.char.add(joined, ","), col)
-    return list(np.char.add(np.char.add("[", joined), "]").tolist())
+    parts: list[Any] = [_lit("[")]
+    for i in range(coords.shape[1]):
+        parts += [_lit(",")] if i else []
+        parts.append(_fmt_numbers(coords[:, i], precision))
+    return _join(*parts, _lit("]"))
 
 
-def _nest(items: list[str], offsets: np.ndarray) -> list[str]:
+def _nest(items: pa.Array, offsets: np.ndarray) -> pa.Array:
     """Group consecutive ``items`` into ``[a,b,...]`` lists cut at ``offsets``."""
-    starts = offsets[:-1].tolist()
-    ends = offsets[1:].tolist()
-    return ["[" + ",".join(items[s:e]) + "]" for s, e in zip(starts, ends, strict=True)]
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets, type=pa.int64()), items)
+    return _join(_lit("["), pc.binary_join(lists, _lit(",")), _lit("]"))
 
 
-def _same_type_geometries(geoms: np.ndarray, type_id: int, precision: int) -> list[str]:
+def _same_type_geometries(geoms: np.ndarray, type_id: int, precision: int, has_z: bool) -> pa.Array:
     """GeoJSON text of geometries that all share one (non-collection) type."""
-    has_z = bool(shapely.has_z(geoms).all())
     _, coords, offsets = shapely.to_ragged_array(geoms, include_z=has_z)
-    items = _coord_strings(coords, precision)
-    if type_id == 0:  # Point: one coordinate each
-        bodies = items
-    else:
+    bodies = _coord_strings(coords, precision)
+    if type_id != 0:  # Point: one coordinate each
         # Innermost offsets first: e.g. MultiPolygon has (ring, polygon, part) offsets.
         for off in offsets:
-            items = _nest(items, np.asarray(off))
-        bodies = items
+            bodies = _nest(bodies, np.asarray(off))
     name = _GEOM_NAMES[type_id]
-    return [f'{{"type":"{name}","coordinates":{b}}}' for b in bodies]
+    return _join(_lit(f'{{"type":"{name}","coordinates":'), bodies, _lit("}"))
 
 
-def _geometry_strings(geoms: np.ndarray, precision: int) -> list[str]:
-    """GeoJSON text (or ``null``) of each geometry, in order."""
-    out = ["null"] * len(geoms)
+def _z_by_type(geoms: np.ndarray) -> dict[int, bool]:
+    """Whether all present geometries of each type have a z coordinate."""
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     type_ids = shapely.get_type_id(geoms)
-    for type_id in sorted(_GEOM_NAMES):
-        idx = np.flatnonzero(present & (type_ids == type_id))
-        if len(idx):
-            for i, text in zip(
-                idx.tolist(), _same_type_geometries(geoms[idx], type_id, precision), strict=True
-            ):
-                out[i] = text
-    # Rare: geometry collections (and linear rings) go through their parts one by one.
-    rest = np.flatnonzero(present & ~np.isin(type_ids, list(_GEOM_NAMES)))
-    for i in rest.tolist():
-        geom = geoms[i]
-        if shapely.get_type_id(geom) == 2:  # LinearRing: write as its LineString
-            out[i] = _geometry_strings(np.array([shapely.LineString(geom)]), precision)[0]
-            continue
-        parts = np.asarray(shapely.get_parts(geom))
-        kept = [s for s in _geometry_strings(parts, precision) if s != "null"]
-        out[i] = '{"type":"GeometryCollection","geometries":[' + ",".join(kept) + "]}"
+    has_z = shapely.has_z(geoms)
+    return {t: bool(has_z[present & (type_ids == t)].all()) for t in _GEOM_NAMES}
+
+
+def _oriented(geoms: np.ndarray) -> np.ndarray:
+    """Polygon rings by the right-hand rule (a copy; only polygonal geometries change)."""
+    out = np.array(geoms, dtype=object)
+    polygonal = np.isin(shapely.get_type_id(out), [3, 6, 7])  # (Multi)Polygon, collection
+    if polygonal.any():
+        out[polygonal] = shapely.orient_polygons(out[polygonal], exterior_cw=False)
     return out
 
 
-# --- properties ----------------------------------------------------------------------
+def _collection_text(geom: Any, precision: int) -> str:
+    """GeoJSON text of a geometry collection (or a linear ring, as its LineString)."""
+    if shapely.get_type_id(geom) == 2:  # LinearRing: write as its LineString
+        ring = np.array([shapely.LineString(geom)])
+        return _buffer_bytes(_geometry_strings(ring, precision)).decode("utf-8")
+    parts = np.asarray(shapely.get_parts(geom))
+    texts = _geometry_strings(parts, precision).to_pylist() if len(parts) else []
+    kept = [t.decode("utf-8") for t in texts if t != b"null"]
+    return '{"type":"GeometryCollection","geometries":[' + ",".join(kept) + "]}"
+
+
+def _geometry_strings(
+    geoms: np.ndarray, precision: int, z_by_type: dict[int, bool] | None = None
+) -> pa.Array:
+    """GeoJSON text (or ``null``) of each geometry, in order.
+
+    ``z_by_type`` says per type whether coordinates carry z; by default, whether all
+    geometries of that type in ``geoms`` have one.
+    """
+    z_by_type = _z_by_type(geoms) if z_by_type is None else z_by_type
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    type_ids = shapely.get_type_id(geoms)
+    pieces: list[pa.Array] = []
+    order = np.full(len(geoms), -1, dtype=np.int64)
+    done = 0
+    for type_id in sorted(_GEOM_NAMES):
+        idx = np.flatnonzero(present & (type_ids == type_id))
+        if len(idx):
+            pieces.append(_same_type_geometries(geoms[idx], type_id, precision, z_by_type[type_id]))
+            order[idx], done = np.arange(done, done + len(idx)), done + len(idx)
+    # Rare: geometry collections (and linear rings) go through their parts one by one.
+    rest = np.flatnonzero(present & ~np.isin(type_ids, list(_GEOM_NAMES)))
+    pieces.append(_binary([_collection_text(geoms[i], precision) for i in rest.tolist()]))
+    order[rest] = np.arange(done, done + len(rest))
+    order[order < 0] = done + len(rest)
+    pieces.append(pa.array([b"null"], type=_BIN))
+    return pa.concat_arrays(pieces).take(pa.array(order))
+
+
+# --- property values -----------------------------------------------------------------
 
 
 def _scalar(value: Any) -> Any:
@@ -214,70 +330,222 @@ def _scalar(value: Any) -> Any:
     return str(value)
 
 
-def _datetime_column(s: pd.Series) -> list[Any]:
-    missing = s.isna().to_numpy()
-    tz = s.dt.tz
-    valid = s[~missing]
-    if len(valid) == 0:
-        return [None] * len(s)
-    naive = valid.dt.tz_localize(None) if tz is not None else valid
-    subsecond = bool(((naive.dt.microsecond != 0) | (naive.dt.nanosecond != 0)).any())
-    if tz is None and not subsecond and bool((naive == naive.dt.normalize()).all()):
-        text = valid.dt.strftime("%Y-%m-%d")
-    elif subsecond:
-        text = valid.map(lambda t: t.isoformat())
-    else:
-        text = valid.dt.strftime("%Y-%m-%dT%H:%M:%S")
-        if tz is not None:
-            offset = valid.dt.strftime("%z")
-            text = text + offset.str[:-2] + ":" + offset.str[-2:]
-    out: list[Any] = [None] * len(s)
-    for i, t in zip(np.flatnonzero(~missing).tolist(), text.tolist(), strict=True):
-        out[i] = t
-    return out
-
-
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
-def _encode_by_unique(values: pd.Series) -> list[str]:
-    """JSON text of each value, encoding every distinct value once."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    table = np.array([_dumps(_scalar(u)) for u in uniques] + ["null"], dtype=object)
-    return list(table[codes].tolist())  # code -1 (missing) picks the final "null"
+def _float_text(values: np.ndarray) -> pa.Array:
+    """Write each float as ``json.dumps`` does (Python's ``repr``); ``null`` if not finite.
+
+    Arrow writes the same shortest round-trip digits as ``repr``; where ``repr`` writes
+    fixed notation (``1e-4 <= |v| < 1e16``, and zero) and Arrow does too, the texts differ
+    only by the ``.0`` that ``repr`` adds to whole numbers. Every other value is written
+    by ``repr`` itself.
+    """
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    text = pc.cast(pa.array(values), _STR)
+    magnitude = np.abs(values)
+    with np.errstate(invalid="ignore"):
+        fixed = (magnitude == 0) | ((magnitude >= 1e-4) & (magnitude < 1e16))
+    fixed &= ~pc.match_substring(text, "e").to_numpy(zero_copy_only=False)
+    whole = ~pc.match_substring(text, ".").to_numpy(zero_copy_only=False)
+    text = _as_binary(text)
+    text = pc.if_else(pa.array(whole), _join(text, _lit(".0")), text)
+    finite = np.isfinite(values)
+    redo = ~finite | ~fixed
+    if redo.any():
+        idx = np.flatnonzero(redo)
+        texts = [repr(v) if math.isfinite(v) else "null" for v in values[idx].tolist()]
+        text = pc.replace_with_mask(text, pa.array(redo), _binary(texts))
+    return text
 
 
-def _column_json(s: pd.Series) -> list[str]:
-    """Return the JSON text of each value of one column (``null`` for missing)."""
+def _int_text(values: np.ndarray) -> pa.Array:
+    """Decimal text of integers."""
+    return _as_binary(pc.cast(pa.array(values), _STR))
+
+
+def _bool_text(values: np.ndarray) -> pa.Array:
+    """``true``/``false``."""
+    return pc.if_else(pa.array(np.asarray(values, dtype=bool)), _lit("true"), _lit("false"))
+
+
+def _string_text(values: pa.Array) -> pa.Array:
+    """JSON string of each text (as ``json.dumps`` writes it), ``null`` for missing."""
+    values = values.cast(_STR)
+    quoted = _join(_QUOTE, _as_binary(values), _QUOTE)
+    # json.dumps(ensure_ascii=False) escapes only '"', '\\' and control characters
+    special = pc.fill_null(pc.match_substring_regex(values, _NEEDS_ESCAPE), False)
+    if pc.any(special).as_py():
+        escaped = [_dumps(v) for v in values.filter(special).to_pylist()]
+        quoted = pc.replace_with_mask(quoted, special, _binary(escaped))
+    return pc.fill_null(quoted, _NULL)
+
+
+def _python_text(values: np.ndarray) -> pa.Array:
+    """JSON text of each value, one ``json.dumps`` call each (mixed or rare types)."""
+    return _binary([_dumps(_scalar(v)) for v in values.tolist()])
+
+
+def _typed_text(present: np.ndarray, kinds: set[type]) -> pa.Array | None:
+    """Vectorised JSON text of non-missing values of one kind (None for other kinds)."""
+    if kinds <= _STR_TYPES:
+        try:
+            return _string_text(pa.array(present, type=_STR))
+        except (UnicodeError, pa.ArrowException):  # e.g. lone surrogates
+            return None
+    if kinds <= _BOOL_TYPES:
+        return _bool_text(present)
+    if kinds <= _INT_TYPES:
+        try:
+            return _int_text(np.asarray(present, dtype=np.int64))
+        except OverflowError:  # beyond int64: Python writes any size
+            return None
+    if kinds <= _FLOAT_TYPES:
+        return _float_text(np.asarray(present, dtype=np.float64))
+    return None
+
+
+def _object_text(values: np.ndarray) -> pa.Array:
+    """JSON text of each value of an object array: what ``_dumps(_scalar(v))`` writes."""
+    values = np.asarray(values, dtype=object)
+    missing = np.asarray(pd.isna(values), dtype=bool)  # each of these writes "null"
+    present = values[~missing]
+    text = _typed_text(present, set(map(type, present.tolist())))
+    if text is None:
+        return _python_text(values)
+    return _scatter(text, missing)
+
+
+# --- columns -------------------------------------------------------------------------
+
+
+def _datetime_mode(s: pd.Series) -> str:
+    """How a datetime column is written: ``date``, ``seconds`` or ``isoformat``."""
+    valid = s[~s.isna().to_numpy()]
+    if len(valid) == 0:
+        return "date"
+    naive = valid.dt.tz_localize(None) if s.dt.tz is not None else valid
+    if bool(((naive.dt.microsecond != 0) | (naive.dt.nanosecond != 0)).any()):
+        return "isoformat"
+    if s.dt.tz is None and bool((naive == naive.dt.normalize()).all()):
+        return "date"
+    return "seconds"
+
+
+def _datetime_strings(valid: pd.Series, mode: str) -> list[str]:
+    """ISO 8601 text of non-missing datetimes in the column's ``mode``."""
+    if mode == "date":
+        return list(valid.dt.strftime("%Y-%m-%d").tolist())
+    if mode == "isoformat":
+        return [t.isoformat() for t in valid.tolist()]
+    text = valid.dt.strftime("%Y-%m-%dT%H:%M:%S")
+    if valid.dt.tz is not None:
+        offset = valid.dt.strftime("%z")
+        text = text + offset.str[:-2] + ":" + offset.str[-2:]
+    return list(text.tolist())
+
+
+def _datetime_text(s: pd.Series, mode: str) -> pa.Array:
+    """JSON text of a datetime column's values, each distinct value formatted once."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    strings = _datetime_strings(pd.Series(uniques), mode) if len(uniques) else []
+    table = pa.concat_arrays(
+        [_string_text(pa.array(strings, type=_STR)), pa.array([b"null"], type=_BIN)]
+    )
+    return table.take(pa.array(np.where(codes < 0, len(strings), codes)))
+
+
+def _category_text(s: pd.Series, table: pa.Array) -> pa.Array:
+    """JSON text of a categorical column from its categories' text (last entry: null)."""
+    codes = np.asarray(s.cat.codes.to_numpy(), dtype=np.int64)
+    return table.take(pa.array(np.where(codes < 0, len(table) - 1, codes)))
+
+
+def _category_table(s: pd.Series) -> pa.Array:
+    """JSON text of each category of a categorical column, then ``null``."""
+    dtype = s.dtype
+    assert isinstance(dtype, pd.CategoricalDtype)
+    codes = np.arange(len(dtype.categories))
+    every = pd.Series(pd.Categorical.from_codes(codes, dtype=dtype))  # each category once
+    text = _object_text(every.astype(object).to_numpy())
+    return pa.concat_arrays([text, pa.array([b"null"], type=_BIN)])
+
+
+def _numpy_text(values: np.ndarray) -> pa.Array:
+    """JSON text of a numpy bool, integer or float array."""
+    if values.dtype.kind == "b":
+        return _bool_text(values)
+    if values.dtype.kind in "iu":
+        return _int_text(values)
+    return _float_text(values.astype(np.float64))
+
+
+@dataclass(frozen=True)
+class _Column:
+    """A property column and how its values are turned into JSON text."""
+
+    key: str
+    series: pd.Series
+    kind: str  # datetime | numpy | category | string | object
+    datetime_mode: str = ""
+    categories: pa.Array | None = None
+
+    def text(self, start: int, stop: int) -> pa.Array:
+        """JSON text of rows ``start:stop`` (binary, no nulls)."""
+        part = self.series.iloc[start:stop]
+        if self.kind == "datetime":
+            return _datetime_text(part, self.datetime_mode)
+        if self.kind == "numpy":
+            return _numpy_text(part.to_numpy())
+        if self.kind == "category" and self.categories is not None:
+            return _category_text(part, self.categories)
+        if self.kind == "string":
+            return _string_text(pa.array(part.array, type=_STR))
+        return _object_text(part.astype(object).to_numpy())
+
+
+def _column(name: Any, s: pd.Series) -> _Column:
+    """Return the :class:`_Column` of one property; column-wide choices are made here."""
+    key = _dumps(str(name)) + ":"
     dtype = s.dtype
     if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
-        return _encode_by_unique(pd.Series(_datetime_column(s), dtype=object))
-    if isinstance(dtype, np.dtype) and dtype.kind == "b":
-        return list(np.where(s.to_numpy(), "true", "false").tolist())
-    if isinstance(dtype, np.dtype) and dtype.kind in "iu":
-        return [str(v) for v in s.to_numpy().tolist()]
-    if isinstance(dtype, np.dtype) and dtype.kind == "f":
-        arr = s.to_numpy(dtype=np.float64)
-        text = [repr(v) for v in arr.tolist()]  # what json.dumps writes for a float
-        for i in np.flatnonzero(~np.isfinite(arr)).tolist():
-            text[i] = "null"
-        return text
-    values = s.astype(object)
-    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
-        # Only text is encoded by distinct value: factorize would merge 1, 1.0 and True.
-        return _encode_by_unique(values)
-    return [_dumps(_scalar(v)) for v in values.tolist()]
+        return _Column(key, s, "datetime", datetime_mode=_datetime_mode(s))
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+        return _Column(key, s, "numpy")
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _Column(key, s, "category", categories=_category_table(s))
+    if isinstance(dtype, pd.StringDtype):
+        return _Column(key, s, "string")
+    return _Column(key, s, "object")
 
 
-def _property_strings(df: pd.DataFrame) -> list[str]:
-    if len(df.columns) == 0:
-        return ["{}"] * len(df)
-    columns = []
-    for c in df.columns:
-        key = _dumps(str(c)) + ":"
-        columns.append([key + v for v in _column_json(df[c])])
-    return ["{" + ",".join(row) + "}" for row in zip(*columns, strict=True)]
+# --- features ------------------------------------------------------------------------
+
+
+def _feature_lines(geom_text: pa.Array, columns: list[_Column], start: int, stop: int) -> pa.Array:
+    """Return the feature lines (each ending ``,`` and a newline) of rows ``start:stop``."""
+    parts: list[Any] = [_lit('{"type":"Feature","properties":{')]
+    for i, column in enumerate(columns):
+        parts += [_lit(("," if i else "") + column.key), column.text(start, stop)]
+    parts += [_lit('},"geometry":'), geom_text, _lit("},\n")]
+    return _join(*parts)
+
+
+def _features(gdf: gpd.GeoDataFrame, digits: int) -> Iterator[bytes]:
+    """Yield the document's bytes, a chunk of features at a time."""
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    z_by_type = _z_by_type(geoms)
+    frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    columns = [_column(c, frame[c]) for c in frame.columns]
+    yield _HEAD.encode()
+    n = len(gdf)
+    for start in range(0, n, _CHUNK):
+        stop = min(start + _CHUNK, n)
+        geom_text = _geometry_strings(_oriented(geoms[start:stop]), digits, z_by_type)
+        data = _buffer_bytes(_feature_lines(geom_text, columns, start, stop))
+        yield data if stop < n else data[:-2] + b"\n"  # no comma after the last feature
+    yield _TAIL.encode()
 
 
 # --- public --------------------------------------------------------------------------
@@ -329,15 +597,7 @@ def geojson_text(gdf: gpd.GeoDataFrame, *, precision: int | None = None) -> str:
     """
     _check_frame(gdf)
     digits = _resolve_precision(precision)
-    geoms = np.asarray(gdf.geometry.values, dtype=object)
-    geoms = np.asarray(shapely.orient_polygons(geoms, exterior_cw=False), dtype=object)
-    geom_text = _geometry_strings(geoms, digits)
-    props = _property_strings(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)))
-    lines = [
-        f'{{"type":"Feature","properties":{p},"geometry":{g}}}'
-        for p, g in zip(props, geom_text, strict=True)
-    ]
-    return _HEAD + ",\n".join(lines) + ("\n" if lines else "") + _TAIL
+    return b"".join(_features(gdf, digits)).decode("utf-8", "surrogatepass")
 
 
 def write_geojson(
@@ -381,5 +641,18 @@ def write_geojson(
     >>> out.name
     'gao.geojson'
     """
-    text = geojson_text(gdf, precision=precision)
-    return atomic_write_text(path, text)
+    _check_frame(gdf)
+    digits = _resolve_precision(precision)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        for data in _features(gdf, digits):
+            _check_encodable(data)
+            fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return Path(path)
+
+
+def _check_encodable(data: bytes) -> None:
+    """Raise UnicodeEncodeError, as writing the text would, on lone surrogates."""
+    if b"\xed" in data:  # the lead byte of every encoded surrogate (and of U+D000-U+D7FF)
+        data.decode("utf-8", "surrogatepass").encode("utf-8")
