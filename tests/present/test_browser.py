@@ -443,7 +443,7 @@ def test_demo_map_reads_on_its_own(browser: Any, demo_map: str) -> None:
     credits = browser.execute_script(
         "return document.querySelector('.leaflet-control-attribution').innerText"
     )
-    assert "Made with Natural Earth" in credits and "SYNTHETIC demo data" in credits
+    assert "Natural Earth (public domain)" in credits and "SYNTHETIC demo data" in credits
     collapsed = browser.execute_script(
         "var c = document.querySelector('.leaflet-control-layers');"
         "return [c.classList.contains('leaflet-control-layers-expanded'),"

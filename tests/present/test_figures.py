@@ -214,7 +214,7 @@ def test_map_furniture(units: pd.DataFrame) -> None:
     assert "N" in texts  # north arrow
     assert any(t.endswith(" km") for t in texts)  # scale bar
     credit = next(t for t in texts if t.startswith("Source: "))
-    assert credit == "Source: ACLED. Basemap: Made with Natural Earth (public domain)."
+    assert credit == "Source: ACLED. Basemap: Natural Earth (public domain); towns: sahel_geo."
     assert any(a.get_title() == "Location" for a in ax.child_axes)  # locator inset
     assert "Bamako" in texts and "Niamey" in texts and "MALI" in texts  # basemap names
     assert ax.get_xlabel() == "" and ax.get_ylabel() == ""  # no "Easting [metre]"

@@ -321,7 +321,7 @@ def test_title_credits_control_and_existing_map(adm1: gpd.GeoDataFrame) -> None:
     )
     assert "sahel-map-title" in html and "2012–2023 · UCDP GED" in html
     assert "Events <b>x</b>" not in html
-    assert "Made with Natural Earth" in html and "Sundberg \\u0026amp; Melander 2013" in html
+    assert "Natural Earth (public domain)" in html and "Sundberg \\u0026amp; Melander 2013" in html
     assert '"collapsed": true' in html
     assert '"Units"' in html and '"Events"' in html and '"Base"' in html
     base = folium.Map(location=[12, -1], zoom_start=5, tiles=None)
@@ -335,3 +335,16 @@ def test_event_popups_show_codes_in_words(adm1: gpd.GeoDataFrame) -> None:
     assert "armed group" in html and "armed_group" not in html
     html = _html(make_map(adm1, events=ev, events_mode="clusters"))
     assert "armed group" in html and "armed_group" not in html
+
+
+def test_basemap_has_the_tri_border_towns() -> None:
+    from sahel_geo.present.basemap import load_basemap
+
+    base = load_basemap()
+    # capitals from Natural Earth; the main towns of the bundled road sketch besides them
+    assert {"Bamako", "Niamey", "Ouagadougou"} <= set(base.places["name"])
+    assert {"Gao", "Mopti", "Ménaka", "Djibo", "Dori", "Tillabéri"} <= set(base.towns["name"])
+    assert not set(base.towns["name"]) & set(base.places["name"])
+    html = sg.make_map(sg.load_boundaries(1).assign(events=1), value="events").get_root().render()
+    # the label as the map's script holds it (HTML in a JSON string: escaped twice)
+    assert "\\u0026#8226;\\u0026nbsp;M\\u00e9naka" in html

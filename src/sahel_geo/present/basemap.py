@@ -4,7 +4,11 @@ Countries (outlines and names) come from the bundled admin-0 boundaries
 (``data/boundaries/``); rivers (the Niger named), lakes (Lake Chad named) and the
 region's capitals from ``data/basemap/`` (Natural Earth 1:50m physical and 1:110m
 populated places; source, licence and every change in ``data/basemap/README.md``).
-All public domain. :func:`draw_basemap` draws them under a matplotlib map figure;
+All public domain. The main towns of the tri-border (Mopti, Gao, Ménaka, Djibo, Dori,
+Kaya, Fada N'Gourma, Tillabéri, ...) are the ``place=city|town`` nodes of the bundled
+road sketch (``data/roads/README.md``: town centres, public facts, rounded to 1e-4°):
+no registry package here ships Natural Earth's 1:10m populated places.
+:func:`draw_basemap` draws them under a matplotlib map figure;
 :func:`basemap_layer` adds them to a Folium map as one layer group under the units, with
 labels that never catch the mouse.
 """
@@ -18,28 +22,36 @@ from dataclasses import dataclass
 import folium
 import geopandas as gpd
 import numpy as np
+from matplotlib import patheffects
 from matplotlib.axes import Axes
 
 from sahel_geo.io.datasets import bundled_path, load_boundaries
 from sahel_geo.io.geojson import geojson_text
+from sahel_geo.io.osm import osm_places, tri_border_roads_path
 
 __all__ = ["BASEMAP_CREDIT", "Basemap", "basemap_layer", "draw_basemap", "load_basemap"]
 
 #: The credit line for the basemap (Natural Earth asks for none; this is its wording).
-BASEMAP_CREDIT = "Basemap: Made with Natural Earth (public domain)"
+BASEMAP_CREDIT = "Basemap: Natural Earth (public domain); towns: sahel_geo"
 _LAND = "#f4f1ea"
 _BORDER = "#8c8c8c"
 _WATER = "#6baed6"
+_HALO = [patheffects.withStroke(linewidth=2, foreground="white")]
 
 
 @dataclass(frozen=True)
 class Basemap:
-    """The basemap layers (EPSG:4326): ``countries``, ``rivers``, ``lakes``, ``places``."""
+    """The basemap layers (EPSG:4326).
+
+    ``countries``, ``rivers``, ``lakes``, ``places`` (capitals) and ``towns`` (main towns
+    of the tri-border that are not capitals).
+    """
 
     countries: gpd.GeoDataFrame
     rivers: gpd.GeoDataFrame
     lakes: gpd.GeoDataFrame
     places: gpd.GeoDataFrame
+    towns: gpd.GeoDataFrame
 
 
 def _read(name: str) -> gpd.GeoDataFrame:
@@ -54,8 +66,8 @@ def load_basemap() -> Basemap:
     Returns
     -------
     Basemap
-        Countries (``pcode``, ``name``), rivers and lakes (``name``, may be empty) and
-        capitals (``name``).
+        Countries (``pcode``, ``name``), rivers and lakes (``name``, may be empty),
+        capitals and main towns (``name``).
 
     Examples
     --------
@@ -63,11 +75,15 @@ def load_basemap() -> Basemap:
     ['Abuja', 'Bamako']
     """
     countries = load_boundaries(level=0)[["pcode", "name", "geometry"]]
+    places = _read("places.geojson")
+    sketch = osm_places(osm_file=tri_border_roads_path())
+    towns = sketch[sketch["kind"].isin(["city", "town"]) & ~sketch["name"].isin(places["name"])]
     return Basemap(
         countries=countries,
         rivers=_read("rivers.geojson"),
         lakes=_read("lakes.geojson"),
-        places=_read("places.geojson"),
+        places=places,
+        towns=towns[["name", "geometry"]].sort_values("name").reset_index(drop=True),
     )
 
 
@@ -114,6 +130,21 @@ def draw_basemap(ax: Axes, *, crs: object, extent: tuple[float, float, float, fl
                 textcoords="offset points",
                 fontsize=7,
                 zorder=5,
+                path_effects=_HALO,
+            )
+    towns = base.towns.to_crs(crs)
+    for name, pt in zip(towns["name"], towns.geometry, strict=True):
+        if minx < pt.x < maxx and miny < pt.y < maxy:
+            ax.plot(pt.x, pt.y, marker="o", markersize=2, color="#333333", zorder=5)
+            ax.annotate(
+                str(name),
+                (pt.x, pt.y),
+                xytext=(2, 2),
+                textcoords="offset points",
+                fontsize=6,
+                color="#222222",
+                zorder=5,
+                path_effects=_HALO,  # readable on dark classes too
             )
     ax.set_xlim(minx, maxx)
     ax.set_ylim(miny, maxy)
@@ -127,7 +158,7 @@ def basemap_layer(*, show: bool = True, pane: str | None = None) -> folium.Featu
     """
     base = load_basemap()
     group = folium.FeatureGroup(
-        name="Countries, rivers, capitals (Natural Earth)",
+        name="Countries, rivers, capitals (Natural Earth) and towns",
         show=show,
         attribution=BASEMAP_CREDIT,
     )
@@ -152,13 +183,15 @@ def basemap_layer(*, show: bool = True, pane: str | None = None) -> folium.Featu
             base.countries["name"], base.countries.geometry.representative_point(), strict=True
         )
     ]
-    labels += list(zip(base.places["name"].astype(str), base.places.geometry, strict=True))
-    for i, (text, pt) in enumerate(labels):
-        capital = i >= len(base.countries)
+    kinds = ["country"] * len(labels)
+    for frame, kind in ((base.places, "capital"), (base.towns, "town")):
+        labels += list(zip(frame["name"].astype(str), frame.geometry, strict=True))
+        kinds += [kind] * len(frame)
+    for (text, pt), kind in zip(labels, kinds, strict=True):
         folium.Marker(
             [float(np.round(pt.y, 4)), float(np.round(pt.x, 4))],
             icon=folium.DivIcon(
-                html=_label_html(text, capital=capital),
+                html=_label_html(text, kind=kind),
                 class_name="sahel-basemap-label",
                 icon_size=(0, 0),
             ),
@@ -167,14 +200,16 @@ def basemap_layer(*, show: bool = True, pane: str | None = None) -> folium.Featu
     return group
 
 
-def _label_html(text: str, *, capital: bool) -> str:
+def _label_html(text: str, *, kind: str) -> str:
+    """Return a label's HTML: countries in grey capitals; capitals and towns with a mark."""
     import html
 
-    style = (
-        "font:11px sans-serif;color:#222;white-space:nowrap;text-shadow:0 0 2px #fff,0 0 2px #fff"
-        if capital
-        else "font:bold 11px sans-serif;letter-spacing:1px;color:#777;white-space:nowrap;"
-        "transform:translate(-50%,-50%)"
-    )
-    dot = "&#9632;&nbsp;" if capital else ""
-    return f'<div style="{style}">{dot}{html.escape(text)}</div>'
+    plain = "white-space:nowrap;text-shadow:0 0 2px #fff,0 0 2px #fff"
+    styles = {
+        "country": "font:bold 11px sans-serif;letter-spacing:1px;color:#777;white-space:nowrap;"
+        "transform:translate(-50%,-50%)",
+        "capital": f"font:11px sans-serif;color:#222;{plain}",
+        "town": f"font:10px sans-serif;color:#333;{plain}",
+    }
+    mark = {"country": "", "capital": "&#9632;&nbsp;", "town": "&#8226;&nbsp;"}[kind]
+    return f'<div style="{styles[kind]}">{mark}{html.escape(text)}</div>'
