@@ -287,3 +287,27 @@ def test_cli_run_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     err = capsys.readouterr().err
     assert err.startswith("sahel-geo: error:") and "levels must be 0, 1 or 2" in err
     assert "Traceback" not in err
+
+
+def test_demo_report_sentences_match_the_run_tables(
+    demo_run: tuple[Path, pipeline.RunResult],
+) -> None:
+    import html
+    import re
+
+    out, _ = demo_run
+    page = html.unescape((out / "report.html").read_text(encoding="utf-8"))
+    counts = pd.read_csv(out / "tables" / "counts_adm1_year.csv", dtype={"period": str})
+    names = {"Mali": "MLI", "Niger": "NER", "Burkina Faso": "BFA"}
+    by_country = counts.groupby(["country_iso3", "period"])[["events", "fatalities"]].sum()
+    found = re.findall(
+        r"(Events|Fatalities) in (Mali|Niger|Burkina Faso) rose from ([\d,]+) in (\d{4}) to "
+        r"([\d,]+) in (\d{4})",
+        page,
+    )
+    assert len(found) >= 3  # one sentence per country and measure at least
+    for what, country, before, p0, after, p1 in found:
+        column = what.lower()
+        assert by_country.loc[(names[country], p0), column] == int(before.replace(",", ""))
+        assert by_country.loc[(names[country], p1), column] == int(after.replace(",", ""))
+    assert "<script" not in page.split("<iframe")[0]  # no script outside the map's iframe
