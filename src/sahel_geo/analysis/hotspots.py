@@ -11,6 +11,18 @@
 * :func:`fdr_bh` — Benjamini & Hochberg (1995) adjusted p-values.
 
 Space-time interaction (Knox) is in :mod:`sahel_geo.analysis.knox`.
+
+Differences from esda on the same inputs, on purpose:
+
+- Permutations draw from ``numpy.random.Generator`` (``seed`` is an int or a
+  Generator; esda uses numpy's legacy ``RandomState`` via its ``seed`` argument), so the
+  same seed gives other draws: permutation p-values agree in distribution, and exactly
+  when the same permutation matrix is supplied (the tests do so).
+- Analytic z-scores and p-values equal esda's; row-standardised permutation p-values can
+  differ on exact ties, where floating-point sums are ordered differently.
+- ``fdr_bh`` returns Benjamini-Hochberg q-values (scipy's
+  ``false_discovery_control``) rather than esda's single cutoff; ``q <= alpha`` selects
+  the same set as ``esda.fdr(p, alpha)``.
 """
 
 from __future__ import annotations

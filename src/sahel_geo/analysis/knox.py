@@ -11,6 +11,16 @@ permutation p-value) are those of ``pointpats.spacetime.Knox`` / ``KnoxLocal``
 Distances are geodesic km on WGS84 for events in EPSG:4326, or Euclidean in km for a
 projected CRS in metres (e.g. to compare with pointpats on projected coordinates).
 The pairs within ``distance_km`` are held in memory: O(number of close pairs).
+
+Differences from pointpats on the same inputs, on purpose:
+
+- Permutations draw from ``numpy.random.Generator`` (``seed`` is an int or a
+  Generator), not from numpy's legacy global ``RandomState`` that pointpats seeds with
+  ``np.random.seed``: the same seed gives other draws, so permutation p-values agree in
+  distribution, not digit for digit. The statistic, the table and the analytic
+  (Poisson, hypergeometric) p-values are identical.
+- Distances in EPSG:4326 are geodesic km; pointpats measures Euclidean distances in the
+  coordinates' units, so compare on projected coordinates in metres.
 """
 
 from __future__ import annotations
