@@ -31,7 +31,10 @@ import decimal
 import json
 import math
 import os
-from collections.abc import Iterator
+import re
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +49,7 @@ from pyproj import CRS
 
 from sahel_geo.core.errors import CRSMismatchError, MissingCRSError, SchemaError
 from sahel_geo.core.options import get_option
+from sahel_geo.core.threads import n_threads
 from sahel_geo.io._atomic import atomic_path
 
 __all__ = ["geojson_text", "write_geojson"]
@@ -55,8 +59,6 @@ _TAIL = "]}\n"
 _CHUNK = 65_536  # features formatted (and written) at a time
 _BIN = pa.large_binary()
 _STR = pa.large_string()
-#: Characters json.dumps(ensure_ascii=False) escapes (RE2 syntax).
-_NEEDS_ESCAPE = '[\\x00-\\x1f"\\\\]'
 _STR_TYPES: frozenset[type] = frozenset({str, np.str_})
 _BOOL_TYPES: frozenset[type] = frozenset({bool, np.bool_})
 _INT_TYPES: frozenset[type] = frozenset(
@@ -151,14 +153,27 @@ def _scatter(present_text: pa.Array, missing: np.ndarray) -> pa.Array:
     return table.take(pa.array(positions))
 
 
-def _buffer_bytes(lines: pa.Array) -> bytes:
-    """Return the concatenated bytes of all elements of a binary array."""
-    if len(lines) == 0:
-        return b""
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
-    first, last = int(offsets[lines.offset]), int(offsets[lines.offset + len(lines)])
-    data: bytes = lines.buffers()[2][first:last].to_pybytes()
-    return data
+def _bytes_of(values: pa.Array) -> tuple[np.ndarray, memoryview]:
+    """Return the offsets and the concatenated bytes of a large binary or string array."""
+    n = len(values)
+    buffers = values.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int64)[values.offset : values.offset + n + 1]
+    if buffers[2] is None or n == 0:
+        return offsets, memoryview(b"")
+    return offsets, memoryview(buffers[2])[int(offsets[0]) : int(offsets[-1])]
+
+
+def _needs_escape(values: pa.Array) -> np.ndarray:
+    """Return which texts hold a character ``json.dumps`` escapes (control, quote, backslash)."""
+    offsets, data = _bytes_of(values)
+    octets = np.frombuffer(data, dtype=np.uint8)
+    # In UTF-8 these bytes only ever stand for themselves (ASCII)
+    hits = np.flatnonzero((octets < 0x20) | (octets == 0x22) | (octets == 0x5C))
+    special = np.zeros(len(values), dtype=bool)
+    if len(hits):
+        rows = np.searchsorted(offsets, hits + offsets[0], side="right") - 1
+        special[rows] = True
+    return special
 
 
 # --- coordinates ---------------------------------------------------------------------
@@ -258,7 +273,7 @@ def _collection_text(geom: Any, precision: int) -> str:
     """GeoJSON text of a geometry collection (or a linear ring, as its LineString)."""
     if shapely.get_type_id(geom) == 2:  # LinearRing: write as its LineString
         ring = np.array([shapely.LineString(geom)])
-        return _buffer_bytes(_geometry_strings(ring, precision)).decode("utf-8")
+        return bytes(_bytes_of(_geometry_strings(ring, precision))[1]).decode("utf-8")
     parts = np.asarray(shapely.get_parts(geom))
     texts = _geometry_strings(parts, precision).to_pylist() if len(parts) else []
     kept = [t.decode("utf-8") for t in texts if t != b"null"]
@@ -370,16 +385,19 @@ def _bool_text(values: np.ndarray) -> pa.Array:
     return pc.if_else(pa.array(np.asarray(values, dtype=bool)), _lit("true"), _lit("false"))
 
 
-def _string_text(values: pa.Array) -> pa.Array:
-    """JSON string of each text (as ``json.dumps`` writes it), ``null`` for missing."""
+def _string_text(values: pa.Array, prefix: str = "") -> pa.Array:
+    """JSON string of each text (as ``json.dumps`` writes it), ``null`` for missing.
+
+    ``prefix`` (e.g. ``,"name":``) is written before each value.
+    """
     values = values.cast(_STR)
-    quoted = _join(_QUOTE, _as_binary(values), _QUOTE)
+    quoted = _join(_lit(prefix + '"'), _as_binary(values), _QUOTE)
     # json.dumps(ensure_ascii=False) escapes only '"', '\\' and control characters
-    special = pc.fill_null(pc.match_substring_regex(values, _NEEDS_ESCAPE), False)
-    if pc.any(special).as_py():
-        escaped = [_dumps(v) for v in values.filter(special).to_pylist()]
-        quoted = pc.replace_with_mask(quoted, special, _binary(escaped))
-    return pc.fill_null(quoted, _NULL)
+    special = _needs_escape(values)  # a null may be flagged too: it is written "null" anyway
+    if special.any():
+        escaped = [prefix + _dumps(v) for v in values.filter(pa.array(special)).to_pylist()]
+        quoted = pc.replace_with_mask(quoted, pa.array(special), _binary(escaped))
+    return pc.fill_null(quoted, _lit(prefix + "null"))
 
 
 def _python_text(values: np.ndarray) -> pa.Array:
@@ -446,13 +464,11 @@ def _datetime_strings(valid: pd.Series, mode: str) -> list[str]:
     return list(text.tolist())
 
 
-def _datetime_text(s: pd.Series, mode: str) -> pa.Array:
+def _datetime_text(s: pd.Series, mode: str, prefix: str) -> pa.Array:
     """JSON text of a datetime column's values, each distinct value formatted once."""
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     strings = _datetime_strings(pd.Series(uniques), mode) if len(uniques) else []
-    table = pa.concat_arrays(
-        [_string_text(pa.array(strings, type=_STR)), pa.array([b"null"], type=_BIN)]
-    )
+    table = _string_text(pa.array([*strings, None], type=_STR), prefix)  # last: null
     return table.take(pa.array(np.where(codes < 0, len(strings), codes)))
 
 
@@ -462,14 +478,14 @@ def _category_text(s: pd.Series, table: pa.Array) -> pa.Array:
     return table.take(pa.array(np.where(codes < 0, len(table) - 1, codes)))
 
 
-def _category_table(s: pd.Series) -> pa.Array:
+def _category_table(s: pd.Series, prefix: str) -> pa.Array:
     """JSON text of each category of a categorical column, then ``null``."""
     dtype = s.dtype
     assert isinstance(dtype, pd.CategoricalDtype)
     codes = np.arange(len(dtype.categories))
     every = pd.Series(pd.Categorical.from_codes(codes, dtype=dtype))  # each category once
     text = _object_text(every.astype(object).to_numpy())
-    return pa.concat_arrays([text, pa.array([b"null"], type=_BIN)])
+    return _join(_lit(prefix), pa.concat_arrays([text, pa.array([b"null"], type=_BIN)]))
 
 
 def _numpy_text(values: np.ndarray) -> pa.Array:
@@ -485,36 +501,41 @@ def _numpy_text(values: np.ndarray) -> pa.Array:
 class _Column:
     """A property column and how its values are turned into JSON text."""
 
-    key: str
+    prefix: str  # what comes before each value: the key (after a comma but the first)
     series: pd.Series
     kind: str  # datetime | numpy | category | string | object
     datetime_mode: str = ""
     categories: pa.Array | None = None
 
     def text(self, start: int, stop: int) -> pa.Array:
-        """JSON text of rows ``start:stop`` (binary, no nulls)."""
+        """Key and JSON text of rows ``start:stop`` (binary, no nulls)."""
         part = self.series.iloc[start:stop]
         if self.kind == "datetime":
-            return _datetime_text(part, self.datetime_mode)
-        if self.kind == "numpy":
-            return _numpy_text(part.to_numpy())
+            return _datetime_text(part, self.datetime_mode, self.prefix)
         if self.kind == "category" and self.categories is not None:
             return _category_text(part, self.categories)
         if self.kind == "string":
-            return _string_text(pa.array(part.array, type=_STR))
-        return _object_text(part.astype(object).to_numpy())
+            try:
+                return _string_text(pa.array(part.array, type=_STR), self.prefix)
+            except (UnicodeError, pa.ArrowException):  # e.g. lone surrogates
+                pass
+        if self.kind == "numpy":
+            text = _numpy_text(part.to_numpy())
+        else:
+            text = _object_text(part.astype(object).to_numpy())
+        return _join(_lit(self.prefix), text)
 
 
-def _column(name: Any, s: pd.Series) -> _Column:
+def _column(name: Any, s: pd.Series, *, first: bool) -> _Column:
     """Return the :class:`_Column` of one property; column-wide choices are made here."""
-    key = _dumps(str(name)) + ":"
+    key = ("" if first else ",") + _dumps(str(name)) + ":"
     dtype = s.dtype
     if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
         return _Column(key, s, "datetime", datetime_mode=_datetime_mode(s))
     if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
         return _Column(key, s, "numpy")
     if isinstance(dtype, pd.CategoricalDtype):
-        return _Column(key, s, "category", categories=_category_table(s))
+        return _Column(key, s, "category", categories=_category_table(s, key))
     if isinstance(dtype, pd.StringDtype):
         return _Column(key, s, "string")
     return _Column(key, s, "object")
@@ -526,26 +547,64 @@ def _column(name: Any, s: pd.Series) -> _Column:
 def _feature_lines(geom_text: pa.Array, columns: list[_Column], start: int, stop: int) -> pa.Array:
     """Return the feature lines (each ending ``,`` and a newline) of rows ``start:stop``."""
     parts: list[Any] = [_lit('{"type":"Feature","properties":{')]
-    for i, column in enumerate(columns):
-        parts += [_lit(("," if i else "") + column.key), column.text(start, stop)]
+    parts += [column.text(start, stop) for column in columns]
     parts += [_lit('},"geometry":'), geom_text, _lit("},\n")]
     return _join(*parts)
 
 
-def _features(gdf: gpd.GeoDataFrame, digits: int) -> Iterator[bytes]:
+@dataclass(frozen=True)
+class _Layer:
+    """What every chunk of features needs: geometries, property columns, precision."""
+
+    geoms: np.ndarray
+    z_by_type: dict[int, bool]
+    columns: list[_Column]
+    digits: int
+
+    def chunk(self, bounds: tuple[int, int]) -> memoryview:
+        """Return the bytes of the features ``start:stop`` (each line ends in a comma)."""
+        start, stop = bounds
+        geoms = _oriented(self.geoms[start:stop])
+        geom_text = _geometry_strings(geoms, self.digits, self.z_by_type)
+        return _bytes_of(_feature_lines(geom_text, self.columns, start, stop))[1]
+
+
+def _in_order(func: Callable[[Any], memoryview], items: list[Any]) -> Iterator[memoryview]:
+    """Yield ``func(item)`` for each item, in order, computed a few at a time in threads.
+
+    Arrow's kernels release the GIL, so chunks are formatted on several cores; at most
+    one more chunk than threads is held at a time.
+    """
+    k = min(n_threads(), len(items))
+    if k <= 1:
+        yield from map(func, items)
+        return
+    with ThreadPoolExecutor(max_workers=k, thread_name_prefix="sahel_geo") as pool:
+        pending: deque[Future[memoryview]] = deque()
+        for item in items:
+            pending.append(pool.submit(func, item))
+            if len(pending) > k:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _features(gdf: gpd.GeoDataFrame, digits: int) -> Iterator[memoryview]:
     """Yield the document's bytes, a chunk of features at a time."""
     geoms = np.asarray(gdf.geometry.values, dtype=object)
-    z_by_type = _z_by_type(geoms)
     frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-    columns = [_column(c, frame[c]) for c in frame.columns]
-    yield _HEAD.encode()
+    columns = [_column(c, frame[c], first=i == 0) for i, c in enumerate(frame.columns)]
+    layer = _Layer(geoms, _z_by_type(geoms), columns, digits)
     n = len(gdf)
-    for start in range(0, n, _CHUNK):
-        stop = min(start + _CHUNK, n)
-        geom_text = _geometry_strings(_oriented(geoms[start:stop]), digits, z_by_type)
-        data = _buffer_bytes(_feature_lines(geom_text, columns, start, stop))
-        yield data if stop < n else data[:-2] + b"\n"  # no comma after the last feature
-    yield _TAIL.encode()
+    bounds = [(start, min(start + _CHUNK, n)) for start in range(0, n, _CHUNK)]
+    yield memoryview(_HEAD.encode())
+    for i, data in enumerate(_in_order(layer.chunk, bounds)):
+        if i < len(bounds) - 1:
+            yield data
+        else:  # no comma after the last feature
+            yield data[:-2]
+            yield memoryview(b"\n")
+    yield memoryview(_TAIL.encode())
 
 
 # --- public --------------------------------------------------------------------------
@@ -652,7 +711,7 @@ def write_geojson(
     return Path(path)
 
 
-def _check_encodable(data: bytes) -> None:
+def _check_encodable(data: memoryview) -> None:
     """Raise UnicodeEncodeError, as writing the text would, on lone surrogates."""
-    if b"\xed" in data:  # the lead byte of every encoded surrogate (and of U+D000-U+D7FF)
-        data.decode("utf-8", "surrogatepass").encode("utf-8")
+    if re.search(b"\xed", data):  # lead byte of every encoded surrogate (and U+D000-U+D7FF)
+        bytes(data).decode("utf-8", "surrogatepass").encode("utf-8")
