@@ -307,23 +307,126 @@ class _Records:
     fields: np.ndarray
     blank: np.ndarray
     body: int  # offset of the first data record in the text
+    data: bytes  # the text from that offset, UTF-8
+
+
+#: Bytes scanned at a time when counting fields (bounds the scan's temporary arrays).
+_SCAN_BLOCK: Final = 1 << 24
+#: Records without a delimiter checked one by one; more than this: csv module for all.
+_MAX_ONE_FIELD: Final = 1000
+_LF, _CR, _QUOTE = 0x0A, 0x0D, 0x22
 
 
 def _records(text: str, sep: str) -> _Records:
+    """Read the header; count each later record's fields and flag the blank ones.
+
+    The records are counted by a vectorised scan of the bytes where the quoting is
+    regular (a quoted field starts at a field start and its closing quote ends the
+    field); otherwise by Python's csv module, which decides every irregular case.
+    """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=False)
     header = next(reader, [])
-    header_lines = reader.line_num
+    body = _body_start(text, reader.line_num)
+    data = text[body:].encode("utf-8")
+    scanned = _scan_records(np.frombuffer(data, dtype=np.uint8), sep)
+    if scanned is None:
+        scanned = _read_records(reader)
+    return _Records(header, scanned[0], scanned[1], body, data)
+
+
+def _read_records(reader: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Field counts and blank flags of the records left in a csv reader."""
     fields: list[int] = []
     blank: list[bool] = []
     for rec in reader:
         fields.append(len(rec))
         blank.append(len(rec) == 0 or (len(rec) == 1 and not rec[0].strip()))
-    return _Records(
-        header,
-        np.asarray(fields, dtype=np.int64),
-        np.asarray(blank, dtype=bool),
-        _body_start(text, header_lines),
+    return np.asarray(fields, dtype=np.int64), np.asarray(blank, dtype=bool)
+
+
+def _regular_quotes(octets: np.ndarray, sep: int) -> bool:
+    """Whether every quoted field opens at a field start and closes at a field end."""
+    quotes = np.flatnonzero(octets == _QUOTE)
+    if len(quotes) % 2:  # ends inside a quoted value, or a stray quote
+        return False
+    bounds = np.array([sep, _LF, _CR, _QUOTE], dtype=np.uint8)  # a quote: a doubled ""
+    opening, closing = quotes[0::2], quotes[1::2]
+    before = octets[np.maximum(opening - 1, 0)]
+    after = octets[np.minimum(closing + 1, len(octets) - 1)]
+    return bool(
+        ((opening == 0) | np.isin(before, bounds)).all()
+        and ((closing == len(octets) - 1) | np.isin(after, bounds)).all()
     )
+
+
+@dataclass(frozen=True)
+class _Structure:
+    """Record ends in the bytes and the delimiters outside quotes before each."""
+
+    ends: np.ndarray  # index of each record's line end (len(bytes) for a last open row)
+    seps_before: np.ndarray  # delimiters outside quotes before each end
+    longest: int  # most bytes between two field boundaries
+
+
+def _structure(octets: np.ndarray, sep: int) -> _Structure:
+    """Find the record ends and count the delimiters outside quotes, a block at a time."""
+    n = len(octets)
+    ends: list[np.ndarray] = []
+    counts: list[np.ndarray] = []
+    parity, seps, last, longest = 0, 0, -1, 0
+    for start in range(0, n, _SCAN_BLOCK):
+        block = octets[start : start + _SCAN_BLOCK]
+        inside = np.bitwise_xor.accumulate((block == _QUOTE).view(np.uint8)) ^ parity
+        parity = int(inside[-1])
+        outside = inside == 0
+        is_sep = (block == sep) & outside
+        follows = octets[start + 1 : start + len(block) + 1]
+        cr_end = block == _CR
+        cr_end[: len(follows)] &= follows != _LF  # the CR of a CRLF is not the end
+        is_end = ((block == _LF) | cr_end) & outside
+        running = np.cumsum(is_sep, dtype=np.int64) + seps
+        at = np.flatnonzero(is_end)
+        ends.append(at + start)
+        counts.append(running[at])
+        seps = int(running[-1])
+        marks = np.flatnonzero(is_sep | is_end) + start
+        if len(marks):
+            longest = max(longest, int(np.diff(marks, prepend=last).max()))
+            last = int(marks[-1])
+    longest = max(longest, n - last)
+    end = np.concatenate([*ends, np.zeros(0, dtype=np.int64)])
+    before = np.concatenate([*counts, np.zeros(0, dtype=np.int64)])
+    if n and (len(end) == 0 or end[-1] != n - 1):  # a last row without a line end
+        end, before = np.append(end, n), np.append(before, seps)
+    return _Structure(end, before, longest)
+
+
+def _scan_records(octets: np.ndarray, sep: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """Field counts and blank flags of the records in UTF-8 CSV bytes (None: irregular)."""
+    code = ord(sep)
+    if not _regular_quotes(octets, code):
+        return None
+    found = _structure(octets, code)
+    if found.longest > csv.field_size_limit():  # the csv module raises on such fields
+        return None
+    starts = np.concatenate([[0], found.ends[:-1] + 1]).astype(np.int64)
+    stops = found.ends.copy()
+    crlf = (stops > starts) & (stops < len(octets))
+    crlf[crlf] = (octets[stops[crlf]] == _LF) & (octets[stops[crlf] - 1] == _CR)
+    stops[crlf] -= 1  # a CRLF line end: the CR is not part of the record
+    fields = np.diff(found.seps_before, prepend=0) + 1
+    fields[stops == starts] = 0  # an empty line: no field at all
+    blank = fields == 0
+    single = np.flatnonzero(fields == 1)
+    if len(single) > _MAX_ONE_FIELD:
+        return None
+    for i in single.tolist():  # a single field: blank when it holds only white space
+        text = octets[starts[i] : stops[i]].tobytes().decode("utf-8")
+        recs = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=False))
+        if len(recs) != 1:
+            return None
+        fields[i], blank[i] = len(recs[0]), len(recs[0]) == 1 and not recs[0][0].strip()
+    return fields, blank
 
 
 def _body_start(text: str, header_lines: int) -> int:
@@ -364,11 +467,19 @@ def _letters(i: int) -> str:
     return out
 
 
+def _blank(data: bytes) -> bool:
+    """Whether UTF-8 ``data`` holds only white space (as ``str.strip`` sees it)."""
+    rest = data.strip()
+    if not rest or 0x21 <= rest[0] <= 0x7E:  # printable ASCII: not white space
+        return not rest
+    return not rest.decode("utf-8").strip()
+
+
 def _parse_text(
-    text: str, sep: str, names: list[str], as_text: bool, n_records: int
+    data: bytes, sep: str, names: list[str], as_text: bool, n_records: int
 ) -> tuple[pd.DataFrame, bool]:
-    """Parse the CSV text with pandas; True when it ends inside a quoted value (closed)."""
-    if not text.strip():  # header only, or blank lines after it
+    """Parse the CSV text (UTF-8) with pandas; True when it ends inside a quoted value."""
+    if _blank(data):  # header only, or blank lines after it
         empty = pd.DataFrame(
             {n: pd.Series(None, index=range(n_records), dtype=object) for n in names}
         )
@@ -378,7 +489,8 @@ def _parse_text(
     for closed in (False, True):
         try:
             frame = pd.read_csv(
-                io.StringIO(text + '"' if closed else text),
+                io.BytesIO(data + b'"' if closed else data),
+                encoding="utf-8",
                 sep=sep,
                 header=None,
                 names=names,
@@ -409,9 +521,7 @@ def _read_csv(p: Path, encoding: str | None, reader: str, *, as_text: bool = Fal
     width = max(len(names), int(rec.fields.max()) if rec.fields.size else 0)
     extra = [f"__extra_field_{i}" for i in range(width - len(names))]
     try:
-        frame, in_quote = _parse_text(
-            stripped[rec.body :], sep, names + extra, as_text, len(rec.fields)
-        )
+        frame, in_quote = _parse_text(rec.data, sep, names + extra, as_text, len(rec.fields))
     except pd.errors.ParserError as exc:
         raise InputFileError(
             f"{reader}: {p} is not a well-formed CSV file ({exc}). Check the delimiter and "
