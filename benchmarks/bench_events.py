@@ -4,10 +4,10 @@ The file is the seeded synthetic demo table (``demo_acled_table``: 31 current-AC
 columns, six flawed rows) written to a temporary folder. Each step runs in its own fresh
 process so time and peak memory are measured alike: peak memory is the rise of the
 process's peak resident set size (VmHWM, reset through /proc/self/clear_refs just before
-the step). The reference is ``pandas.read_csv`` alone (what every reader must pay);
-``read_acled`` = the same read + the canonical build (parsing, validation, rejects,
-geometry). The ratio read_acled / read_csv is the figure to watch; absolute times depend
-on the machine and its load.
+the step). The references are ``pandas.read_csv`` alone, with its C engine and with
+``engine="pyarrow"`` (multi-threaded; the issue's yardstick); ``read_acled`` = a read +
+the canonical build (parsing, validation, rejects, geometry). The ratios read_acled /
+read_csv are the figures to watch; absolute times depend on the machine and its load.
 
 Usage::
 
@@ -53,6 +53,9 @@ def child(method: str, path: str) -> None:
     if method == "read_csv":
         frame = pd.read_csv(path, low_memory=False)
         n_rows = len(frame)
+    elif method == "read_csv_pyarrow":
+        frame = pd.read_csv(path, engine="pyarrow")
+        n_rows = len(frame)
     else:
         events = sg.read_acled(path)
         n_rows = len(events)
@@ -77,7 +80,7 @@ def run(sizes: list[int]) -> None:
             size_mb = path.stat().st_size / 1e6
             print(f"n={n:,}: wrote {size_mb:,.0f} MB demo CSV in {made:.1f} s")
             results = {}
-            for method in ("read_csv", "read_acled"):
+            for method in ("read_csv", "read_csv_pyarrow", "read_acled"):
                 out = subprocess.run(
                     [sys.executable, __file__, "--child", method, str(path)],
                     check=True,
@@ -87,11 +90,12 @@ def run(sizes: list[int]) -> None:
                 results[method] = json.loads(out.stdout.strip().splitlines()[-1])
                 r = results[method]
                 print(
-                    f"  {method:10s} {r['seconds']:7.2f} s  peak +{r['peak_mib']:,.0f} MiB  "
+                    f"  {method:16s} {r['seconds']:7.2f} s  peak +{r['peak_mib']:,.0f} MiB  "
                     f"rows {r['rows']:,}"
                 )
-            ratio = results["read_acled"]["seconds"] / results["read_csv"]["seconds"]
-            print(f"  read_acled / read_csv time ratio: {ratio:.2f}")
+            for ref in ("read_csv", "read_csv_pyarrow"):
+                ratio = results["read_acled"]["seconds"] / results[ref]["seconds"]
+                print(f"  read_acled / {ref} time ratio: {ratio:.2f}")
 
 
 def main() -> None:
