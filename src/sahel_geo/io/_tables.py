@@ -368,6 +368,21 @@ class _Structure:
     longest: int  # most bytes between two field boundaries
 
 
+def _outside(positions: np.ndarray, quotes: np.ndarray, parity: int) -> np.ndarray:
+    """Which sorted ``positions`` are outside quotes (an even number of quotes before)."""
+    if parity:  # the block starts inside a quoted value
+        quotes = np.concatenate([[-1], quotes])
+    if len(quotes) % 2:  # ... or ends inside one
+        quotes = np.append(quotes, np.iinfo(np.int64).max)
+    # quoted stretches (open, close): the positions between them are inside
+    first = np.searchsorted(positions, quotes[0::2])
+    stop = np.searchsorted(positions, quotes[1::2])
+    depth = np.zeros(len(positions) + 1, dtype=np.int64)
+    np.add.at(depth, first, 1)
+    np.add.at(depth, stop, -1)
+    return np.cumsum(depth[:-1]) == 0
+
+
 def _structure(octets: np.ndarray, sep: int) -> _Structure:
     """Find the record ends and count the delimiters outside quotes, a block at a time."""
     n = len(octets)
@@ -376,26 +391,25 @@ def _structure(octets: np.ndarray, sep: int) -> _Structure:
     parity, seps, last, longest = 0, 0, -1, 0
     for start in range(0, n, _SCAN_BLOCK):
         block = octets[start : start + _SCAN_BLOCK]
-        inside = np.bitwise_xor.accumulate((block == _QUOTE).view(np.uint8)) ^ parity
-        parity = int(inside[-1])
-        outside = inside == 0
-        is_sep = (block == sep) & outside
-        follows = octets[start + 1 : start + len(block) + 1]
-        cr_end = block == _CR
-        cr_end[: len(follows)] &= follows != _LF  # the CR of a CRLF is not the end
-        is_end = ((block == _LF) | cr_end) & outside
-        running = np.cumsum(is_sep, dtype=np.int64) + seps
-        at = np.flatnonzero(is_end)
-        ends.append(at + start)
-        counts.append(running[at])
-        seps = int(running[-1])
-        marks = np.flatnonzero(is_sep | is_end) + start
+        quotes = np.flatnonzero(block == _QUOTE)
+        at_sep = np.flatnonzero(block == sep)
+        at_sep = at_sep[_outside(at_sep, quotes, parity)]
+        at_end = np.flatnonzero((block == _LF) | (block == _CR))
+        after = octets[np.minimum(at_end + start + 1, n - 1)]
+        crlf = (block[at_end] == _CR) & (after == _LF) & (at_end + start + 1 < n)
+        at_end = at_end[~crlf]  # the CR of a CRLF is not the end: its LF is
+        at_end = at_end[_outside(at_end, quotes, parity)]
+        ends.append(at_end + start)
+        counts.append(np.searchsorted(at_sep, at_end) + seps)
+        seps += len(at_sep)
+        parity = (parity + len(quotes)) % 2
+        marks = np.sort(np.concatenate([at_sep, at_end])) + start
         if len(marks):
             longest = max(longest, int(np.diff(marks, prepend=last).max()))
             last = int(marks[-1])
     longest = max(longest, n - last)
-    end = np.concatenate([*ends, np.zeros(0, dtype=np.int64)])
-    before = np.concatenate([*counts, np.zeros(0, dtype=np.int64)])
+    end = np.concatenate([*ends, np.zeros(0, dtype=np.int64)]).astype(np.int64)
+    before = np.concatenate([*counts, np.zeros(0, dtype=np.int64)]).astype(np.int64)
     if n and (len(end) == 0 or end[-1] != n - 1):  # a last row without a line end
         end, before = np.append(end, n), np.append(before, seps)
     return _Structure(end, before, longest)
