@@ -380,7 +380,8 @@ def _outside(positions: np.ndarray, quotes: np.ndarray, parity: int) -> np.ndarr
     depth = np.zeros(len(positions) + 1, dtype=np.int64)
     np.add.at(depth, first, 1)
     np.add.at(depth, stop, -1)
-    return np.cumsum(depth[:-1]) == 0
+    outside: np.ndarray = np.cumsum(depth[:-1]) == 0
+    return outside
 
 
 def _structure(octets: np.ndarray, sep: int) -> _Structure:
