@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sahel_geo as sg
-from sahel_geo.io import _tables
+from sahel_geo.io import _csv_scan as _tables
 from sahel_geo.io._tables import read_table, table_layout
 
 
