@@ -231,7 +231,7 @@ def test_read_events_xlsx_sheet(tmp_path: Path) -> None:
         [4, "event_date could not be parsed"]
     ]
     assert ev["fatalities"].tolist()[0] == 3.0
-    assert np.isnan(ev["fatalities"].iloc[1])
+    assert pd.isna(ev["fatalities"].iloc[1])  # a missing count (nullable Int64)
     with pytest.raises(sg.InputFileError, match=r"has no sheet 'nope'.*\['README', 'events'\]"):
         sg.read_events(path, columns=cols, sheet="nope")
     with pytest.raises(sg.SchemaError, match=r"missing the column"):
@@ -686,7 +686,7 @@ def test_read_ucdp_exact(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> No
     assert ev["actor1"].iloc[0] == "Government of Mali" and ev["actor2"].iloc[0] == "JNIM"
     assert ev["fatalities"].tolist() == [5.0, 5.0, 0.0]
     assert ev["civilian_fatalities"].tolist()[:2] == [1.0, 1.0]
-    assert np.isnan(ev["civilian_fatalities"].iloc[2])
+    assert pd.isna(ev["civilian_fatalities"].iloc[2])  # a missing count (nullable Int64)
     assert ev["notes"].iloc[0] == "Clash near Boni"
     assert ev["low"].tolist() == [4.0, 4.0, 4.0] and ev["high"].tolist() == [7.0, 7.0, 7.0]
     assert ev["where_description"].iloc[0] == "Boni village"
@@ -838,3 +838,17 @@ def test_iso_dates_need_a_day(tmp_path: Path) -> None:
         [1, "event_date could not be parsed"],
         [2, "event_date could not be parsed"],
     ]
+
+
+def test_counts_are_nullable_integers_in_every_format(tmp_path: Path) -> None:
+    import pyogrio
+
+    from sahel_geo.io.layers import write_layer
+
+    events = sg.demo_events(n=200, seed=2)
+    assert str(events["fatalities"].dtype) == "Int64"
+    assert str(events["civilian_fatalities"].dtype) == "Int64"
+    text = sg.geojson_text(events.iloc[:3][["event_id", "fatalities", "geometry"]])
+    assert '"fatalities":' in text and '.0,"' not in text.split('"fatalities":')[1][:8]
+    info = pyogrio.read_info(write_layer(events[["fatalities", "geometry"]], tmp_path / "e.gpkg"))
+    assert dict(zip(info["fields"], info["dtypes"], strict=True))["fatalities"] == "int64"
