@@ -1,11 +1,12 @@
-"""Array helpers shared by the vectorised kernels (no Python loop per element)."""
+"""Array helpers shared by the vectorised kernels and the writers (no loop per element)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
-__all__ = ["run_starts"]
+__all__ = ["run_starts", "whole_counts"]
 
 
 def run_starts(*keys: NDArray[np.generic]) -> NDArray[np.bool_]:
@@ -43,3 +44,23 @@ def run_starts(*keys: NDArray[np.generic]) -> NDArray[np.bool_]:
                 raise ValueError("run_starts: key arrays differ in length")
             first[1:] |= key[1:] != key[:-1]
     return first
+
+
+def whole_counts(values: pd.Series) -> pd.Series:
+    """Return counts as nullable integers (``Int64``), so that every format writes ``21``.
+
+    Missing counts stay missing (``<NA>``); a value that is not a whole number, or too
+    large to be an exact one (rows the reader rejects for it), becomes missing too, never
+    a rounded count.
+
+    Examples
+    --------
+    >>> whole_counts(pd.Series([21.0, np.nan, 1.5])).tolist()
+    [21, <NA>, <NA>]
+    """
+    x = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    # beyond 2**53 a float is no exact count (such rows are rejected as implausible)
+    whole = np.isfinite(x) & (x == np.round(x)) & (np.abs(x) < 2.0**53)
+    out = pd.array(np.where(whole, x, 0).astype("int64"), dtype="Int64")
+    out[~whole] = pd.NA
+    return pd.Series(out, index=values.index, name=values.name)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sahel_geo.core.arrays import whole_counts
 from sahel_geo.core.schema import EVENT_COLUMNS, LOCATION_LEVELS
 from sahel_geo.io._event_ledger import Ledger
 from sahel_geo.io._event_spec import EventSpec, GroupRule
@@ -25,7 +26,6 @@ __all__ = [
     "Parsed",
     "canonical_frame",
     "civilian_flags",
-    "whole_counts",
 ]
 
 
@@ -224,23 +224,3 @@ def _perpetrator_group(raw: pd.DataFrame, spec: EventSpec, ledger: Ledger) -> pd
         ledger.notes["unknown_perpetrator_group"] = unknown
     table = np.array([*groups, None], dtype=object)
     return pd.Series(table[codes], index=raw.index, dtype="str")
-
-
-def whole_counts(values: pd.Series) -> pd.Series:
-    """Return counts as nullable integers (``Int64``), so that every format writes ``21``.
-
-    Missing counts stay missing (``<NA>``); a value that is not a whole number, or too
-    large to be an exact one (rows the reader rejects for it), becomes missing too, never
-    a rounded count.
-
-    Examples
-    --------
-    >>> whole_counts(pd.Series([21.0, np.nan, 1.5])).tolist()
-    [21, <NA>, <NA>]
-    """
-    x = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    # beyond 2**53 a float is no exact count (such rows are rejected as implausible)
-    whole = np.isfinite(x) & (x == np.round(x)) & (np.abs(x) < 2.0**53)
-    out = pd.array(np.where(whole, x, 0).astype("int64"), dtype="Int64")
-    out[~whole] = pd.NA
-    return pd.Series(out, index=values.index, name=values.name)

@@ -23,6 +23,7 @@ import pandas as pd
 from sahel_geo.analysis.join import assign_admin
 from sahel_geo.analysis.timeseries import aggregate, period_change
 from sahel_geo.analysis.zonal import zonal_stats
+from sahel_geo.core.arrays import whole_counts
 from sahel_geo.core.errors import ConfigError, InputFileError, SchemaError
 from sahel_geo.core.periods import Freq, period_label
 from sahel_geo.core.reports import ATTRS_KEY, StepReport, reports
@@ -278,7 +279,10 @@ def change_table(
     order = pd.unique(counts["unit"])
     wide = counts.pivot(index="period", columns="unit", values=value).reindex(columns=order)
     change = period_change(wide.sort_index()).rename(columns={"count": value})
-    change[value] = change[value].astype(counts[value].dtype)  # back to int64 for events
+    if pd.api.types.is_float_dtype(counts[value]):  # summed counts: 21, not 21.0
+        change[value] = whole_counts(change[value])
+    else:
+        change[value] = change[value].astype(counts[value].dtype)  # int64 events
     change["period"] = period_label(change["period"], freq).to_numpy()
     return _with_reports(change, ev, counts)
 
