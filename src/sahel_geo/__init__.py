@@ -38,6 +38,7 @@ from sahel_geo.io.demo_rasters import demo_spei, demo_wasting, write_demo_raster
 from sahel_geo.io.events import read_acled, read_events, read_ucdp
 from sahel_geo.io.geojson import geojson_text, write_geojson
 from sahel_geo.io.indicators import read_indicators
+from sahel_geo.io.layers import write_layer
 from sahel_geo.io.osm import osm_places, road_network, tri_border_roads_path
 from sahel_geo.io.rasters import Raster, open_raster
 from sahel_geo.io.ucdp_api import download_ucdp
@@ -202,6 +203,7 @@ __all__ = [
     "values_at_events",
     "write_demo_rasters",
     "write_geojson",
+    "write_layer",
     "write_report",
     "zonal_cells",
     "zonal_stats",
