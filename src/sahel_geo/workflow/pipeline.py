@@ -153,6 +153,7 @@ __all__ = [
     "run",
     "run_demo",
     "source_columns",
+    "totals_from_counts",
     "unit_totals",
 ]
 
@@ -247,10 +248,27 @@ def unit_totals(
     per = aggregate(
         events, unit=unit_col, freq=freq, units=list(units["pcode"]), start=start, end=end
     )
-    columns = ["events", "fatalities"]
-    if "civilian_fatalities" in source_columns(events):
-        columns.append("civilian_fatalities")
-    totals = per.groupby("unit", sort=False)[columns].sum()
+    return totals_from_counts(per, units, civilian="civilian_fatalities" in source_columns(events))
+
+
+def totals_from_counts(
+    counts: pd.DataFrame, units: gpd.GeoDataFrame, *, civilian: bool
+) -> gpd.GeoDataFrame:
+    """Return ``units`` with the totals of an :func:`sahel_geo.aggregate` table.
+
+    The step of :func:`unit_totals` after counting, for a caller that already holds the
+    counts (the run counts each level once).
+
+    Examples
+    --------
+    >>> import pandas as pd, geopandas as gpd
+    >>> counts = pd.DataFrame({"unit": ["A", "A"], "events": [1, 2], "fatalities": [0, 5]})
+    >>> units = gpd.GeoDataFrame({"pcode": ["A", "B"]}, geometry=[None, None])
+    >>> totals_from_counts(counts, units, civilian=False)[["events", "fatalities"]].values.tolist()
+    [[3, 5], [0, 0]]
+    """
+    columns = ["events", "fatalities"] + (["civilian_fatalities"] if civilian else [])
+    totals = counts.groupby("unit", sort=False)[columns].sum()
     out = units.copy()
     for c in columns:
         out[c] = totals[c].reindex(out["pcode"]).fillna(0).round().astype("int64").to_numpy()
@@ -466,7 +484,7 @@ def _analyse_level(
     counts = aggregate(
         joined, unit=col, freq=ctx.freq, units=list(units["pcode"]), start=ctx.start, end=ctx.end
     )
-    layer = unit_totals(joined, units, unit_col=col, freq=ctx.freq, start=ctx.start, end=ctx.end)
+    layer = totals_from_counts(counts, units, civilian="civilian_fatalities" in inputs.columns)
     layer, change = _add_change(layer, counts)
     layer = _add_indicators(
         layer,
