@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from shapely import GeometryCollection, LineString, MultiPolygon, Point, Polygon
 
 import sahel_geo as sg
+from sahel_geo.io import _geojson_format as fmt
 from sahel_geo.io import geojson as gj
 from sahel_geo.io.geojson import geojson_text, write_geojson
 
@@ -466,7 +467,7 @@ def test_float_text_matches_repr_on_random_bit_patterns() -> None:
             10.0 ** rng.uniform(-8, 20, 50_000),
         ]
     )
-    got = gj._float_text(values).to_pylist()
+    got = fmt.float_text(values).to_pylist()
     expected = [repr(v).encode() if math.isfinite(v) else b"null" for v in values.tolist()]
     assert got == expected
 
@@ -515,6 +516,6 @@ def test_random_frames_identical(rows: list[tuple[Any, ...]], precision: int) ->
 @given(st.lists(st.text(), max_size=20))
 def test_random_text_quoted_as_json_dumps(texts: list[str]) -> None:
     arrow_ok = [t for t in texts if not any(0xD800 <= ord(c) <= 0xDFFF for c in t)]
-    got = gj._object_text(np.array([*arrow_ok, None], dtype=object)).to_pylist()
+    got = fmt.object_text(np.array([*arrow_ok, None], dtype=object)).to_pylist()
     expected = [json.dumps(t, ensure_ascii=False).encode() for t in arrow_ok] + [b"null"]
     assert got == expected

@@ -59,10 +59,6 @@ from sahel_geo.io._geojson_format import (
     property_column,
 )
 
-# The reference tests check these two kernels against json.dumps through this module.
-from sahel_geo.io._geojson_format import float_text as _float_text  # noqa: F401
-from sahel_geo.io._geojson_format import object_text as _object_text  # noqa: F401
-
 __all__ = ["geojson_text", "write_geojson"]
 
 _HEAD = '{"type":"FeatureCollection","features":[\n'
