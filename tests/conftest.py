@@ -31,3 +31,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "shared_data" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.shared_data)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_progress_bars() -> None:
+    """Progress bars stay off in the tests (the ``progress`` option)."""
+    import sahel_geo as sg
+
+    sg.set_options(progress=False)

@@ -48,8 +48,8 @@ def _int_range(lo: int, hi: int) -> Callable[[Any], bool]:
     return check
 
 
-def _bool(v: Any) -> bool:
-    return isinstance(v, bool)
+def _opt_bool(v: Any) -> bool:
+    return v is None or isinstance(v, bool)
 
 
 def _opt_threads(v: Any) -> bool:
@@ -94,10 +94,13 @@ OPTIONS: dict[str, Option] = {
         "threads. Results do not depend on it.",
     ),
     "progress": Option(
-        True,
-        _bool,
-        "True or False",
-        "Show progress on long steps of a run (CLI only; the library only logs).",
+        None,
+        _opt_bool,
+        "None, True or False",
+        "Progress bars (tqdm.auto) on steps that can take more than a few seconds: reading "
+        "large files, large joins, zonal statistics over stacks, writing layers, each step "
+        "of a run. None: shown in a notebook or when stderr is a terminal; True: always; "
+        "False: never.",
     ),
     "cache_folder": Option(
         None,
