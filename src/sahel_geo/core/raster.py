@@ -8,6 +8,12 @@ Nodata is compared exactly in the raster's own type: an integer raster's nodata 
 an integer (a uint64 fill of 2**64 - 1 is not rounded through float64), and a value its
 type cannot hold never matches a cell. A numpy masked array's mask is honoured: masked
 cells become NaN (in a float64 copy for an integer array).
+
+The values may also be a dask array (a stack too large for memory, from
+``open_raster(..., chunks=...)`` or a dask-backed DataArray): the raster then stays lazy.
+Building it, :meth:`Raster.crop`, :meth:`Raster.window_for`, :meth:`Raster.to_xarray`,
+the masks and the reprs compute nothing; :meth:`Raster.load` computes it, and the
+analysis functions compute only the window, time block or cells they need.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from numpy.typing import NDArray
 from pyproj import CRS
 from pyproj.exceptions import CRSError as ProjCRSError
 
+from sahel_geo.core.compat import is_dask_collection
 from sahel_geo.core.display import html_table
 from sahel_geo.core.errors import CRSMismatchError, MissingCRSError, SchemaError
 
@@ -60,7 +67,8 @@ class Raster:
     Attributes
     ----------
     values
-        ``(rows, cols)`` array, or ``(time, rows, cols)`` for a time stack.
+        ``(rows, cols)`` array, or ``(time, rows, cols)`` for a time stack: a numpy array,
+        or a dask array for a lazy raster (:attr:`is_lazy`).
     transform
         Affine transform of the top-left corner (north-up: no rotation, negative ``e``).
     crs
@@ -110,7 +118,8 @@ class Raster:
         ----------
         values
             2-D ``(rows, cols)`` or 3-D ``(time, rows, cols)`` array (not copied unless
-            flipped).
+            flipped). A dask array is kept lazy (nothing is computed; a masked dask
+            array's mask is not read).
         transform
             Affine transform of the array's first cell corner.
         crs
@@ -181,7 +190,8 @@ class Raster:
         The CRS comes from ``crs=``, else rioxarray's ``da.rio.crs``, else a grid-mapping
         coordinate's ``crs_wkt``/``spatial_ref`` attribute (what rioxarray and
         :meth:`to_xarray` write), else EPSG:4326 for ``lat``/``lon`` dimensions (CF). The
-        nodata value comes from ``_FillValue``. A dask-backed array is computed.
+        nodata value comes from ``_FillValue``. A dask-backed array stays lazy (its
+        dask array becomes :attr:`values`; nothing is computed).
 
         Parameters
         ----------
@@ -224,7 +234,8 @@ class Raster:
                 )
             times = pd.DatetimeIndex(raw_times)
         order = [d for d in (tdim, ydim, xdim) if d is not None]
-        values = np.asarray(da.transpose(*order).values)
+        ordered = da.transpose(*order)
+        values = ordered.data if is_dask_collection(ordered.data) else np.asarray(ordered.values)
         fill = da.attrs.get("_FillValue", da.encoding.get("_FillValue"))
         return cls.from_array(
             values,
@@ -240,7 +251,8 @@ class Raster:
         """Return the raster as an ``xarray.DataArray`` (x/y centres, CRS, nodata).
 
         The CRS is written as a ``spatial_ref`` coordinate with ``crs_wkt`` (as rioxarray
-        does), so :meth:`from_xarray` and rioxarray read it back.
+        does), so :meth:`from_xarray` and rioxarray read it back. A lazy raster gives a
+        dask-backed DataArray (nothing computed).
 
         Examples
         --------
@@ -276,6 +288,22 @@ class Raster:
         return da
 
     @property
+    def is_lazy(self) -> bool:
+        """True when the values are a dask array (computed only when needed)."""
+        return is_dask_collection(self.values)
+
+    def load(self) -> Raster:
+        """Return the raster with its values computed into memory (itself if already there).
+
+        Computes the whole array (on the active dask scheduler): crop a lazy raster to
+        the window you need first.
+        """
+        if not self.is_lazy:
+            return self
+        lazy: Any = self.values
+        return replace(self, values=np.asarray(lazy.compute()))
+
+    @property
     def shape(self) -> tuple[int, int]:
         """(rows, cols) of one step."""
         return int(self.values.shape[-2]), int(self.values.shape[-1])
@@ -300,7 +328,10 @@ class Raster:
         return RasterGrid(x0=t.c, y0=t.f, dx=t.a, dy=-t.e, height=h, width=w)
 
     def valid_mask(self, values: NDArray[np.generic] | None = None) -> NDArray[np.bool_]:
-        """Return True where a value is data (not nodata, not NaN or infinite)."""
+        """Return True where a value is data (not nodata, not NaN or infinite).
+
+        Lazy for dask values (a dask array of booleans).
+        """
         arr = self.values if values is None else values
         mask = ~self.nodata_mask(arr)
         if np.issubdtype(arr.dtype, np.floating):
@@ -316,14 +347,14 @@ class Raster:
         arr = self.values if values is None else values
         nod = self.nodata
         if nod is None:
-            return np.zeros(arr.shape, dtype=bool)
+            return _none_of(arr)
         if np.issubdtype(arr.dtype, np.floating):
             found = np.isnan(arr) if np.isnan(nod) else arr == nod
-            return np.asarray(found, dtype=bool)
+            return _as_bool(found)
         exact = _exact_in(nod, arr.dtype)
         if exact is None:
-            return np.zeros(arr.shape, dtype=bool)
-        return np.asarray(arr == exact, dtype=bool)
+            return _none_of(arr)
+        return _as_bool(arr == exact)
 
     def window_for(self, bounds: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
         """Row/column slice ``(row0, row1, col0, col1)`` of the cells that meet ``bounds``."""
@@ -337,7 +368,7 @@ class Raster:
         return r0, max(r1, r0), c0, max(c1, c0)
 
     def crop(self, row0: int, row1: int, col0: int, col1: int) -> Raster:
-        """Return a view of rows ``row0:row1`` and columns ``col0:col1`` (no copy)."""
+        """Return a view of rows ``row0:row1`` and columns ``col0:col1`` (no copy, lazy)."""
         t = self.transform
         new_t = Affine(t.a, 0.0, t.c + t.a * col0, 0.0, t.e, t.f + t.e * row0)
         return replace(self, values=self.values[..., row0:row1, col0:col1], transform=new_t)
@@ -354,12 +385,16 @@ class Raster:
             ("data type", self.values.dtype),
             ("nodata", self.nodata),
         ]
+        if self.is_lazy:
+            rows.append(("storage", f"dask, chunks {_chunk_text(self.values)} (not loaded)"))
         if self.times is not None and len(self.times):
             rows.append(("times", f"{self.times[0].date()} to {self.times[-1].date()}"))
         return html_table(f"Raster {self.name or self.source}", rows)
 
     def __repr__(self) -> str:
         kind = f"stack of {self.values.shape[0]}" if self.is_stack else "raster"
+        if self.is_lazy:
+            kind = f"lazy {kind}"
         return (
             f"<Raster {self.name or self.source!r}: {kind} {self.shape[0]}x{self.shape[1]}, "
             f"crs={self.crs.to_string() if self.crs else None}, nodata={self.nodata}>"
@@ -411,8 +446,31 @@ def check_crs(zones_crs: object, raster: Raster, *, what: str = "zones") -> None
         )
 
 
+def _none_of(arr: NDArray[np.generic]) -> NDArray[np.bool_]:
+    """All-False mask of ``arr``'s shape (lazy for a dask array)."""
+    if is_dask_collection(arr):
+        none: NDArray[np.bool_] = np.zeros_like(arr, dtype=bool)
+        return none
+    return np.zeros(arr.shape, dtype=bool)
+
+
+def _as_bool(found: Any) -> NDArray[np.bool_]:
+    """Return a comparison's result as a boolean array (a dask array stays lazy)."""
+    if is_dask_collection(found):
+        lazy: NDArray[np.bool_] = found.astype(bool)
+        return lazy
+    return np.asarray(found, dtype=bool)
+
+
+def _chunk_text(values: Any) -> str:
+    """Return the chunk shape of a dask array, e.g. ``(31, 312, 566)`` (first of each axis)."""
+    return str(tuple(int(c[0]) for c in values.chunks))
+
+
 def _unmask(values: NDArray[np.generic]) -> NDArray[np.generic]:
     """Values of a masked array with its masked cells as NaN (plain arrays untouched)."""
+    if is_dask_collection(values):
+        return values
     if not isinstance(values, np.ma.MaskedArray):
         return np.asarray(values)
     mask = np.ma.getmaskarray(values)
