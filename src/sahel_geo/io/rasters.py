@@ -1,8 +1,12 @@
-"""Open rasters: GeoTIFF/COG, NetCDF, and time stacks (NetCDF time or dated GeoTIFFs).
+"""Open rasters: GeoTIFF/COG, NetCDF, Zarr, and time stacks (NetCDF/Zarr time or dated GeoTIFFs).
 
 Every reader checks the CRS (missing: an error saying how to set it; different from the
 zones: :class:`~sahel_geo.CRSMismatchError` naming both), reads the nodata value, and, when
 given the zones, reads only the window that covers them.
+
+With ``chunks=`` a NetCDF file, a Zarr store or a folder of dated GeoTIFFs opens lazily:
+the :class:`~sahel_geo.Raster` holds a dask array (the ``dask`` extra) and nothing is read
+until a computation needs it (zonal statistics then read one time block at a time).
 """
 
 from __future__ import annotations
@@ -11,17 +15,19 @@ import logging
 import os
 import re
 import warnings
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack, cast
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from affine import Affine
 from numpy.typing import NDArray
 from pyproj import CRS
 
+from sahel_geo.core.compat import import_optional_dependency
 from sahel_geo.core.errors import InputFileError, MissingCRSError, NodataWarning, SchemaError
 from sahel_geo.core.raster import Raster, check_crs, normalise_nodata
 
@@ -30,6 +36,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DATE_PATTERNS",
+    "Chunks",
+    "LayerOptions",
     "Raster",
     "RasterLike",
     "as_raster",
@@ -52,6 +60,22 @@ DATE_PATTERNS: tuple[str, ...] = (
 
 _TIF = {".tif", ".tiff", ".gtiff", ".cog"}
 _NC = {".nc", ".nc4", ".netcdf", ".cdf"}
+_ZARR = {".zarr"}
+
+#: ``chunks=`` of :func:`open_raster`: as xarray takes it (an int, ``"auto"``, ``{}`` for
+#: the file's own chunks, or sizes by dimension such as ``{"time": 365}``), or None
+#: to read into memory.
+Chunks = int | str | dict[str, int] | None
+
+
+class LayerOptions(TypedDict, total=False):
+    """Which layer of a file :func:`open_raster` reads (keyword arguments)."""
+
+    variable: str | None
+    band: int
+    date_pattern: str | None
+
+
 _LAT = ("lat", "latitude", "y")
 _LON = ("lon", "longitude", "x")
 _TIME = ("time", "t", "date")
@@ -141,18 +165,23 @@ def _open_tif(
             full = _check(full, path, zones, crs_given=crs is not None, shape=src.shape)
             r0, r1, c0, c1 = _window(full, zones, src.shape)
             win = Window(c0, r0, c1 - c0, r1 - r0)
-            values = src.read(band, window=win)
-            transform = src.window_transform(win)
-            masked = _dataset_mask(src, band, win)
-            scale, offset = float(src.scales[band - 1]), float(src.offsets[band - 1])
+            return _read_band(src, path, band=band, win=win, crs=full.crs, nodata=full.nodata)
     except RasterioIOError as exc:
         raise InputFileError(
             f"Cannot read raster {path}: {exc}. Check that the file exists and is a complete "
             "GeoTIFF (a partial download is a common cause)."
         ) from exc
-    raw = Raster.from_array(
-        values, transform=transform, crs=full.crs, nodata=full.nodata, source=str(path)
-    )
+
+
+def _read_band(
+    src: Any, path: Path, *, band: int, win: Any, crs: CRS | None, nodata: float | None
+) -> Raster:
+    """Read one band's window of an open GeoTIFF, scaled and masked (see :func:`_scaled`)."""
+    values = src.read(band, window=win)
+    transform = src.window_transform(win)
+    masked = _dataset_mask(src, band, win)
+    scale, offset = float(src.scales[band - 1]), float(src.offsets[band - 1])
+    raw = Raster.from_array(values, transform=transform, crs=crs, nodata=nodata, source=str(path))
     return _scaled(raw, masked, scale=scale, offset=offset, name=path.stem)
 
 
@@ -242,38 +271,84 @@ def _open_nc(
     crs: CRS | None,
     zones: gpd.GeoDataFrame | None,
     stack: bool | None,
+    chunks: Chunks = None,
 ) -> Raster:
-    """Open a NetCDF variable (one grid or a time stack) as a Raster, cropped to the zones."""
+    """Open a NetCDF variable (one grid or a time stack) as a Raster, cropped to the zones.
+
+    With ``chunks`` the values stay a lazy dask array (xarray's chunks of the file).
+    """
     import xarray as xr
 
+    if chunks is not None:
+        import_optional_dependency("dask.array", purpose="open_raster(..., chunks=...)")
     try:
-        ds = xr.open_dataset(path, engine="netcdf4", decode_times=True)
+        ds = xr.open_dataset(path, engine="netcdf4", decode_times=True, chunks=chunks)
     except (OSError, ValueError) as exc:
         raise InputFileError(
             f"Cannot read NetCDF {path}: {exc}. Check that it is a complete NetCDF file."
         ) from exc
+    with ds:  # a lazy array reopens the file when it is computed (xarray's file manager)
+        return _dataset_raster(ds, path, variable=variable, crs=crs, zones=zones, stack=stack)
+
+
+def _open_zarr(
+    path: Path,
+    *,
+    variable: str | None,
+    crs: CRS | None,
+    zones: gpd.GeoDataFrame | None,
+    stack: bool | None,
+    chunks: Chunks = None,
+) -> Raster:
+    """Open a variable of a Zarr store (a ``.zarr`` folder) as a Raster, like NetCDF."""
+    import xarray as xr
+
+    import_optional_dependency("zarr", purpose=f"Reading the Zarr store {path}")
+    if chunks is not None:
+        import_optional_dependency("dask.array", purpose="open_raster(..., chunks=...)")
+    try:
+        ds = xr.open_zarr(path, chunks=cast(Any, chunks), decode_times=True)
+    except (OSError, ValueError, KeyError) as exc:
+        raise InputFileError(
+            f"Cannot read Zarr store {path}: {exc}. Check that it is a complete Zarr store "
+            "(a folder with .zarray/.zgroup or zarr.json metadata)."
+        ) from exc
     with ds:
-        variable = _nc_variable(ds, path, variable)
-        da = ds[variable]
-        ydim, xdim, tdim = _nc_dims(da, path, variable, stack=stack)
-        file_crs = _nc_crs(ds, da, xdim, ydim)
-        xs, ys, dx, dy = _nc_grid(ds, path, xdim, ydim)
-        transform = Affine(dx, 0, xs[0] - dx / 2, 0, dy, ys[0] - dy / 2)
-        head = Raster(
-            values=np.empty((0, 0)), transform=transform, crs=crs or file_crs, source=str(path)
-        )
-        da = da.transpose(*([tdim] if tdim else []), ydim, xdim)
-        shape = (len(ys), len(xs))
-        _check(head, path, zones, crs_given=crs is not None, shape=shape)
-        # Window in north-up rows, then mapped to the file's row order.
-        nu = Raster.from_array(np.empty(shape, dtype=np.uint8), transform=transform, crs=head.crs)
-        r0, r1, c0, c1 = _window(nu, zones, shape)
-        if dy > 0:
-            r0, r1 = shape[0] - r1, shape[0] - r0
-        values = da.isel({ydim: slice(r0, r1), xdim: slice(c0, c1)}).values
-        nodata = da.encoding.get("_FillValue", da.attrs.get("_FillValue"))
-        sub_t = Affine(dx, 0, xs[c0] - dx / 2, 0, dy, ys[r0] - dy / 2)
-        times = _nc_times(ds, path, tdim) if tdim else None
+        return _dataset_raster(ds, path, variable=variable, crs=crs, zones=zones, stack=stack)
+
+
+def _dataset_raster(
+    ds: xr.Dataset,
+    path: Path,
+    *,
+    variable: str | None,
+    crs: CRS | None,
+    zones: gpd.GeoDataFrame | None,
+    stack: bool | None,
+) -> Raster:
+    """Return a variable of an open dataset as a Raster, cropped to the zones (lazy if dask)."""
+    variable = _nc_variable(ds, path, variable)
+    da = ds[variable]
+    ydim, xdim, tdim = _nc_dims(da, path, variable, stack=stack)
+    file_crs = _nc_crs(ds, da, xdim, ydim)
+    xs, ys, dx, dy = _nc_grid(ds, path, xdim, ydim)
+    transform = Affine(dx, 0, xs[0] - dx / 2, 0, dy, ys[0] - dy / 2)
+    head = Raster(
+        values=np.empty((0, 0)), transform=transform, crs=crs or file_crs, source=str(path)
+    )
+    da = da.transpose(*([tdim] if tdim else []), ydim, xdim)
+    shape = (len(ys), len(xs))
+    _check(head, path, zones, crs_given=crs is not None, shape=shape)
+    # Window in north-up rows, then mapped to the file's row order.
+    nu = Raster.from_array(np.empty(shape, dtype=np.uint8), transform=transform, crs=head.crs)
+    r0, r1, c0, c1 = _window(nu, zones, shape)
+    if dy > 0:
+        r0, r1 = shape[0] - r1, shape[0] - r0
+    sub = da.isel({ydim: slice(r0, r1), xdim: slice(c0, c1)})
+    values = sub.data if da.chunks is not None else sub.values  # dask: stays lazy
+    nodata = da.encoding.get("_FillValue", da.attrs.get("_FillValue"))
+    sub_t = Affine(dx, 0, xs[c0] - dx / 2, 0, dy, ys[r0] - dy / 2)
+    times = _nc_times(ds, path, tdim) if tdim else None
     if np.issubdtype(values.dtype, np.floating):
         nodata = None if nodata is None or np.isnan(nodata) else nodata  # NaN is nodata anyway
     return Raster.from_array(
@@ -368,15 +443,8 @@ def _nc_grid(
     return xs, ys, dx, dy
 
 
-def _open_folder(
-    folder: Path,
-    *,
-    band: int,
-    crs: CRS | None,
-    zones: gpd.GeoDataFrame | None,
-    date_pattern: str | None,
-    nodata: float | None = None,
-) -> Raster:
+def _dated_files(folder: Path, date_pattern: str | None) -> list[tuple[pd.Timestamp, Path]]:
+    """Return the folder's GeoTIFFs with the date in each name, by date; raise on problems."""
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in _TIF)
     if not files:
         raise InputFileError(f"Folder {folder} holds no GeoTIFF (.tif) files.")
@@ -393,63 +461,154 @@ def _open_folder(
             "date_pattern= (named groups year, month, day or dekad)."
         )
     dated.sort()
-    dates = [d for d, _ in dated]
-    dup = sorted({str(d.date()) for d in dates if dates.count(d) > 1})
+    dates = pd.DatetimeIndex([d for d, _ in dated])
+    dup = sorted({str(d.date()) for d in dates[dates.duplicated()]})
     if dup:
         raise InputFileError(f"Several files in {folder} have the same date: {dup[:10]}.")
-    layers = [_open_tif(p, band=band, crs=crs, zones=zones, nodata=nodata) for _, p in dated]
-    first = layers[0]
-    for r, (_, p) in zip(layers[1:], dated[1:], strict=True):
-        if r.shape != first.shape or r.transform != first.transform or r.crs != first.crs:
-            raise InputFileError(
-                f"{p} is not on the grid of {dated[0][1]} (shape {r.shape} vs {first.shape}, "
-                "or a different transform or CRS): a stack needs one grid."
-            )
+    return dated
+
+
+def _check_same_grid(r: Raster, first: Raster, path: Path, first_path: Path) -> None:
+    """Raise unless ``r`` (read from ``path``) lies on the grid of the stack's first file."""
+    if r.shape != first.shape or r.transform != first.transform or r.crs != first.crs:
+        raise InputFileError(
+            f"{path} is not on the grid of {first_path} (shape {r.shape} vs {first.shape}, "
+            "or a different transform or CRS): a stack needs one grid."
+        )
+
+
+def _open_folder(
+    folder: Path,
+    *,
+    band: int,
+    crs: CRS | None,
+    zones: gpd.GeoDataFrame | None,
+    date_pattern: str | None,
+    nodata: float | None = None,
+    lazy: bool = False,
+) -> Raster:
+    """Open a folder of dated GeoTIFFs as a time stack (lazy: one dask block per file)."""
+    dated = _dated_files(folder, date_pattern)
+    first = _open_tif(dated[0][1], band=band, crs=crs, zones=zones, nodata=nodata)
+    if lazy:
+        spec = _LayerSpec(
+            band=band,
+            crs=crs,
+            nodata=nodata,
+            bounds=_bounds_of(zones),
+            zones_crs=None if zones is None else zones.crs,
+            first=replace(first, values=np.empty((0, 0), dtype=first.values.dtype)),
+            first_path=dated[0][1],
+            shape=first.shape,
+        )
+        values = _lazy_layers([p for _, p in dated], spec)
+    else:
+        layers = [first]
+        for _, p in dated[1:]:
+            layers.append(_open_tif(p, band=band, crs=crs, zones=zones, nodata=nodata))
+            _check_same_grid(layers[-1], first, p, dated[0][1])
+        values = np.stack([r.values for r in layers])
     return Raster.from_array(
-        np.stack([r.values for r in layers]),
+        values,
         transform=first.transform,
         crs=first.crs,
         nodata=first.nodata,
-        times=pd.DatetimeIndex(dates),
+        times=pd.DatetimeIndex([d for d, _ in dated]),
         name=folder.name,
         source=str(folder),
     )
+
+
+@dataclass(frozen=True)
+class _LayerSpec:
+    """What each lazily read file of a folder stack needs: the options and the first file."""
+
+    band: int
+    crs: CRS | None  # the crs= given to open_raster
+    nodata: float | None  # the nodata= given to open_raster
+    bounds: tuple[float, float, float, float] | None  # of the zones
+    zones_crs: Any
+    first: Raster  # the first file's grid, CRS, nodata and type (no values)
+    first_path: Path
+    shape: tuple[int, int]  # of the first file's window
+
+
+def _read_layer(path: Path, spec: _LayerSpec) -> NDArray[np.generic]:
+    """Read one file of a lazy folder stack: the same window, checks and scaling as eager."""
+    zones = None
+    if spec.bounds is not None:
+        zones = gpd.GeoDataFrame(geometry=[shapely.box(*spec.bounds)], crs=spec.zones_crs)
+    r = _open_tif(path, band=spec.band, crs=spec.crs, zones=zones, nodata=spec.nodata)
+    ghost = np.broadcast_to(np.zeros((), dtype=spec.first.values.dtype), spec.shape)
+    _check_same_grid(r, replace(spec.first, values=ghost), path, spec.first_path)
+    return np.asarray(r.values, dtype=spec.first.values.dtype)
+
+
+def _lazy_layers(paths: list[Path], spec: _LayerSpec) -> Any:
+    """Return a ``(time, rows, cols)`` dask array with one block per file, read when needed.
+
+    Each block reads the window of the zones, applies the file's scale, offset and mask
+    as :func:`open_raster` does, and raises :class:`InputFileError` when its file is not
+    on the first file's grid (when computed). The stack takes the first file's type.
+    """
+    da = import_optional_dependency("dask.array", purpose="open_raster(folder, chunks=...)")
+    dask = import_optional_dependency("dask", purpose="open_raster(folder, chunks=...)")
+    dtype = spec.first.values.dtype
+    blocks = [
+        da.from_delayed(
+            dask.delayed(_read_layer)(p, spec),
+            shape=spec.shape,
+            dtype=dtype,
+        )
+        for p in paths
+    ]
+    return da.stack(blocks)
 
 
 def open_raster(
     path: str | os.PathLike[str],
     *,
     zones: gpd.GeoDataFrame | None = None,
-    variable: str | None = None,
-    band: int = 1,
     crs: str | int | CRS | None = None,
     stack: bool | None = None,
-    date_pattern: str | None = None,
     nodata: float | None = None,
+    chunks: Chunks = None,
+    **layer: Unpack[LayerOptions],
 ) -> Raster:
-    """Open a GeoTIFF/COG or NetCDF raster, or a folder of dated GeoTIFFs as a time stack.
+    """Open a GeoTIFF/COG, NetCDF or Zarr raster, or a folder of dated GeoTIFFs as a stack.
 
     Parameters
     ----------
     path
-        A ``.tif``/``.tiff`` file, a ``.nc`` file (its time dimension, if any, makes a
-        stack), or a folder of GeoTIFFs with a date in each file name.
+        A ``.tif``/``.tiff`` file, a ``.nc`` file or a ``.zarr`` store (their time
+        dimension, if any, makes a stack), or a folder of GeoTIFFs with a date in each
+        file name.
     zones
         Read only the window that covers these polygons (their CRS must be the raster's).
-    variable
-        NetCDF variable (default: the first with 2 or more dimensions).
-    band
-        GeoTIFF band, 1-based.
     crs
         CRS to use when the file has none (never overrides one it has).
     stack
         True: the result must be a time stack (a NetCDF without a time dimension is an
         error). None: whatever the file holds.
-    date_pattern
-        Regular expression for dates in file names (see :func:`parse_file_date`).
     nodata
         Nodata value to use instead of the file's (e.g. when the file has none but fills
         missing cells with -9999). None: the file's own.
+    chunks
+        None (default): read the values (of the zones' window) into memory. Otherwise
+        open lazily, with dask (the ``sahel_geo[dask]`` extra): a NetCDF file or Zarr
+        store with these xarray chunks (an int, ``"auto"``, ``{}`` for the file's own
+        chunks, or ``{"time": 365}``); a folder with one block per file (any value
+        but None). A lazy raster reads nothing until a computation needs it; its
+        all-nodata and fill-value warnings look at the first step only.
+    **layer
+        Which layer to read (:class:`LayerOptions`):
+
+        ``variable``
+            NetCDF/Zarr variable (default: the first with 2 or more dimensions).
+        ``band``
+            GeoTIFF band, 1-based (default 1).
+        ``date_pattern``
+            Regular expression for dates in file names (see :func:`parse_file_date`).
 
     Returns
     -------
@@ -466,49 +625,93 @@ def open_raster(
         The file has no CRS and none was given.
     CRSMismatchError
         ``zones`` are in another CRS.
+    MissingDependencyError
+        ``chunks=`` without dask installed (or a Zarr store without zarr).
 
     Examples
     --------
     >>> import sahel_geo as sg
     >>> r = sg.open_raster("chirps/", zones=admin1)  # doctest: +SKIP
+    >>> daily = sg.open_raster("chirps_daily.zarr", chunks={"time": 365})  # doctest: +SKIP
     """
+    p = _raster_path(path)
+    opts = _layer_options(layer)
+    user_crs = CRS.from_user_input(crs) if crs is not None else None
+    where: dict[str, Any] = {"crs": user_crs, "zones": zones}
+    if p.suffix.lower() in _ZARR:
+        r = _open_zarr(p, variable=opts["variable"], stack=stack, chunks=chunks, **where)
+    elif p.is_dir():
+        if chunks is not None:
+            import_optional_dependency("dask.array", purpose="open_raster(folder, chunks=...)")
+        r = _open_folder(
+            p,
+            band=opts["band"],
+            date_pattern=opts["date_pattern"],
+            nodata=nodata,
+            lazy=chunks is not None,
+            **where,
+        )
+    elif p.suffix.lower() in _NC:
+        r = _open_nc(p, variable=opts["variable"], stack=stack, chunks=chunks, **where)
+    elif p.suffix.lower() in _TIF:
+        r = _open_tif(p, band=opts["band"], nodata=nodata, **where)
+    else:
+        raise InputFileError(
+            f"{p}: unknown raster format {p.suffix!r}; use a GeoTIFF (.tif), NetCDF (.nc) "
+            "or Zarr store (.zarr)."
+        )
+    if nodata is not None and p.suffix.lower() in _NC | _ZARR:
+        r = replace(r, nodata=normalise_nodata(nodata, r.values.dtype))
+    if stack and not r.is_stack:
+        raise InputFileError(f"{p} holds a single raster, not a time stack.")
+    _warn_nodata(r, p)
+    logger.info("Read %r", r)
+    return r
+
+
+def _raster_path(path: object) -> Path:
+    """Return ``path`` as an existing Path; raise for other objects or a missing file."""
     if not isinstance(path, str | os.PathLike):
         raise InputFileError(
-            "open_raster: expected the path of a GeoTIFF or NetCDF file, or of a folder of "
-            f"dated GeoTIFFs (a str or pathlib.Path); got {type(path).__name__}. For an "
+            "open_raster: expected the path of a GeoTIFF, NetCDF or Zarr file, or of a folder "
+            f"of dated GeoTIFFs (a str or pathlib.Path); got {type(path).__name__}. For an "
             "xarray DataArray use sg.Raster.from_xarray(da); for a numpy array "
             "sg.Raster.from_array(values, transform=..., crs=...)."
         )
     p = Path(path)
-    user_crs = CRS.from_user_input(crs) if crs is not None else None
     if not p.exists():
         raise InputFileError(f"Raster {p} does not exist.")
-    if p.is_dir():
-        r = _open_folder(
-            p, band=band, crs=user_crs, zones=zones, date_pattern=date_pattern, nodata=nodata
+    return p
+
+
+def _layer_options(layer: LayerOptions) -> dict[str, Any]:
+    """Return the layer options with their defaults; raise TypeError for an unknown one."""
+    unknown = sorted(set(layer) - set(LayerOptions.__annotations__))
+    if unknown:
+        raise TypeError(
+            f"open_raster() got unexpected keyword argument(s) {unknown}; it takes zones, "
+            "crs, stack, nodata, chunks, variable, band and date_pattern."
         )
-    elif p.suffix.lower() in _NC:
-        r = _open_nc(p, variable=variable, crs=user_crs, zones=zones, stack=stack)
-        if nodata is not None:
-            r = replace(r, nodata=normalise_nodata(nodata, r.values.dtype))
-    elif p.suffix.lower() in _TIF:
-        r = _open_tif(p, band=band, crs=user_crs, zones=zones, nodata=nodata)
-    else:
-        raise InputFileError(
-            f"{p}: unknown raster format {p.suffix!r}; use a GeoTIFF (.tif) or NetCDF (.nc)."
-        )
-    if stack and not r.is_stack:
-        raise InputFileError(f"{p} holds a single raster, not a time stack.")
-    if r.values.size and not r.valid_mask().any():
+    return {"variable": None, "band": 1, "date_pattern": None, **layer}
+
+
+def _warn_nodata(r: Raster, p: Path) -> None:
+    """Warn when the window read is all nodata, or holds an undeclared fill value.
+
+    A lazy raster is only looked at for a fill value, in its first step (reading it all
+    would defeat opening it lazily).
+    """
+    if r.is_lazy:
+        lazy: Any = r.values[0] if r.is_stack else r.values
+        r = replace(r, values=np.asarray(lazy.compute()), times=None)
+    elif r.values.size and not r.valid_mask().any():
         warnings.warn(
             f"Raster {p} holds only nodata in the window read ({r.shape[0]} x {r.shape[1]}).",
             NodataWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     if r.nodata is None:
         warn_fill_values(r, where=str(p))
-    logger.info("Read %r", r)
-    return r
 
 
 def _fill_candidates(dtype: np.dtype) -> list[float | int]:
