@@ -52,6 +52,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from sahel_geo.analysis._zonal_blocks import block_steps
 from sahel_geo.analysis._zonal_cells import category_label, cell_stats, cell_table
 from sahel_geo.analysis._zonal_grids import (
     cell_areas_km2,
@@ -227,8 +228,14 @@ def zone_polygons(geoms: object, ids: pd.Index) -> NDArray[np.object_]:
 
 
 def _all_steps(setup: Setup) -> list[dict[str, object]]:
-    """Compute the statistics of every step of the window (one for a single raster)."""
+    """Compute the statistics of every step of the window (one for a single raster).
+
+    A lazy (dask) window is computed a block of time steps at a time
+    (:func:`~sahel_geo.analysis._zonal_blocks.block_steps`), never whole.
+    """
     win = setup.fill if setup.fill is not None else setup.win
+    if win.is_lazy:
+        return block_steps(win.values, lambda v: _one_step(setup, v), what=win.name or win.source)
     steps = [None] if not win.is_stack else list(range(win.values.shape[0]))
     # time steps of a stack; the coverage and its plan are reused
     return [_one_step(setup, win.values if k is None else win.values[k]) for k in steps]
@@ -432,7 +439,9 @@ def _rasters(
     """Return the values and weights as Raster objects (files: the zones' window only)."""
     bounded = zones if isinstance(zones, gpd.GeoDataFrame) and len(zones) else None
     values = as_raster(raster, zones=bounded, what="raster")
-    return values, None if weights is None else as_raster(weights, zones=bounded, what="weights")
+    if weights is None:
+        return values, None
+    return values, as_raster(weights, zones=bounded, what="weights").load()  # 2-D: in memory
 
 
 def zonal_cells(
@@ -516,7 +525,7 @@ def zonal_cells(
         zones, ids = zones.iloc[keep], ids[keep]
     geoms = zone_polygons(zones.geometry.array, ids)
     r0, r1, c0, c1 = zones_window(geoms, raster)
-    win = raster.crop(r0, r1, c0, c1)
+    win = raster.crop(r0, r1, c0, c1).load()  # a lazy raster: the zones' window only
     wwin = weights.crop(r0, r1, c0, c1) if weights is not None else None
     setup = prepare(
         geoms,
