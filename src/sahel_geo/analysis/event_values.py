@@ -118,12 +118,36 @@ def _event_cells(events: gpd.GeoDataFrame, raster: Raster) -> _EventCells:
     )
 
 
+def _gather(raster: Raster, index: tuple[NDArray[np.int64], ...]) -> NDArray[Any]:
+    """Return the raster's values at these cells (and steps), in their own type.
+
+    A lazy (dask) raster computes only the chunks that hold them, in one ``compute``.
+    """
+    if raster.is_lazy:
+        lazy: Any = raster.values
+        return np.asarray(lazy.vindex[index].compute())
+    return np.asarray(raster.values[index])
+
+
+def _values_where(
+    raster: Raster, want: NDArray[np.bool_], index: tuple[NDArray[np.int64], ...]
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Return the value (NaN elsewhere) and validity of the cells where ``want`` is True."""
+    good = np.zeros(want.shape, dtype=bool)
+    vals = np.full(want.shape, np.nan)
+    if not want.any():
+        return vals, good
+    raw = _gather(raster, tuple(i[want] for i in index))
+    good[want] = raster.valid_mask(raw)
+    vals[want] = raw.astype(np.float64)
+    return np.where(good, vals, np.nan), good
+
+
 def _single_values(raster: Raster, cells: _EventCells) -> tuple[dict[str, NDArray[Any]], _Tags]:
     """Return the value at each event of a single raster, and the nodata events."""
-    ri, ci, inside = cells.row, cells.col, cells.inside
-    vals = np.asarray(raster.values)[ri, ci].astype(np.float64)
-    valid = raster.valid_mask()[ri, ci] & inside
-    return {"value": np.where(valid, vals, np.nan)}, [("nodata", inside & ~valid)]
+    inside = cells.inside
+    vals, valid = _values_where(raster, inside, (cells.row, cells.col))
+    return {"value": vals}, [("nodata", inside & ~valid)]
 
 
 def _stack_values(
@@ -137,16 +161,18 @@ def _stack_values(
     has_date = ~np.asarray(dates.isna(), dtype=bool)
     step = np.searchsorted(times.values, dates.values, side="right") - 1
     in_time = has_date & (step >= 0) & (dates < end)
-    valid_all = raster.valid_mask()
     out: dict[str, NDArray[Any]] = {}
     tags: _Tags = []
-    for k in [0, *lags]:
-        s = step - k
-        ok_t = in_time & (s >= 0)
-        si = np.where(ok_t, s, 0)
-        v = np.asarray(raster.values)[si, ri, ci].astype(np.float64)
-        good = inside & ok_t & valid_all[si, ri, ci]
-        out["value" if k == 0 else f"value_lag{k}"] = np.where(good, v, np.nan)
+    ks = [0, *lags]
+    n = len(ri)
+    # every (lag, event) cell at once: a lazy stack computes only the chunks they are in
+    si = np.concatenate([step - k for k in ks])
+    want = np.tile(inside & in_time, len(ks)) & (si >= 0)
+    index = (np.where(want, si, 0), np.tile(ri, len(ks)), np.tile(ci, len(ks)))
+    all_vals, all_good = _values_where(raster, want, index)
+    for j, k in enumerate(ks):
+        good = all_good[j * n : (j + 1) * n]
+        out["value" if k == 0 else f"value_lag{k}"] = all_vals[j * n : (j + 1) * n]
         if k == 0:
             tags = [
                 ("outside_time", inside & ~in_time),
