@@ -52,10 +52,10 @@ import shapely
 from numpy.typing import NDArray
 
 from sahel_geo.analysis._join_index import EXACT, OUTSIDE, GridIndex
+from sahel_geo.analysis._join_snap import snap_to_segments
 from sahel_geo.core import threads
 from sahel_geo.core.arrays import run_starts
 from sahel_geo.core.errors import SchemaError
-from sahel_geo.core.geodesy import geodesic_km
 from sahel_geo.core.options import get_option
 from sahel_geo.core.reports import StepReport, attach_report, empty_rejects
 from sahel_geo.core.schema import LOCATION_LEVEL_RANK
@@ -75,8 +75,6 @@ MATCH_TYPES: tuple[str, ...] = (
     "unassigned",
     "coarsened",
 )
-
-_KM_PER_DEG = 111.32  # equatorial km per degree: only used to size search windows
 
 
 def _check_boundaries(boundaries: gpd.GeoDataFrame) -> int:
@@ -551,29 +549,10 @@ def assign_admin(
 def _snap(points: _Points, units: _Units, rows: NDArray[np.intp], tol_km: float) -> list[_Assigned]:
     """Snap points outside every unit to the nearest unit within ``tol_km``.
 
-    Returns the snapped events (an empty list when none is within reach).
+    Measured against boundary segments near each point (:mod:`._join_snap`). Returns the
+    snapped events (an empty list when none is within reach).
     """
-    geoms = units.geoms
-    px, py = points.x[rows], points.y[rows]
-    pts = np.asarray(shapely.points(px, py), dtype=object)
-    # Search radius in degrees: generous in longitude (degrees shrink with latitude).
-    coslat = np.clip(
-        np.cos(np.radians(np.minimum(np.abs(py) + tol_km / _KM_PER_DEG, 89.0))), 0.01, 1
-    )
-    radius = 1.05 * tol_km / (_KM_PER_DEG * coslat)
-    tree = shapely.STRtree(geoms)
-    pi, gi = tree.query(pts, predicate="dwithin", distance=radius)
-    if pi.size == 0:
+    found = snap_to_segments(points.x[rows], points.y[rows], units.geoms, tol_km, units.pcode_rank)
+    if not found.pos.size:
         return []
-    lines = shapely.shortest_line(geoms[gi], pts[pi])
-    near = shapely.get_coordinates(shapely.get_point(lines, 0))
-    dist_km = geodesic_km(px[pi], py[pi], near[:, 0], near[:, 1])
-    ok = dist_km <= tol_km
-    pi, gi, dist_km = pi[ok], gi[ok], dist_km[ok]
-    if pi.size == 0:
-        return []
-    order = np.lexsort((units.pcode_rank[gi], dist_km, pi))
-    p_sorted = pi[order]
-    first = run_starts(p_sorted)
-    snapped = MATCH_TYPES.index("snapped")
-    return [_Assigned(rows[p_sorted[first]], gi[order][first], snapped, dist_km[order][first])]
+    return [_Assigned(rows[found.pos], found.unit, MATCH_TYPES.index("snapped"), found.km)]
