@@ -9,7 +9,9 @@
   every value is a midnight, else ``2024-01-03 12:00:00``). Events keep their source
   latitude/longitude columns, so nothing but the geometry object is left out.
 - ``.gpkg``: a GeoPackage with one layer (named after the file), written by pyogrio.
-- ``.fgb``: FlatGeobuf (one layer, with its spatial index), written by pyogrio.
+- ``.fgb``: FlatGeobuf (one layer, with its spatial index), written by pyogrio. The
+  index stores the features in Hilbert-curve order, so they read back in that order,
+  not the frame's: join on an id column rather than by position.
 - ``.parquet``: GeoParquet (geopandas ``to_parquet``, WKB geometries; a table without
   geometry as plain Parquet). The step reports travel in the file's metadata
   (``df.attrs``): ``sg.reports(gpd.read_parquet(path))`` gives them back.

@@ -38,7 +38,15 @@ from typing import Any
 from sahel_geo.core.errors import ConfigError
 from sahel_geo.io.datasets import BUNDLED_COUNTRIES, bundled_path
 
-__all__ = ["SPEC", "Config", "Key", "demo_config_path", "load_config", "parse_config"]
+__all__ = [
+    "LAYER_FORMATS",
+    "SPEC",
+    "Config",
+    "Key",
+    "demo_config_path",
+    "load_config",
+    "parse_config",
+]
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,10 @@ def _positive(v: Any) -> str | None:
 
 def _nonneg(v: Any) -> str | None:
     return None if v >= 0 else "must be >= 0"
+
+
+def _fraction(v: Any) -> str | None:
+    return None if 0 <= v < 1 else "must be >= 0 and < 1"
 
 
 def _levels(v: Any) -> str | None:
@@ -96,6 +108,30 @@ def _date_value(v: Any) -> tuple[str | None, str | None]:
         return dt.date.fromisoformat(v.strip()).isoformat(), None
     except ValueError as exc:
         return None, f"is not a calendar date: {v!r} ({exc})"
+
+
+#: Layer formats a run can write, by config name (``[output]``), and their file suffix.
+LAYER_FORMATS: dict[str, str] = {
+    "geojson": ".geojson",
+    "parquet": ".parquet",
+    "gpkg": ".gpkg",
+    "fgb": ".fgb",
+    "csv": ".csv",
+}
+
+
+def _formats(*extra: str) -> Callable[[Any], str | None]:
+    known = [*extra, *LAYER_FORMATS]
+
+    def check(v: Any) -> str | None:
+        if not v:
+            return f"must name at least one format of {known}"
+        bad = [x for x in v if x not in known]
+        if bad:
+            return f"has unknown format(s) {bad}; known: {known}"
+        return "names a format twice" if len(set(v)) < len(v) else None
+
+    return check
 
 
 def _iso3_list(v: Any) -> str | None:
@@ -131,6 +167,16 @@ SPEC: dict[str, dict[str, Key]] = {
             "is an error: it matches no period.",
         ),
         "wasting": Key("path|demo|none", "", "Wasting raster (one layer), 'demo', or '' for none."),
+        "population": Key(
+            "path|demo|none",
+            "",
+            "People per cell (one layer, e.g. WorldPop at 100 m or 1 km), on its own grid: "
+            "drought and wasting are then also averaged over the people of each unit "
+            "(spei_pop_last_period, wasting_pct_pop), the population raster's cells split "
+            "exactly between the cells they overlap (zonal_stats weights=). The grids must "
+            "nest (one cell size a whole multiple of the other, aligned). 'demo' or '' for "
+            "none.",
+        ),
         "indicators": Key(
             "list[path]", [], "CSV tables by P-code (column 'pcode'), joined to the units."
         ),
@@ -179,6 +225,46 @@ SPEC: dict[str, dict[str, Key]] = {
         "hotspots": Key("bool", True, "Getis-Ord Gi* hot spots of the totals."),
         "permutations": Key("int", 99, "Gi* permutations (0 = analytic only).", _nonneg),
         "drought_lags": Key("list[int]", [0, 1], "Drought lags (periods) in the conflict table."),
+        "min_coverage_frac": Key(
+            "float",
+            0.0,
+            "Raster cells covered less than this share by a unit are left out of its drought "
+            "and wasting statistics (exactextract's min_coverage_frac; 0 = every cell "
+            "touched, weighted by its covered share).",
+            _fraction,
+        ),
+    },
+    "output": {
+        "events_formats": Key(
+            "list[str]",
+            ["auto"],
+            "Formats of the events layer, one file each (events.<suffix>): geojson, "
+            "parquet (GeoParquet), gpkg (GeoPackage), fgb (FlatGeobuf), csv (no geometry, "
+            "longitude/latitude columns kept), or auto: GeoJSON up to parquet_above events, "
+            "GeoParquet above (a 1M-event GeoJSON is over 1 GB and slow to open; GeoParquet "
+            "is about a tenth of the size and opens in QGIS, GDAL, geopandas and DuckDB).",
+            _formats("auto"),
+        ),
+        "units_formats": Key(
+            "list[str]",
+            ["geojson"],
+            "Formats of the adm<L>_units layers (as events_formats, without auto).",
+            _formats(),
+        ),
+        "parquet_above": Key(
+            "int",
+            100_000,
+            "Events above which events_formats = ['auto'] writes GeoParquet, not GeoJSON.",
+            _nonneg,
+        ),
+        "event_columns": Key(
+            "str",
+            "canonical",
+            "Columns of the events layer: canonical (the canonical event columns of "
+            "sahel_geo.core.schema.EVENT_COLUMNS plus every adm<L>_ unit column) or all "
+            "(also every column of the source export).",
+            _one_of("canonical", "all"),
+        ),
     },
     "map": {
         "events_mode": Key(
@@ -392,7 +478,7 @@ def _file_problem(section: str, key: str, p: Path, *, folder_ok: bool) -> str:
 
 
 # inputs that may be a folder (a folder of dated GeoTIFFs, a Zarr store)
-_FOLDER_INPUTS = frozenset({"drought", "wasting"})
+_FOLDER_INPUTS = frozenset({"drought", "wasting", "population"})
 
 
 def _path_value(

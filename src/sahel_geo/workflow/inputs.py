@@ -41,7 +41,7 @@ from sahel_geo.core.reports import reports
 from sahel_geo.io.boundaries import read_boundaries
 from sahel_geo.io.datasets import bundled_boundaries_path, load_boundaries
 from sahel_geo.io.demo import demo_events
-from sahel_geo.io.demo_rasters import demo_spei, demo_wasting
+from sahel_geo.io.demo_rasters import demo_population, demo_spei, demo_wasting
 from sahel_geo.io.events import read_acled, read_ucdp
 from sahel_geo.io.indicators import read_indicators, unit_values
 from sahel_geo.io.layers import read_events_auto
@@ -70,6 +70,9 @@ class RunInputs:
         ``{level: units}`` of the region's countries.
     drought, wasting
         The rasters, or None when not configured.
+    population
+        People per cell (``[inputs] population``, on its own grid), weighting drought and
+        wasting per unit by people, or None.
     indicators
         ``{level: table}``: the indicator tables' number columns per unit of each
         level, indexed by ``pcode`` (:func:`join_indicators`; no columns without tables).
@@ -87,6 +90,7 @@ class RunInputs:
     indicators: dict[int, pd.DataFrame]
     entries: list[dict[str, Any]]
     columns: tuple[str, ...]
+    population: Raster | None = None
 
     @property
     def omit(self) -> tuple[str, ...]:
@@ -176,12 +180,17 @@ def _check_distinct_levels(cfg: Config, units: dict[int, gpd.GeoDataFrame]) -> N
         seen[key] = level
 
 
+#: The SYNTHETIC demo raster of each raster input.
+_DEMO_RASTERS = {"drought": demo_spei, "wasting": demo_wasting, "population": demo_population}
+
+
 def _demo_raster(cfg: Config, key: str) -> tuple[Raster, list[dict[str, Any]]]:
     seed = cfg["run"]["seed"]
-    raster = demo_spei(seed=seed) if key == "drought" else demo_wasting(seed=seed)
+    make = _DEMO_RASTERS[key]
+    raster = make(seed=seed)
     entry = generated_entry(
         role=key,
-        source=f"demo_{'spei' if key == 'drought' else 'wasting'}(seed={seed})",
+        source=f"{make.__name__}(seed={seed})",
         rows=int(np.prod(raster.values.shape)),
         note="SYNTHETIC demo raster generated in memory",
     )
@@ -191,7 +200,7 @@ def _demo_raster(cfg: Config, key: str) -> tuple[Raster, list[dict[str, Any]]]:
 def _load_raster(
     cfg: Config, key: str, units: gpd.GeoDataFrame
 ) -> tuple[Raster | None, list[dict[str, Any]]]:
-    """Open the drought or wasting raster (None when not configured), with its entries."""
+    """Open the drought, wasting or population raster (None when not set), with its entries."""
     src = cfg["inputs"][key]
     if src == "":
         return None, []
@@ -205,11 +214,11 @@ def _load_raster(
             "with a 'time' dimension or a folder of GeoTIFFs with a date in each name "
             '(spei_2019-01.tif, ...); or drought = "" for none.'
         )
-    if key == "wasting" and raster.is_stack:
+    if key != "drought" and raster.is_stack:
         raise ConfigError(
-            f"[inputs] wasting: {src} is a time stack of {raster.values.shape[0]} layers; "
-            "the run uses one wasting surface. Give a single layer (e.g. the latest survey "
-            'as one GeoTIFF), or wasting = "" for none.'
+            f"[inputs] {key}: {src} is a time stack of {raster.values.shape[0]} layers; "
+            f"the run uses one {key} surface. Give a single layer (e.g. the latest survey "
+            f'or census estimate as one GeoTIFF), or {key} = "" for none.'
         )
     return raster, [file_entry(Path(src), rows=int(np.prod(raster.values.shape)), role=key)]
 
@@ -304,6 +313,7 @@ def read_inputs(cfg: Config, levels: tuple[int, ...]) -> RunInputs:
     map_units = units[a["map_level"]]
     drought, drought_entry = _load_raster(cfg, "drought", map_units)
     wasting, wasting_entry = _load_raster(cfg, "wasting", map_units)
+    population, population_entry = _load_raster(cfg, "population", map_units)
     indicators, indicator_entries = _indicators(cfg)
     return RunInputs(
         events=events,
@@ -317,9 +327,11 @@ def read_inputs(cfg: Config, levels: tuple[int, ...]) -> RunInputs:
             *(entry for _, entry in loaded.values()),
             *drought_entry,
             *wasting_entry,
+            *population_entry,
             *indicator_entries,
         ],
         columns=source_columns(events),
+        population=population,
     )
 
 
@@ -335,7 +347,9 @@ RUN_COLUMNS = frozenset(
         "first_period",
         "first_year",
         "spei_last_period",
+        "spei_pop_last_period",
         "wasting_pct",
+        "wasting_pct_pop",
         "gi_z",
         "hotspot",
         "events_per_100k",

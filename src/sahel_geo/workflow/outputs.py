@@ -42,7 +42,9 @@ INCOMPLETE_MARKER = "RUN_INCOMPLETE"
 #: The run's sub-folders.
 SUB_FOLDERS = ("tables", "figures")
 #: The files the run writes at the top of its folder (plus adm{L}_units.geojson).
-_TOP_FILES = ("events.geojson", "map.html", "rejects.csv", "manifest.json")
+_TOP_FILES = ("map.html", "rejects.csv", "manifest.json")
+#: The layers (``<name>.<suffix>``, one file per configured format).
+_LAYER_SUFFIXES = (".geojson", ".parquet", ".gpkg", ".fgb", ".csv")
 _OUTPUT_SUFFIXES = (".csv", ".png", ".geojson", ".html", ".json")
 
 
@@ -84,7 +86,8 @@ def _check_place(folder: Path) -> None:
 
 def _in_the_way(folder: Path, levels: tuple[int, ...]) -> list[Path]:
     """Output paths that exist as folders (a rename onto them would fail half-way)."""
-    names = [*_TOP_FILES, *(f"adm{lv}_units.geojson" for lv in levels)]
+    stems = ["events", *(f"adm{lv}_units" for lv in levels)]
+    names = [*_TOP_FILES, *(stem + sfx for stem in stems for sfx in _LAYER_SUFFIXES)]
     found = [folder / n for n in names if (folder / n).is_dir()]
     for sub in SUB_FOLDERS:
         if (folder / sub).is_dir():

@@ -3,7 +3,9 @@
 :func:`run` reads a checked :class:`~sahel_geo.workflow.config.Config` (``sahel-geo run
 analysis.toml``) and writes one output folder::
 
-    events.geojson            events with their unit at every level
+    events.geojson            events with their unit at every level (GeoParquet
+                              events.parquet above 100,000 events; other formats
+                              and columns: [output], sahel_geo.workflow.layer_files)
     adm{L}_units.geojson      units with totals, rates, change, drought, wasting,
                               first arrival and hot spots, one file per level
     map.html                  the Folium map (offline; see sahel_geo.present.maps)
@@ -114,14 +116,14 @@ from sahel_geo.analysis.join import assign_admin
 from sahel_geo.analysis.spread import country_shares, expansion_relocation, first_arrival
 from sahel_geo.analysis.timeseries import aggregate, period_change
 from sahel_geo.analysis.typology import conflict_climate_table
-from sahel_geo.analysis.zonal import zonal_stats
+from sahel_geo.analysis.zonal import CellRules, zonal_stats
 from sahel_geo.core.periods import Freq, period_start
 from sahel_geo.core.raster import Raster
 from sahel_geo.core.reports import StepReport, rejects, reports
 from sahel_geo.io._atomic import atomic_write_text
-from sahel_geo.io.geojson import write_geojson
 from sahel_geo.workflow.config import Config, demo_config_path, load_config, parse_config
 from sahel_geo.workflow.inputs import RunInputs, read_inputs
+from sahel_geo.workflow.layer_files import event_layer, layer_formats, write_layer_files
 from sahel_geo.workflow.manifest import build_manifest, write_manifest
 from sahel_geo.workflow.outputs import (
     check_output_folder,
@@ -297,12 +299,34 @@ class _RunContext:
     total: int
 
 
-def _drought_table(units: gpd.GeoDataFrame, raster: Raster, *, freq: str) -> pd.DataFrame:
+@dataclass(frozen=True)
+class _Overlay:
+    """How the rasters are summarised per unit: the population weights and cell rule."""
+
+    population: Raster | None
+    rules: CellRules
+
+
+def _unit_means(units: gpd.GeoDataFrame, raster: Raster, how: _Overlay) -> pd.DataFrame:
+    """Area mean per unit (and step); with a population raster also the people's mean."""
+    z = zonal_stats(units, raster, stats=("mean",), rules=how.rules)
+    if how.population is not None:
+        by_people = zonal_stats(
+            units, raster, stats=("weighted_mean",), weights=how.population, rules=how.rules
+        )
+        z["people_mean"] = by_people["weighted_mean"]
+    return z
+
+
+def _drought_table(
+    units: gpd.GeoDataFrame, raster: Raster, *, freq: str, how: _Overlay
+) -> pd.DataFrame:
     """Mean drought index per unit and analysis period (monthly steps averaged)."""
-    z = zonal_stats(units, raster, stats=("mean",)).reset_index()
+    z = _unit_means(units, raster, how).reset_index()
     z["period"] = period_start(z["time"], freq)  # type: ignore[arg-type]
-    out = pd.DataFrame(z.groupby(["pcode", "period"], as_index=False)["mean"].mean())
-    return out.rename(columns={"pcode": "unit", "mean": "spei"})
+    cols = [c for c in ("mean", "people_mean") if c in z.columns]
+    out = pd.DataFrame(z.groupby(["pcode", "period"], as_index=False)[cols].mean())
+    return out.rename(columns={"pcode": "unit", "mean": "spei", "people_mean": "spei_pop"})
 
 
 def _progress_noop(step: int, total: int, what: str) -> None:
@@ -387,31 +411,40 @@ def _add_drought(
     *,
     freq: str,
     lags: list[int],
+    how: _Overlay,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame | None]:
-    """Compute the conflict × drought table; add the last period's mean SPEI."""
+    """Compute the conflict × drought table; add the last period's mean SPEI.
+
+    With a population raster, ``spei_pop_last_period`` is the last period's SPEI
+    averaged over the unit's people rather than its area.
+    """
     if drought is None:
         return layer, None
-    dr = _drought_table(units, drought, freq=freq)
-    climate = conflict_climate_table(counts, dr, lags=lags)
+    dr = _drought_table(units, drought, freq=freq, how=how)
+    climate = conflict_climate_table(counts, dr[["unit", "period", "spei"]], lags=lags)
     out = layer.copy()
-    out["spei_last_period"] = (
-        dr[dr["period"] == dr["period"].max()]
-        .set_index("unit")["spei"]
-        .reindex(out["pcode"])
-        .to_numpy(dtype=float)
-    )
+    last = dr[dr["period"] == dr["period"].max()].set_index("unit")
+    out["spei_last_period"] = last["spei"].reindex(out["pcode"]).to_numpy(dtype=float)
+    if "spei_pop" in last.columns:
+        out["spei_pop_last_period"] = last["spei_pop"].reindex(out["pcode"]).to_numpy(float)
     return out, climate
 
 
 def _add_wasting(
-    layer: gpd.GeoDataFrame, units: gpd.GeoDataFrame, wasting: Raster | None
+    layer: gpd.GeoDataFrame, units: gpd.GeoDataFrame, wasting: Raster | None, how: _Overlay
 ) -> gpd.GeoDataFrame:
-    """Add each unit's mean wasting prevalence (``wasting_pct``)."""
+    """Add each unit's mean wasting prevalence (``wasting_pct``, and ``wasting_pct_pop``).
+
+    ``wasting_pct_pop`` (with a population raster) is the prevalence averaged over the
+    unit's people: the malnutrition exposure of its population, not of its area.
+    """
     if wasting is None:
         return layer
-    w = zonal_stats(units, wasting, stats=("mean",))
+    w = _unit_means(units, wasting, how)
     out = layer.copy()
     out["wasting_pct"] = w["mean"].reindex(out["pcode"]).to_numpy(dtype=float)
+    if "people_mean" in w.columns:
+        out["wasting_pct_pop"] = w["people_mean"].reindex(out["pcode"]).to_numpy(dtype=float)
     return out
 
 
@@ -450,7 +483,8 @@ def _write_level(
         table = readable_table(frame, freq=ctx.freq, units=units, omit=inputs.omit)
         files[f"table_{name}"] = _write_csv(table, ctx.folder / "tables" / f"{name}.csv")
     shown = readable_table(layer, freq=ctx.freq)
-    files[f"adm{level}_units"] = write_geojson(shown, ctx.folder / f"adm{level}_units.geojson")
+    stem = ctx.folder / f"adm{level}_units"
+    files.update(write_layer_files(shown, stem, ctx.cfg["output"]["units_formats"]))
     return files
 
 
@@ -495,10 +529,11 @@ def _analyse_level(
     spread = expansion_relocation(
         counts, units, distance_km=a["spread_distance_km"], k=a["first_arrival_k"]
     )
+    how = _Overlay(inputs.population, CellRules(min_coverage_frac=a["min_coverage_frac"]))
     layer, climate = _add_drought(
-        layer, units, counts, inputs.drought, freq=ctx.freq, lags=a["drought_lags"]
+        layer, units, counts, inputs.drought, freq=ctx.freq, lags=a["drought_lags"], how=how
     )
-    layer = _add_wasting(layer, units, inputs.wasting)
+    layer = _add_wasting(layer, units, inputs.wasting, how)
     layer = _add_hotspots(layer, ctx.cfg)
     tables = _level_tables(ctx, level, counts, change, climate, inputs.columns)
     tables[f"first_arrival_adm{level}"] = arrival
@@ -545,7 +580,12 @@ def _write_events_tables(
         files["table_perpetrators_countries"] = _write_csv(
             totals, tables / "perpetrators_countries.csv"
         )
-    files["events"] = write_geojson(joined, ctx.folder / "events.geojson")
+    out = ctx.cfg["output"]
+    layer = event_layer(joined, out["event_columns"])
+    formats = layer_formats(
+        out["events_formats"], rows=len(layer), parquet_above=out["parquet_above"]
+    )
+    files.update(write_layer_files(layer, ctx.folder / "events", formats))
     files["rejects"] = _write_csv(rejects(joined), ctx.folder / "rejects.csv")
     return files
 
