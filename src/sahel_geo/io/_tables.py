@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from sahel_geo.core.errors import InputFileError, SahelGeoWarning, SchemaError
+from sahel_geo.io._csv_arrow import arrow_head, read_regular_csv
 from sahel_geo.io._csv_scan import Records, count_records
 
 __all__ = ["LAYOUT_KEY", "TableLayout", "check_source", "read_table", "table_layout"]
@@ -368,6 +369,27 @@ def _parse_text(
 
 
 def _read_csv(p: Path, encoding: str | None, reader: str, *, as_text: bool = False) -> pd.DataFrame:
+    """Read CSV text: the fast path for regular UTF-8 files, else the general one."""
+    head = arrow_head(p, encoding, _sniff_delimiter)
+    if head is not None:
+        names = _header_names(head.header, p, reader)
+        frame = read_regular_csv(p, head, names, as_text=as_text)
+        if frame is not None:
+            n = len(frame)
+            frame.attrs[LAYOUT_KEY] = TableLayout(
+                rows=tuple(range(1, n + 1)),
+                fields=(len(names),) * n,
+                n_header=len(names),
+                delimiter=head.sep,
+            )
+            return frame
+    return _read_csv_text(p, encoding, reader, as_text=as_text)
+
+
+def _read_csv_text(
+    p: Path, encoding: str | None, reader: str, *, as_text: bool = False
+) -> pd.DataFrame:
+    """Read any CSV text: decoded whole, records scanned, parsed by pandas' C engine."""
     text = _decode(_unpack(p.read_bytes(), p, reader), encoding, p, reader)
     _check_text(text, p, reader)
     stripped = text.lstrip("\r\n\t ")

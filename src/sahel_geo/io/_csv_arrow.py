@@ -1,0 +1,265 @@
+"""Fast path for regular UTF-8 CSV files: pyarrow's CSV parser, pandas' C-engine types.
+
+Private helper of :mod:`sahel_geo.io._tables`. :func:`read_regular_csv` parses a plain
+(uncompressed) UTF-8 file whose every record has the header's field count with
+``pyarrow.csv`` (streamed a block at a time, under a progress bar over the bytes), every
+column as text, and then gives each column the dtype pandas' C engine would infer
+(``int64``, ``float64`` where a number is missing or the text has a fraction, ``str``
+otherwise, ``float64`` NaN for an empty column), with pandas' default missing-value
+strings. It returns ``None`` -- the caller then reads the file the general way, which
+decides every case and says what is wrong -- whenever the file is anything else:
+compressed, not UTF-8, with a BOM other than UTF-8's, blank lines (leading or inside),
+a record with more or fewer fields than the header (ragged or cut-off rows), an odd
+number of quotes (ends inside a quoted value), NUL bytes, a one-column header, no data
+rows, or a column whose types the two engines could read differently (numbers padded
+with blanks, ``True``/``False`` columns, hexadecimal, ``NAN``, integers past int64).
+The output equals the general path's frame, checked by the differential tests
+(``tests/io/test_read_arrow.py``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
+from sahel_geo.core.progress import progress
+
+__all__ = ["ArrowHead", "arrow_head", "read_regular_csv"]
+
+logger = logging.getLogger(__name__)
+
+#: pandas' default missing-value strings (``pandas.read_csv`` ``na_values``).
+_NA_VALUES: Final = (
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+    "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+)  # fmt: skip
+#: Bytes of the file's head read to check it and parse the header.
+_HEAD: Final = 1 << 16
+#: Bytes parsed at a time (and the progress bar's step).
+_BLOCK: Final = 1 << 24
+#: Leading bytes of files the fast path leaves to the general reader (containers,
+#: binary formats, UTF-16/32 marks).
+_NOT_PLAIN: Final = (
+    b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"PK\x03\x04", b"%PDF", b"PAR1",
+    b"SQLite format 3", b"\xd0\xcf\x11\xe0", b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff",
+)  # fmt: skip
+_BOM: Final = b"\xef\xbb\xbf"
+#: Two line ends in a row: an empty line (LF LF, CR CR, LF CR of LF CR LF or CRLF CRLF).
+_EMPTY_LINE: Final = (b"\n\n", b"\r\r", b"\n\r")
+#: A cell pandas could read as a number or a boolean (blanks around it allowed).
+_NUMBER_LIKE: Final = (
+    r"^\s*([+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|(?i:inf|infinity))"
+    r"|(?i:true|false))\s*$"
+)
+_NUMBER_START: Final = re.compile(r"\s*[+-]?(\d|\.\d|(?i:inf))|(?i:true|false)\s*$")
+
+
+@dataclass(frozen=True)
+class ArrowHead:
+    """What the fast path needs from the file's head: header, delimiter, header bytes."""
+
+    header: list[str]
+    sep: str
+    header_bytes: int
+
+
+def arrow_head(p: Path, encoding: str | None, sniff: Any) -> ArrowHead | None:
+    """Check the file's head for the fast path; its header and delimiter (None: no).
+
+    ``sniff(header_line, suffix)`` returns the delimiter (the general reader's rule).
+    """
+    named = None if encoding is None else encoding.lower().replace("_", "-")
+    if named not in {None, "utf-8", "utf8", "utf-8-sig"}:
+        return None
+    with open(p, "rb") as fh:
+        head = fh.read(_HEAD)
+    if head.startswith(_NOT_PLAIN) or b"\x00" in head:
+        return None
+    if head.startswith(_BOM) and named in {"utf-8", "utf8"}:
+        return None  # the general reader keeps the mark in the first name, as asked
+    start = len(_BOM) if head.startswith(_BOM) else 0
+    line_end = re.search(rb"\r\n|\r|\n", head[start:])
+    if line_end is None or not head[start : start + 1].strip():
+        return None  # no whole header line in the head, or leading blank lines
+    try:
+        line = head[start : start + line_end.start()].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if line.lstrip().lower().startswith(("<!doctype html", "<html")) or line.count('"') % 2:
+        return None  # an HTML page, or a header spanning lines: the general reader
+    sep = sniff(line, p.suffix.lower())
+    header = next(csv.reader(io.StringIO(line), delimiter=sep, strict=False), [])
+    if len(header) < 2:
+        return None
+    return ArrowHead(header, sep, start + line_end.end())
+
+
+class _Watched(io.RawIOBase):
+    """The file's bytes after the header, counting quotes and NULs, updating a bar."""
+
+    def __init__(self, p: Path, offset: int, bar: Any) -> None:
+        self._fh = open(p, "rb")  # noqa: SIM115 - closed by close()
+        self._fh.seek(offset)
+        self._bar = bar
+        self.quotes = 0
+        self.nul = False
+        self.empty_line = False
+        self._last = b"\n"  # the header's line end
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._fh.read(size)
+        self.quotes += chunk.count(b'"')
+        self.nul = self.nul or b"\x00" in chunk
+        # pyarrow reads an empty line as a row of empty cells: the general reader skips
+        # and counts it (a blank line inside a quoted value sends the file there too)
+        edge = self._last + chunk[:1]
+        self.empty_line = self.empty_line or any(
+            mark in chunk or mark == edge for mark in _EMPTY_LINE
+        )
+        self._last = chunk[-1:] or self._last
+        self._bar.update(len(chunk))
+        return chunk
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+
+def _options(names: list[str], sep: str, as_text: bool) -> dict[str, Any]:
+    return {
+        "read_options": pa_csv.ReadOptions(column_names=names, block_size=_BLOCK, use_threads=True),
+        "parse_options": pa_csv.ParseOptions(
+            delimiter=sep, newlines_in_values=True, ignore_empty_lines=False
+        ),
+        "convert_options": pa_csv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            null_values=[""] if as_text else list(_NA_VALUES),
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        ),
+    }
+
+
+def _parse(p: Path, head: ArrowHead, names: list[str], as_text: bool) -> pa.Table | None:
+    """Parse the records after the header as text columns (None: not a regular file)."""
+    size = p.stat().st_size - head.header_bytes
+    with progress(total=size, desc=f"reading {p.name}", unit="B", unit_scale=True) as bar:
+        source = _Watched(p, head.header_bytes, bar)
+        try:
+            reader = pa_csv.open_csv(source, **_options(names, head.sep, as_text))
+            table = reader.read_all()
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            logger.debug("%s: the general CSV reader takes over (%s)", p, exc)
+            return None
+        finally:
+            source.close()
+    if source.nul or source.empty_line or source.quotes % 2 or table.num_rows == 0:
+        return None
+    return table
+
+
+def _first_value(column: pa.ChunkedArray) -> Any:
+    for chunk in column.chunks:
+        if chunk.null_count < len(chunk):
+            return chunk.drop_null()[0].as_py()
+    return None
+
+
+def _any(mask: pa.ChunkedArray | pa.Array) -> bool:
+    return bool(pc.any(mask).as_py())
+
+
+def _numbers(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
+    """Return the column as pandas' C engine types it (None: the engines may disagree)."""
+    if _any(pc.match_substring(column, "x", ignore_case=True)):
+        return column if not _all_number_like(column) else None
+    try:
+        whole = pc.cast(column, pa.int64())
+        return whole if column.null_count == 0 else pc.cast(whole, pa.float64())
+    except pa.ArrowInvalid:
+        pass
+    try:
+        real = pc.cast(column, pa.float64())
+    except pa.ArrowInvalid:  # text, unless every cell could still be a number to pandas
+        return None if _all_number_like(column) else column
+    if _any(pc.is_nan(real)):  # "NAN": a number to Arrow, text to pandas
+        return None
+    if not _any(pc.match_substring_regex(column, r"[.eEiI]")):
+        return None  # integers Arrow would not read ("+5", past int64): leave to pandas
+    return real
+
+
+def _all_number_like(column: pa.ChunkedArray) -> bool:
+    return bool(pc.all(pc.match_substring_regex(column, _NUMBER_LIKE)).as_py())
+
+
+def _typed(table: pa.Table, as_text: bool) -> pa.Table | None:
+    """Give each text column pandas' C-engine type (None: a column is ambiguous)."""
+    if as_text:
+        return table
+    columns = []
+    for column in table.columns:
+        if column.null_count == len(column):
+            columns.append(pc.cast(column, pa.float64()))  # pandas: an empty column is NaN
+            continue
+        first = _first_value(column)
+        if not _NUMBER_START.match(first):
+            columns.append(column)
+            continue
+        typed = _numbers(column)
+        if typed is None:
+            return None
+        columns.append(typed)
+    return pa.table(columns, names=table.column_names)
+
+
+def read_regular_csv(
+    p: Path, head: ArrowHead, names: list[str], *, as_text: bool
+) -> pd.DataFrame | None:
+    """Read a regular UTF-8 CSV file as pandas' C engine would (None: not regular).
+
+    Parameters
+    ----------
+    p
+        The file.
+    head
+        Its header and delimiter (:func:`arrow_head`).
+    names
+        The column names to give the table (the header's, blanks named as pandas does).
+    as_text
+        Keep every cell as text (only empty cells missing), else pandas' inferred types.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        The table (``RangeIndex``), or None when the file is not regular (module
+        docstring): the caller reads it the general way.
+    """
+    table = _parse(p, head, names, as_text)
+    if table is None:
+        return None
+    typed = _typed(table, as_text)
+    if typed is None:
+        logger.debug("%s: a column may be typed differently; the general reader takes over", p)
+        return None
+    del table
+    frame: pd.DataFrame = typed.to_pandas(split_blocks=True, self_destruct=True)
+    return frame
