@@ -36,7 +36,7 @@ from sahel_geo.core.progress import progress
 
 __all__ = ["ArrowHead", "arrow_head", "read_regular_csv"]
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("sahel_geo.io.events")  # a private helper of the readers
 
 #: pandas' default missing-value strings (``pandas.read_csv`` ``na_values``).
 _NA_VALUES: Final = (
