@@ -265,6 +265,19 @@ def values_at_events(
     >>> out.loc["a", ["value", "value_lag1"]].tolist()
     [21.0, 13.0]
     """
+    from sahel_geo.core.compat import is_dask_collection  # dask dispatch (issue 13)
+
+    if is_dask_collection(events):  # the same rules, partition by partition
+        from sahel_geo.analysis.partitioned import values_at_events_partitioned
+
+        return values_at_events_partitioned(  # type: ignore[no-any-return]
+            events,
+            raster,
+            time_match=time_match,
+            lags=lags,
+            date_column=date_column,
+            id_column=id_column,
+        )
     raster = as_raster(raster, what="values_at_events: raster")
     lag_list = _check_args(events, raster, time_match, lags, id_column)
     cells = _event_cells(events, raster)

@@ -505,6 +505,14 @@ def assign_admin(
     >>> int(joined["adm1_match"].isin(["inside", "border", "overlap", "snapped"]).sum()) > 0
     True
     """
+    from sahel_geo.core.compat import is_dask_collection  # dask dispatch (issue 13)
+
+    if is_dask_collection(events):  # the same rules, partition by partition
+        from sahel_geo.analysis.partitioned import assign_admin_partitioned
+
+        return assign_admin_partitioned(
+            events, boundaries, tolerance_km=tolerance_km, coarse=coarse
+        )
     tol = _check_args(events, boundaries, coarse, tolerance_km)
     level = _check_boundaries(boundaries)
     prefix = f"adm{level}_"

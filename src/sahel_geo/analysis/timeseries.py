@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import geopandas as gpd
 import numpy as np
@@ -27,6 +27,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from sahel_geo.core.compat import is_dask_collection
 from sahel_geo.core.errors import EmptyResultError, SchemaError
 from sahel_geo.core.periods import Freq, check_freq
 from sahel_geo.core.reports import StepReport, attach_report, empty_rejects
@@ -36,7 +37,11 @@ from sahel_geo.core.validation import check_columns, check_geographic
 __all__ = [
     "TREND_CLASSES",
     "aggregate",
+    "aggregate_rejects",
     "allocate_by_area",
+    "check_group_labels",
+    "check_group_names",
+    "fatality_measures",
     "period_change",
 ]
 
@@ -101,6 +106,9 @@ def aggregate(
     Returns
     -------
     pandas.DataFrame
+        (For a dask frame of events: a ``dask.delayed`` of this table, computed from
+        partial sums per partition, whose ``.compute()`` carries the reports: see
+        :func:`sahel_geo.analysis.partitioned.aggregate_partitioned`.)
         One row per unit × period (units in the order given or sorted, periods in time
         order): ``unit``, ``period`` (period start, datetime64), ``events`` (float when
         weighted, else int), ``fatalities``, ``fatalities_low``, ``fatalities_high`` (UCDP
@@ -121,6 +129,12 @@ def aggregate(
     ...    "events_unknown"]].values.tolist()
     [['A', 2, 1, 1, 0], ['B', 1, 0, 0, 1]]
     """
+    if is_dask_collection(events):  # a dask frame: partial sums per partition, then one table
+        from sahel_geo.analysis.partitioned import aggregate_partitioned
+
+        return aggregate_partitioned(  # type: ignore[no-any-return]
+            events, unit=unit, freq=freq, units=units, start=start, end=end, weight=weight, by=by
+        )
     check_columns(events, [unit, "event_date", "fatalities", *([by] if by else [])], what="events")
     alias = check_freq(freq)
     has_unit = events[unit].notna().to_numpy()
@@ -144,7 +158,7 @@ def aggregate(
         out[col] = values
     if by is not None:
         split = _group_sums(ev, bins, by=by, weighted=weight is not None)
-        _check_group_names(split, out.columns, by)
+        check_group_names(split, out.columns, by)
         out = pd.concat([out, pd.DataFrame(split, index=out.index)], axis=1)
     attach_report(
         out,
@@ -232,16 +246,48 @@ def _bins(
     return _Bins(flat=flat, inside=inside, weight=w[inside], size=len(unit_index) * n_p)
 
 
-def _fatality_sums(ev: pd.DataFrame, bins: _Bins) -> dict[str, NDArray[np.float64] | float]:
-    """Return the fatality columns of the table: best, UCDP low/high and civilian."""
+def fatality_measures(ev: pd.DataFrame) -> dict[str, NDArray[np.float64] | None]:
+    """Return the per-event values that :func:`aggregate` sums into its fatality columns.
+
+    One home for the rules, shared by the in-memory table and the partitioned one
+    (:mod:`sahel_geo.analysis.partitioned`): ``fatalities`` (missing as 0),
+    ``fatalities_low`` and ``fatalities_high`` (UCDP ``low``/``high``, the event's
+    ``fatalities`` where missing) and ``civilian_fatalities`` (missing as 0; None when no
+    event has a value, so that the column is NaN).
+
+    Parameters
+    ----------
+    ev
+        Events with ``fatalities`` (and optionally ``low``, ``high``,
+        ``civilian_fatalities``).
+
+    Returns
+    -------
+    dict
+        Column name -> one float per event (or None for ``civilian_fatalities``).
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"fatalities": [1.0, None], "high": [3.0, None]})
+    >>> m = fatality_measures(ev)
+    >>> m["fatalities_high"].tolist(), m["civilian_fatalities"] is None
+    ([3.0, 0.0], True)
+    """
     fat = np.nan_to_num(ev["fatalities"].to_numpy(dtype=float))
-    sums: dict[str, NDArray[np.float64] | float] = {"fatalities": bins.sum(fat)}
+    out: dict[str, NDArray[np.float64] | None] = {"fatalities": fat}
     for col, src in (("fatalities_low", "low"), ("fatalities_high", "high")):
         vals = ev[src].to_numpy(dtype=float) if src in ev.columns else np.full(len(ev), np.nan)
-        sums[col] = bins.sum(np.where(np.isnan(vals), fat, vals))
-    civilian = _civilian_values(ev)
-    sums["civilian_fatalities"] = np.nan if civilian is None else bins.sum(civilian)
-    return sums
+        out[col] = np.where(np.isnan(vals), fat, vals)
+    out["civilian_fatalities"] = _civilian_values(ev)
+    return out
+
+
+def _fatality_sums(ev: pd.DataFrame, bins: _Bins) -> dict[str, NDArray[np.float64] | float]:
+    """Return the fatality columns of the table: best, UCDP low/high and civilian."""
+    return {
+        col: np.nan if values is None else bins.sum(values)
+        for col, values in fatality_measures(ev).items()
+    }
 
 
 def _civilian_values(ev: pd.DataFrame) -> NDArray[np.float64] | None:
@@ -252,18 +298,36 @@ def _civilian_values(ev: pd.DataFrame) -> NDArray[np.float64] | None:
     return None
 
 
-def _group_sums(
-    ev: pd.DataFrame, bins: _Bins, *, by: str, weighted: bool
-) -> dict[str, NDArray[np.float64] | NDArray[np.int64]]:
-    """Wide per-group columns: events, fatalities and civilian fatalities of each value."""
-    codes, uniq = pd.factorize(ev[by], sort=True)  # missing values: code -1
-    labels = [str(v) for v in uniq]
+def check_group_labels(labels: list[str], by: str) -> None:
+    """Raise when two ``by`` values give the same column name, or one is ``unknown``.
+
+    Parameters
+    ----------
+    labels
+        The text of each distinct value of the ``by`` column (sorted by value).
+    by
+        The column's name, for the message.
+
+    Raises
+    ------
+    SchemaError
+        When the per-group column names of :func:`aggregate` would clash.
+    """
     if len(set(labels)) < len(labels) or "unknown" in labels:
         raise SchemaError(
             f"aggregate: by={by!r} has values {labels} whose column names clash (two "
             "values with the same text, or a value 'unknown', the name of missing "
             f"values). Recode the {by!r} column so its values are distinct and not 'unknown'."
         )
+
+
+def _group_sums(
+    ev: pd.DataFrame, bins: _Bins, *, by: str, weighted: bool
+) -> dict[str, NDArray[np.float64] | NDArray[np.int64]]:
+    """Wide per-group columns: events, fatalities and civilian fatalities of each value."""
+    codes, uniq = pd.factorize(ev[by], sort=True)  # missing values: code -1
+    labels = [str(v) for v in uniq]
+    check_group_labels(labels, by)
     labels.append("unknown")
     codes = np.where(codes < 0, len(labels) - 1, codes)
     measures: dict[str, NDArray[np.float64]] = {
@@ -282,8 +346,23 @@ def _group_sums(
     return out
 
 
-def _check_group_names(split: Mapping[str, object], columns: pd.Index, by: str) -> None:
-    """Raise when a per-group column would overwrite a default column of the table."""
+def check_group_names(split: Mapping[str, object], columns: pd.Index, by: str) -> None:
+    """Raise when a per-group column would overwrite a default column of the table.
+
+    Parameters
+    ----------
+    split
+        The per-group columns of :func:`aggregate`, by name.
+    columns
+        The default columns of the table.
+    by
+        The ``by`` column, for the message.
+
+    Raises
+    ------
+    SchemaError
+        When a name is in both.
+    """
     clash = sorted(set(split) & {str(c) for c in columns})
     if clash:
         raise SchemaError(
@@ -296,8 +375,28 @@ def _aggregate_rejects(
     has_unit: NDArray[np.bool_], inside: NDArray[np.bool_], unit: str
 ) -> pd.DataFrame:
     """Return the rejects table of aggregate: events without a unit, events outside."""
-    no_unit = np.flatnonzero(~has_unit)
-    outside = np.flatnonzero(has_unit)[~inside]
+    return aggregate_rejects(np.flatnonzero(~has_unit), np.flatnonzero(has_unit)[~inside], unit)
+
+
+def aggregate_rejects(no_unit: NDArray[Any], outside: NDArray[Any], unit: str) -> pd.DataFrame:
+    """Return the rejects table of :func:`aggregate` from the rows it left out.
+
+    Parameters
+    ----------
+    no_unit
+        Rows of the events without a unit (positions; index labels in the partitioned
+        version).
+    outside
+        Rows outside the units or periods asked for.
+    unit
+        The unit column, named in the ``column`` of every reject.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``row``, ``reason`` (``"no unit"``, then ``"outside the units or periods asked
+        for"``) and ``column``.
+    """
     return pd.DataFrame(
         {
             "row": np.concatenate([no_unit, outside]),
