@@ -169,3 +169,27 @@ def test_population_stack_is_refused(tmp_path: Path) -> None:
     xr.Dataset({"pop": da}).to_netcdf(path)
     with pytest.raises(sg.ConfigError, match=r"\[inputs\] population: .* time stack"):
         run(_cfg(inputs={"population": str(path)}), tmp_path / "out")
+
+
+def test_run_shows_a_step_bar_when_bars_are_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sahel_geo.core import progress as progress_module
+
+    monkeypatch.setattr(progress_module, "DELAY_S", 0.0)
+    with sg.set_options(progress=True):
+        run(_cfg(), tmp_path / "on")
+    assert "step" in capsys.readouterr().err
+    with sg.set_options(progress=False):
+        run(_cfg(), tmp_path / "off")
+    assert capsys.readouterr().err == ""
+
+
+def test_cli_flags_set_bars_only_for_the_command(tmp_path: Path) -> None:
+    from sahel_geo.workflow.cli import main
+
+    cfg = tmp_path / "a.toml"
+    cfg.write_text('[inputs]\ndemo_n = 100\ndrought = ""\nwasting = ""\n')
+    with sg.set_options(progress=None):
+        assert main(["run", str(cfg), "--out", str(tmp_path / "out"), "--progress"]) == 0
+        assert sg.get_option("progress") is None  # restored after the command

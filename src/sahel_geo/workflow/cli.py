@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from sahel_geo.core.errors import SahelGeoError
+from sahel_geo.core.options import get_option, set_options
 from sahel_geo.core.reports import reports
 
 __all__ = ["main"]
@@ -172,9 +173,17 @@ def _progress(step: int, total: int, what: str) -> None:
 
 
 def _progress_for(args: argparse.Namespace) -> Callable[[int, int, str], None] | None:
+    """Step lines on stderr for ``--progress`` or a terminal, none for ``--quiet``."""
     if args.quiet:
         return None
     return _progress if (args.progress or sys.stderr.isatty()) else None
+
+
+def _bars(args: argparse.Namespace) -> bool | None:
+    """Choose the ``progress`` option (bars inside long steps) for ``--quiet``/``--progress``."""
+    if args.quiet:
+        return False
+    return True if args.progress else get_option("progress")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -199,11 +208,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from sahel_geo.workflow.pipeline import run_demo
 
-            print(run_demo(args.out, n=args.n, seed=args.seed, progress=_progress_for(args)))
+            with set_options(progress=_bars(args)):
+                print(run_demo(args.out, n=args.n, seed=args.seed, progress=_progress_for(args)))
         elif args.command == "run":
             from sahel_geo.workflow.pipeline import run
 
-            print(run(args.config, args.out, progress=_progress_for(args)))
+            with set_options(progress=_bars(args)):
+                print(run(args.config, args.out, progress=_progress_for(args)))
         elif args.command == "versions":
             from sahel_geo.core.versions import show_versions
 

@@ -104,7 +104,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -118,6 +118,7 @@ from sahel_geo.analysis.timeseries import aggregate, period_change
 from sahel_geo.analysis.typology import conflict_climate_table
 from sahel_geo.analysis.zonal import CellRules, zonal_stats
 from sahel_geo.core.periods import Freq, period_start
+from sahel_geo.core.progress import progress as progress_bar
 from sahel_geo.core.raster import Raster
 from sahel_geo.core.reports import StepReport, rejects, reports
 from sahel_geo.io._atomic import atomic_write_text
@@ -654,6 +655,32 @@ def run(
     ['adm1_units', 'events', 'figure_choropleth']
     """
     ctx = _context(config, out, progress)
+    if progress is not None:
+        return _run(ctx)
+    with _StepBar(ctx.total) as bar:  # a tqdm.auto bar over the steps (progress option)
+        return _run(replace(ctx, tick=bar.tick))
+
+
+class _StepBar:
+    """A progress bar over a run's steps, shown per the ``progress`` option."""
+
+    def __init__(self, total: int) -> None:
+        self.bar = progress_bar(total=total, desc="sahel-geo run", unit="step")
+
+    def tick(self, step: int, total: int, what: str) -> None:
+        """Mark the steps before ``step`` done; show what runs now."""
+        self.bar.set_description_str(what, refresh=False)
+        self.bar.update(step - 1 - self.bar.n)
+
+    def __enter__(self) -> _StepBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.close()
+
+
+def _run(ctx: _RunContext) -> RunResult:
+    """Run every step of :func:`run` in its checked context."""
     t0 = time.perf_counter()
     ctx.tick(1, ctx.total, "reading events and boundaries")
     inputs = read_inputs(ctx.cfg, ctx.levels)
