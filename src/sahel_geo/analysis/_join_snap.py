@@ -26,12 +26,14 @@ from numpy.typing import NDArray
 
 from sahel_geo.core.arrays import run_starts
 from sahel_geo.core.geodesy import geodesic_km
+from sahel_geo.core.threads import map_chunks
 
 __all__ = ["KM_PER_DEG", "SegmentGrid", "Snapped", "search_radius_deg", "snap_to_segments"]
 
 #: Equatorial km per degree: only used to size search windows.
 KM_PER_DEG = 111.32
 _MAX_CELLS = 4_000_000  # the segment grid's cells at most (a tiny tolerance)
+_MIN_GEODESICS = 10_000  # geodesic distances per thread at least
 _PAIRS_PER_BLOCK = 1 << 21  # (event, segment) pairs measured at once: bounded memory
 
 
@@ -118,50 +120,57 @@ class SegmentGrid:
     def _row(self, y: NDArray[np.float64]) -> NDArray[np.int64]:
         return np.clip(np.floor((self.y0 - y) / self.cell), 0, self.ny - 1).astype(np.int64)
 
-    def near_counts(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.intp]:
-        """Return how many (segment, cell) entries the 3 x 3 cells around each point hold."""
-        total = np.zeros(len(x), dtype=np.intp)
-        for _start, count in self._blocks(x, y):
-            total += count
-        return total
+    def near_segments(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NearSegments:
+        """Return the segments listed in the 3 x 3 cells around each point's cell.
 
-    def _blocks(
-        self, x: NDArray[np.float64], y: NDArray[np.float64]
-    ) -> list[tuple[NDArray[np.intp], NDArray[np.intp]]]:
-        """Return, for each of the 3 x 3 cells around each point, its entries' start and count.
-
-        Points off the grid (farther than a cell from every boundary) get empty cells.
+        Points sharing a cell share one list, without repeats. Points off the grid
+        (farther than a cell from every boundary) get an empty list.
         """
         col = np.floor((x - self.x0) / self.cell)
         row = np.floor((self.y0 - y) / self.cell)
         inner = (col >= 1) & (col <= self.nx - 2) & (row >= 1) & (row <= self.ny - 2)
-        c = np.where(inner, col, 1).astype(np.intp)
-        r = np.where(inner, row, 1).astype(np.intp)
-        out = []
+        flat = np.where(inner, row * self.nx + col, -1).astype(np.int64)
+        cells, group = np.unique(flat, return_inverse=True)
+        on_grid = np.flatnonzero(cells >= 0)
+        keys = []
         for dr in (-1, 0, 1):
             for dc in (-1, 0, 1):
-                cell = (r + dr) * self.nx + (c + dc)
-                slot = self.slot[cell]
+                slot = self.slot[cells[on_grid] + dr * self.nx + dc]
                 start = self.offsets[slot]  # slot -1: any value, its count is 0
-                count = np.where(inner & (slot >= 0), self.offsets[slot + 1] - start, 0)
-                out.append((start, count))
-        return out
+                count = np.where(slot >= 0, self.offsets[slot + 1] - start, 0)
+                g = np.repeat(on_grid, count)
+                at = np.arange(g.size) + np.repeat(start - (np.cumsum(count) - count), count)
+                keys.append(g * len(self.ax) + self.cell_seg[at])
+        key = np.sort(np.concatenate(keys))
+        key = key[run_starts(key)]
+        g = key // max(len(self.ax), 1)
+        offsets = np.searchsorted(g, np.arange(len(cells) + 1)).astype(np.intp)
+        return NearSegments(
+            group=group.astype(np.intp).ravel(),
+            offsets=offsets,
+            seg=(key - g * len(self.ax)).astype(np.intp),
+        )
 
-    def near_pairs(
-        self, x: NDArray[np.float64], y: NDArray[np.float64]
-    ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-        """Return (point, segment) pairs: every segment listed in the 3 x 3 cells around it.
 
-        A segment may appear more than once for a point (listed in several of its cells).
-        """
-        blocks = self._blocks(x, y)
-        pos_parts, seg_parts = [], []
-        for start, count in blocks:
-            pos = np.repeat(np.arange(len(x)), count)
-            at = np.arange(pos.size) + np.repeat(start - (np.cumsum(count) - count), count)
-            pos_parts.append(pos)
-            seg_parts.append(self.cell_seg[at])
-        return np.concatenate(pos_parts), np.concatenate(seg_parts)
+@dataclass(frozen=True)
+class NearSegments:
+    """Segments near points: ``seg[offsets[g]:offsets[g + 1]]`` for a point of ``group`` g."""
+
+    group: NDArray[np.intp]
+    offsets: NDArray[np.intp]
+    seg: NDArray[np.intp]
+
+    def counts(self) -> NDArray[np.intp]:
+        """Return how many segments each point has near it."""
+        return np.asarray(self.offsets[self.group + 1] - self.offsets[self.group], dtype=np.intp)
+
+    def pairs(self, rows: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """Return (position in ``rows``, segment) pairs for the points ``rows``."""
+        start = self.offsets[self.group[rows]]
+        count = self.offsets[self.group[rows] + 1] - start
+        pos = np.repeat(np.arange(len(rows)), count)
+        at = np.arange(pos.size) + np.repeat(start - (np.cumsum(count) - count), count)
+        return pos, self.seg[at]
 
 
 def _point_segment_distance(
@@ -225,22 +234,28 @@ def _nearest_per_unit(
 
 
 def _snap_block(
+    rows: NDArray[np.intp],
     x: NDArray[np.float64],
     y: NDArray[np.float64],
     radius: NDArray[np.float64],
     grid: SegmentGrid,
+    near: NearSegments,
     tol_km: float,
 ) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
-    """Return (point, unit, km) of every unit within ``radius`` and ``tol_km`` of a point."""
-    pos, seg = grid.near_pairs(x, y)
+    """Return (point, unit, km) of every unit within ``radius`` and ``tol_km`` of a point.
+
+    ``x``, ``y`` and ``radius`` are the points of ``rows`` (of ``near``'s points) only.
+    """
+    pos, seg = near.pairs(rows)
     dist, _ = _point_segment_distance(x[pos], y[pos], grid, seg)
-    near = dist <= radius[pos]  # as ``dwithin``: the unit's distance is its least segment's
-    pos, seg, dist = pos[near], seg[near], dist[near]
+    within = dist <= radius[pos]  # as ``dwithin``: a unit's distance is its least segment's
+    pos, seg, dist = pos[within], seg[within], dist[within]
     if not pos.size:
         return pos, pos, dist
     pos, seg = _nearest_per_unit(pos, seg, dist, grid)
     qx, qy = _closest_points(x[pos], y[pos], grid, seg)
-    km = geodesic_km(x[pos], y[pos], qx, qy)
+    # element-wise, so threads give the same values (pyproj releases the GIL)
+    km = map_chunks(geodesic_km, x[pos], y[pos], qx, qy, min_chunk=_MIN_GEODESICS)
     ok = km <= tol_km
     return pos[ok], grid.unit[seg[ok]], km[ok]
 
@@ -264,14 +279,15 @@ def snap_to_segments(
     found = []
     if len(x):
         grid = SegmentGrid(geoms, float(radius.max()) * (1 + 1e-6))
-        counts = grid.near_counts(x, y)
+        near = grid.near_segments(x, y)
+        counts = near.counts()
         todo = np.flatnonzero(counts > 0)  # only points with a boundary within reach
         cum = np.cumsum(counts[todo])
         cuts = np.arange(_PAIRS_PER_BLOCK, cum[-1] if cum.size else 0, _PAIRS_PER_BLOCK)
         edges = np.unique(np.concatenate(([0], np.searchsorted(cum, cuts), [todo.size])))
         for lo, hi in itertools.pairwise(edges):
             rows = todo[lo:hi]
-            p, u, km = _snap_block(x[rows], y[rows], radius[rows], grid, tol_km)
+            p, u, km = _snap_block(rows, x[rows], y[rows], radius[rows], grid, near, tol_km)
             found.append((rows[p], u, km))
     pos = np.concatenate([f[0] for f in found]) if found else np.empty(0, np.intp)
     unit = np.concatenate([f[1] for f in found]) if found else np.empty(0, np.intp)
