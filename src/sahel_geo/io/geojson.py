@@ -45,6 +45,7 @@ from pyproj import CRS
 
 from sahel_geo.core.errors import CRSMismatchError, MissingCRSError, SchemaError
 from sahel_geo.core.options import get_option
+from sahel_geo.core.progress import progress
 from sahel_geo.core.threads import n_threads
 from sahel_geo.io._atomic import atomic_path
 from sahel_geo.io._geojson_format import (
@@ -346,10 +347,12 @@ def write_geojson(
     """
     _check_frame(gdf)
     digits = _resolve_precision(precision)
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+    bar = progress(total=len(gdf), desc=f"writing {Path(path).name}", unit="features")
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh, bar:
         for data in _features(gdf, digits):
             _check_encodable(data)
             fh.write(data)
+            bar.update(min(_CHUNK, bar.total - bar.n))
         fh.flush()
         os.fsync(fh.fileno())
     return Path(path)
