@@ -222,8 +222,10 @@ class PeriodSlider(MacroElement):
     """A range slider over periods that recolours a GeoJSON layer of units.
 
     ``codes`` maps each feature's ``pcode`` to one palette index per period; ``values``
-    to the value shown in the tooltip. Period labels are ISO text made in Python, so
-    dates before 1970 or 2001 need no epoch arithmetic in the browser.
+    to the value shown in the tooltip. Period labels are ISO text made in Python. It
+    exists because folium's own time sliders load their scripts from CDNs (see
+    :mod:`sahel_geo.present.maps`); this one needs nothing but Leaflet, which the map
+    carries inline, so it works offline.
     """
 
     _template = Template(

@@ -13,10 +13,13 @@ manifest. A map of 1,000,000 events stays well under 10 MB of HTML
 (``benchmarks/bench_map.py``).
 
 The time slider is sahel_geo's own (a range input over period positions, labels as ISO
-text made in Python), not folium's ``TimestampedGeoJson``/``TimeSliderChoropleth``: those
-take epoch milliseconds, and fail for dates before 1970 (folium issues #1205 and #1273,
-Leaflet.TimeDimension #83) or for series straddling 2001-09-09, where the epoch gains a
-digit and string-sorted keys go out of order (folium #1268). ACLED starts in 1997.
+text made in Python, about 40 lines of script written into the page), not folium's
+``TimeSliderChoropleth``/``TimestampedGeoJson``: those load their scripts from CDNs
+(folium 0.20: d3 v4 from d3js.org and moment.js from cdnjs for the first; jQuery,
+jQuery UI, Leaflet.TimeDimension and more from cdnjs and jsDelivr for the second), so a
+map using them shows no slider offline, while this map opens with no network at all
+(below). Labels made in Python also read the same in every browser and for periods of
+any length (weeks, quarters) without date arithmetic in the page.
 
 Offline first: by default (``assets="inline"``) the JavaScript and CSS the map needs
 (Leaflet, Leaflet.markercluster, Leaflet.heat) are vendored in the package and written
