@@ -264,7 +264,8 @@ def _exact(
     p_first, g_first = _pick(local[sel], unit_all[sel], country, units.pcode_rank)
     found.append(_Assigned(cand_rows[p_first], g_first, MATCH_TYPES.index("border"), 0.0))
     n_touch = np.bincount(local[sel], minlength=cand_rows.size)
-    outside = np.union1d(outside, cand_rows[(n_interior == 0) & (n_touch == 0)])
+    # disjoint sets of rows (outside cells; crossed cells and overlaps): no union needed
+    outside = np.sort(np.concatenate((outside, cand_rows[(n_interior == 0) & (n_touch == 0)])))
     return found, outside
 
 
