@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 
 from sahel_geo.core.arrays import run_starts
 from sahel_geo.core.geodesy import geodesic_km
+from sahel_geo.core.progress import progress
 from sahel_geo.core.threads import map_chunks
 
 __all__ = ["KM_PER_DEG", "SegmentGrid", "Snapped", "search_radius_deg", "snap_to_segments"]
@@ -34,7 +35,7 @@ __all__ = ["KM_PER_DEG", "SegmentGrid", "Snapped", "search_radius_deg", "snap_to
 KM_PER_DEG = 111.32
 _MAX_CELLS = 4_000_000  # the segment grid's cells at most (a tiny tolerance)
 _MIN_GEODESICS = 10_000  # geodesic distances per thread at least
-_PAIRS_PER_BLOCK = 1 << 21  # (event, segment) pairs measured at once: bounded memory
+_PAIRS_PER_BLOCK = 1 << 19  # (event, segment) pairs measured at once: bounded memory
 
 
 def search_radius_deg(y: NDArray[np.float64], tol_km: float) -> NDArray[np.float64]:
@@ -272,7 +273,7 @@ def snap_to_segments(
     The points must lie outside every unit. Each unit within the point's search radius
     (:func:`search_radius_deg`, in degrees) is measured from its nearest point in
     longitude/latitude, geodesically; the nearest within ``tol_km`` wins, ties going to
-    the smallest ``pcode_rank``. Points are measured in blocks of about two million
+    the smallest ``pcode_rank``. Points are measured in blocks of about half a million
     (point, segment) pairs, so memory stays bounded.
     """
     radius = search_radius_deg(y, tol_km)
@@ -285,10 +286,12 @@ def snap_to_segments(
         cum = np.cumsum(counts[todo])
         cuts = np.arange(_PAIRS_PER_BLOCK, cum[-1] if cum.size else 0, _PAIRS_PER_BLOCK)
         edges = np.unique(np.concatenate(([0], np.searchsorted(cum, cuts), [todo.size])))
-        for lo, hi in itertools.pairwise(edges):
-            rows = todo[lo:hi]
-            p, u, km = _snap_block(rows, x[rows], y[rows], radius[rows], grid, near, tol_km)
-            found.append((rows[p], u, km))
+        with progress(total=todo.size, desc="snapping events", unit="event") as bar:
+            for lo, hi in itertools.pairwise(edges):
+                rows = todo[lo:hi]
+                p, u, km = _snap_block(rows, x[rows], y[rows], radius[rows], grid, near, tol_km)
+                found.append((rows[p], u, km))
+                bar.update(hi - lo)
     pos = np.concatenate([f[0] for f in found]) if found else np.empty(0, np.intp)
     unit = np.concatenate([f[1] for f in found]) if found else np.empty(0, np.intp)
     km = np.concatenate([f[2] for f in found]) if found else np.empty(0)
