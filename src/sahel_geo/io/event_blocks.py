@@ -1,0 +1,510 @@
+"""Event files larger than memory, read block by block into a dask GeoDataFrame.
+
+:func:`read_events_dask` reads an ACLED or UCDP GED export (CSV, or Parquet written from
+one) into a lazy ``dask_geopandas.GeoDataFrame``: the file is cut into byte blocks
+(``dask.bytes.read_bytes``, at line ends) or Parquet partitions, and each block goes
+through the same public builder as the in-memory reader
+(:func:`~sahel_geo.io.events.build_acled`, :func:`~sahel_geo.io.events.build_ucdp`),
+so every row is checked, rejected or kept by the same rules.
+
+What stays true across blocks
+-----------------------------
+- Row numbers are the file's: the rejects name the data row number in the file (header
+  excluded, blank lines counted), as :func:`~sahel_geo.read_acled` does, and the
+  frame's index is that row number minus 1 (so the index is unique, sorted and the
+  divisions are known). A first pass over the blocks counts their rows.
+- Cells are read as the in-memory reader reads them: every CSV cell as text, only
+  empty cells missing; the builder parses the canonical columns from the text.
+- Duplicate event ids are found across blocks: the first pass hashes each row's id
+  (trimmed, ``300380.0`` as ``300380``); ids met in more than one block are checked
+  again on the built blocks, and every repeat of an id but its first valid row is
+  rejected with the in-memory reason ``duplicate event_id (first at row N)``.
+- Each partition carries its step report (``read_acled`` or ``read_ucdp``); compute
+  with :func:`sahel_geo.analysis.partitioned.compute` to get the frame with one
+  combined report (rows in = kept + rejected over the whole file).
+
+Limits (where the in-memory reader does more)
+---------------------------------------------
+- CSV text in UTF-8 (or ``encoding=``), comma, semicolon, tab or pipe delimited (told
+  from the header line); no cp1252 fallback, no compressed or XLSX files: read those
+  with the in-memory readers, or convert them to Parquet first.
+- A quoted value holding a line break can be cut at a block boundary: read such files
+  with ``blocksize=None`` (one block) or convert them to Parquet.
+- A line of delimiters only (``,,,,``) counts as a blank line; a row with more fields
+  than the header raises :class:`~sahel_geo.InputFileError` naming the block (the
+  in-memory reader rejects it); a cut-off last row is read as a short row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Final, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from sahel_geo.core.compat import import_optional_dependency
+from sahel_geo.core.errors import InputFileError, SchemaError
+from sahel_geo.core.reports import ATTRS_KEY, StepReport, reports
+from sahel_geo.io._tables import LAYOUT_KEY, TableLayout
+from sahel_geo.io.events import build_acled, build_ucdp
+
+__all__ = ["BLOCK_SOURCES", "KEPT_ROW_NOTES", "read_events_dask"]
+
+logger = logging.getLogger(__name__)
+
+#: Sources :func:`read_events_dask` reads: the step name and the raw id column.
+BLOCK_SOURCES: Final[dict[str, tuple[str, str]]] = {
+    "acled": ("read_acled", "event_id_cnty"),
+    "ucdp": ("read_ucdp", "id"),
+}
+_DELIMITERS: Final = (",", ";", "\t", "|")
+#: Report notes of the builder that count kept rows only (the others count every row):
+#: a row rejected as a repeat of another block's id leaves them.
+KEPT_ROW_NOTES: Final = frozenset(
+    {
+        "civilian_fatalities_from_civilian_targeting",
+        "civilian_fatalities_from_event_type",
+        "likely_latlon_swap",
+        "outside_country_bbox",
+        "fatality_estimates_out_of_order",
+    }
+)
+
+
+@dataclass(frozen=True)
+class _Csv:
+    """How to parse the blocks of one CSV file."""
+
+    names: tuple[str, ...]
+    sep: str
+    encoding: str
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every block needs: the file, the source, the id column."""
+
+    origin: str
+    source: str
+    step: str
+    id_column: str
+
+
+@dataclass(frozen=True)
+class _Profile:
+    """First pass over one block: rows (blank lines included) and id hashes."""
+
+    n: int
+    id_hashes: NDArray[np.uint64]
+
+
+def read_events_dask(
+    path: str | os.PathLike[str],
+    *,
+    source: Literal["acled", "ucdp"] = "acled",
+    blocksize: str | int | None = "64MB",
+    encoding: str = "utf-8",
+) -> Any:
+    """Read an ACLED or UCDP CSV (or Parquet) file larger than memory, lazily.
+
+    Parameters
+    ----------
+    path
+        A ``.csv`` export, or a ``.parquet`` file or folder of Parquet files holding the
+        export's columns (row order: the files' order, then the rows').
+    source
+        ``"acled"`` (the rules of :func:`sahel_geo.read_acled`) or ``"ucdp"``
+        (:func:`sahel_geo.read_ucdp`).
+    blocksize
+        Bytes per CSV block (``"64MB"``, an int, or None for one block): each block is
+        one partition, read and built in memory by one worker.
+    encoding
+        Text encoding of the CSV file.
+
+    Returns
+    -------
+    dask_geopandas.GeoDataFrame
+        Lazy canonical events, one partition per block, indexed by the file row number
+        minus 1; each partition carries its step report (see the module docstring).
+        Two passes run now: the row count and id hashes of every block
+        (and, when ids repeat across blocks, the validity of those rows).
+
+    Raises
+    ------
+    MissingDependencyError
+        dask or dask-geopandas is not installed (``pip install 'sahel_geo[dask]'``).
+    InputFileError
+        The file is missing, empty, or not a CSV/Parquet file it can split.
+    SchemaError
+        ``source`` is unknown, or required columns are missing.
+
+    Examples
+    --------
+    >>> from sahel_geo.analysis.partitioned import compute  # doctest: +SKIP
+    >>> events = read_events_dask("acled_all.csv", blocksize="128MB")  # doctest: +SKIP
+    >>> table = sg.aggregate(sg.assign_admin(events, adm2), unit="adm2_pcode").compute()
+    ... # doctest: +SKIP
+    """
+    if source not in BLOCK_SOURCES:
+        raise SchemaError(
+            f"read_events_dask: source must be one of {list(BLOCK_SOURCES)}; got {source!r}."
+        )
+    dask = import_optional_dependency("dask", purpose="read_events_dask")
+    import_optional_dependency("dask_geopandas", purpose="read_events_dask")
+    p = Path(path)
+    if not p.exists():
+        raise InputFileError(f"read_events_dask: file not found: {p}. Check the path.")
+    step, id_name = BLOCK_SOURCES[source]
+    if p.is_dir() or p.suffix.lower() in {".parquet", ".pq"}:
+        blocks, csv_spec = _parquet_blocks(dask, p), None
+    else:
+        blocks, csv_spec = _csv_blocks(dask, p, blocksize, encoding)
+    columns = csv_spec.names if csv_spec else _parquet_columns(dask, p)
+    job = _Job(str(p), source, step, _id_column(columns, id_name, step, p))
+    profiles = _first_pass(dask, blocks, csv_spec, job)
+    offsets = np.concatenate([[0], np.cumsum([pr.n for pr in profiles])]).astype(np.int64)
+    firsts = _first_rows(dask, blocks, csv_spec, job, profiles, offsets)
+    parts = [
+        dask.delayed(block_events)(b, csv_spec, job, int(offsets[i]), firsts)
+        for i, b in enumerate(blocks)
+    ]
+    meta = block_events(_meta_raw(dask, blocks, csv_spec), csv_spec, job, 0, {}).iloc[:0]
+    meta.attrs = {}
+    divisions = [*offsets[:-1].tolist(), max(int(offsets[-1]) - 1, int(offsets[-2]))]
+    dd = _dask_dataframe(dask)
+    return dd.from_delayed(parts, meta=meta, divisions=divisions, verify_meta=False)
+
+
+def _dask_dataframe(dask: ModuleType) -> ModuleType:
+    return import_optional_dependency("dask.dataframe", purpose="read_events_dask")
+
+
+def _csv_blocks(
+    dask: ModuleType, p: Path, blocksize: str | int | None, encoding: str
+) -> tuple[list[Any], _Csv]:
+    """Return the delayed byte blocks of a CSV file and how to parse them."""
+    if p.stat().st_size == 0:
+        raise InputFileError(f"read_events_dask: {p} is empty (0 bytes). Export it again.")
+    with open(p, encoding=encoding, newline="") as fh:
+        header = fh.readline().lstrip("\ufeff").rstrip("\r\n")
+    if not header.strip():
+        raise InputFileError(f"read_events_dask: {p} has no header line. Export it again.")
+    sep = _sniff(header)
+    names = tuple(next(csv.reader([header], delimiter=sep)))
+    dask_bytes = import_optional_dependency("dask.bytes", purpose="read_events_dask")
+    _, per_file = dask_bytes.read_bytes(str(p), delimiter=b"\n", blocksize=blocksize, sample=False)
+    return list(per_file[0]), _Csv(names=names, sep=sep, encoding=encoding)
+
+
+def _sniff(header: str) -> str:
+    """Return the delimiter the header uses most (outside quotes); comma by default."""
+    counts = dict.fromkeys(_DELIMITERS, 0)
+    inside = False
+    for ch in header:
+        if ch == '"':
+            inside = not inside
+        elif not inside and ch in counts:
+            counts[ch] += 1
+    best = max(_DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _parquet_blocks(dask: ModuleType, p: Path) -> list[Any]:
+    dd = _dask_dataframe(dask)
+    return list(dd.read_parquet(str(p)).to_delayed())
+
+
+def _parquet_columns(dask: ModuleType, p: Path) -> tuple[str, ...]:
+    dd = _dask_dataframe(dask)
+    return tuple(str(c) for c in dd.read_parquet(str(p)).columns)
+
+
+def _id_column(columns: Sequence[str], name: str, step: str, p: Path) -> str:
+    """Return the file's id column (matched regardless of case, as the readers do)."""
+    for c in columns:
+        if c == name:
+            return c
+    for c in columns:
+        if c.lower() == name:
+            return c
+    raise SchemaError(
+        f"{step}: {p} is missing the column {name!r} (the event id). Columns found: "
+        f"{list(columns)}."
+    )
+
+
+def parse_block(data: Any, spec: _Csv | None, first: bool, origin: str) -> pd.DataFrame:
+    """Parse one byte block of the CSV file (the header line dropped from the first).
+
+    Parameters
+    ----------
+    data
+        The block's bytes (or, for Parquet, its pandas partition, returned as is).
+    spec
+        Column names, delimiter and encoding; None for Parquet.
+    first
+        Whether this is the file's first block (which starts with the header line).
+    origin
+        The file, for messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per line of the block, blank lines included (all missing).
+    """
+    if spec is None:
+        return pd.DataFrame(data)
+    if first:
+        data = data.split(b"\n", 1)[1] if b"\n" in data else b""
+    if not data.strip(b"\r\n"):
+        n = data.count(b"\n")
+        return pd.DataFrame({c: pd.Series([None] * n, dtype=object) for c in spec.names})
+    try:
+        return pd.read_csv(
+            io.BytesIO(data),
+            sep=spec.sep,
+            header=None,
+            names=list(spec.names),
+            index_col=False,
+            skip_blank_lines=False,
+            encoding=spec.encoding,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+        )
+    except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as exc:
+        raise InputFileError(
+            f"read_events_dask: a block of {origin} cannot be parsed ({exc}). A row may have "
+            "more fields than the header, or a quoted value a line break: read the file with "
+            "read_acled/read_ucdp (which reject such rows) or convert it to Parquet."
+        ) from exc
+
+
+def _blank(frame: pd.DataFrame) -> NDArray[np.bool_]:
+    return np.asarray(frame.isna().all(axis=1).to_numpy(), dtype=bool)
+
+
+def normal_ids(values: pd.Series) -> pd.Series:
+    """Return event ids as the readers store them: text, trimmed, ``300380.0`` -> ``300380``.
+
+    Parameters
+    ----------
+    values
+        The raw id column of a block.
+
+    Returns
+    -------
+    pandas.Series
+        Text ids (missing where the id is missing or blank).
+    """
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
+        num = values.astype("float64")
+        whole = num.notna() & (num == np.floor(num)) & (num.abs() < 2**53)
+        text = num.where(whole).astype("Int64").astype("str").where(whole, values.astype("str"))
+    else:
+        text = values.astype("str").str.strip().str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
+    return text.where(values.notna() & (text != ""))
+
+
+def _hashes(ids: pd.Series) -> NDArray[np.uint64]:
+    present = ids.dropna()
+    return np.unique(pd.util.hash_array(present.to_numpy(dtype=object)))
+
+
+def block_profile(data: Any, spec: _Csv | None, first: bool, job: _Job) -> _Profile:
+    """First pass over one block: its rows and its id hashes.
+
+    Parameters
+    ----------
+    data
+        The block (bytes, or a Parquet partition).
+    spec
+        How to parse it, None for Parquet.
+    first
+        Whether it is the file's first block.
+    job
+        The file, source and id column.
+
+    Returns
+    -------
+    _Profile
+        Rows (blank lines included) and the sorted unique hashes of the ids.
+    """
+    frame = parse_block(data, spec, first, job.origin)
+    return _Profile(
+        n=len(frame),
+        id_hashes=_hashes(normal_ids(frame[job.id_column])),
+    )
+
+
+def _first_pass(
+    dask: ModuleType, blocks: list[Any], spec: _Csv | None, job: _Job
+) -> list[_Profile]:
+    tasks = [dask.delayed(block_profile)(b, spec, i == 0, job) for i, b in enumerate(blocks)]
+    return list(dask.compute(*tasks))
+
+
+def _first_rows(
+    dask: ModuleType,
+    blocks: list[Any],
+    spec: _Csv | None,
+    job: _Job,
+    profiles: list[_Profile],
+    offsets: NDArray[np.int64],
+) -> dict[str, int]:
+    """Return the first valid row of each id met in several blocks (id -> row number)."""
+    hashes = np.concatenate([pr.id_hashes for pr in profiles]) if profiles else np.array([])
+    uniq, counts = np.unique(hashes, return_counts=True)
+    repeated = uniq[counts > 1]
+    if not repeated.size:
+        return {}
+    which = [i for i, pr in enumerate(profiles) if np.isin(pr.id_hashes, repeated).any()]
+    tasks = [
+        dask.delayed(_repeated_ids)(blocks[i], spec, job, int(offsets[i]), repeated) for i in which
+    ]
+    found = pd.concat(list(dask.compute(*tasks)), ignore_index=True)
+    first = found.groupby("event_id", sort=False)["row"].min()
+    spread = found.groupby("event_id", sort=False)["row"].size()
+    first = first[spread > 1]  # ids kept in several blocks
+    logger.info("read_events_dask: %d event ids are kept in more than one block", len(first))
+    return {str(k): int(v) for k, v in first.items()}
+
+
+def _repeated_ids(
+    data: Any, spec: _Csv | None, job: _Job, offset: int, repeated: NDArray[np.uint64]
+) -> pd.DataFrame:
+    """Return the kept rows of one block whose id hash is among ``repeated``."""
+    events, rows = _build(data, spec, job, offset)
+    ids = events["event_id"]
+    mask = np.isin(pd.util.hash_array(ids.to_numpy(dtype=object)), repeated)
+    return pd.DataFrame({"event_id": ids.to_numpy()[mask], "row": rows[mask]})
+
+
+def _build(
+    data: Any, spec: _Csv | None, job: _Job, offset: int
+) -> tuple[gpd.GeoDataFrame, NDArray[np.int64]]:
+    """Build one block with the in-memory builder; return the events and their file rows."""
+    frame = parse_block(data, spec, offset == 0, job.origin)
+    blank = _blank(frame) if spec is not None else np.zeros(len(frame), dtype=bool)
+    rows = offset + np.arange(1, len(frame) + 1, dtype=np.int64)
+    raw = frame.loc[~blank].reset_index(drop=True)
+    n_header = len(raw.columns)
+    raw.attrs[LAYOUT_KEY] = TableLayout(
+        rows=tuple(rows[~blank].tolist()),
+        fields=(n_header,) * len(raw),
+        n_header=n_header,
+        blank_lines=int(blank.sum()),
+        delimiter=spec.sep if spec is not None else ",",
+    )
+    builder: Callable[..., gpd.GeoDataFrame] = build_acled if job.source == "acled" else build_ucdp
+    events = builder(raw, origin=job.origin, step=job.step)
+    rejected = reports(events)[-1].rejects["row"].to_numpy(dtype=np.int64)
+    kept_rows = rows[~blank][~np.isin(rows[~blank], rejected)]
+    return events, kept_rows
+
+
+def block_events(
+    data: Any, spec: _Csv | None, job: _Job, offset: int, firsts: dict[str, int]
+) -> gpd.GeoDataFrame:
+    """Build one block's canonical events, with cross-block duplicates rejected.
+
+    Parameters
+    ----------
+    data
+        The block (bytes, or a Parquet partition).
+    spec
+        How to parse it; None for Parquet.
+    job
+        The file, source and id column.
+    offset
+        Rows (blank lines included) in the blocks before this one.
+    firsts
+        First valid row of each id kept in several blocks.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The block's kept events, indexed by file row - 1, with the block's step report
+        (rows in = kept + rejected, repeats of earlier blocks' ids among the rejected).
+    """
+    events, rows = _build(data, spec, job, offset)
+    report = reports(events)[-1]
+    if firsts:
+        first = events["event_id"].map(firsts).to_numpy(dtype=float)
+        repeat = ~np.isnan(first) & (first != rows)
+        if repeat.any():
+            raw = parse_block(data, spec, offset == 0, job.origin)
+            events, rows, report = _reject_repeats(
+                events, rows, report, raw, first, (repeat, offset, job)
+            )
+    events.index = pd.Index(rows - 1)
+    events.attrs[ATTRS_KEY] = (report,)
+    return events
+
+
+def _reject_repeats(
+    events: gpd.GeoDataFrame,
+    rows: NDArray[np.int64],
+    report: StepReport,
+    raw: pd.DataFrame,
+    first: NDArray[np.float64],
+    where: tuple[NDArray[np.bool_], int, _Job],
+) -> tuple[gpd.GeoDataFrame, NDArray[np.int64], StepReport]:
+    """Move the kept rows whose id was first kept in another block to the rejects.
+
+    ``where`` holds the repeats among the kept rows, the block's offset and the job.
+    """
+    repeat, offset, job = where
+    cells = raw.iloc[rows[repeat] - offset - 1].astype("string")
+    clash = [c for c in cells.columns if c in {"row", "reason", "column"}]
+    cells = cells.rename(columns={c: f"{job.source}_{c}" for c in clash})
+    reason = [f"duplicate event_id (first at row {int(f)})" for f in first[repeat]]
+    head = pd.DataFrame(
+        {
+            "row": rows[repeat],
+            "reason": pd.array(reason, dtype="str"),
+            "column": pd.array([job.id_column] * len(reason), dtype="str"),
+        },
+        index=cells.index,
+    )
+    added = pd.concat([head, cells], axis=1).reset_index(drop=True)
+    parts = [f for f in (report.rejects, added) if len(f)]
+    rejects = pd.concat(parts, ignore_index=True, sort=False) if len(parts) > 1 else added
+    rejects = rejects.sort_values("row", kind="stable").reset_index(drop=True)
+    new = StepReport(
+        step=report.step,
+        source=report.source,
+        n_in=report.n_in,
+        n_kept=report.n_kept - int(repeat.sum()),
+        rejects=rejects,
+        notes=_notes_without(report.notes, raw.iloc[rows[repeat] - offset - 1], job),
+    )
+    return events.loc[~repeat].reset_index(drop=True), rows[~repeat], new
+
+
+def _notes_without(notes: Mapping[str, int], rows: pd.DataFrame, job: _Job) -> dict[str, int]:
+    """Return the notes less the rows now rejected, for the notes that count kept rows."""
+    raw = rows.reset_index(drop=True)
+    builder: Callable[..., gpd.GeoDataFrame] = build_acled if job.source == "acled" else build_ucdp
+    theirs = reports(builder(raw, origin=job.origin, step=job.step))[-1].notes
+    return {k: v - theirs.get(k, 0) if k in KEPT_ROW_NOTES else v for k, v in notes.items()}
+
+
+def _meta_raw(dask: ModuleType, blocks: list[Any], spec: _Csv | None) -> Any:
+    """Return a small piece of the first block to build the result's ``meta`` from."""
+    if spec is None:
+        (part,) = dask.compute(blocks[0])
+        return part.head(50)
+    (data,) = dask.compute(blocks[0])
+    lines = data.split(b"\n", 51)
+    return b"\n".join(lines[:51]) + b"\n"
