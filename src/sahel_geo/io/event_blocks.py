@@ -1,8 +1,9 @@
 """Event files larger than memory, read block by block into a dask GeoDataFrame.
 
-:func:`read_events_dask` reads an ACLED or UCDP GED export (CSV, or Parquet written from
-one) into a lazy ``dask_geopandas.GeoDataFrame``: the file is cut into byte blocks
-(``dask.bytes.read_bytes``, at line ends) or Parquet partitions, and each block goes
+:func:`read_events_dask` reads an ACLED or UCDP GED export (CSV, or Parquet written
+from one: a file, or a folder of files) into a lazy ``dask_geopandas.GeoDataFrame``: a
+CSV file is cut into byte blocks (``dask.bytes.read_bytes``, at line ends), a Parquet
+folder into its files (one block each, in name order), and each block goes
 through the same public builder as the in-memory reader
 (:func:`~sahel_geo.io.events.build_acled`, :func:`~sahel_geo.io.events.build_ucdp`),
 so every row is checked, rejected or kept by the same rules.
@@ -166,10 +167,10 @@ def read_events_dask(
         raise InputFileError(f"read_events_dask: file not found: {p}. Check the path.")
     step, id_name = BLOCK_SOURCES[source]
     if p.is_dir() or p.suffix.lower() in {".parquet", ".pq"}:
-        blocks, csv_spec = _parquet_blocks(dask, p), None
+        blocks, csv_spec = _parquet_blocks(p), None
     else:
         blocks, csv_spec = _csv_blocks(dask, p, blocksize, encoding)
-    columns = csv_spec.names if csv_spec else _parquet_columns(dask, p)
+    columns = csv_spec.names if csv_spec else _parquet_columns(p)
     job = _Job(str(p), source, step, _id_column(columns, id_name, step, p))
     profiles = _first_pass(dask, blocks, csv_spec, job)
     offsets = np.concatenate([[0], np.cumsum([pr.n for pr in profiles])]).astype(np.int64)
@@ -219,14 +220,33 @@ def _sniff(header: str) -> str:
     return best if counts[best] else ","
 
 
-def _parquet_blocks(dask: ModuleType, p: Path) -> list[Any]:
-    dd = _dask_dataframe(dask)
-    return list(dd.read_parquet(str(p)).to_delayed())
+@dataclass(frozen=True)
+class ParquetPart:
+    """One Parquet file of the input: one block (read whole by one worker)."""
+
+    path: str
+    head: int | None = None  # read only the first rows (the result's meta)
 
 
-def _parquet_columns(dask: ModuleType, p: Path) -> tuple[str, ...]:
-    dd = _dask_dataframe(dask)
-    return tuple(str(c) for c in dd.read_parquet(str(p)).columns)
+def _parquet_files(p: Path) -> list[Path]:
+    """Return the Parquet files of a file or folder, in name order."""
+    files = sorted(p.rglob("*.parquet")) if p.is_dir() else [p]
+    if not files:
+        raise InputFileError(
+            f"read_events_dask: {p} is a folder without .parquet files. Pass a CSV file, a "
+            "Parquet file or a folder of them."
+        )
+    return files
+
+
+def _parquet_blocks(p: Path) -> list[Any]:
+    return [ParquetPart(str(f)) for f in _parquet_files(p)]
+
+
+def _parquet_columns(p: Path) -> tuple[str, ...]:
+    import pyarrow.parquet as pq
+
+    return tuple(str(c) for c in pq.read_schema(_parquet_files(p)[0]).names)
 
 
 def _id_column(columns: Sequence[str], name: str, step: str, p: Path) -> str:
@@ -243,27 +263,37 @@ def _id_column(columns: Sequence[str], name: str, step: str, p: Path) -> str:
     )
 
 
-def parse_block(data: Any, spec: _Csv | None, first: bool, origin: str) -> pd.DataFrame:
+def parse_block(
+    data: Any, spec: _Csv | None, first: bool, origin: str, columns: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Parse one byte block of the CSV file (the header line dropped from the first).
 
     Parameters
     ----------
     data
-        The block's bytes (or, for Parquet, its pandas partition, returned as is).
+        The block's bytes, or a :class:`ParquetPart`.
     spec
         Column names, delimiter and encoding; None for Parquet.
     first
         Whether this is the file's first block (which starts with the header line).
     origin
         The file, for messages.
+    columns
+        Parquet only: the columns to read (default: all).
 
     Returns
     -------
     pandas.DataFrame
         One row per line of the block, blank lines included (all missing).
     """
-    if spec is None:
-        return pd.DataFrame(data)
+    if isinstance(data, ParquetPart):
+        if data.head is not None:
+            import pyarrow.parquet as pq
+
+            batch = next(pq.ParquetFile(data.path).iter_batches(batch_size=data.head), None)
+            return pd.read_parquet(data.path).iloc[:0] if batch is None else batch.to_pandas()
+        return pd.read_parquet(data.path, columns=None if columns is None else list(columns))
+    assert spec is not None
     if first:
         data = data.split(b"\n", 1)[1] if b"\n" in data else b""
     if not data.strip(b"\r\n"):
@@ -340,7 +370,7 @@ def block_profile(data: Any, spec: _Csv | None, first: bool, job: _Job) -> _Prof
     _Profile
         Rows (blank lines included) and the sorted unique hashes of the ids.
     """
-    frame = parse_block(data, spec, first, job.origin)
+    frame = parse_block(data, spec, first, job.origin, columns=[job.id_column])
     return _Profile(
         n=len(frame),
         id_hashes=_hashes(normal_ids(frame[job.id_column])),
@@ -503,8 +533,7 @@ def _notes_without(notes: Mapping[str, int], rows: pd.DataFrame, job: _Job) -> d
 def _meta_raw(dask: ModuleType, blocks: list[Any], spec: _Csv | None) -> Any:
     """Return a small piece of the first block to build the result's ``meta`` from."""
     if spec is None:
-        (part,) = dask.compute(blocks[0])
-        return part.head(50)
+        return ParquetPart(blocks[0].path, head=50)
     (data,) = dask.compute(blocks[0])
     lines = data.split(b"\n", 51)
     return b"\n".join(lines[:51]) + b"\n"
