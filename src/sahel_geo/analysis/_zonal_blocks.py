@@ -24,7 +24,7 @@ from sahel_geo.core.progress import progress
 
 __all__ = ["BLOCK_BYTES", "block_steps", "time_blocks"]
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("sahel_geo.analysis.zonal")  # a private helper of zonal_stats
 
 T = TypeVar("T")
 
