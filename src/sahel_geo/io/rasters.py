@@ -782,7 +782,7 @@ def as_raster(
         A :class:`Raster` (returned as is), a path to a GeoTIFF/NetCDF/folder
         (:func:`open_raster`, reading only the window of ``zones``), an open rasterio
         dataset (its file, band 1), or an ``xarray.DataArray``
-        (:meth:`Raster.from_xarray`).
+        (:meth:`Raster.from_xarray`; a dask-backed one stays lazy).
     zones
         Zones whose window to read from a file.
     what
