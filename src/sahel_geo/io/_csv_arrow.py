@@ -23,6 +23,7 @@ import csv
 import io
 import logging
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -54,8 +55,6 @@ _NOT_PLAIN: Final = (
     b"SQLite format 3", b"\xd0\xcf\x11\xe0", b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff",
 )  # fmt: skip
 _BOM: Final = b"\xef\xbb\xbf"
-#: Two line ends in a row: an empty line (LF LF, CR CR, LF CR of LF CR LF or CRLF CRLF).
-_EMPTY_LINE: Final = (b"\n\n", b"\r\r", b"\n\r")
 #: A cell pandas could read as a number or a boolean (blanks around it allowed).
 _NUMBER_LIKE: Final = (
     r"^\s*([+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|(?i:inf|infinity))"
@@ -104,48 +103,34 @@ def arrow_head(p: Path, encoding: str | None, sniff: Any) -> ArrowHead | None:
     return ArrowHead(header, sep, start + line_end.end())
 
 
-class _Watched(io.RawIOBase):
-    """The file's bytes after the header, counting quotes and NULs, updating a bar."""
+class _Scan(threading.Thread):
+    """Count the quotes and look for NUL bytes after the header, beside the parse.
 
-    def __init__(self, p: Path, offset: int, bar: Any) -> None:
-        self._fh = open(p, "rb")  # noqa: SIM115 - closed by close()
-        self._fh.seek(offset)
-        self._bar = bar
+    The count runs in its own thread while pyarrow parses (pyarrow releases the GIL):
+    an odd count means the file ends inside a quoted value, which pyarrow reads as if
+    the quote were closed.
+    """
+
+    def __init__(self, p: Path, offset: int) -> None:
+        super().__init__(daemon=True)
+        self._p, self._offset = p, offset
         self.quotes = 0
         self.nul = False
-        self.empty_line = False
-        self._last = b"\n"  # the header's line end
 
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self._fh.read(size)
-        self.quotes += chunk.count(b'"')
-        self.nul = self.nul or b"\x00" in chunk
-        # pyarrow reads an empty line as a row of empty cells: the general reader skips
-        # and counts it (a blank line inside a quoted value sends the file there too)
-        edge = self._last + chunk[:1]
-        self.empty_line = self.empty_line or any(
-            mark in chunk or mark == edge for mark in _EMPTY_LINE
-        )
-        self._last = chunk[-1:] or self._last
-        self._bar.update(len(chunk))
-        return chunk
-
-    def readinto(self, buffer: Any) -> int:
-        chunk = self.read(len(buffer))
-        buffer[: len(chunk)] = chunk
-        return len(chunk)
-
-    def close(self) -> None:
-        self._fh.close()
-        super().close()
+    def run(self) -> None:
+        buf = bytearray(_BLOCK)
+        with open(self._p, "rb") as fh:
+            fh.seek(self._offset)
+            while n := fh.readinto(buf):
+                self.quotes += buf.count(b'"', 0, n)
+                self.nul = self.nul or buf.find(b"\x00", 0, n) >= 0
 
 
 def _options(names: list[str], sep: str, as_text: bool) -> dict[str, Any]:
     return {
-        "read_options": pa_csv.ReadOptions(column_names=names, block_size=_BLOCK, use_threads=True),
+        "read_options": pa_csv.ReadOptions(
+            column_names=names, skip_rows=1, block_size=_BLOCK, use_threads=True
+        ),
         "parse_options": pa_csv.ParseOptions(
             delimiter=sep, newlines_in_values=True, ignore_empty_lines=False
         ),
@@ -160,20 +145,50 @@ def _options(names: list[str], sep: str, as_text: bool) -> dict[str, Any]:
 
 def _parse(p: Path, head: ArrowHead, names: list[str], as_text: bool) -> pa.Table | None:
     """Parse the records after the header as text columns (None: not a regular file)."""
-    size = p.stat().st_size - head.header_bytes
-    with progress(total=size, desc=f"reading {p.name}", unit="B", unit_scale=True) as bar:
-        source = _Watched(p, head.header_bytes, bar)
-        try:
-            reader = pa_csv.open_csv(source, **_options(names, head.sep, as_text))
-            table = reader.read_all()
-        except (pa.ArrowException, OSError, ValueError) as exc:
-            logger.debug("%s: the general CSV reader takes over (%s)", p, exc)
-            return None
-        finally:
-            source.close()
-    if source.nul or source.empty_line or source.quotes % 2 or table.num_rows == 0:
+    size = p.stat().st_size
+    scan = _Scan(p, head.header_bytes)
+    scan.start()
+    batches = []
+    options = _options(names, head.sep, as_text)
+    try:
+        with (
+            progress(total=size, desc=f"reading {p.name}", unit="B", unit_scale=True) as bar,
+            pa.input_stream(str(p)) as stream,
+        ):
+            bar.update(head.header_bytes)
+            for batch in pa_csv.open_csv(stream, **options):  # a batch per block of bytes
+                batches.append(batch)
+                bar.update(min(_BLOCK, size - bar.n))
+        table = pa.Table.from_batches(batches, schema=_text_schema(names))
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        logger.debug("%s: the general CSV reader takes over (%s)", p, exc)
+        return None
+    finally:
+        scan.join()
+    if scan.nul or scan.quotes % 2 or table.num_rows == 0 or _empty_rows(table):
         return None
     return table
+
+
+def _text_schema(names: list[str]) -> pa.Schema:
+    return pa.schema([(n, pa.string()) for n in names])
+
+
+def _empty_rows(table: pa.Table) -> bool:
+    """Whether some row has no value at all (pyarrow reads an empty line so).
+
+    The general reader tells an empty line (skipped, counted) from a row of empty cells.
+    """
+    fullest = min(table.columns, key=lambda c: c.null_count)
+    if fullest.null_count == 0:
+        return False
+    empty = pc.is_null(fullest)
+    for column in table.columns:
+        if column.null_count:
+            empty = pc.and_(empty, pc.is_null(column))
+        else:
+            return False
+    return bool(pc.any(empty).as_py())
 
 
 def _first_value(column: pa.ChunkedArray) -> Any:
@@ -189,7 +204,7 @@ def _any(mask: pa.ChunkedArray | pa.Array) -> bool:
 
 def _numbers(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
     """Return the column as pandas' C engine types it (None: the engines may disagree)."""
-    if _any(pc.match_substring(column, "x", ignore_case=True)):
+    if _has_bytes(column, (b"x", b"X")):
         return column if not _all_number_like(column) else None
     try:
         whole = pc.cast(column, pa.int64())
@@ -205,6 +220,17 @@ def _numbers(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
     if not _any(pc.match_substring_regex(column, r"[.eEiI]")):
         return None  # integers Arrow would not read ("+5", past int64): leave to pandas
     return real
+
+
+def _has_bytes(column: pa.ChunkedArray, needles: tuple[bytes, ...]) -> bool:
+    """Whether the text of a string column holds any of the bytes (a memchr per chunk)."""
+    for chunk in column.chunks:
+        data = chunk.buffers()[2]
+        if data is not None:
+            text = data.to_pybytes()
+            if any(n in text for n in needles):
+                return True
+    return False
 
 
 def _all_number_like(column: pa.ChunkedArray) -> bool:
