@@ -50,11 +50,13 @@ So ``demo_events(n=n)`` keeps ``n - 5`` events.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from sahel_geo.core.errors import ConfigError
 from sahel_geo.io.events import build_acled
@@ -270,10 +272,25 @@ def demo_acled_table(*, n: int = 5000, seed: int = 20120117) -> pd.DataFrame:
         when, place, what, actors, fat, time_precision, text, _event_ids(place, actors, order)
     )
     table = pd.DataFrame(
-        {k: (v if k == "event_id_cnty" else np.asarray(v)[order]) for k, v in columns.items()}
+        {k: v if k == "event_id_cnty" else _in_order(v, order) for k, v in columns.items()}
     )
     table = table.astype({c: "str" for c in table.columns if table[c].dtype == object})
     return _add_flaws(table, rng)
+
+
+def _in_order(values: Any, order: np.ndarray) -> Any:
+    """Take the rows in ``order``; text becomes pandas ``str`` through Arrow (no per-row copy).
+
+    Each distinct text is converted once (:func:`pandas.factorize`); missing stays missing.
+    """
+    if isinstance(values, pa.Array):
+        return pd.array(values.take(pa.array(order)), dtype="str")
+    if values.dtype != object:
+        return np.asarray(values)[order]
+    codes, uniques = pd.factorize(values)
+    text = pa.array(np.asarray(uniques, dtype=object), type=pa.large_string())
+    taken = pa.DictionaryArray.from_arrays(pa.array(codes[order], mask=codes[order] < 0), text)
+    return pd.array(taken.dictionary_decode(), dtype="str")
 
 
 @dataclass(frozen=True)
@@ -408,13 +425,13 @@ def _draw_actors(
     iso = np.array([_COUNTRIES[c][1] for c in ("MLI", "BFA", "NER")])[c_idx]
     g = rng.integers(0, 4, size=n)
     group = np.where(years < 2017, _GROUPS_EARLY[g], _GROUPS_LATE[g]).astype(object)
-    forces = "Military Forces of " + country
-    civilians = "Civilians (" + country + ")"
+    forces = ("Military Forces of " + cname)[c_idx]  # per country, then looked up
+    civilians = ("Civilians (" + cname + ")")[c_idx]
     # kind: 0 battles, 1 VAC, 2 explosions, 3 strategic, 4 protests, 5 riots
     actor1 = np.select(
         [kind <= 3, kind == 4],
-        [group, "Protesters (" + country + ")"],
-        "Rioters (" + country + ")",
+        [group, ("Protesters (" + cname + ")")[c_idx]],
+        ("Rioters (" + cname + ")")[c_idx],
     ).astype(object)
     actor2 = np.select(
         [kind == 0, kind == 1, kind == 2, kind == 5], [forces, civilians, forces, civilians], ""
@@ -476,10 +493,16 @@ def _acled_columns(
     n = len(fat)
     kind = what.etype
     sub_lower = np.array([[x.lower() for x in r] for r in what.sub_names], dtype=object)
-    notes = (
-        _NOTES_PREFIX + " On " + text.long_date + ", " + sub_lower[kind, what.sub] + " near "
-        + place.name + " (" + place.adm1 + ", " + actors.country + ")."
-    )  # fmt: skip
+    parts = [text.long_date, sub_lower[kind, what.sub], place.name, place.adm1, actors.country]
+    long_date, sub, town, adm1, country = (pa.array(p, type=pa.large_string()) for p in parts)
+    pieces = [
+        _NOTES_PREFIX + " On ", long_date, ", ", sub, " near ", town, " (", adm1, ", ",
+        country, ").",
+    ]  # fmt: skip
+    notes = pc.binary_join_element_wise(
+        *(pa.scalar(x, pa.large_string()) if isinstance(x, str) else x for x in pieces),
+        pa.scalar("", pa.large_string()),
+    )
     tags = np.full(n, None, dtype=object)
     tags[kind == 4] = "crowd size=no report"
     # empty ACLED text cells are empty in a CSV export, i.e. missing once read back

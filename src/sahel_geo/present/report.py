@@ -137,7 +137,8 @@ def event_citations(events: pd.DataFrame) -> list[Citation]:
     """
     from sahel_geo.present.maps import CITATIONS
 
-    found = sorted({str(v).lower() for v in events.get("source", pd.Series()).dropna()})
+    values = events.get("source", pd.Series(dtype=object)).dropna().unique()
+    found = sorted({str(v).lower() for v in values})
     names = {"acled": "ACLED", "ucdp": "UCDP GED", "demo": "Demo events", "generic": "Events"}
     out = [
         Citation(

@@ -104,7 +104,8 @@ def source_label(events: pd.DataFrame) -> str:
     >>> source_label(pd.DataFrame({"source": ["ucdp", "acled", "ucdp"]}))
     'ACLED, UCDP GED'
     """
-    found = sorted({str(s) for s in events.get("source", pd.Series(dtype=object)).dropna()})
+    values = events.get("source", pd.Series(dtype=object)).dropna().unique()
+    found = sorted({str(s) for s in values})
     return ", ".join(_SOURCE_NAMES.get(s, s) for s in found) or "events"
 
 
