@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from sahel_geo.analysis._zonal_kernels import gather
 from sahel_geo.analysis._zonal_order import majority, minmax, quantiles, sorted_by_zone_value
-from sahel_geo.analysis._zonal_setup import Setup
+from sahel_geo.analysis._zonal_setup import Part, Setup, whole
 from sahel_geo.analysis._zonal_statistics import UserStat, quantile_stats, user_arity
 from sahel_geo.core.arrays import run_starts
 
@@ -67,16 +68,16 @@ class ZoneCells:
 
 
 def zone_cells(
-    setup: Setup, values: NDArray[np.generic]
+    setup: Part, values: NDArray[np.generic]
 ) -> tuple[ZoneCells, dict[str, NDArray[np.float64]]]:
     """Gather the covered cells with data; also return ``nan`` and ``coverage_area``.
 
     Parameters
     ----------
     setup
-        What every step shares (with its gathered cells).
+        The zones of a batch on their window (with their gathered cells).
     values
-        The values of one raster (or one step of a stack).
+        The values of one raster (or one step of a stack) on the batch's window.
 
     Returns
     -------
@@ -87,18 +88,16 @@ def zone_cells(
     assert setup.cells is not None
     c = setup.cells
     n = setup.cov.n_zones
-    raw = np.asarray(values).reshape(-1)[c.flat]
+    width = setup.win.shape[1]
+    row, col = np.divmod(c.flat, width)
+    raw = gather(np.asarray(values), row, col)
     ok = setup.win.valid_mask(raw)
     extra: dict[str, NDArray[np.float64]] = {}
     if "nan" in setup.names:
         isnan = np.isnan(raw) if np.issubdtype(raw.dtype, np.floating) else np.zeros(len(raw))
         extra["nan"] = np.bincount(c.zone, c.weight * isnan, n).astype(np.float64)
     if "coverage_area" in setup.names:
-        area = (
-            c.weight
-            if setup.area_weighted
-            else c.weight * setup.true_area[c.flat // setup.win.shape[1]]
-        )
+        area = c.weight if setup.area_weighted else c.weight * setup.true_area[row]
         extra["coverage_area"] = np.bincount(c.zone[ok], area[ok], n).astype(np.float64)
     wt = None
     if setup.wts is not None and setup.wts_valid is not None:
@@ -116,7 +115,7 @@ def zone_cells(
     return zc, extra
 
 
-def _centres(setup: Setup, flat: NDArray[np.int64]) -> tuple[NDArray[np.float64], ...]:
+def _centres(setup: Part, flat: NDArray[np.int64]) -> tuple[NDArray[np.float64], ...]:
     """Return the x and y of the centres of window cells (NaN where ``flat`` is -1)."""
     t = setup.win.transform
     width = setup.win.shape[1]
@@ -142,15 +141,15 @@ def _unique_tuples(zc: ZoneCells, *, integer: bool) -> NDArray[np.object_]:
     return out
 
 
-def cell_stats(setup: Setup, values: NDArray[np.generic]) -> dict[str, object]:
+def cell_stats(setup: Part, values: NDArray[np.generic]) -> dict[str, object]:
     """Compute the statistics read from the cells: order, categorical, locations, user.
 
     Parameters
     ----------
     setup
-        What every step shares (with its gathered cells).
+        The zones of a batch on their window (with their gathered cells).
     values
-        The values of one raster (or one step of a stack).
+        The values of one raster (or one step of a stack) on the batch's window.
 
     Returns
     -------
@@ -206,15 +205,16 @@ def cell_table(
         ``weight`` and ``coverage``; rows by zone, then ``cell_id``.
     """
     r0, c0 = origin
-    win = setup.win
-    values = win.values
+    values = setup.win.values
     if setup.fill is not None:
         values = np.where(setup.fill.valid_mask(values), values, float(setup.default_value or 0.0))
-    zc, _ = zone_cells(setup, values)
-    order = np.lexsort((zc.flat // win.shape[1] * width + zc.flat % win.shape[1], zc.zone))
+    p = whole(setup)
+    zc, _ = zone_cells(p, values)
+    win_w = p.win.shape[1]
+    order = np.lexsort((zc.flat // win_w * width + zc.flat % win_w, zc.zone))
     flat = zc.flat[order]
-    row, col = np.divmod(flat, win.shape[1])
-    x, y = _centres(setup, flat)
+    row, col = np.divmod(flat, win_w)
+    x, y = _centres(p, flat)
     return pd.DataFrame(
         {
             id_column: ids.to_numpy()[zc.zone[order]],

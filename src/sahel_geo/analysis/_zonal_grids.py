@@ -2,20 +2,19 @@
 
 :func:`cell_areas_km2` gives the true area of a raster's cells; :func:`check_grid` refuses
 rasters that are empty or not north-up; :func:`zones_window` is the part of a raster the
-zones overlap; :func:`nest_factors` and :func:`on_common_grid` put a value raster and a
-weights raster on another grid onto their common grid, and :func:`rescale_to_cells` puts
-what was summed there back into value (and weights) cells. The module is private to the
+zones overlap; :func:`nest_factors` finds the common grid of a value raster and a weights
+raster on another grid (worked a batch of zones at a time, see
+:mod:`sahel_geo.analysis._zonal_setup`), and :func:`rescale_to_cells` puts what was summed
+there back into value (and weights) cells. The module is private to the
 package; :mod:`sahel_geo.analysis.zonal` re-exports ``cell_areas_km2`` and ``nest_factors``.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import cast
 
 import numpy as np
 import shapely
-from affine import Affine
 from numpy.typing import NDArray
 
 from sahel_geo.core.errors import EmptyResultError, SchemaError
@@ -212,11 +211,14 @@ def nest_factors(raster: Raster, weights: Raster) -> tuple[int, int, int, int]:
 def on_common_grid(
     win: Raster, weights: Raster, ks: tuple[int, int, int, int]
 ) -> tuple[Raster, Raster]:
-    """Return the window's values and the weights on their common (finer) grid.
+    """Return the window's values and the weights to be worked on their common grid.
 
-    Each value cell is split into ``ky_v x kx_v`` cells of the common grid holding its
-    value; each common cell takes the weight of the weights cell it lies in (exact: the
-    grids nest), nodata (NaN) outside the weights raster.
+    Nothing is resampled here: both are returned as they are (the weights whole), and
+    :func:`sahel_geo.analysis._zonal_setup.prepare` builds the common grid a batch of
+    zones at a time, on the batch's window only. There each common cell takes the value
+    of the value cell it lies in and the weight of the weights cell it lies in (exact:
+    the grids nest), nodata outside the weights raster; the values are never repeated
+    over the whole window.
 
     Parameters
     ----------
@@ -225,29 +227,16 @@ def on_common_grid(
     weights
         The whole weights raster.
     ks
-        :func:`nest_factors` of the value and weights rasters.
+        :func:`nest_factors` of the value and weights rasters (checked to be positive).
 
     Returns
     -------
     tuple of Raster
-        The window's values and the weights, both on the common grid.
+        The window's values and the whole weights raster.
     """
-    ky, kx = ks[0], ks[1]
-    t = win.transform
-    vals = np.repeat(np.repeat(win.values, ky, axis=-2), kx, axis=-1) if ky * kx > 1 else win.values
-    tc = Affine(t.a / kx, 0.0, t.c, 0.0, t.e / ky, t.f)
-    common = replace(win, values=vals, transform=tc)
-    h, w = common.shape
-    tw = weights.transform
-    cols = np.floor((tc.c + (np.arange(w) + 0.5) * tc.a - tw.c) / tw.a).astype(np.int64)
-    rows = np.floor((tc.f + (np.arange(h) + 0.5) * tc.e - tw.f) / tw.e).astype(np.int64)
-    wh, ww = weights.shape
-    okc, okr = (cols >= 0) & (cols < ww), (rows >= 0) & (rows < wh)
-    wv = weights.values[np.clip(rows, 0, wh - 1)][:, np.clip(cols, 0, ww - 1)]
-    wv = np.where(okr[:, None] & okc[None, :], wv.astype(np.float64), np.nan)
-    nod = weights.nodata if weights.nodata is not None else None
-    wr = Raster.from_array(wv, transform=tc, crs=weights.crs, nodata=nod, source=weights.source)
-    return common, wr
+    if min(ks) < 1:  # pragma: no cover - nest_factors returns positive factors
+        raise ValueError(f"bad nest factors {ks}")
+    return win, weights
 
 
 #: Statistics counted in cells: on a common grid k times finer they are k times larger.

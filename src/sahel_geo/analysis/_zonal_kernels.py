@@ -25,6 +25,7 @@ __all__ = [
     "Weights",
     "area_sum",
     "cells",
+    "gather",
     "mode_weights",
     "moments",
     "plan",
@@ -243,12 +244,24 @@ def _nodata_flat(raster: Raster, raw: NDArray[np.generic], *, full: bool) -> NDA
 _G = TypeVar("_G", bound=np.generic)
 
 
-def _gather(values: NDArray[_G], rows: NDArray[np.int64], cols: NDArray[np.int64]) -> NDArray[_G]:
-    """``values[rows, cols]`` for a 2-D array, by flat index when its rows are contiguous.
+def gather(values: NDArray[_G], rows: NDArray[np.int64], cols: NDArray[np.int64]) -> NDArray[_G]:
+    """Return ``values[rows, cols]`` of a 2-D array, by flat index when its rows are contiguous.
 
     A window cropped from a larger raster is such a view; reading it through a 1-D view
     of the same memory (rows ``row stride`` apart) is several times faster than 2-D
     fancy indexing.
+
+    Parameters
+    ----------
+    values
+        A 2-D array.
+    rows, cols
+        Row and column of each cell to read.
+
+    Returns
+    -------
+    numpy.ndarray
+        The cells' values.
     """
     h, w = values.shape
     isz = values.itemsize
@@ -359,13 +372,13 @@ def moments(
             run_sums["valid"] = plan.run_len - n_bad
     # Boundary cells: their values, gathered once.
     cr, cc, cd, cz = plan.cell_row, plan.cell_col, plan.cell_w, plan.cell_zone
-    raw_c = _gather(values, cr, cc)
+    raw_c = gather(values, cr, cc)
     ok_c = raster.valid_mask(raw_c)
     v_c = np.where(ok_c, raw_c, 0.0).astype(np.float64)
     wv_c = wok_c = None
     if wts is not None and wts_valid is not None:
-        wok_c = _gather(wts_valid, cr, cc)
-        wv_c = np.where(ok_c & wok_c, _gather(wts, cr, cc), 0.0)
+        wok_c = gather(wts_valid, cr, cc)
+        wv_c = np.where(ok_c & wok_c, gather(wts, cr, cc), 0.0)
     out: dict[str, NDArray[np.float64]] = {}
     for name in names:
         q_c = _quantity(name, v_c, ok_c, ref, wv_c, wok_c)

@@ -1,20 +1,27 @@
-"""What every step of a zonal statistics call shares: the coverage, weights and plans.
+"""What every step of a zonal statistics call shares: zone batches, their coverage and plans.
 
-:func:`prepare` computes, once per call, the coverage of every zone on the raster window,
-each cell's weight, the plan of the row-block sums, the gathered covered cells and the
-weights raster's values; a time stack reuses the :class:`Setup` for every step. The module
-is private to the package.
+:func:`prepare` splits the zones into batches of nearby zones (:class:`Setup`); each batch
+is worked on its own window of the raster (:class:`Part`, built by :func:`part`): the
+coverage of its zones, each cell's weight, the plan of the row-block sums, the gathered
+covered cells and the weights raster's values, all on the batch's window of the grid
+the coverage is computed on (the common grid of the values and weights when the weights
+are on another grid). Working a batch at a time bounds the memory a call needs by the
+size of a batch, not of the raster or of all zones' coverage; a time stack keeps the
+parts and reuses them for every step. The module is private to the package.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 
 import numpy as np
+import shapely
+from affine import Affine
 from numpy.typing import NDArray
 
 from sahel_geo.analysis._coverage import Coverage, compute_coverage
-from sahel_geo.analysis._zonal_grids import cell_areas_km2
+from sahel_geo.analysis._zonal_grids import cell_areas_km2, nest_factors
 from sahel_geo.analysis._zonal_kernels import (
     Cells,
     CoverageMode,
@@ -28,73 +35,198 @@ from sahel_geo.analysis._zonal_kernels import (
 from sahel_geo.analysis._zonal_statistics import CellRules, UserStat, canonical_names, needs_cells
 from sahel_geo.core.raster import Raster
 
-__all__ = ["Setup", "prepare"]
+__all__ = ["Part", "Setup", "part", "part_values", "parts", "prepare", "whole"]
+
+#: Memory one batch of zones may take, bytes (estimated from its window and edges): a few
+#: MB keeps the peak of a call within a few MB of its inputs and the work in the CPU cache.
+_BATCH_BYTES = 3 << 20
+
+#: Estimated bytes per edge piece (the coverage kernel's arrays and the coverage kept).
+_PIECE_BYTES = 220
+
+#: Estimated bytes per cell of a batch's window: base (none), weights gathered onto it,
+#: values repeated onto a common grid, covered cells gathered for order statistics.
+_CELL_BYTES = {"weights": 18, "repeat": 8, "cells": 90}
 
 
 @dataclass(frozen=True)
 class Setup:
-    """What every step of a stack shares: the coverage, its sum plan, cells and weights.
+    """What every step shares: the zones, their batches, the windows and the options.
 
-    Computed once per call by :func:`prepare`, for the raster window the zones overlap.
+    Computed once per call by :func:`prepare`; the work of each batch is a :class:`Part`
+    (:func:`part`), kept for all steps of a stack, built again for each step otherwise.
 
     Attributes
     ----------
-    cov
-        The coverage of every zone.
-    plan
-        The plan of the row-block sums.
-    cells
-        The gathered covered cells, or None when no statistic reads them.
+    geoms
+        The zones' polygons.
     win
         The value raster's window (no nodata when ``default_value`` fills nodata cells).
+    weights
+        The weights raster (window on the same grid, or the whole raster on another
+        grid), or None.
+    ks
+        :func:`~sahel_geo.analysis._zonal_grids.nest_factors` of the values and weights.
+    batches
+        The zones of each batch and its window ``(r0, r1, c0, c1)`` in value cells.
     names
         Canonical statistics, aliases resolved, user functions apart.
     funcs
         The user functions by name.
     mode
         The coverage mode.
-    true_area
-        True area of one cell of each window row, km².
-    area_w
-        The weights of the ``area_km2`` sums.
     area_weighted
         Cell weights are multiplied by their true areas.
-    wts, wts_valid
-        The weights raster's values (0 or ``default_weight`` on nodata) and validity.
+    rules
+        :class:`CellRules`.
     fill
         The window with its nodata, when ``default_value`` fills nodata cells.
     default_value
         :attr:`CellRules.default_value`.
+    kept
+        The parts already built (a stack keeps them for every step).
     """
 
-    cov: Coverage
-    plan: Plan
-    cells: Cells | None  # None: no statistic read from the cells
+    geoms: NDArray[np.object_]
     win: Raster  # its nodata is None when CellRules.default_value fills nodata cells
+    weights: Raster | None
+    ks: tuple[int, int, int, int]
+    batches: list[tuple[NDArray[np.int64], tuple[int, int, int, int]]]
     names: list[str]  # canonical statistics (aliases resolved), user functions apart
     funcs: dict[str, UserStat]
     mode: CoverageMode
-    true_area: NDArray[np.float64]
-    area_w: Weights
     area_weighted: bool
-    wts: NDArray[np.float64] | None
-    wts_valid: NDArray[np.bool_] | None
+    rules: CellRules
     fill: Raster | None  # the window with its nodata, when default_value fills it
     default_value: float | None
+    kept: dict[int, Part] = field(default_factory=dict)
 
 
-def _weight_arrays(
-    wwin: Raster | None, default_weight: float | None
-) -> tuple[NDArray[np.float64] | None, NDArray[np.bool_] | None]:
-    """Return the weights' values (0, or ``default_weight``, on nodata) and validity."""
-    if wwin is None:
-        return None, None
-    wts_valid = wwin.valid_mask()
-    wts = np.where(wts_valid, wwin.values, 0.0).astype(np.float64)
-    if default_weight is not None:
-        wts = np.where(wts_valid, wts, float(default_weight))
-        wts_valid = np.ones_like(wts_valid)
-    return wts, wts_valid
+@dataclass(frozen=True)
+class Part:
+    """What the zones of one batch share on their window: coverage, sum plan, cells, weights.
+
+    Attributes
+    ----------
+    zones
+        The batch's zones (indices into all zones); zone ``i`` of the part is
+        ``zones[i]``.
+    window
+        The batch's window ``(r0, r1, c0, c1)`` in value cells of the value window.
+    ks
+        Common cells per value cell along y and x (1, 1 on the values' own grid).
+    cov
+        The coverage of the batch's zones on the window's grid.
+    plan
+        The plan of the row-block sums.
+    cells
+        The gathered covered cells, or None when no statistic reads them.
+    win
+        The window's grid as a raster (transform, shape, value type and nodata; its
+        values are a placeholder: each step's are given by :func:`part_values`).
+    names, funcs, mode, area_weighted
+        As :class:`Setup`.
+    true_area
+        True area of one cell of each window row, km².
+    area_w
+        The weights of the ``area_km2`` sums.
+    wts, wts_valid
+        The weights raster's values on the window (0 or ``default_weight`` on nodata) and
+        validity.
+    """
+
+    zones: NDArray[np.int64]
+    window: tuple[int, int, int, int]
+    ks: tuple[int, int]
+    cov: Coverage
+    plan: Plan
+    cells: Cells | None  # None: no statistic read from the cells
+    win: Raster
+    names: list[str]
+    funcs: dict[str, UserStat]
+    mode: CoverageMode
+    area_weighted: bool
+    true_area: NDArray[np.float64]
+    area_w: Weights
+    wts: NDArray[np.float64] | None
+    wts_valid: NDArray[np.bool_] | None
+
+
+def _morton(r: NDArray[np.int64], c: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Z-order key of cells: nearby cells get nearby keys (rows and columns < 2**24)."""
+    key = np.zeros(len(r), dtype=np.int64)
+    for bit in range(24):
+        key |= ((r >> bit) & 1) << (2 * bit + 1)
+        key |= ((c >> bit) & 1) << (2 * bit)
+    return key
+
+
+def _zone_boxes(
+    geoms: NDArray[np.object_], win: Raster
+) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.float64]]:
+    """Each zone's window ``(r0, r1, c0, c1)`` in value cells (one cell of margin), clipped.
+
+    Also returns whether the window holds cells and the zone's length in cells.
+    """
+    n = len(geoms)
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    b = np.zeros((n, 4))
+    b[ok] = shapely.bounds(geoms[ok])
+    g = win.grid
+    h, w = g.height, g.width
+    box = np.empty((n, 4), dtype=np.int64)
+    box[:, 0] = np.clip(np.floor((g.y0 - b[:, 3]) / g.dy) - 1, 0, h)
+    box[:, 1] = np.clip(np.ceil((g.y0 - b[:, 1]) / g.dy) + 1, 0, h)
+    box[:, 2] = np.clip(np.floor((b[:, 0] - g.x0) / g.dx) - 1, 0, w)
+    box[:, 3] = np.clip(np.ceil((b[:, 2] - g.x0) / g.dx) + 1, 0, w)
+    inside = ok & (box[:, 1] > box[:, 0]) & (box[:, 3] > box[:, 2])
+    length = np.zeros(n)
+    length[ok] = shapely.length(geoms[ok]) / min(g.dx, g.dy)
+    return box, inside, length
+
+
+def _batches(
+    geoms: NDArray[np.object_], win: Raster, ks: tuple[int, int], cell_bytes: int
+) -> list[tuple[NDArray[np.int64], tuple[int, int, int, int]]]:
+    """Split the zones into batches of nearby zones of about ``_BATCH_BYTES`` each.
+
+    Zones are taken in Z-order of their windows' centres and a batch is closed when its
+    window (the union of its zones') and edge pieces would pass the budget; a zone too
+    large for it is a batch of its own. Zones that cover no cell of the window go with
+    the first batch (they get no data there, as anywhere).
+    """
+    box, inside, length = _zone_boxes(geoms, win)
+    k = ks[0] * ks[1]
+    # edge pieces on the coverage grid: the boundary's length in cells, both ways, + vertices
+    pieces = length * 1.5 * max(ks) + 2 * shapely.get_num_coordinates(geoms)
+    idx = np.flatnonzero(inside)
+    centre_r, centre_c = (box[idx, 0] + box[idx, 1]) // 2, (box[idx, 2] + box[idx, 3]) // 2
+    order = idx[np.argsort(_morton(centre_r, centre_c), kind="stable")]
+    out: list[tuple[list[int], list[int]]] = []
+    members: list[int] = []
+    cur = [0, 0, 0, 0]
+    used = 0.0
+    for i in order.tolist():  # a loop over zones, not cells
+        r0, r1, c0, c1 = box[i].tolist()
+        if members:
+            nb = [min(cur[0], r0), max(cur[1], r1), min(cur[2], c0), max(cur[3], c1)]
+            cells_ = (nb[1] - nb[0]) * (nb[3] - nb[2]) * k
+            need = cells_ * cell_bytes + (used + pieces[i]) * _PIECE_BYTES
+            if need <= _BATCH_BYTES:
+                members.append(i)
+                cur, used = nb, used + float(pieces[i])
+                continue
+            out.append((members, cur))
+        members, cur, used = [i], [r0, r1, c0, c1], float(pieces[i])
+    if members:
+        out.append((members, cur))
+    if not out:  # no zone covers a cell: one empty batch for all
+        out.append(([], [0, 0, 0, 0]))
+    rest = np.flatnonzero(~inside)
+    first = np.concatenate([np.asarray(out[0][0], dtype=np.int64), rest])
+    batches = [(np.sort(first), tuple(out[0][1]))]
+    batches += [(np.asarray(m, dtype=np.int64), tuple(bx)) for m, bx in out[1:]]
+    return batches  # type: ignore[return-value]
 
 
 def prepare(
@@ -107,16 +239,18 @@ def prepare(
     area_weighted: bool,
     rules: CellRules,
 ) -> Setup:
-    """Compute the coverage, weights, sum plan and cells of the window, once for all steps.
+    """Split the zones into batches and keep what every step needs to work them.
 
     Parameters
     ----------
     geoms
         The zones' polygons.
     win
-        The value raster's window (on the common grid with weights on another grid).
+        The value raster's window.
     wwin
-        The weights on the same grid, or None.
+        The weights: the window on the same grid, or the whole raster on another grid
+        (:func:`~sahel_geo.analysis._zonal_grids.nest_factors` finds their common grid);
+        or None.
     stats
         The output column names and the user functions (:func:`parse_stats`).
     mode
@@ -133,26 +267,152 @@ def prepare(
     """
     funcs = stats[1]
     names = canonical_names([s for s in stats[0] if s not in funcs])
-    cov = compute_coverage(geoms, win.grid)
-    true_area = cell_areas_km2(win)
-    row_area = true_area if area_weighted else None
-    w0 = mode_weights(cov, mode, geoms, min_frac=rules.min_coverage_frac)
-    w = scaled(cov, w0, row_area)
-    wts, wts_valid = _weight_arrays(wwin, rules.default_weight)
+    ks = nest_factors(win, wwin) if wwin is not None else (1, 1, 1, 1)
+    cell_bytes = 1
+    if wwin is not None:
+        cell_bytes += _CELL_BYTES["weights"]
+    if ks[0] * ks[1] > 1:
+        cell_bytes += _CELL_BYTES["repeat"]
+    if needs_cells(names, funcs):
+        cell_bytes += _CELL_BYTES["cells"]
     fill = win if rules.default_value is not None else None
     return Setup(
-        cov=cov,
-        plan=plan(cov, w, row_area),
-        cells=cells(cov, w, row_area) if needs_cells(names, funcs) else None,
+        geoms=geoms,
         win=replace(win, nodata=None) if fill is not None else win,
+        weights=wwin,
+        ks=ks,
+        batches=_batches(geoms, win, (ks[0], ks[1]), cell_bytes),
         names=names,
         funcs=funcs,
         mode=mode,
-        true_area=true_area,
-        area_w=scaled(cov, w0, true_area) if "area_km2" in names else w0,
         area_weighted=area_weighted,
-        wts=wts,
-        wts_valid=wts_valid,
+        rules=rules,
         fill=fill,
         default_value=rules.default_value,
     )
+
+
+def _grid_raster(win: Raster, window: tuple[int, int, int, int], ks: tuple[int, int]) -> Raster:
+    """Return the window's grid (common cells: ``ks`` per value cell) as a placeholder raster."""
+    r0, r1, c0, c1 = window
+    t = win.transform
+    ky, kx = ks
+    tc = Affine(t.a / kx, 0.0, t.c + t.a * c0, 0.0, t.e / ky, t.f + t.e * r0)
+    shape = ((r1 - r0) * ky, (c1 - c0) * kx)
+    dtype = win.values.dtype
+    return replace(win, values=np.broadcast_to(np.zeros((), dtype=dtype), shape), transform=tc)
+
+
+def _weight_arrays(
+    grid: Raster, weights: Raster | None, default_weight: float | None
+) -> tuple[NDArray[np.float64] | None, NDArray[np.bool_] | None]:
+    """Return the weights on the window's grid (0, or ``default_weight``, on nodata), validity.
+
+    Each cell takes the weight of the weights cell its centre lies in (exact: the grids
+    nest), nodata outside the weights raster.
+    """
+    if weights is None:
+        return None, None
+    tc, tw = grid.transform, weights.transform
+    h, w = grid.shape
+    wh, ww = weights.shape
+    cols = np.floor((tc.c + (np.arange(w) + 0.5) * tc.a - tw.c) / tw.a).astype(np.int64)
+    rows = np.floor((tc.f + (np.arange(h) + 0.5) * tc.e - tw.f) / tw.e).astype(np.int64)
+    okc, okr = (cols >= 0) & (cols < ww), (rows >= 0) & (rows < wh)
+    raw = weights.values[np.ix_(np.clip(rows, 0, wh - 1), np.clip(cols, 0, ww - 1))]
+    wts_valid = weights.valid_mask(raw) & okr[:, None] & okc[None, :]
+    wts = np.where(wts_valid, raw, 0.0).astype(np.float64, copy=False)
+    if default_weight is not None:
+        wts[~wts_valid] = float(default_weight)
+        wts_valid = np.ones_like(wts_valid)
+    return wts, wts_valid
+
+
+def part(setup: Setup, zones: NDArray[np.int64], window: tuple[int, int, int, int]) -> Part:
+    """Compute the coverage, weights, sum plan and cells of some zones on a window.
+
+    Parameters
+    ----------
+    setup
+        What every step shares.
+    zones
+        The zones (indices into all zones).
+    window
+        The window ``(r0, r1, c0, c1)`` in value cells, holding every cell the zones
+        cover.
+
+    Returns
+    -------
+    Part
+        What every step needs for these zones.
+    """
+    ks = (setup.ks[0], setup.ks[1])
+    grid = _grid_raster(setup.win, window, ks)
+    geoms = setup.geoms[zones]
+    cov = compute_coverage(geoms, grid.grid)
+    true_area = cell_areas_km2(grid)
+    row_area = true_area if setup.area_weighted else None
+    w0 = mode_weights(cov, setup.mode, geoms, min_frac=setup.rules.min_coverage_frac)
+    w = scaled(cov, w0, row_area)
+    wts, wts_valid = _weight_arrays(grid, setup.weights, setup.rules.default_weight)
+    return Part(
+        zones=zones,
+        window=window,
+        ks=ks,
+        cov=cov,
+        plan=plan(cov, w, row_area),
+        cells=cells(cov, w, row_area) if needs_cells(setup.names, setup.funcs) else None,
+        win=grid,
+        names=setup.names,
+        funcs=setup.funcs,
+        mode=setup.mode,
+        area_weighted=setup.area_weighted,
+        true_area=true_area,
+        area_w=scaled(cov, w0, true_area) if "area_km2" in setup.names else w0,
+        wts=wts,
+        wts_valid=wts_valid,
+    )
+
+
+def parts(setup: Setup) -> Iterator[Part]:
+    """Yield the part of every batch (kept in ``setup.kept`` for a stack)."""
+    keep = setup.win.is_stack
+    for b, (zones, window) in enumerate(setup.batches):
+        if b in setup.kept:
+            yield setup.kept[b]
+            continue
+        p = part(setup, zones, window)
+        if keep:
+            setup.kept[b] = p
+        yield p
+
+
+def whole(setup: Setup) -> Part:
+    """Return one part of all zones on the whole window (the per-cell table needs it)."""
+    h, w = setup.win.shape
+    return part(setup, np.arange(len(setup.geoms), dtype=np.int64), (0, h, 0, w))
+
+
+def part_values(p: Part, values: NDArray[np.generic]) -> NDArray[np.generic]:
+    """Return one step's values on a part's window (repeated onto a common grid).
+
+    Parameters
+    ----------
+    p
+        The part.
+    values
+        The values of one step on the value window.
+
+    Returns
+    -------
+    numpy.ndarray
+        A view of the part's window of ``values`` on the values' grid; on a common grid,
+        each value cell repeated into its ``ky x kx`` common cells (a copy of the
+        window only).
+    """
+    r0, r1, c0, c1 = p.window
+    sub = values[..., r0:r1, c0:c1]
+    ky, kx = p.ks
+    if ky * kx == 1:
+        return sub
+    return np.repeat(np.repeat(sub, ky, axis=-2), kx, axis=-1)
