@@ -324,8 +324,8 @@ def _compare(store: Path) -> str:
     same = diff <= 1e-6
     return (
         f"  cell-centre means vs xarray: {same.sum()} of {len(diff)} communes agree to 1e-6 "
-        f"(max rel diff {np.nanmax(diff[same]):.1e}); the other {(~same).sum()} all overlap a "
-        f"neighbour ({(~same & overlapping).sum()} of them): a label raster gives a shared "
+        f"(max rel diff {np.nanmax(diff[same]):.1e}); {(~same & overlapping).sum()} of the "
+        f"other {(~same).sum()} overlap a neighbour: a label raster gives a shared "
         "cell to one commune only, zonal_stats to each polygon that contains its centre"
     )
 
