@@ -293,11 +293,16 @@ def _heat_points(events: gpd.GeoDataFrame, *, cell_deg: float) -> list[list[floa
     ok = np.isfinite(lon) & np.isfinite(lat)
     ix = np.floor(lon[ok] / cell_deg).astype(np.int64)
     iy = np.floor(lat[ok] / cell_deg).astype(np.int64)
-    cells, counts = np.unique(np.column_stack([iy, ix]), axis=0, return_counts=True)
+    if ix.size == 0:
+        return []
+    # one int64 key per cell, ordered as (row, column): a 1-D unique, not a row-wise one
+    x0, width = ix.min(), int(ix.max() - ix.min()) + 1
+    keys, counts = np.unique((iy - iy.min()) * width + (ix - x0), return_counts=True)
+    cells_y, cells_x = keys // width + iy.min(), keys % width + x0
     pts = np.column_stack(
         [
-            np.round((cells[:, 0] + 0.5) * cell_deg, 4),
-            np.round((cells[:, 1] + 0.5) * cell_deg, 4),
+            np.round((cells_y + 0.5) * cell_deg, 4),
+            np.round((cells_x + 0.5) * cell_deg, 4),
             counts.astype(float),
         ]
     )
