@@ -19,6 +19,7 @@ counts (``_event_counts``) and the canonical columns from code tables, text and 
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Final
 
 import geopandas as gpd
@@ -224,8 +225,25 @@ def _normalise_ids(values: pd.Series) -> pd.Series:
     return text.where(values.notna() & (text != "")).astype("str")
 
 
+def _plain_ascii(text: pd.Series) -> bool:
+    """Whether Arrow-backed text is all printable ASCII without blanks or dots (a byte scan)."""
+    array = getattr(text.array, "_pa_array", None)
+    if array is None:
+        return False
+    for chunk in array.chunks:
+        data = chunk.buffers()[2]
+        if data is None:
+            continue
+        octets = np.frombuffer(data, dtype=np.uint8)  # padding too: a zero says "no"
+        if not ((octets > 0x20) & (octets < 0x7F) & (octets != 0x2E)).all():
+            return False
+    return True
+
+
 def _odd_ids(text: pd.Series) -> pd.Series:
     """Ids with blanks around them or a ``.0`` tail (numpy string ufuncs when ids are short)."""
+    if _plain_ascii(text):  # no blank and no dot anywhere: none is odd
+        return pd.Series(False, index=text.index)
     present = text.notna().to_numpy()
     objs = text.fillna("").to_numpy(dtype=object)
     if len(objs) and max(map(len, objs)) <= 64:
@@ -299,10 +317,11 @@ def _kept_events(
 ) -> gpd.GeoDataFrame:
     """Return the kept rows: canonical columns, then the source's, with points."""
     kept_cols, rename = _source_columns(raw, spec)
-    kept = pd.concat(
-        [canon.loc[keep], raw.loc[keep, kept_cols].rename(columns=rename)], axis=1
-    ).reset_index(drop=True)
-    geometry = gpd.points_from_xy(coords.lon[keep], coords.lat[keep], crs=WGS84)
+    # the columns' takes (pyarrow, without the GIL) run beside the points' creation
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        source = pool.submit(lambda: raw.loc[keep, kept_cols].rename(columns=rename))
+        geometry = gpd.points_from_xy(coords.lon[keep], coords.lat[keep], crs=WGS84)
+        kept = pd.concat([canon.loc[keep], source.result()], axis=1).reset_index(drop=True)
     return gpd.GeoDataFrame(kept, geometry=geometry, crs=WGS84)
 
 

@@ -17,6 +17,8 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from sahel_geo.core.errors import SchemaError
 from sahel_geo.io._countries import COUNTRY_BBOX
@@ -120,9 +122,34 @@ def check_coordinates(raw: pd.DataFrame, cols: Mapping[str, str], ledger: Ledger
 _DECIMAL_COMMA: Final = re.compile(r"\s*[+-]?\d+,\d+\s*")
 
 
+#: Plain decimal numbers, which pyarrow and pandas read alike (others go to pandas).
+_PLAIN_NUMBER: Final = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+
+
+def _to_float(values: pd.Series) -> np.ndarray:
+    """``pandas.to_numeric(values, errors="coerce")`` as floats, fast for Arrow text.
+
+    Arrow-backed text: the plain decimal numbers are cast by pyarrow (the same correctly
+    rounded values as pandas' parser), the few other cells by ``pandas.to_numeric``.
+    """
+    array = getattr(values.array, "_pa_array", None)
+    if not isinstance(values.dtype, pd.StringDtype) or array is None:
+        out: np.ndarray = pd.to_numeric(values, errors="coerce").to_numpy(
+            dtype="float64", copy=True
+        )
+        return out
+    plain = pc.fill_null(pc.match_substring_regex(array, _PLAIN_NUMBER), False)
+    num = pc.cast(pc.if_else(plain, array, pa.scalar(None, array.type)), pa.float64())
+    out = num.to_numpy().astype("float64", copy=True)
+    other = ~plain.to_numpy() & values.notna().to_numpy()
+    if other.any():
+        out[other] = pd.to_numeric(values[other], errors="coerce").to_numpy(dtype="float64")
+    return out
+
+
 def _coordinate(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Coordinates as floats (decimal commas read); and the cells that had a decimal comma."""
-    num = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", copy=True)
+    num = _to_float(values)
     comma = np.zeros(len(values), dtype=bool)
     failed = np.isnan(num) & values.notna().to_numpy()
     if failed.any():
@@ -151,7 +178,9 @@ def bbox_flags(coords: Coords, iso3: pd.Series) -> tuple[np.ndarray, np.ndarray]
         Rows that look swapped; rows outside their country's box that do not.
     """
     bbox = pd.DataFrame.from_dict(COUNTRY_BBOX, orient="index", columns=["x0", "y0", "x1", "y1"])
-    box = bbox.reindex(iso3.to_numpy()).to_numpy(dtype="float64")
+    codes, countries = pd.factorize(iso3)  # a few countries: look each box up once
+    boxes = bbox.reindex(np.asarray(countries, dtype=object)).to_numpy(dtype="float64")
+    box = np.vstack([boxes, np.full((1, 4), np.nan)])[codes]  # code -1 (none): the NaN row
     lat, lon = coords.lat, coords.lon
     with np.errstate(invalid="ignore"):
         inside = (lon >= box[:, 0]) & (lon <= box[:, 2]) & (lat >= box[:, 1]) & (lat <= box[:, 3])
