@@ -174,12 +174,16 @@ def _worker_peaks(client: Any) -> list[float]:
 
 
 def _monthly(daily: Any) -> Any:
-    """Mean of each zone's daily means by calendar month (index pcode, month)."""
+    """Mean of each zone's daily means by calendar month (rows: zones, then months).
+
+    Grouped by the index codes (no per-row timestamps or zone ids are materialised).
+    """
     import pandas as pd
 
     s = daily["mean"]
-    month = pd.DatetimeIndex(s.index.get_level_values("time")).to_period("M")
-    return s.groupby([s.index.get_level_values("pcode"), month]).mean()
+    idx = s.index
+    month_of_time = pd.factorize(pd.DatetimeIndex(idx.levels[1]).to_period("M"))[0]
+    return s.groupby([idx.codes[0], month_of_time[idx.codes[1]]]).mean()
 
 
 def reduce_ours(store: Path, years: float | None, coverage: str, workers: int) -> dict[str, Any]:
@@ -340,6 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ee-steps", type=int, default=10, help="steps for exactextract")
     ap.add_argument("--workdir", default=None, help="folder for the store (default: a temp one)")
     ap.add_argument("--keep", action="store_true", help="keep the store")
+    ap.add_argument("--reuse", action="store_true", help="reuse the store in --workdir")
     ap.add_argument("--phase", dest="phase_name", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--store", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--sub-years", type=float, default=None, help=argparse.SUPPRESS)
@@ -364,7 +369,11 @@ def _orchestrate(args: argparse.Namespace) -> int:
     try:
         _, zsrc = zones()
         print(f"Zones: {zsrc}. Stack: {args.years:g} years daily at {RES}°, {args.format}.")
-        w = _phase(["write", *common])
+        if args.reuse and store.exists():
+            w = {"steps": 0, "seconds": 0.0, "gb": 0.0, "rows": 0, "cols": 0, "vmhwm_mb": 0}
+            print(f"  reusing {store}")
+        else:
+            w = _phase(["write", *common])
         print(f"  write        {w['steps']:6d} steps  {w['seconds']:8.1f} s  "
               f"{w['gb']:.2f} GB of values ({w['rows']} x {w['cols']})  "
               f"peak {w['vmhwm_mb']:7.0f} MB")  # fmt: skip
