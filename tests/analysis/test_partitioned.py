@@ -98,6 +98,19 @@ def test_aggregate_equals_in_memory(client, events, adm1, options) -> None:
     assert _steps(got) == [*_steps(joined), want.step]
 
 
+def test_aggregate_by_a_categorical_column(client, events, adm1) -> None:
+    joined = sg.assign_admin(events, adm1)
+    present = sorted(joined["perpetrator_group"].dropna().unique(), reverse=True)
+    joined["actor"] = pd.Categorical(joined["perpetrator_group"], categories=[*present, "none"])
+    lazy = dg.from_geopandas(joined, npartitions=3)
+    got = sg.aggregate(lazy, unit="adm1_pcode", freq="year", by="actor").compute()
+    ref = sg.aggregate(joined, unit="adm1_pcode", freq="year", by="actor")
+    pd.testing.assert_frame_equal(got, ref, check_exact=True)
+    # in category order (not sorted as text), as in memory
+    names = [c for c in got.columns if c.startswith("events_")]
+    assert names == [f"events_{v}" for v in present] + ["events_unknown"]
+
+
 def test_aggregate_of_a_lazy_join_adds_up(client, events, adm1) -> None:
     lazy = sg.assign_admin(dg.from_geopandas(events, npartitions=4), adm1)
     got = sg.aggregate(lazy, unit="adm1_pcode").compute()
@@ -171,3 +184,10 @@ def test_missing_dask_geopandas_names_the_extra(client, events, adm1, monkeypatc
         sg.assign_admin(lazy, adm1)
     with pytest.raises(MissingDependencyError, match=r"sahel_geo\[dask\]"):
         sg.aggregate(lazy, unit="country_iso3")
+    with pytest.raises(MissingDependencyError, match=r"sahel_geo\[dask\]"):
+        sg.values_at_events(
+            lazy,
+            Raster.from_array(
+                np.zeros((2, 2)), crs="EPSG:4326", transform=Affine(1, 0, 0, 0, -1, 2)
+            ),
+        )

@@ -413,6 +413,7 @@ class AggregateSpec:
     weight: str | None
     by: str | None
     inherited: tuple[StepReport, ...] = ()  # the input's whole-frame reports
+    by_order: tuple[Any, ...] | None = None  # a categorical by column's categories
 
 
 @dataclass(frozen=True)
@@ -505,6 +506,7 @@ def aggregate_partitioned(
         weight=weight,
         by=by,
         inherited=whole_frame_reports(events),
+        by_order=_categories(_meta_of(events, "aggregate"), by),
     )
     partials = [dask.delayed(aggregate_part)(p, spec) for p in events.to_delayed()]
     while len(partials) > 1:
@@ -513,6 +515,14 @@ def aggregate_partitioned(
             for i in range(0, len(partials), SPLIT_EVERY)
         ]
     return dask.delayed(aggregate_table)(partials[0], spec)
+
+
+def _categories(meta: pd.DataFrame, by: str | None) -> tuple[Any, ...] | None:
+    """Return the categories of a categorical ``by`` column (their order is the columns')."""
+    if by is None or not isinstance(meta[by].dtype, pd.CategoricalDtype):
+        return None
+    categories = meta[by].cat.categories
+    return None if categories is None else tuple(categories)
 
 
 def aggregate_part(part: pd.DataFrame, spec: AggregateSpec) -> AggregatePart:
@@ -695,7 +705,11 @@ def _period(ordinal: int | None, alias: str) -> pd.Period | None:
 def _by_columns(out: pd.DataFrame, part: AggregatePart, spec: AggregateSpec, dense: Any) -> Any:
     """Append the per-group columns of ``by`` (as :func:`sahel_geo.aggregate` orders them)."""
     assert spec.by is not None
-    labels = [str(v) for v in sorted(part.by_values)]
+    if spec.by_order is not None:  # categorical: in category order, as factorize sorts them
+        values = [v for v in spec.by_order if v in part.by_values]
+    else:
+        values = sorted(part.by_values)
+    labels = [str(v) for v in values]
     timeseries.check_group_labels(labels, spec.by)
     labels.append("unknown")
     measures = ["events", "fatalities", *(["civilian_fatalities"] if part.civilian else [])]
