@@ -140,7 +140,9 @@ def aggregate(
     has_unit = events[unit].notna().to_numpy()
     if not has_unit.all():
         logger.info("aggregate: %d events without %s left out", int((~has_unit).sum()), unit)
-    ev = events.loc[has_unit]
+    used = [unit, "event_date", "fatalities", "low", "high", "civilian_fatalities", by, weight]
+    # only the columns summed: a filter of every column copies all of an export's text
+    ev = events.loc[has_unit, [c for c in dict.fromkeys(used) if c in events.columns]]
     per = _event_periods(ev, alias)
     periods = _period_range(per, start, end, alias)
     unit_index = _unit_index(ev[unit], units)
