@@ -203,3 +203,17 @@ def test_values_at_events_single_dask_raster() -> None:
     eager = Raster.from_array(v, transform=T, crs=4326, nodata=-9999.0)
     ev = _events()
     pd.testing.assert_frame_equal(sg.values_at_events(ev, lazy), sg.values_at_events(ev, eager))
+
+
+def test_dask_stack_with_weights_on_a_finer_grid(small_blocks: list[tuple[int, int]]) -> None:
+    v = _values()
+    rng = np.random.default_rng(3)
+    finer = Affine(0.125, 0, 0, 0, -0.125, 1.5)  # 2 x 2 weights cells per value cell
+    weights = Raster.from_array(rng.random((2 * H, 2 * W)), transform=finer, crs=4326)
+    kw: dict[str, Any] = {"stats": ["mean", "weighted_mean", "weighted_sum", "count"]}
+    eager = sg.zonal_stats(ZONES, _raster(v), weights=weights, **kw)
+    lazy_values = _raster(da.from_array(v, chunks=(CHUNK, H, W)))
+    lazy_weights = Raster.from_array(da.from_array(weights.values, chunks=(5, 7)),
+                                     transform=finer, crs=4326)  # fmt: skip
+    lazy = sg.zonal_stats(ZONES, lazy_values, weights=lazy_weights, **kw)
+    pd.testing.assert_frame_equal(lazy, eager, check_exact=True)
