@@ -102,7 +102,7 @@ def zone_cells(
     wt = None
     if setup.wts is not None and setup.wts_valid is not None:
         flat = c.flat[ok]
-        wv = setup.wts.reshape(-1)[flat]
+        wv = setup.wts.reshape(-1)[flat].astype(np.float64)
         wt = np.where(setup.wts_valid.reshape(-1)[flat], wv, np.nan)
     zc = ZoneCells(
         n=n,

@@ -147,7 +147,7 @@ class Plan:
 
 
 #: Cells of one row block: small enough to stay in cache, large enough to amortise calls.
-_BLOCK_CELLS = 1 << 18
+_BLOCK_CELLS = 1 << 16
 
 
 def plan(cov: Coverage, w: Weights, row_area: NDArray[np.float64] | None) -> Plan:
@@ -200,29 +200,37 @@ def _quantity(
     v: NDArray[np.float64],
     ok: NDArray[np.bool_],
     ref: float,
-    wv: NDArray[np.float64] | None,
+    wv: NDArray[np.floating] | None,
     wok: NDArray[np.bool_] | None,
+    out: NDArray[np.float64] | None = None,
 ) -> NDArray[np.float64]:
-    """One quantity of :func:`moments` from values (0 on nodata), validity and weights."""
-    if name == "valid":
-        return ok.astype(np.float64)
-    if name == "v":
-        return v
-    if name in ("sh", "sh2"):
-        q = np.where(ok, v - ref, 0.0)
-        return q * q if name == "sh2" else q
-    if name == "invalid":
-        return (~ok).astype(np.float64)
-    if name == "wv":
+    """One quantity of :func:`moments` from values (0 on nodata), validity and weights.
+
+    Written into ``out`` (float64, the shape of ``v``) when given, else into a new array.
+    """
+    if out is None:
+        out = np.empty(v.shape)
+    if name in ("valid", "v"):
+        np.copyto(out, ok if name == "valid" else v)
+    elif name in ("sh", "sh2"):
+        np.subtract(v, ref, out=out)
+        np.copyto(out, 0.0, where=~ok)
+        if name == "sh2":
+            np.multiply(out, out, out=out)
+    elif name == "invalid":
+        np.copyto(out, ~ok)
+    elif name in ("wv", "wvv"):
         assert wv is not None
-        return wv
-    if name == "wvv":
-        assert wv is not None
-        return wv * v
-    if name == "wnod":
+        if name == "wv":
+            np.copyto(out, wv)
+        else:
+            np.multiply(wv, v, out=out)
+    elif name == "wnod":
         assert wok is not None
-        return (ok & ~wok).astype(np.float64)
-    raise ValueError(name)  # pragma: no cover - internal names only
+        np.copyto(out, ok & ~wok)
+    else:  # pragma: no cover - internal names only
+        raise ValueError(name)
+    return out
 
 
 def _nodata_flat(raster: Raster, raw: NDArray[np.generic], *, full: bool) -> NDArray[np.intp]:
@@ -283,7 +291,7 @@ def moments(
     names: list[str],
     *,
     ref: float = 0.0,
-    wts: NDArray[np.float64] | None = None,
+    wts: NDArray[np.floating] | None = None,
     wts_valid: NDArray[np.bool_] | None = None,
 ) -> dict[str, NDArray[np.float64]]:
     """Return the zone sums of weight x quantity for each quantity in ``names``.
@@ -296,7 +304,8 @@ def moments(
     of the block's flat buffer and ``numpy.add.reduceat`` sums all of them in one call.
     ``valid`` and ``v`` need no array of their own: the values are copied once (as
     float64), the few nodata cells set to 0, and the nodata cells of each run counted
-    from their sorted positions. Boundary cells: one gather from the whole window.
+    from their sorted positions; other quantities are written into the same buffer, one
+    after the other. Boundary cells: one gather from the whole window.
 
     Parameters
     ----------
@@ -313,7 +322,8 @@ def moments(
     ref
         Reference value subtracted for ``sh``/``sh2``.
     wts, wts_valid
-        The ``weights`` raster's values (0 on nodata) and validity, window-sized.
+        The ``weights`` raster's values (0 on nodata; float32 or float64) and validity,
+        window-sized.
 
     Returns
     -------
@@ -329,6 +339,7 @@ def moments(
     cheap = "v" in names and not dense
     block = plan.block_rows
     buf = np.zeros(min(block, height) * width + 1)
+    vbuf = np.empty(len(buf) - 1 if dense else 0)
     bads: list[NDArray[np.intp]] = []
     for b, r0 in enumerate(range(0, height, block)):  # blocks of rows, not cells
         i0, i1 = plan.cuts[b], plan.cuts[b + 1]
@@ -354,13 +365,15 @@ def moments(
         if "valid" in names and len(bad):
             bads.append(bad + r0 * width)
         if ok is not None:
-            vb = flat[:size].reshape(r1 - r0, width).copy()
+            block2d = flat[:size].reshape(r1 - r0, width)
+            vb = vbuf[:size].reshape(r1 - r0, width)
+            np.copyto(vb, block2d)
             wb = wok = None
             if wts is not None and wts_valid is not None:
                 wok = wts_valid[r0:r1]
-                wb = np.where(ok & wok, wts[r0:r1], 0.0)
+                wb = np.where(ok & wok, wts[r0:r1], 0)
             for name in dense:
-                flat[:size] = _quantity(name, vb, ok, ref, wb, wok).reshape(-1)
+                _quantity(name, vb, ok, ref, wb, wok, out=block2d)
                 run_sums[name][i0:i1] = np.add.reduceat(flat, idx)[0::2]
     if "valid" in names:
         run_sums["valid"] = plan.run_len

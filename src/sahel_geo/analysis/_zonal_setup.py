@@ -39,6 +39,8 @@ __all__ = ["Part", "Setup", "part", "part_values", "parts", "prepare", "whole"]
 
 #: Memory one batch of zones may take, bytes (estimated from its window and edges): a few
 #: MB keeps the peak of a call within a few MB of its inputs and the work in the CPU cache.
+#: With weights, four times more: fewer, larger batches (the weights raster is itself
+#: several times a batch, and each batch costs a gather of its weights).
 _BATCH_BYTES = 3 << 20
 
 #: Estimated bytes per edge piece (the coverage kernel's arrays and the coverage kept).
@@ -46,7 +48,7 @@ _PIECE_BYTES = 220
 
 #: Estimated bytes per cell of a batch's window: base (none), weights gathered onto it,
 #: values repeated onto a common grid, covered cells gathered for order statistics.
-_CELL_BYTES = {"weights": 18, "repeat": 8, "cells": 90}
+_CELL_BYTES = {"weights": 10, "repeat": 8, "cells": 90}
 
 
 @dataclass(frozen=True)
@@ -131,8 +133,8 @@ class Part:
     area_w
         The weights of the ``area_km2`` sums.
     wts, wts_valid
-        The weights raster's values on the window (0 or ``default_weight`` on nodata) and
-        validity.
+        The weights raster's values on the window (0 or ``default_weight`` on nodata;
+        float32 where that holds them exactly) and validity.
     """
 
     zones: NDArray[np.int64]
@@ -148,7 +150,7 @@ class Part:
     area_weighted: bool
     true_area: NDArray[np.float64]
     area_w: Weights
-    wts: NDArray[np.float64] | None
+    wts: NDArray[np.floating] | None
     wts_valid: NDArray[np.bool_] | None
 
 
@@ -186,9 +188,11 @@ def _zone_boxes(
 
 
 def _batches(
-    geoms: NDArray[np.object_], win: Raster, ks: tuple[int, int], cell_bytes: int
+    geoms: NDArray[np.object_], win: Raster, ks: tuple[int, int], cost: tuple[int, int]
 ) -> list[tuple[NDArray[np.int64], tuple[int, int, int, int]]]:
-    """Split the zones into batches of nearby zones of about ``_BATCH_BYTES`` each.
+    """Split the zones into batches of nearby zones of about ``cost[1]`` bytes each.
+
+    ``cost[0]`` is the estimated bytes per cell of a batch's window.
 
     Zones are taken in Z-order of their windows' centres and a batch is closed when its
     window (the union of its zones') and edge pieces would pass the budget; a zone too
@@ -211,8 +215,8 @@ def _batches(
         if members:
             nb = [min(cur[0], r0), max(cur[1], r1), min(cur[2], c0), max(cur[3], c1)]
             cells_ = (nb[1] - nb[0]) * (nb[3] - nb[2]) * k
-            need = cells_ * cell_bytes + (used + pieces[i]) * _PIECE_BYTES
-            if need <= _BATCH_BYTES:
+            need = cells_ * cost[0] + (used + pieces[i]) * _PIECE_BYTES
+            if need <= cost[1]:
                 members.append(i)
                 cur, used = nb, used + float(pieces[i])
                 continue
@@ -275,13 +279,14 @@ def prepare(
         cell_bytes += _CELL_BYTES["repeat"]
     if needs_cells(names, funcs):
         cell_bytes += _CELL_BYTES["cells"]
+    budget = _BATCH_BYTES * (4 if wwin is not None else 1)
     fill = win if rules.default_value is not None else None
     return Setup(
         geoms=geoms,
         win=replace(win, nodata=None) if fill is not None else win,
         weights=wwin,
         ks=ks,
-        batches=_batches(geoms, win, (ks[0], ks[1]), cell_bytes),
+        batches=_batches(geoms, win, (ks[0], ks[1]), (cell_bytes, budget)),
         names=names,
         funcs=funcs,
         mode=mode,
@@ -303,25 +308,48 @@ def _grid_raster(win: Raster, window: tuple[int, int, int, int], ks: tuple[int, 
     return replace(win, values=np.broadcast_to(np.zeros((), dtype=dtype), shape), transform=tc)
 
 
-def _weight_arrays(
-    grid: Raster, weights: Raster | None, default_weight: float | None
-) -> tuple[NDArray[np.float64] | None, NDArray[np.bool_] | None]:
-    """Return the weights on the window's grid (0, or ``default_weight``, on nodata), validity.
+def _weights_window(grid: Raster, weights: Raster) -> tuple[NDArray[np.generic], bool]:
+    """Return the weights raster's values on the grid's cells, and whether all lie in it.
 
-    Each cell takes the weight of the weights cell its centre lies in (exact: the grids
-    nest), nodata outside the weights raster.
+    A view of the weights when the grid is the weights' own (the weights are the finer
+    grid, or the same) and lies inside them; else each cell takes the weights cell its
+    centre lies in, through row and column index maps.
     """
-    if weights is None:
-        return None, None
     tc, tw = grid.transform, weights.transform
     h, w = grid.shape
     wh, ww = weights.shape
+    col0 = (tc.c + 0.5 * tc.a - tw.c) / tw.a
+    row0 = (tc.f + 0.5 * tc.e - tw.f) / tw.e
+    same = abs(tc.a - tw.a) <= 1e-9 * abs(tw.a) and abs(tc.e - tw.e) <= 1e-9 * abs(tw.e)
+    c0, r0 = int(np.floor(col0)), int(np.floor(row0))
+    if same and min(c0, r0) >= 0 and c0 + w <= ww and r0 + h <= wh:
+        return weights.values[r0 : r0 + h, c0 : c0 + w], True
     cols = np.floor((tc.c + (np.arange(w) + 0.5) * tc.a - tw.c) / tw.a).astype(np.int64)
     rows = np.floor((tc.f + (np.arange(h) + 0.5) * tc.e - tw.f) / tw.e).astype(np.int64)
     okc, okr = (cols >= 0) & (cols < ww), (rows >= 0) & (rows < wh)
     raw = weights.values[np.ix_(np.clip(rows, 0, wh - 1), np.clip(cols, 0, ww - 1))]
-    wts_valid = weights.valid_mask(raw) & okr[:, None] & okc[None, :]
-    wts = np.where(wts_valid, raw, 0.0).astype(np.float64, copy=False)
+    if okc.all() and okr.all():
+        return raw, True
+    return np.where(okr[:, None] & okc[None, :], raw, np.nan), False
+
+
+def _weight_arrays(
+    grid: Raster, weights: Raster | None, default_weight: float | None
+) -> tuple[NDArray[np.floating] | None, NDArray[np.bool_] | None]:
+    """Return the weights on the window's grid (0, or ``default_weight``, on nodata), validity.
+
+    Each cell takes the weight of the weights cell its centre lies in (exact: the grids
+    nest), nodata outside the weights raster. The weights are kept as float32 when that
+    holds them exactly (float32 or small integer rasters), else as float64.
+    """
+    if weights is None:
+        return None, None
+    raw, _ = _weights_window(grid, weights)
+    wts_valid = weights.valid_mask(raw)  # (cells outside the weights are NaN: invalid)
+    dtype = np.result_type(weights.values.dtype, np.float32)
+    if default_weight is not None and float(np.float32(default_weight)) != default_weight:
+        dtype = np.dtype(np.float64)
+    wts = np.where(wts_valid, raw, 0).astype(dtype, copy=False)
     if default_weight is not None:
         wts[~wts_valid] = float(default_weight)
         wts_valid = np.ones_like(wts_valid)

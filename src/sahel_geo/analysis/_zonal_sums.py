@@ -49,8 +49,10 @@ def _quantities(need: set[str], *, weighted: bool) -> list[str]:
         names += ["sh", "sh2"]
     if need & {"nodata_frac", "nodata"}:
         names.append("invalid")
-    if need & {"weighted_mean", "weighted_sum", "weights_nodata_frac"} and weighted:
-        names += ["wv", "wvv", "wnod"]
+    if need & {"weighted_mean", "weighted_sum"} and weighted:
+        names += ["wv", "wvv"]
+    if "weights_nodata_frac" in need and weighted:
+        names.append("wnod")
     return names
 
 
@@ -112,6 +114,7 @@ def moment_stats(
         if "wv" in sums:
             out["weighted_sum"] = sums["wvv"]
             out["weighted_mean"] = np.where(sums["wv"] != 0, sums["wvv"] / sums["wv"], np.nan)
+        if "wnod" in sums:
             out["weights_nodata_frac"] = np.where(count > 0, sums["wnod"] / count, np.nan)
     return out
 
