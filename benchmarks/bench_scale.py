@@ -1,8 +1,8 @@
 """Scale benchmark, events half: 50M events read, joined and aggregated on a LocalCluster.
 
 Synthetic ACLED-like events (seeded; ids, dates as ACLED's ``YYYY-MM-DD`` text, points
-uniform over the bounding box of Mali, Burkina Faso and Niger, so about a third fall
-outside every commune) are written as partitioned Parquet (``--rows-per-file`` rows per
+clustered around the communes' representative points, a few outside every commune) are
+written as partitioned Parquet (``--rows-per-file`` rows per
 file) in a temporary folder, then, on a ``distributed.LocalCluster`` of ``--workers``
 worker processes (one thread each, ``--worker-memory`` each):
 
@@ -63,7 +63,9 @@ COMMUNES = (
     / "boundaries"
     / "geoboundaries_lowest_units_mli_ner_bfa.geojson"
 )
-BBOX = (-12.3, 9.2, 16.1, 25.1)  # Mali, Burkina Faso, Niger
+
+
+ISO = {"Mali": ("MLI", 466), "Burkina Faso": ("BFA", 854), "Niger": ("NER", 562)}
 
 
 def communes():
@@ -73,16 +75,25 @@ def communes():
     return g.assign(
         admin_level=3,
         pcode=[f"C{i:04d}" for i in range(len(g))],
-        country_iso3=g["country"].astype(str).str.upper(),
+        country_iso3=g["country"].map(lambda c: ISO[c][0]),
     )
 
 
 def write_events(folder: Path, n: int, rows_per_file: int, seed: int = 13) -> int:
-    """Write n synthetic ACLED-like rows as Parquet files; return the bytes written."""
+    """Write n synthetic ACLED-like rows as Parquet files; return the bytes written.
+
+    Each event lies near a random commune's representative point (normal jitter of
+    0.03 degrees): most fall in that commune, some in a neighbour or just outside the
+    region (snapped or unassigned), as real events cluster in places.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
+    units = communes()
+    anchor = units.geometry.representative_point()
+    ax, ay = anchor.x.to_numpy(), anchor.y.to_numpy()
+    iso = units["country"].map(lambda c: ISO[c][1]).to_numpy()
     rng = np.random.default_rng(seed)
     start = np.datetime64("2012-01-01")
     types = pa.array(["Battles", "Violence against civilians", "Explosions/Remote violence"])
@@ -93,17 +104,18 @@ def write_events(folder: Path, n: int, rows_per_file: int, seed: int = 13) -> in
             "SYN", pc.cast(pa.array(np.arange(lo, lo + m)), pa.string()), ""
         )
         days = start + rng.integers(0, 12 * 365, m).astype("timedelta64[D]")
+        unit = rng.integers(0, len(ax), m)
         table = pa.table(
             {
                 "event_id_cnty": ids,
                 "event_date": pa.array(days.astype(str)),
                 "time_precision": rng.integers(1, 4, m),
                 "event_type": pc.take(types, pa.array(rng.integers(0, 3, m))),
-                "latitude": np.round(rng.uniform(BBOX[1], BBOX[3], m), 4),
-                "longitude": np.round(rng.uniform(BBOX[0], BBOX[2], m), 4),
+                "latitude": np.round(ay[unit] + rng.normal(0, 0.03, m), 4),
+                "longitude": np.round(ax[unit] + rng.normal(0, 0.03, m), 4),
                 "geo_precision": rng.integers(1, 4, m),
                 "fatalities": rng.poisson(1.5, m),
-                "iso": pc.take(pa.array([466, 854, 562]), pa.array(rng.integers(0, 3, m))),
+                "iso": iso[unit],
             }
         )
         path = folder / f"part-{k:05d}.parquet"

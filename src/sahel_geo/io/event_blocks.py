@@ -347,8 +347,8 @@ def normal_ids(values: pd.Series) -> pd.Series:
 
 
 def _hashes(ids: pd.Series) -> NDArray[np.uint64]:
-    present = ids.dropna()
-    return np.unique(pd.util.hash_array(present.to_numpy(dtype=object)))
+    hashed = pd.util.hash_pandas_object(ids.dropna(), index=False)
+    return np.unique(hashed.to_numpy(dtype=np.uint64))
 
 
 def block_profile(data: Any, spec: _Csv | None, first: bool, job: _Job) -> _Profile:
@@ -416,7 +416,8 @@ def _repeated_ids(
     """Return the kept rows of one block whose id hash is among ``repeated``."""
     events, rows = _build(data, spec, job, offset)
     ids = events["event_id"]
-    mask = np.isin(pd.util.hash_array(ids.to_numpy(dtype=object)), repeated)
+    hashed = pd.util.hash_pandas_object(ids.astype(object), index=False)
+    mask = np.isin(hashed.to_numpy(dtype=np.uint64), repeated)
     return pd.DataFrame({"event_id": ids.to_numpy()[mask], "row": rows[mask]})
 
 
