@@ -217,3 +217,38 @@ def test_dask_stack_with_weights_on_a_finer_grid(small_blocks: list[tuple[int, i
                                      transform=finer, crs=4326)  # fmt: skip
     lazy = sg.zonal_stats(ZONES, lazy_values, weights=lazy_weights, **kw)
     pd.testing.assert_frame_equal(lazy, eager, check_exact=True)
+
+
+def _tiled(v: np.ndarray, allowed: set[tuple[int, int]]) -> da.Array:
+    """A stack in (CHUNK, 3, 4) tiles; computing a tile not in ``allowed`` raises."""
+
+    def tile(k: int, i: int, j: int) -> np.ndarray:
+        if (i, j) not in allowed:
+            raise AssertionError(f"tile {(i, j)} outside the zones' window was computed")
+        return v[k : k + CHUNK, 3 * i : 3 * i + 3, 4 * j : 4 * j + 4]
+
+    rows = [
+        [
+            [
+                da.from_delayed(dask.delayed(tile)(k, i, j), shape=(CHUNK, 3, 4), dtype=v.dtype)
+                for j in range(W // 4)
+            ]
+            for i in range(H // 3)
+        ]
+        for k in range(0, STEPS, CHUNK)
+    ]
+    return da.block(rows)
+
+
+def test_only_the_zones_window_is_computed() -> None:
+    v = _values()
+    corner = ZONES.iloc[:1].copy()
+    corner["geometry"] = [box(0.1, 0.9, 0.9, 1.4)]  # rows 0-2, columns 0-3: tile (0, 0)
+    eager = sg.zonal_stats(corner, _raster(v), stats=STATS)
+    lazy = sg.zonal_stats(corner, _raster(_tiled(v, {(0, 0)})), stats=STATS)
+    pd.testing.assert_frame_equal(lazy, eager, check_exact=True)
+    ev = _events().iloc[:2]  # both in tile (0, 0)
+    pd.testing.assert_frame_equal(
+        sg.values_at_events(ev, _raster(_tiled(v, {(0, 0)})), time_match="period"),
+        sg.values_at_events(ev, _raster(v), time_match="period"),
+    )
