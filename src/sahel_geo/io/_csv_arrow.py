@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -60,6 +61,13 @@ _NUMBER_LIKE: Final = (
     r"^\s*([+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|(?i:inf|infinity))"
     r"|(?i:true|false))\s*$"
 )
+#: The same in Python (more permissive: a cell it refuses is no number to pandas either).
+_NUMBER_CELL: Final = re.compile(
+    r"\s*([+-]?(\d+\.?\d*(e[+-]?\d+)?|\.\d+(e[+-]?\d+)?|inf|infinity)|true|false)\s*\Z",
+    re.IGNORECASE,
+)
+#: Bytes of a number that is not an integer (fraction, exponent, inf).
+_FRACTION: Final = (b".", b"e", b"E", b"i", b"I")
 _NUMBER_START: Final = re.compile(r"\s*[+-]?(\d|\.\d|(?i:inf))|(?i:true|false)\s*$")
 
 
@@ -204,36 +212,60 @@ def _any(mask: pa.ChunkedArray | pa.Array) -> bool:
 
 def _numbers(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
     """Return the column as pandas' C engine types it (None: the engines may disagree)."""
-    if _has_bytes(column, (b"x", b"X")):
-        return column if not _all_number_like(column) else None
-    try:
-        whole = pc.cast(column, pa.int64())
-        return whole if column.null_count == 0 else pc.cast(whole, pa.float64())
-    except pa.ArrowInvalid:
-        pass
+    if _has_bytes(column, (b"x", b"X")):  # pyarrow reads hexadecimal integers, pandas not
+        return None if _all_number_like(column) else column
+    fraction = _has_bytes(column, _FRACTION)
+    if not fraction:
+        try:
+            whole = pc.cast(column, pa.int64())
+            return whole if column.null_count == 0 else pc.cast(whole, pa.float64())
+        except pa.ArrowInvalid:
+            pass
     try:
         real = pc.cast(column, pa.float64())
-    except pa.ArrowInvalid:  # text, unless every cell could still be a number to pandas
-        return None if _all_number_like(column) else column
-    if _any(pc.is_nan(real)):  # "NAN": a number to Arrow, text to pandas
-        return None
-    if not _any(pc.match_substring_regex(column, r"[.eEiI]")):
-        return None  # integers Arrow would not read ("+5", past int64): leave to pandas
+    except pa.ArrowInvalid as exc:  # text, unless every cell could still be a number to pandas
+        return None if _all_number_like(column, _failed_cell(exc)) else column
+    if not fraction or _any(pc.is_nan(real)):
+        return None  # integers pyarrow would not read ("+5", past int64), or "NAN"
     return real
+
+
+def _failed_cell(exc: Exception) -> str | None:
+    found = re.search(r"Failed to parse string: '(.*)' as a scalar", str(exc), re.DOTALL)
+    return found.group(1) if found else None
+
+
+def _chunk_text(chunk: pa.Array) -> bytes:
+    """Return the UTF-8 bytes of a string array's values (its slice only)."""
+    offsets, data = chunk.buffers()[1:3]
+    if data is None or not len(chunk):
+        return b""
+    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    bounds = np.frombuffer(offsets, dtype=width)[[chunk.offset, chunk.offset + len(chunk)]]
+    text: bytes = data.to_pybytes()[int(bounds[0]) : int(bounds[1])]
+    return text
 
 
 def _has_bytes(column: pa.ChunkedArray, needles: tuple[bytes, ...]) -> bool:
     """Whether the text of a string column holds any of the bytes (a memchr per chunk)."""
     for chunk in column.chunks:
-        data = chunk.buffers()[2]
-        if data is not None:
-            text = data.to_pybytes()
-            if any(n in text for n in needles):
-                return True
+        text = _chunk_text(chunk)
+        if any(n in text for n in needles):
+            return True
     return False
 
 
-def _all_number_like(column: pa.ChunkedArray) -> bool:
+def _all_number_like(column: pa.ChunkedArray, failed: str | None = None) -> bool:
+    """Whether every cell could be a number or a boolean to pandas.
+
+    A cell pyarrow failed on, then the first thousand, are checked in Python first (its
+    classes match more than RE2's: a "no" there is a "no" here too).
+    """
+    if failed is not None and not _NUMBER_CELL.match(failed):
+        return False
+    sample = column.slice(0, 1000).drop_null().to_pylist()
+    if not all(_NUMBER_CELL.match(v) for v in sample):
+        return False
     return bool(pc.all(pc.match_substring_regex(column, _NUMBER_LIKE)).as_py())
 
 
