@@ -221,8 +221,11 @@ def run_dask(folder: Path, args: argparse.Namespace) -> dict[str, object]:
             memory_limit=args.worker_memory,
             dashboard_address=None,
         ) as cluster,
-        Client(cluster),
+        Client(cluster) as client,
     ):
+        # workers import the library before the clock starts (the reference process too)
+        client.run(lambda: __import__("sahel_geo.analysis.partitioned"))
+        client.run(lambda: __import__("sahel_geo.io.event_blocks"))
         t0 = time.perf_counter()
         events = read_events_dask(folder)
         t1 = time.perf_counter()
