@@ -27,6 +27,18 @@ combined reports of the steps before (the reader's, ``assign_admin``'s), then
 ``aggregate``'s own. (The in-memory ``aggregate`` returns only its own report: its input
 frame still holds the earlier ones; a lazy input does not.)
 
+Reports made before partitioning (say, ``read_acled``'s, in a frame passed to
+``dask_geopandas.from_geopandas``) are copied by dask into every partition and into
+the frame's ``_meta``: they describe the whole frame, so they are listed once, first
+(:func:`whole_frame_reports`), and only the partitions' own reports are added up.
+
+Text columns
+------------
+dask converts text columns of frames it is given to ``string[pyarrow]`` (its
+``dataframe.convert-string`` setting, on by default); the values are the same, the
+dtype is dask's. With ``dask.config.set({"dataframe.convert-string": False})`` the
+dtypes too are those of the in-memory results.
+
 Row numbers in rejects
 ----------------------
 Rejects name rows by the partition frames' index labels (``assign_admin``'s
@@ -37,10 +49,10 @@ unique and follow the rows, and for the former they equal the in-memory position
 
 Differences from the in-memory results
 --------------------------------------
-None in rows, values or dtypes, with one exception: weighted ``aggregate`` sums
-(``weight=`` fractional) are added partition by partition, so a float sum can differ in
-its last bits from the in-memory sum (added in event order). Counts and fatalities are
-whole numbers and are exact.
+None in rows or values (nor in dtypes, text columns aside: see above), with one
+exception: weighted ``aggregate`` sums (``weight=`` fractional) are added partition by
+partition, so a float sum can differ in its last bits from the in-memory sum (added in
+event order). Counts and fatalities are whole numbers and are exact.
 """
 
 from __future__ import annotations
