@@ -12,7 +12,11 @@ read_csv are the figures to watch; absolute times depend on the machine and its 
 Usage::
 
     python benchmarks/bench_events.py                 # 1M rows
-    python benchmarks/bench_events.py --sizes 100000 1000000
+    python benchmarks/bench_events.py --sizes 100000 1000000 --repeat 5
+
+Each figure is the median of ``--repeat`` fresh processes (default 3). ``frame`` is the
+size of the method's result (pandas' deep memory use, plus the GEOS points of the
+events, measured by making 100,000 of them), so ``peak / frame`` is the memory target.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -57,18 +62,47 @@ def child(method: str, path: str) -> None:
         frame = pd.read_csv(path, engine="pyarrow")
         n_rows = len(frame)
     else:
-        events = sg.read_acled(path)
-        n_rows = len(events)
-        report = sg.reports(events)[-1]
+        frame = sg.read_acled(path)
+        n_rows = len(frame)
+        report = sg.reports(frame)[-1]
         assert report.n_in == report.n_kept + report.n_rejected
     seconds = time.perf_counter() - start
     peak = _read_kib("VmHWM") - before
+    size = _frame_mib(frame)
     print(
-        json.dumps({"method": method, "rows": n_rows, "seconds": seconds, "peak_mib": peak / 1024})
+        json.dumps(
+            {
+                "method": method,
+                "rows": n_rows,
+                "seconds": seconds,
+                "peak_mib": peak / 1024,
+                "frame_mib": size,
+            }
+        )
     )
 
 
-def run(sizes: list[int]) -> None:
+def _frame_mib(frame: object) -> float:
+    """Size of the result: pandas' deep memory use, plus the GEOS points of a GeoDataFrame.
+
+    A GEOS point is measured as the rise of the resident set when 100,000 of them are
+    made (their Python objects and the GEOS coordinate sequences).
+    """
+    import numpy as np
+    import pandas as pd
+    import shapely
+
+    assert isinstance(frame, pd.DataFrame)
+    total = float(frame.memory_usage(deep=True, index=True).sum())
+    if "geometry" in frame.columns:
+        before = _read_kib("VmRSS")
+        probe = shapely.points(np.zeros(100_000), np.zeros(100_000))
+        per_point = max(_read_kib("VmRSS") - before, 0) * 1024 / len(probe)
+        total += per_point * len(frame)
+    return total / 2**20
+
+
+def run(sizes: list[int], repeat: int) -> None:
     import sahel_geo as sg
 
     for n in sizes:
@@ -81,32 +115,44 @@ def run(sizes: list[int]) -> None:
             print(f"n={n:,}: wrote {size_mb:,.0f} MB demo CSV in {made:.1f} s")
             results = {}
             for method in ("read_csv", "read_csv_pyarrow", "read_acled"):
-                out = subprocess.run(
-                    [sys.executable, __file__, "--child", method, str(path)],
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                )
-                results[method] = json.loads(out.stdout.strip().splitlines()[-1])
-                r = results[method]
+                runs = [_child_run(method, path) for _ in range(repeat)]
+                r = {k: statistics.median(x[k] for x in runs) for k in runs[0] if k != "method"}
+                results[method] = r
                 print(
                     f"  {method:16s} {r['seconds']:7.2f} s  peak +{r['peak_mib']:,.0f} MiB  "
-                    f"rows {r['rows']:,}"
+                    f"frame {r['frame_mib']:,.0f} MiB  rows {r['rows']:,.0f}"
                 )
             for ref in ("read_csv", "read_csv_pyarrow"):
                 ratio = results["read_acled"]["seconds"] / results[ref]["seconds"]
                 print(f"  read_acled / {ref} time ratio: {ratio:.2f}")
+            acled = results["read_acled"]
+            print(
+                f"  read_acled peak / its frame: {acled['peak_mib'] / acled['frame_mib']:.2f} "
+                f"(medians of {repeat} fresh processes per method)"
+            )
+
+
+def _child_run(method: str, path: Path) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", method, str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--repeat", type=int, default=3, help="fresh processes per method")
     parser.add_argument("--child", nargs=2, metavar=("METHOD", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
     else:
-        run(args.sizes)
+        run(args.sizes, args.repeat)
 
 
 if __name__ == "__main__":
