@@ -93,6 +93,7 @@ class GridIndex:
         crossed = np.zeros(nx * ny, dtype=bool)
         crossed[slot_cells] = True
         comp, n_comp = ndimage.label(~crossed.reshape(ny, nx))
+        del crossed
         flat = comp.ravel()
         rep = _first_cells(flat, n_comp)
         centres = shapely.points(minx + (rep % nx + 0.5) * cell, maxy - (rep // nx + 0.5) * cell)
@@ -101,7 +102,8 @@ class GridIndex:
         label = np.zeros(n_comp, dtype=np.int32)
         label[pi] = gi + 1
         comp_code = np.where(n_in == 1, label, np.where(n_in == 0, OUTSIDE, EXACT))
-        code = np.concatenate(([EXACT], comp_code)).astype(np.int32)[flat]
+        code = _take(np.concatenate(([EXACT], comp_code)).astype(np.int32), flat)
+        del comp, flat  # the labels go before the codes are filled in: less memory
         code[slot_cells] = -(2 + np.arange(len(slot_cells), dtype=np.int32))
         code[ambiguous] = EXACT
         self.code = code.reshape(ny, nx)
@@ -187,12 +189,25 @@ def _first_cells(labels: NDArray[np.int32], n: int) -> NDArray[np.intp]:
     """Return one cell of each component 1..n of ``labels`` (flat, 0 = background)."""
     # ndimage.label numbers components in scan order, so each one's first cell is where
     # the running maximum of the labels goes up; checked, with a general fallback.
-    first = np.flatnonzero(np.diff(np.maximum.accumulate(labels), prepend=0) > 0)
+    top = np.maximum.accumulate(labels)
+    first = np.flatnonzero(top[1:] != top[:-1]) + 1  # top never goes down
+    if top.size and top[0] > 0:
+        first = np.concatenate(([0], first))
+    del top
     if first.size == n and np.array_equal(labels[first], np.arange(1, n + 1)):
         return first
     rep = np.zeros(n + 1, dtype=np.intp)
     rep[labels] = np.arange(labels.size)
     return rep[1:]
+
+
+def _take(table: NDArray[np.int32], index: NDArray[np.int32]) -> NDArray[np.int32]:
+    """Return ``table[index]`` by blocks (no full-size temporary of intp indices)."""
+    out = np.empty(index.shape, dtype=table.dtype)
+    flat_index, flat_out = index.ravel(), out.ravel()
+    for lo in range(0, flat_index.size, _BLOCK):
+        np.take(table, flat_index[lo : lo + _BLOCK], out=flat_out[lo : lo + _BLOCK])
+    return out
 
 
 def _drop_repeats(values: NDArray[np.int64]) -> NDArray[np.int64]:

@@ -35,7 +35,8 @@ __all__ = ["KM_PER_DEG", "SegmentGrid", "Snapped", "search_radius_deg", "snap_to
 KM_PER_DEG = 111.32
 _MAX_CELLS = 4_000_000  # the segment grid's cells at most (a tiny tolerance)
 _MIN_GEODESICS = 10_000  # geodesic distances per thread at least
-_PAIRS_PER_BLOCK = 1 << 19  # (event, segment) pairs measured at once: bounded memory
+_PAIRS_PER_BLOCK = 1 << 16
+_SEGMENTS_PER_BLOCK = 1 << 13  # (event, segment) pairs measured at once: bounded memory
 
 
 def search_radius_deg(y: NDArray[np.float64], tol_km: float) -> NDArray[np.float64]:
@@ -83,7 +84,17 @@ class SegmentGrid:
         self.x0, self.y0, self.cell = float(minx) - 2 * cell, float(maxy) + 2 * cell, float(cell)
         self.nx = int(np.floor((maxx - minx) / cell)) + 6
         self.ny = int(np.floor((maxy - miny) / cell)) + 6
-        keys = self._keys()  # sorted: cell by cell
+        n = len(self.ax)
+        # by blocks of segments (little memory), then sorted: cell by cell
+        keys = np.sort(
+            np.concatenate(
+                [np.empty(0, np.int64)]
+                + [
+                    self._keys(lo, min(lo + _SEGMENTS_PER_BLOCK, n))
+                    for lo in range(0, n, _SEGMENTS_PER_BLOCK)
+                ]
+            )
+        )
         n_seg = max(len(self.ax), 1)
         self.cell_seg = (keys % n_seg).astype(np.intp)
         cell_of = keys // n_seg
@@ -93,24 +104,25 @@ class SegmentGrid:
         self.slot[cell_of[first]] = np.arange(first.size, dtype=np.int32)
         self.offsets = np.append(first, len(keys)).astype(np.intp)
 
-    def _keys(self) -> NDArray[np.int64]:
-        """Return ``cell * n_segments + segment`` for every (cell, segment) listed, unique."""
+    def _keys(self, lo: int, hi: int) -> NDArray[np.int64]:
+        """Return ``cell * n_segments + segment`` per (cell, segment) of segments lo:hi."""
         n_seg = len(self.ax)
-        length = np.maximum(np.abs(self.bx - self.ax), np.abs(self.by - self.ay))
+        ax, ay, bx, by = self.ax[lo:hi], self.ay[lo:hi], self.bx[lo:hi], self.by[lo:hi]
+        length = np.maximum(np.abs(bx - ax), np.abs(by - ay))
         pieces = np.maximum(1, np.ceil(length / self.cell)).astype(np.int64)
-        s = np.repeat(np.arange(n_seg), pieces)
-        first = np.repeat(np.cumsum(pieces) - pieces, pieces)
-        j = np.arange(s.size) - first
+        s = np.repeat(np.arange(hi - lo), pieces)
+        j = np.arange(s.size) - np.repeat(np.cumsum(pieces) - pieces, pieces)
         t0, t1 = j / pieces[s], (j + 1) / pieces[s]
-        dx, dy = self.bx - self.ax, self.by - self.ay
-        xa, xb = self.ax[s] + t0 * dx[s], self.ax[s] + t1 * dx[s]
-        ya, yb = self.ay[s] + t0 * dy[s], self.ay[s] + t1 * dy[s]
+        dx, dy = bx - ax, by - ay
+        xa, xb = ax[s] + t0 * dx[s], ax[s] + t1 * dx[s]
+        ya, yb = ay[s] + t0 * dy[s], ay[s] + t1 * dy[s]
         c_lo, c_hi = self._col(np.minimum(xa, xb)), self._col(np.maximum(xa, xb))
         r_lo, r_hi = self._row(np.maximum(ya, yb)), self._row(np.minimum(ya, yb))
         # a piece spans at most two columns and two rows: its box's four corner cells
         cells = np.concatenate(
             [r * self.nx + c for r in (r_lo, r_hi) for c in (c_lo, c_hi)]
         ).astype(np.int64)
+        s += lo
         keys = cells * n_seg + np.tile(s, 4)
         keys = np.sort(keys)
         return keys[run_starts(keys)]
@@ -234,31 +246,51 @@ def _nearest_per_unit(
     return pos[order][starts], first_seg
 
 
-def _snap_block(
+def _nearest_segments(
     rows: NDArray[np.intp],
     x: NDArray[np.float64],
     y: NDArray[np.float64],
     radius: NDArray[np.float64],
     grid: SegmentGrid,
     near: NearSegments,
-    tol_km: float,
-) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
-    """Return (point, unit, km) of every unit within ``radius`` and ``tol_km`` of a point.
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Return (point, segment): each unit's nearest segment for every unit within reach.
 
-    ``x``, ``y`` and ``radius`` are the points of ``rows`` (of ``near``'s points) only.
+    ``rows`` are positions in ``near``'s points; ``x``, ``y`` and ``radius`` are those of
+    ``rows`` only, and the points returned are positions in ``rows``.
     """
     pos, seg = near.pairs(rows)
     dist, _ = _point_segment_distance(x[pos], y[pos], grid, seg)
     within = dist <= radius[pos]  # as ``dwithin``: a unit's distance is its least segment's
     pos, seg, dist = pos[within], seg[within], dist[within]
     if not pos.size:
-        return pos, pos, dist
-    pos, seg = _nearest_per_unit(pos, seg, dist, grid)
-    qx, qy = _closest_points(x[pos], y[pos], grid, seg)
-    # element-wise, so threads give the same values (pyproj releases the GIL)
-    km = map_chunks(geodesic_km, x[pos], y[pos], qx, qy, min_chunk=_MIN_GEODESICS)
-    ok = km <= tol_km
-    return pos[ok], grid.unit[seg[ok]], km[ok]
+        return pos, seg
+    return _nearest_per_unit(pos, seg, dist, grid)
+
+
+def _candidates(
+    x: NDArray[np.float64], y: NDArray[np.float64], grid: SegmentGrid, radius: NDArray[np.float64]
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Return (point, segment) for each point and unit within reach: the unit's nearest segment.
+
+    Only points with segments listed near them are measured, in blocks of
+    ``_PAIRS_PER_BLOCK`` (point, segment) pairs.
+    """
+    near = grid.near_segments(x, y)
+    counts = near.counts()
+    todo = np.flatnonzero(counts > 0)  # only points with a boundary within reach
+    cum = np.cumsum(counts[todo])
+    cuts = np.arange(_PAIRS_PER_BLOCK, cum[-1] if cum.size else 0, _PAIRS_PER_BLOCK)
+    edges = np.unique(np.concatenate(([0], np.searchsorted(cum, cuts), [todo.size])))
+    pos_parts, seg_parts = [np.empty(0, np.intp)], [np.empty(0, np.intp)]
+    with progress(total=todo.size, desc="snapping events", unit="event") as bar:
+        for lo, hi in itertools.pairwise(edges):
+            rows = todo[lo:hi]
+            p, sg = _nearest_segments(rows, x[rows], y[rows], radius[rows], grid, near)
+            pos_parts.append(rows[p])
+            seg_parts.append(sg)
+            bar.update(hi - lo)
+    return np.concatenate(pos_parts), np.concatenate(seg_parts)
 
 
 def snap_to_segments(
@@ -273,28 +305,20 @@ def snap_to_segments(
     The points must lie outside every unit. Each unit within the point's search radius
     (:func:`search_radius_deg`, in degrees) is measured from its nearest point in
     longitude/latitude, geodesically; the nearest within ``tol_km`` wins, ties going to
-    the smallest ``pcode_rank``. Points are measured in blocks of about half a million
-    (point, segment) pairs, so memory stays bounded.
+    the smallest ``pcode_rank``. The (point, segment) pairs are measured in blocks of
+    about 65,000, so memory stays small.
     """
+    if not len(x):
+        empty = np.empty(0, np.intp)
+        return Snapped(pos=empty, unit=empty, km=np.empty(0))
     radius = search_radius_deg(y, tol_km)
-    found = []
-    if len(x):
-        grid = SegmentGrid(geoms, float(radius.max()) * (1 + 1e-6))
-        near = grid.near_segments(x, y)
-        counts = near.counts()
-        todo = np.flatnonzero(counts > 0)  # only points with a boundary within reach
-        cum = np.cumsum(counts[todo])
-        cuts = np.arange(_PAIRS_PER_BLOCK, cum[-1] if cum.size else 0, _PAIRS_PER_BLOCK)
-        edges = np.unique(np.concatenate(([0], np.searchsorted(cum, cuts), [todo.size])))
-        with progress(total=todo.size, desc="snapping events", unit="event") as bar:
-            for lo, hi in itertools.pairwise(edges):
-                rows = todo[lo:hi]
-                p, u, km = _snap_block(rows, x[rows], y[rows], radius[rows], grid, near, tol_km)
-                found.append((rows[p], u, km))
-                bar.update(hi - lo)
-    pos = np.concatenate([f[0] for f in found]) if found else np.empty(0, np.intp)
-    unit = np.concatenate([f[1] for f in found]) if found else np.empty(0, np.intp)
-    km = np.concatenate([f[2] for f in found]) if found else np.empty(0)
+    grid = SegmentGrid(geoms, float(radius.max()) * (1 + 1e-6))
+    pos, seg = _candidates(x, y, grid, radius)
+    qx, qy = _closest_points(x[pos], y[pos], grid, seg)
+    # element-wise, so threads give the same values (pyproj releases the GIL)
+    km = map_chunks(geodesic_km, x[pos], y[pos], qx, qy, min_chunk=_MIN_GEODESICS)
+    ok = km <= tol_km
+    pos, unit, km = pos[ok], grid.unit[seg[ok]], km[ok]
     order = np.lexsort((pcode_rank[unit], km, pos))
     first = order[run_starts(pos[order])]
     return Snapped(pos=pos[first], unit=unit[first], km=km[first])

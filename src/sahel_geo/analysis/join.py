@@ -36,7 +36,11 @@ Only points in crossed cells (tested against the few units crossing or covering 
 cell), in overlaps and off the grid go through exact shapely predicates on the
 prepared polygons, cell by cell, split over threads for large inputs (the ``threads``
 option; shapely releases the GIL, and the answers do not depend on the number of
-threads). There is no Python loop per event.
+threads). Snapping goes through a grid too (:mod:`._join_snap`): the boundaries' segments
+are listed by cells as wide as the search radius, so only events with a boundary within
+reach are measured, and only against the segments near them, never against whole
+polygons; the nearest points follow GEOS's own formulas, so the distances are those of
+``shapely.shortest_line`` to the polygons. There is no Python loop per event.
 """
 
 from __future__ import annotations
@@ -63,6 +67,8 @@ from sahel_geo.core.threads import map_chunks
 from sahel_geo.core.validation import check_geographic, point_xy_or_nan
 
 __all__ = ["MATCH_TYPES", "assign_admin"]
+
+_BLOCK = 1 << 18  # events per block where a full-size temporary is not worth it
 
 logger = logging.getLogger(__name__)
 
@@ -154,12 +160,17 @@ class _Units:
 
 @dataclass(frozen=True)
 class _Points:
-    """The events as points on the lookup grid (full-size arrays, shared, never copied)."""
+    """The events the lookup grid did not resolve (positions below are into these arrays).
 
+    Events with coordinates in crossed cells, in overlaps, off the grid or outside every
+    unit; ``rows`` are their rows in the events. Only these keep their coordinates,
+    so the exact tests and snapping do not hold full-size arrays.
+    """
+
+    rows: NDArray[np.intp]  # each point's row in the events
     x: NDArray[np.float64]
     y: NDArray[np.float64]
-    usable: NDArray[np.bool_]  # finite coordinates
-    code: NDArray[np.int32]  # the lookup grid's code of each point
+    code: NDArray[np.int32]  # the lookup grid's code of each point (all <= 0)
     country: pd.Series | None  # the events' country_iso3, when the country rule applies
 
 
@@ -200,7 +211,8 @@ def _country_match(
     """Return whether each (event, unit) pair's unit is in the event's own country."""
     if points.country is None:
         return np.zeros(ev_rows.size, dtype=bool)
-    ev_ccode = units.countries.get_indexer(pd.Index(points.country.iloc[ev_rows], dtype=object))
+    countries = points.country.iloc[points.rows[ev_rows]]
+    ev_ccode = units.countries.get_indexer(pd.Index(countries, dtype=object))
     return np.asarray((units.unit_ccode[pair_units] == ev_ccode) & (ev_ccode >= 0))
 
 
@@ -219,7 +231,7 @@ def _candidate_pairs(
     # which keeps their indexes in the CPU cache (about a fifth faster)
     crossed = crossed[np.argsort(code[crossed], kind="stable")]
     pos, cand = index.candidates((-code[crossed] - 2).astype(np.intp))
-    fallback = np.flatnonzero(points.usable & (code == EXACT))
+    fallback = np.flatnonzero(code == EXACT)
     if fallback.size:
         tree = shapely.STRtree(geoms)
         pi, gi = tree.query(shapely.points(points.x[fallback], points.y[fallback]))
@@ -233,7 +245,10 @@ def _candidate_pairs(
 def _exact(
     index: GridIndex, points: _Points, units: _Units
 ) -> tuple[list[_Assigned], NDArray[np.intp]]:
-    """Resolve the events the grid could not; return them and the events outside every unit.
+    """Resolve the events the grid could not; return them and the points outside every unit.
+
+    The events found are given by their rows, the points outside by their positions in
+    ``points``.
 
     Exact predicates on the prepared polygons for the candidate pairs of
     :func:`_candidate_pairs`: in the interior of one unit (inside), of several (overlap),
@@ -242,7 +257,7 @@ def _exact(
     geoms, x, y = units.geoms, points.x, points.y
     cand_rows, local, unit_all = _candidate_pairs(index, points, geoms)
     rows_all = cand_rows[local]
-    outside = np.flatnonzero(points.usable & (points.code == OUTSIDE))
+    outside = np.flatnonzero(points.code == OUTSIDE)
     if not cand_rows.size:
         return [], outside
     shapely.prepare(geoms)
@@ -252,17 +267,19 @@ def _exact(
     one = np.flatnonzero(interior)
     several = one[n_interior[local[one]] > 1]
     one = one[n_interior[local[one]] == 1]
-    found = [_Assigned(cand_rows[local[one]], unit_all[one], MATCH_TYPES.index("inside"), 0.0)]
+    rows = points.rows  # events' rows of the positions
+    inside = MATCH_TYPES.index("inside")
+    found = [_Assigned(rows[cand_rows[local[one]]], unit_all[one], inside, 0.0)]
     country = _country_match(points, units, rows_all[several], unit_all[several])
     p_first, g_first = _pick(local[several], unit_all[several], country, units.pcode_rank)
-    found.append(_Assigned(cand_rows[p_first], g_first, MATCH_TYPES.index("overlap"), 0.0))
+    found.append(_Assigned(rows[cand_rows[p_first]], g_first, MATCH_TYPES.index("overlap"), 0.0))
     # on a boundary, in no interior (border)
     sel = np.flatnonzero(n_interior[local] == 0)
     touch = shapely.intersects_xy(geoms[unit_all[sel]], x[rows_all[sel]], y[rows_all[sel]])
     sel = sel[touch]
     country = _country_match(points, units, rows_all[sel], unit_all[sel])
     p_first, g_first = _pick(local[sel], unit_all[sel], country, units.pcode_rank)
-    found.append(_Assigned(cand_rows[p_first], g_first, MATCH_TYPES.index("border"), 0.0))
+    found.append(_Assigned(rows[cand_rows[p_first]], g_first, MATCH_TYPES.index("border"), 0.0))
     n_touch = np.bincount(local[sel], minlength=cand_rows.size)
     # disjoint sets of rows (outside cells; crossed cells and overlaps): no union needed
     outside = np.sort(np.concatenate((outside, cand_rows[(n_interior == 0) & (n_touch == 0)])))
@@ -273,7 +290,11 @@ def _codes_of_units(code_of_unit: NDArray[np.intp], unit: NDArray[np.int32]) -> 
     """Categorical codes per event from each unit's code (-1 for no unit), compact dtype."""
     top = int(code_of_unit.max(initial=0))
     dtype = np.int8 if top < 127 else np.int16 if top < 32_767 else np.int32
-    return np.append(code_of_unit, -1).astype(dtype)[unit]  # unit -1 picks the -1
+    table = np.append(code_of_unit, -1).astype(dtype)  # unit -1 picks the -1
+    out = np.empty(len(unit), dtype=dtype)
+    for lo in range(0, len(unit), _BLOCK):  # blocks: no full-size index temporary
+        np.take(table, unit[lo : lo + _BLOCK], out=out[lo : lo + _BLOCK])
+    return out
 
 
 def _pick(
@@ -337,6 +358,10 @@ def _locate(
     cells, in overlaps and off the grid; then snapping of the points outside every unit.
     """
     n = len(events)
+    # About one grid cell per event (a finer grid pays off only for many events), up to
+    # the join_index_cells option. Built before the coordinates are read: less memory.
+    cells = min(int(get_option("join_index_cells")), max(250_000, n))
+    index = GridIndex(units.geoms, cells)
     x, y = point_xy_or_nan(
         events.geometry.to_numpy(),
         what="events",
@@ -344,34 +369,47 @@ def _locate(
         "events.centroid).",
     )
     usable = np.isfinite(x) & np.isfinite(y)
-    # About one grid cell per event (a finer grid pays off only for many events), up to
-    # the join_index_cells option.
-    cells = min(int(get_option("join_index_cells")), max(250_000, int(usable.sum())))
-    index = GridIndex(units.geoms, cells)
     code = index.lookup(x, y)
     code[~usable] = OUTSIDE  # no coordinates: unassigned, never sent to the predicates
-    direct = code > 0
-    # unit index per event, -1 = none; match code per event (index into MATCH_TYPES)
-    unit = code - 1
-    np.maximum(unit, -1, out=unit)
-    match = np.where(
-        direct, np.int8(MATCH_TYPES.index("inside")), np.int8(MATCH_TYPES.index("unassigned"))
-    )
-    snap_km = np.where(direct, 0.0, np.nan)
+    n_direct = int(np.count_nonzero(code > 0))
+    # the events the grid did not resolve keep their coordinates, the others drop them
+    todo = np.flatnonzero(usable & (code <= 0))
     country = events["country_iso3"] if len(units.countries) else None
-    points = _Points(x=x, y=y, usable=usable, code=code, country=country)
+    points = _Points(rows=todo, x=x[todo], y=y[todo], code=code[todo], country=country)
+    del x, y
     found, outside = _exact(index, points, units)
     if outside.size and tol > 0:
         found.extend(_snap(points, units, outside, tol))
+    del points
+    unit, match, snap_km = _answers(code, found)
+    grid_note = (
+        f"lookup grid {index.nx}x{index.ny} resolved "
+        f"{100.0 * n_direct / max(n, 1):.1f}% of events directly"
+    )
+    return unit, match, snap_km, usable, grid_note
+
+
+def _answers(
+    code: NDArray[np.int32], found: list[_Assigned]
+) -> tuple[NDArray[np.int32], NDArray[np.int8], NDArray[np.float64]]:
+    """Return each event's unit (-1: none), match code and snap distance.
+
+    From the lookup codes (consumed: the units are written over them) and the events the
+    exact rules and snapping resolved.
+    """
+    direct = code > 0
+    unit = code
+    unit -= 1
+    np.maximum(unit, -1, out=unit)
+    match = np.full(len(code), MATCH_TYPES.index("unassigned"), dtype=np.int8)
+    match[direct] = MATCH_TYPES.index("inside")
+    snap_km = np.full(len(code), np.nan)
+    snap_km[direct] = 0.0
     for f in found:  # the rules' events are disjoint
         unit[f.rows] = f.unit
         match[f.rows] = f.match
         snap_km[f.rows] = f.km
-    grid_note = (
-        f"lookup grid {index.nx}x{index.ny} resolved "
-        f"{100.0 * np.count_nonzero(direct) / max(n, 1):.1f}% of events directly"
-    )
-    return unit, match, snap_km, usable, grid_note
+    return unit, match, snap_km
 
 
 def _coarse_mask(events: gpd.GeoDataFrame, level: int) -> NDArray[np.bool_]:
@@ -556,7 +594,7 @@ def assign_admin(
 
 
 def _snap(points: _Points, units: _Units, rows: NDArray[np.intp], tol_km: float) -> list[_Assigned]:
-    """Snap points outside every unit to the nearest unit within ``tol_km``.
+    """Snap the points at positions ``rows``, outside every unit, to the nearest unit.
 
     Measured against boundary segments near each point (:mod:`._join_snap`). Returns the
     snapped events (an empty list when none is within reach).
@@ -564,4 +602,5 @@ def _snap(points: _Points, units: _Units, rows: NDArray[np.intp], tol_km: float)
     found = snap_to_segments(points.x[rows], points.y[rows], units.geoms, tol_km, units.pcode_rank)
     if not found.pos.size:
         return []
-    return [_Assigned(rows[found.pos], found.unit, MATCH_TYPES.index("snapped"), found.km)]
+    snapped = MATCH_TYPES.index("snapped")
+    return [_Assigned(points.rows[rows[found.pos]], found.unit, snapped, found.km)]
