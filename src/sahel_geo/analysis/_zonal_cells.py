@@ -77,7 +77,8 @@ def zone_cells(
     setup
         The zones of a batch on their window (with their gathered cells).
     values
-        The values of one raster (or one step of a stack) on the batch's window.
+        The values of one raster (or one step of a stack) on the batch's window, on the
+        values' grid (each stands for its ``setup.ks`` cells of a common grid).
 
     Returns
     -------
@@ -90,7 +91,8 @@ def zone_cells(
     n = setup.cov.n_zones
     width = setup.win.shape[1]
     row, col = np.divmod(c.flat, width)
-    raw = gather(np.asarray(values), row, col)
+    ky, kx = setup.ks  # values on their own grid, the cells on the common grid
+    raw = gather(np.asarray(values), row // ky, col // kx)
     ok = setup.win.valid_mask(raw)
     extra: dict[str, NDArray[np.float64]] = {}
     if "nan" in setup.names:

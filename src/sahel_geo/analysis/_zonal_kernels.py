@@ -144,13 +144,20 @@ class Plan:
     cell_col: NDArray[np.int64]
     cell_w: NDArray[np.float64]
     cell_zone: NDArray[np.int64]
+    ks: tuple[int, int] = (1, 1)  # grid cells per value cell along y and x
 
 
 #: Cells of one row block: small enough to stay in cache, large enough to amortise calls.
 _BLOCK_CELLS = 1 << 16
 
 
-def plan(cov: Coverage, w: Weights, row_area: NDArray[np.float64] | None) -> Plan:
+def plan(
+    cov: Coverage,
+    w: Weights,
+    row_area: NDArray[np.float64] | None,
+    *,
+    ks: tuple[int, int] = (1, 1),
+) -> Plan:
     """Sort the runs by (row, col0) and cut them into blocks of rows.
 
     Parameters
@@ -161,6 +168,9 @@ def plan(cov: Coverage, w: Weights, row_area: NDArray[np.float64] | None) -> Pla
         The cell weights (boundary cells already scaled by :func:`scaled`).
     row_area
         Area of a cell of each row, to scale the runs' weights; None: no scaling.
+    ks
+        Cells of the coverage grid per value cell along y and x, when the coverage is on
+        a common grid finer than the values' (blocks are whole value rows).
 
     Returns
     -------
@@ -169,6 +179,7 @@ def plan(cov: Coverage, w: Weights, row_area: NDArray[np.float64] | None) -> Pla
     """
     height, width = cov.grid.height, cov.grid.width
     block = max(1, min(height, _BLOCK_CELLS // max(width, 1)))
+    block = max(ks[0], block - block % ks[0])
     ro = argsort_packed(cov.run_row * np.int64(width + 1) + cov.run_col0, height * (width + 1))
     rows = cov.run_row[ro]
     flat0 = rows * width + cov.run_col0[ro]
@@ -192,6 +203,7 @@ def plan(cov: Coverage, w: Weights, row_area: NDArray[np.float64] | None) -> Pla
         cell_col=cov.cell_col,
         cell_w=w.cell_w,
         cell_zone=cov.cell_zone,
+        ks=ks,
     )
 
 
@@ -283,6 +295,124 @@ def gather(values: NDArray[_G], rows: NDArray[np.int64], cols: NDArray[np.int64]
     return flat.take(rows * step + cols)
 
 
+def _expand(flat_v: NDArray[np.intp], width_v: int, ks: tuple[int, int]) -> NDArray[np.intp]:
+    """Row-major positions, on a grid ``ks`` times finer, of the cells of some cells."""
+    ky, kx = ks
+    if ky * kx == 1 or not len(flat_v):
+        return flat_v
+    r, c = np.divmod(flat_v, width_v)
+    dy = np.arange(ky)[None, :, None]
+    dx = np.arange(kx)[None, None, :]
+    fine = (r[:, None, None] * ky + dy) * (width_v * kx) + c[:, None, None] * kx + dx
+    return np.sort(fine.reshape(-1))
+
+
+def _fill_block(dst: NDArray[np.float64], raw: NDArray[np.generic], ks: tuple[int, int]) -> None:
+    """Copy a block of values into the float64 buffer, each into its ``ky x kx`` cells."""
+    ky, kx = ks
+    if ky * kx == 1:
+        dst[...] = raw
+        return
+    h, w = raw.shape
+    dst.reshape(h, ky, w, kx)[...] = raw[:, None, :, None]
+
+
+def _block_quantity(
+    name: str,
+    out: NDArray[np.float64],
+    v: NDArray[np.float64],
+    bad: NDArray[np.intp],
+    ref: float,
+    weights: tuple[NDArray[np.floating], NDArray[np.bool_]] | None,
+) -> None:
+    """Write one quantity of :func:`moments` for a block of rows into ``out``.
+
+    ``v`` holds the block's values with its nodata cells (row-major positions ``bad``)
+    set to 0; the weights are 0 where they are nodata. ``sh2`` squares ``out`` in place:
+    it must follow ``sh``.
+    """
+    flat = out.reshape(-1)
+    if name == "sh":
+        np.subtract(v, ref, out=out)
+    elif name == "sh2":
+        np.multiply(out, out, out=out)
+    elif name == "invalid":
+        out[...] = 0.0
+        flat[bad] = 1.0
+        return
+    else:
+        assert weights is not None
+        wts, wok = weights
+        if name == "wv":
+            np.copyto(out, wts)
+        elif name == "wvv":
+            np.multiply(v, wts, out=out)
+            return
+        else:  # wnod
+            np.copyto(out, ~wok)
+    flat[bad] = 0.0
+
+
+def _run_sums(
+    plan: Plan,
+    raster: Raster,
+    values: NDArray[np.generic],
+    names: list[str],
+    ref: float,
+    weights: tuple[NDArray[np.floating] | None, NDArray[np.bool_] | None],
+) -> dict[str, NDArray[np.float64]]:
+    """Each run's sum of each quantity of :func:`moments`, a block of rows at a time."""
+    ky, kx = plan.ks
+    height, width = values.shape[0] * ky, values.shape[1] * kx
+    wts, wts_valid = weights
+    run_sums = {k: np.zeros(len(plan.run_zone)) for k in names}
+    dense = [k for k in names if k not in ("valid", "v")]
+    # Only the cells equal to nodata are looked for when the value sums can tell whether
+    # a NaN or infinite value was summed into a run (rare: the block is then redone).
+    cheap = "v" in names and not dense
+    block = plan.block_rows
+    buf = np.zeros(min(block, height) * width + 1)
+    qbuf = np.zeros(len(buf) if dense else 0)
+    bads: list[NDArray[np.intp]] = []
+    for b, r0 in enumerate(range(0, height, block)):  # blocks of rows, not cells
+        i0, i1 = plan.cuts[b], plan.cuts[b + 1]
+        if i0 == i1:
+            continue
+        r1 = min(r0 + block, height)
+        size = (r1 - r0) * width
+        idx = plan.idx[2 * i0 : 2 * i1]
+        raw = values[r0 // ky : r1 // ky]
+        flat = buf[: size + 1]
+        block2d = flat[:size].reshape(r1 - r0, width)
+        _fill_block(block2d, raw, (ky, kx))
+        bad = _expand(_nodata_flat(raster, raw, full=not cheap), raw.shape[1], (ky, kx))
+        if len(bad):
+            flat[bad] = 0.0
+        if "v" in names:
+            seg = np.add.reduceat(flat, idx)[0::2]
+            if cheap and not np.isfinite(seg).all():
+                bad = _expand(_nodata_flat(raster, raw, full=True), raw.shape[1], (ky, kx))
+                flat[bad] = 0.0
+                seg = np.add.reduceat(flat, idx)[0::2]
+            run_sums["v"][i0:i1] = seg
+        if "valid" in names and len(bad):
+            bads.append(bad + r0 * width)
+        wb = (wts[r0:r1], wts_valid[r0:r1]) if wts is not None and wts_valid is not None else None
+        q = qbuf[: size + 1]
+        for name in dense:  # (sh2 squares sh in place: sh comes first)
+            _block_quantity(name, q[:size].reshape(r1 - r0, width), block2d, bad, ref, wb)
+            run_sums[name][i0:i1] = np.add.reduceat(q, idx)[0::2]
+    if "valid" in names:
+        run_sums["valid"] = plan.run_len
+        if bads:  # nodata cells in each run, from their sorted positions
+            all_bad = np.concatenate(bads)
+            n_bad = np.searchsorted(all_bad, plan.run_flat1) - np.searchsorted(
+                all_bad, plan.run_flat0
+            )
+            run_sums["valid"] = plan.run_len - n_bad
+    return run_sums
+
+
 def moments(
     plan: Plan,
     n: int,
@@ -316,76 +446,27 @@ def moments(
     raster
         The raster the values come from (its nodata rules).
     values
-        The 2-D values of the window.
+        The 2-D values of the window, on the values' grid: with coverage on a common grid
+        (``plan.ks``), each value stands for its ``ky x kx`` cells of it, read through
+        index maps (never repeated into a window-sized array).
     names
         The quantities to sum.
     ref
         Reference value subtracted for ``sh``/``sh2``.
     wts, wts_valid
         The ``weights`` raster's values (0 on nodata; float32 or float64) and validity,
-        window-sized.
+        on the coverage grid.
 
     Returns
     -------
     dict of str to numpy.ndarray
         One array of ``n`` zone sums per name.
     """
-    height, width = values.shape
-    n_runs = len(plan.run_zone)
-    run_sums = {k: np.zeros(n_runs) for k in names}
-    dense = [k for k in names if k not in ("valid", "v")]
-    # Only the cells equal to nodata are looked for when the value sums can tell whether
-    # a NaN or infinite value was summed into a run (rare: the block is then redone).
-    cheap = "v" in names and not dense
-    block = plan.block_rows
-    buf = np.zeros(min(block, height) * width + 1)
-    vbuf = np.empty(len(buf) - 1 if dense else 0)
-    bads: list[NDArray[np.intp]] = []
-    for b, r0 in enumerate(range(0, height, block)):  # blocks of rows, not cells
-        i0, i1 = plan.cuts[b], plan.cuts[b + 1]
-        if i0 == i1:
-            continue
-        r1 = min(r0 + block, height)
-        size = (r1 - r0) * width
-        idx = plan.idx[2 * i0 : 2 * i1]
-        raw = values[r0:r1]
-        flat = buf[: size + 1]
-        flat[:size].reshape(r1 - r0, width)[...] = raw
-        ok = raster.valid_mask(raw) if dense else None
-        bad = np.flatnonzero(~ok) if ok is not None else _nodata_flat(raster, raw, full=not cheap)
-        if len(bad):
-            flat[bad] = 0.0
-        if "v" in names:
-            seg = np.add.reduceat(flat, idx)[0::2]
-            if cheap and not np.isfinite(seg).all():
-                bad = _nodata_flat(raster, raw, full=True)
-                flat[bad] = 0.0
-                seg = np.add.reduceat(flat, idx)[0::2]
-            run_sums["v"][i0:i1] = seg
-        if "valid" in names and len(bad):
-            bads.append(bad + r0 * width)
-        if ok is not None:
-            block2d = flat[:size].reshape(r1 - r0, width)
-            vb = vbuf[:size].reshape(r1 - r0, width)
-            np.copyto(vb, block2d)
-            wb = wok = None
-            if wts is not None and wts_valid is not None:
-                wok = wts_valid[r0:r1]
-                wb = np.where(ok & wok, wts[r0:r1], 0)
-            for name in dense:
-                _quantity(name, vb, ok, ref, wb, wok, out=block2d)
-                run_sums[name][i0:i1] = np.add.reduceat(flat, idx)[0::2]
-    if "valid" in names:
-        run_sums["valid"] = plan.run_len
-        if bads:  # nodata cells in each run, from their sorted positions
-            all_bad = np.concatenate(bads)
-            n_bad = np.searchsorted(all_bad, plan.run_flat1) - np.searchsorted(
-                all_bad, plan.run_flat0
-            )
-            run_sums["valid"] = plan.run_len - n_bad
+    run_sums = _run_sums(plan, raster, values, names, ref, (wts, wts_valid))
     # Boundary cells: their values, gathered once.
     cr, cc, cd, cz = plan.cell_row, plan.cell_col, plan.cell_w, plan.cell_zone
-    raw_c = gather(values, cr, cc)
+    ky, kx = plan.ks
+    raw_c = gather(values, cr // ky, cc // kx) if ky * kx > 1 else gather(values, cr, cc)
     ok_c = raster.valid_mask(raw_c)
     v_c = np.where(ok_c, raw_c, 0.0).astype(np.float64)
     wv_c = wok_c = None

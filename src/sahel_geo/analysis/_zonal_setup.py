@@ -47,8 +47,8 @@ _BATCH_BYTES = 3 << 20
 _PIECE_BYTES = 220
 
 #: Estimated bytes per cell of a batch's window: base (none), weights gathered onto it,
-#: values repeated onto a common grid, covered cells gathered for order statistics.
-_CELL_BYTES = {"weights": 10, "repeat": 8, "cells": 90}
+#: masks on a common grid, covered cells gathered for order statistics.
+_CELL_BYTES = {"weights": 10, "repeat": 2, "cells": 90}
 
 
 @dataclass(frozen=True)
@@ -388,7 +388,7 @@ def part(setup: Setup, zones: NDArray[np.int64], window: tuple[int, int, int, in
         window=window,
         ks=ks,
         cov=cov,
-        plan=plan(cov, w, row_area),
+        plan=plan(cov, w, row_area, ks=ks),
         cells=cells(cov, w, row_area) if needs_cells(setup.names, setup.funcs) else None,
         win=grid,
         names=setup.names,
@@ -422,7 +422,10 @@ def whole(setup: Setup) -> Part:
 
 
 def part_values(p: Part, values: NDArray[np.generic]) -> NDArray[np.generic]:
-    """Return one step's values on a part's window (repeated onto a common grid).
+    """Return one step's values on a part's window, on the values' own grid (a view).
+
+    On a common grid the sums and the gathered cells read each value for its
+    ``ky x kx`` common cells through index maps (:attr:`Part.ks`); nothing is repeated.
 
     Parameters
     ----------
@@ -434,13 +437,7 @@ def part_values(p: Part, values: NDArray[np.generic]) -> NDArray[np.generic]:
     Returns
     -------
     numpy.ndarray
-        A view of the part's window of ``values`` on the values' grid; on a common grid,
-        each value cell repeated into its ``ky x kx`` common cells (a copy of the
-        window only).
+        A view of the part's window of ``values``.
     """
     r0, r1, c0, c1 = p.window
-    sub = values[..., r0:r1, c0:c1]
-    ky, kx = p.ks
-    if ky * kx == 1:
-        return sub
-    return np.repeat(np.repeat(sub, ky, axis=-2), kx, axis=-1)
+    return values[..., r0:r1, c0:c1]
