@@ -28,7 +28,7 @@ def client() -> Iterator[object]:
     with (
         dask.config.set({"dataframe.convert-string": False}),
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as c,
     ):

@@ -25,7 +25,7 @@ def client() -> Iterator[object]:
     with (
         dask.config.set({"dataframe.convert-string": False}),
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as c,
     ):
@@ -42,9 +42,7 @@ def acled_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _in_memory(path: Path) -> pd.DataFrame:
-    # the in-memory builder on the file's cells as text (rows = positions + 1 = file rows)
-    table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    return sg.read_acled(table)
+    return sg.read_acled(path)  # the in-memory reader of the whole file
 
 
 def _same_report(got: sg.StepReport, ref: sg.StepReport) -> None:
@@ -101,7 +99,7 @@ def test_row_numbers_count_blank_lines(client, tmp_path) -> None:
 
 
 def test_parquet_folder(client, acled_csv, tmp_path) -> None:
-    raw = pd.read_csv(acled_csv, dtype=str, keep_default_na=False, na_values=[""])
+    raw = pd.read_csv(acled_csv, low_memory=False)  # typed as the in-memory reader types it
     folder = tmp_path / "acled.parquet"
     folder.mkdir()
     raw.iloc[:900].to_parquet(folder / "part.0.parquet")
@@ -133,3 +131,19 @@ def test_missing_dask_geopandas_names_the_extra(acled_csv, monkeypatch) -> None:
 def test_unknown_source(acled_csv) -> None:
     with pytest.raises(sg.SchemaError, match="source must be one of"):
         read_events_dask(acled_csv, source="gdelt")  # type: ignore[arg-type]
+
+
+def test_column_types_are_the_whole_files(client, tmp_path) -> None:
+    raw = demo_acled_table(n=300, seed=4).reset_index(drop=True)
+    raw["code"] = [str(i) for i in range(len(raw))]
+    raw.loc[len(raw) - 1, "code"] = "x7"  # text in the last block only: text everywhere
+    raw["size"] = range(len(raw))
+    raw.loc[len(raw) - 2, "size"] = None  # a gap in the last block only: floats everywhere
+    path = tmp_path / "typed.csv"
+    raw.to_csv(path, index=False)
+    lazy = read_events_dask(path, blocksize=20_000)
+    assert lazy.npartitions > 3
+    got = compute(lazy)
+    ref = sg.read_acled(path)
+    assert str(ref["code"].dtype) == "str" and ref["size"].dtype == "float64"
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), ref, check_exact=True)

@@ -14,8 +14,10 @@ What stays true across blocks
   excluded, blank lines counted), as :func:`~sahel_geo.read_acled` does, and the
   frame's index is that row number minus 1 (so the index is unique, sorted and the
   divisions are known). A first pass over the blocks counts their rows.
-- Cells are read as the in-memory reader reads them: every CSV cell as text, only
-  empty cells missing; the builder parses the canonical columns from the text.
+- Column types are the file's: the first pass also records the type pandas infers for
+  each column in each block, and every block is then parsed with the type the whole
+  file gives (whole numbers with gaps become floats, a column with text anywhere stays
+  text), as the in-memory reader's parse of the whole file does.
 - Duplicate event ids are found across blocks: the first pass hashes each row's id
   (trimmed, ``300380.0`` as ``300380``); ids met in more than one block are checked
   again on the built blocks, and every repeat of an id but its first valid row is
@@ -59,7 +61,7 @@ from sahel_geo.core.reports import ATTRS_KEY, StepReport, reports
 from sahel_geo.io._tables import LAYOUT_KEY, TableLayout
 from sahel_geo.io.events import build_acled, build_ucdp
 
-__all__ = ["BLOCK_SOURCES", "KEPT_ROW_NOTES", "read_events_dask"]
+__all__ = ["BLOCK_SOURCES", "KEPT_ROW_NOTES", "read_events_dask", "whole_file_types"]
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +91,7 @@ class _Csv:
     names: tuple[str, ...]
     sep: str
     encoding: str
+    dtypes: dict[str, Any] | None = None  # the whole file's column types (None: infer)
 
 
 @dataclass(frozen=True)
@@ -103,9 +106,10 @@ class _Job:
 
 @dataclass(frozen=True)
 class _Profile:
-    """First pass over one block: rows (blank lines included) and id hashes."""
+    """First pass over one block: rows (blank lines included), types and id hashes."""
 
     n: int
+    dtypes: dict[str, str]
     id_hashes: NDArray[np.uint64]
 
 
@@ -137,7 +141,7 @@ def read_events_dask(
     dask_geopandas.GeoDataFrame
         Lazy canonical events, one partition per block, indexed by the file row number
         minus 1; each partition carries its step report (see the module docstring).
-        Two passes run now: the row count and id hashes of every block
+        Two passes run now: the row count, column types and id hashes of every block
         (and, when ids repeat across blocks, the validity of those rows).
 
     Raises
@@ -173,6 +177,8 @@ def read_events_dask(
     columns = csv_spec.names if csv_spec else _parquet_columns(p)
     job = _Job(str(p), source, step, _id_column(columns, id_name, step, p))
     profiles = _first_pass(dask, blocks, csv_spec, job)
+    if csv_spec is not None:
+        csv_spec = whole_file_types(csv_spec, [pr.dtypes for pr in profiles])
     offsets = np.concatenate([[0], np.cumsum([pr.n for pr in profiles])]).astype(np.int64)
     firsts = _first_rows(dask, blocks, csv_spec, job, profiles, offsets)
     parts = [
@@ -308,9 +314,8 @@ def parse_block(
             index_col=False,
             skip_blank_lines=False,
             encoding=spec.encoding,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
+            dtype=spec.dtypes,
+            low_memory=False,
         )
     except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as exc:
         raise InputFileError(
@@ -352,7 +357,7 @@ def _hashes(ids: pd.Series) -> NDArray[np.uint64]:
 
 
 def block_profile(data: Any, spec: _Csv | None, first: bool, job: _Job) -> _Profile:
-    """First pass over one block: its rows and its id hashes.
+    """First pass over one block: its rows, the types pandas infers, its id hashes.
 
     Parameters
     ----------
@@ -368,11 +373,12 @@ def block_profile(data: Any, spec: _Csv | None, first: bool, job: _Job) -> _Prof
     Returns
     -------
     _Profile
-        Rows (blank lines included) and the sorted unique hashes of the ids.
+        Rows (blank lines included), column types, sorted unique hashes of the ids.
     """
     frame = parse_block(data, spec, first, job.origin, columns=[job.id_column])
     return _Profile(
         n=len(frame),
+        dtypes={str(c): str(t) for c, t in frame.dtypes.items()},
         id_hashes=_hashes(normal_ids(frame[job.id_column])),
     )
 
@@ -382,6 +388,39 @@ def _first_pass(
 ) -> list[_Profile]:
     tasks = [dask.delayed(block_profile)(b, spec, i == 0, job) for i, b in enumerate(blocks)]
     return list(dask.compute(*tasks))
+
+
+def whole_file_types(spec: _Csv, per_block: Sequence[Mapping[str, str]]) -> _Csv:
+    """Return the spec with the type each column has in the whole file.
+
+    The types pandas' parser infers in each block, combined as it would infer them over
+    the whole file: one type everywhere stays; whole numbers with gaps elsewhere become
+    floats; True/False with gaps become objects; any text makes the column text.
+
+    Parameters
+    ----------
+    spec
+        How the blocks are parsed (types inferred).
+    per_block
+        Each block's inferred type of each column.
+
+    Returns
+    -------
+    _Csv
+        The spec with ``dtypes`` set.
+    """
+    dtypes: dict[str, Any] = {}
+    for name in spec.names:
+        kinds = {d[name] for d in per_block if name in d}
+        if len(kinds) == 1 and kinds <= {"int64", "float64", "bool"}:
+            dtypes[name] = kinds.pop()
+        elif kinds and kinds <= {"int64", "float64"}:
+            dtypes[name] = "float64"
+        elif kinds and kinds <= {"bool", "float64", "object"} and "bool" in kinds:
+            dtypes[name] = object
+        else:
+            dtypes[name] = str
+    return _Csv(names=spec.names, sep=spec.sep, encoding=spec.encoding, dtypes=dtypes)
 
 
 def _first_rows(
