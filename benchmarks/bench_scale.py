@@ -219,7 +219,7 @@ def run_dask(folder: Path, args: argparse.Namespace) -> dict[str, object]:
             threads_per_worker=1,
             processes=True,
             memory_limit=args.worker_memory,
-            dashboard_address=None,
+            dashboard_address=":0",
         ) as cluster,
         Client(cluster) as client,
     ):
