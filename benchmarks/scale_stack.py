@@ -162,7 +162,7 @@ def _client(n_workers: int) -> Any:
     from distributed import Client, LocalCluster
 
     cluster = LocalCluster(
-        n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0"
     )
     return Client(cluster)
 
@@ -370,13 +370,12 @@ def _orchestrate(args: argparse.Namespace) -> int:
         _, zsrc = zones()
         print(f"Zones: {zsrc}. Stack: {args.years:g} years daily at {RES}°, {args.format}.")
         if args.reuse and store.exists():
-            w = {"steps": 0, "seconds": 0.0, "gb": 0.0, "rows": 0, "cols": 0, "vmhwm_mb": 0}
             print(f"  reusing {store}")
         else:
             w = _phase(["write", *common])
-        print(f"  write        {w['steps']:6d} steps  {w['seconds']:8.1f} s  "
-              f"{w['gb']:.2f} GB of values ({w['rows']} x {w['cols']})  "
-              f"peak {w['vmhwm_mb']:7.0f} MB")  # fmt: skip
+            print(f"  write        {w['steps']:6d} steps  {w['seconds']:8.1f} s  "
+                  f"{w['gb']:.2f} GB of values ({w['rows']} x {w['cols']})  "
+                  f"peak {w['vmhwm_mb']:7.0f} MB")  # fmt: skip
         full = _phase(["ours", *common, "--cluster", str(args.cluster)])
         print(_line(full) + "  (all steps -> monthly commune means)")
         sub = ["--sub-years", str(args.ref_years)]
