@@ -313,7 +313,12 @@ def zonal_stats(
         :meth:`Raster.from_array`), a path to a GeoTIFF or NetCDF file (only the zones'
         window is read), an open rasterio dataset, or an ``xarray.DataArray``
         (rioxarray's, or with lat/lon coordinates); a time stack gives one row per zone
-        and step. ``weights`` takes the same forms.
+        and step. ``weights`` takes the same forms. Values may be dask-backed (a lazy
+        ``Raster`` from ``open_raster(..., chunks=...)``, or a dask-backed DataArray):
+        the zone plan is built once and the zones' window is computed a block of time
+        steps at a time (whole dask chunks, up to 256 MB a block) with ``dask.compute``
+        on the active scheduler (a running ``distributed.Client`` if there is one),
+        never whole; the results are identical. Lazy weights are loaded (2-D).
     stats
         In output column order: names from :data:`STATISTICS`, ``percentile_<q>``, and
         user functions ``f(values, coverage)`` or ``f(values, coverage, weights)``
