@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sahel_geo as sg
-from sahel_geo.io import _csv_arrow, _tables
+from sahel_geo.io import _csv_arrow, _tables, events
 
 HEADER = (
     "event_id_cnty,event_date,year,time_precision,event_type,actor1,inter1,iso,country,"
@@ -267,3 +267,14 @@ def test_fast_path_only_for_plain_utf8(tmp_path: Path) -> None:
     assert _csv_arrow.arrow_head(path, "cp1252", sniff) is None
     path.write_bytes(b"a\n1\n")
     assert _csv_arrow.arrow_head(path, None, sniff) is None  # one column: blank lines
+
+
+def test_file_readers_consume_their_table_to_the_same_events(tmp_path: Path) -> None:
+    """read_acled drops its own table's columns as it builds; build_acled leaves it whole."""
+    path = tmp_path / "demo.csv"
+    sg.demo_acled_table(n=2000, seed=5).to_csv(path, index=False)
+    raw = _tables.read_table(path, encoding=None, sheet=None, reader="read_acled")[0]
+    before = raw.copy()
+    built = events.build_acled(raw, origin=str(path), step="read_acled")
+    pd.testing.assert_frame_equal(raw, before)  # not consumed
+    _same_events(sg.read_acled(path), built)

@@ -164,7 +164,8 @@ def _parse(p: Path, head: ArrowHead, names: list[str], as_text: bool) -> pa.Tabl
             pa.input_stream(str(p)) as stream,
         ):
             bar.update(head.header_bytes)
-            for batch in pa_csv.open_csv(stream, **options):  # a batch per block of bytes
+            reader = pa_csv.open_csv(stream, **options)
+            for batch in reader:  # a batch per block of bytes
                 batches.append(batch)
                 bar.update(min(_BLOCK, size - bar.n))
         table = pa.Table.from_batches(batches, schema=_text_schema(names))

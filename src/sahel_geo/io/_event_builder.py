@@ -19,12 +19,12 @@ counts (``_event_counts``) and the canonical columns from code tables, text and 
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Final
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from sahel_geo.core.errors import SchemaError
 from sahel_geo.core.reports import StepReport, attach_report
@@ -92,13 +92,16 @@ def build_events(
     *,
     origin: str,
     step: str,
+    consume: bool = False,
 ) -> gpd.GeoDataFrame:
     """Build the canonical events GeoDataFrame from a raw table; attach the step report.
 
-    ``raw`` is not modified. Row numbers in the rejects are the data row numbers of the
-    file when ``raw`` was read by :func:`~sahel_geo.io._tables.read_table` (header
-    excluded, blank lines counted: the spreadsheet row is ``row + 1``), else the 1-based
-    positions in ``raw``.
+    ``raw`` is not modified, unless ``consume=True``: then its columns are dropped as
+    they are copied into the result (so a large file's table is not held twice), which
+    is for a table the caller read itself and drops (the file readers). Row numbers in
+    the rejects are the data row numbers of the file when ``raw`` was read by
+    :func:`~sahel_geo.io._tables.read_table` (header excluded, blank lines counted: the
+    spreadsheet row is ``row + 1``), else the 1-based positions in ``raw``.
 
     Parameters
     ----------
@@ -110,6 +113,8 @@ def build_events(
         The file (or call) the table came from, for messages and the report.
     step
         Name of the step in the report (``"read_acled"``).
+    consume
+        Drop ``raw``'s columns as they are copied (``raw`` is emptied).
 
     Returns
     -------
@@ -119,7 +124,8 @@ def build_events(
     """
     _check_columns(raw, spec, origin)
     layout = table_layout(raw)
-    raw = raw.reset_index(drop=True)
+    if not (consume and raw.index.equals(pd.RangeIndex(len(raw)))):
+        raw = raw.reset_index(drop=True)  # a new frame: the caller's is left whole
     n = len(raw)
     rows = np.arange(1, n + 1, dtype=np.int64)
     ledger = Ledger.for_rows(n)
@@ -146,8 +152,8 @@ def build_events(
         ledger.notes[spec.civilian_rule.note] = int((civilian & keep).sum())
     parsed = Parsed(ids, start, end, iso3, counts, civilian)
     canon = canonical_frame(raw, spec, parsed, ledger)
-    gdf = _kept_events(canon, raw, coords, keep, spec)
     rejects = _rejects_table(raw, rows, ledger, keep, spec)
+    gdf = _kept_events(canon, raw, coords, keep, spec, consume)
     report = StepReport(
         step=step, source=origin, n_in=n, n_kept=int(keep.sum()), rejects=rejects,
         notes=ledger.notes,
@@ -313,16 +319,41 @@ def _source_columns(raw: pd.DataFrame, spec: EventSpec) -> tuple[list[object], d
 
 
 def _kept_events(
-    canon: pd.DataFrame, raw: pd.DataFrame, coords: Coords, keep: np.ndarray, spec: EventSpec
+    canon: pd.DataFrame,
+    raw: pd.DataFrame,
+    coords: Coords,
+    keep: np.ndarray,
+    spec: EventSpec,
+    consume: bool,
 ) -> gpd.GeoDataFrame:
     """Return the kept rows: canonical columns, then the source's, with points."""
     kept_cols, rename = _source_columns(raw, spec)
-    # the columns' takes (pyarrow, without the GIL) run beside the points' creation
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        source = pool.submit(lambda: raw.loc[keep, kept_cols].rename(columns=rename))
-        geometry = gpd.points_from_xy(coords.lon[keep], coords.lat[keep], crs=WGS84)
-        kept = pd.concat([canon.loc[keep], source.result()], axis=1).reset_index(drop=True)
+    source = _kept_source(raw, kept_cols, keep, consume)
+    geometry = gpd.points_from_xy(coords.lon[keep], coords.lat[keep], crs=WGS84)
+    kept = pd.concat(
+        [canon.loc[keep].reset_index(drop=True), source.rename(columns=rename)],
+        axis=1,
+    )
     return gpd.GeoDataFrame(kept, geometry=geometry, crs=WGS84)
+
+
+def _kept_source(
+    raw: pd.DataFrame, columns: list[object], keep: np.ndarray, consume: bool
+) -> pd.DataFrame:
+    """Return the kept rows of the source columns; ``consume`` drops each from ``raw``."""
+    if not consume:
+        return raw.loc[keep, columns].reset_index(drop=True)
+    where = np.flatnonzero(keep)
+    taken = {}
+    pool = pa.default_memory_pool()
+    for c in columns:
+        taken[c] = raw[c].take(where).reset_index(drop=True)
+        del raw[c]
+        pool.release_unused()  # give the freed column back now (mimalloc keeps it else)
+    for c in list(raw.columns):  # merged into canonical columns: not kept
+        del raw[c]
+    index = pd.RangeIndex(len(where))
+    return pd.DataFrame(taken, index=index, columns=pd.Index(columns, dtype=object), copy=False)
 
 
 def _rejects_table(

@@ -546,7 +546,10 @@ def read_acled(
     >>> sg.rejects(events)[["row", "reason"]]  # doctest: +SKIP
     """
     raw, origin, _ = _table(path, encoding=encoding, sheet=None, reader="read_acled")
-    return build_acled(raw, origin=origin, step="read_acled")
+    spec = _acled_spec(raw, "acled")
+    # a table read here is dropped column by column as the events are built (memory)
+    consume = not isinstance(path, pd.DataFrame)
+    return build_events(raw, spec, origin=origin, step="read_acled", consume=consume)
 
 
 def read_ucdp(
@@ -613,7 +616,7 @@ def read_ucdp(
             )
         return build_ucdp(raw, origin=str(p), step="read_ucdp")
     raw, p = read_table(p, encoding=encoding, sheet=None, reader="read_ucdp")
-    return build_ucdp(raw, origin=str(p), step="read_ucdp")
+    return build_events(raw, _ucdp_spec(raw), origin=str(p), step="read_ucdp", consume=True)
 
 
 def _check_json(p: Path) -> Path:
@@ -735,7 +738,8 @@ def read_events(
         ),
         notes={f"column_used_by_its_canonical_name={c}": len(raw) for c in by_name},
     )
-    return build_events(raw, spec, origin=origin, step="read_events")
+    consume = not isinstance(path, pd.DataFrame)
+    return build_events(raw, spec, origin=origin, step="read_events", consume=consume)
 
 
 def _canonical_named(
