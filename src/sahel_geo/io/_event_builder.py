@@ -19,6 +19,7 @@ counts (``_event_counts``) and the canonical columns from code tables, text and 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Final
 
 import geopandas as gpd
@@ -328,31 +329,58 @@ def _kept_events(
 ) -> gpd.GeoDataFrame:
     """Return the kept rows: canonical columns, then the source's, with points."""
     kept_cols, rename = _source_columns(raw, spec)
-    source = _kept_source(raw, kept_cols, keep, consume)
+    rows = _Rows.of(keep)
+    source = _kept_columns(raw, kept_cols, rows, consume)
     geometry = gpd.points_from_xy(coords.lon[keep], coords.lat[keep], crs=WGS84)
-    kept = pd.concat(
-        [canon.loc[keep].reset_index(drop=True), source.rename(columns=rename)],
-        axis=1,
-    )
+    canonical = _kept_columns(canon, list(canon.columns), rows, False)
+    kept = pd.concat([canonical, source.rename(columns=rename)], axis=1)
     return gpd.GeoDataFrame(kept, geometry=geometry, crs=WGS84)
 
 
-def _kept_source(
-    raw: pd.DataFrame, columns: list[object], keep: np.ndarray, consume: bool
+#: Kept rows in at most this many runs are Arrow slices of the table's text (no copy).
+_MAX_RUNS: Final = 256
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The kept rows: their positions, and their runs (start, stop) when few."""
+
+    where: np.ndarray
+    runs: np.ndarray | None
+
+    @classmethod
+    def of(cls, keep: np.ndarray) -> _Rows:
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], keep.astype(np.int8), [0]])))
+        runs = edges.reshape(-1, 2)
+        return cls(np.flatnonzero(keep), runs if len(runs) <= _MAX_RUNS else None)
+
+    def take(self, values: pd.Series) -> pd.Series:
+        """Return the kept values (RangeIndex); Arrow text as slices when the runs are few."""
+        array = getattr(values.array, "_pa_array", None)
+        if self.runs is None or not isinstance(values.dtype, pd.StringDtype):
+            return values.take(self.where).reset_index(drop=True)
+        if not isinstance(array, pa.ChunkedArray):
+            return values.take(self.where).reset_index(drop=True)
+        parts = [c for a, b in self.runs.tolist() for c in array.slice(a, b - a).chunks]
+        sliced = pd.array(pa.chunked_array(parts, type=array.type), dtype=values.dtype)
+        return pd.Series(sliced, name=values.name, copy=False)
+
+
+def _kept_columns(
+    frame: pd.DataFrame, columns: list[object], rows: _Rows, consume: bool
 ) -> pd.DataFrame:
-    """Return the kept rows of the source columns; ``consume`` drops each from ``raw``."""
-    if not consume:
-        return raw.loc[keep, columns].reset_index(drop=True)
-    where = np.flatnonzero(keep)
+    """Return the kept rows of the columns; ``consume`` drops each from ``frame``."""
     taken = {}
     pool = pa.default_memory_pool()
     for c in columns:
-        taken[c] = raw[c].take(where).reset_index(drop=True)
-        del raw[c]
-        pool.release_unused()  # give the freed column back now (mimalloc keeps it else)
-    for c in list(raw.columns):  # merged into canonical columns: not kept
-        del raw[c]
-    index = pd.RangeIndex(len(where))
+        taken[c] = rows.take(frame[c])
+        if consume:
+            del frame[c]
+            pool.release_unused()  # give a freed column back now (mimalloc keeps it else)
+    if consume:
+        for c in list(frame.columns):  # merged into canonical columns: not kept
+            del frame[c]
+    index = pd.RangeIndex(len(rows.where))
     return pd.DataFrame(taken, index=index, columns=pd.Index(columns, dtype=object), copy=False)
 
 
