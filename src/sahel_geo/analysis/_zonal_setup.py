@@ -129,7 +129,8 @@ class Part:
     names, funcs, mode, area_weighted
         As :class:`Setup`.
     true_area
-        True area of one cell of each window row, km².
+        True area of one cell of each window row, km² (empty when no statistic or
+        weight needs it).
     area_w
         The weights of the ``area_km2`` sums.
     wts, wts_valid
@@ -210,18 +211,18 @@ def _batches(
     members: list[int] = []
     cur = [0, 0, 0, 0]
     used = 0.0
-    for i in order.tolist():  # a loop over zones, not cells
-        r0, r1, c0, c1 = box[i].tolist()
-        if members:
+    boxes, costs = box[order].tolist(), pieces[order].tolist()
+    for i, (r0, r1, c0, c1), cost_i in zip(order.tolist(), boxes, costs, strict=True):
+        if members:  # (a loop over zones, not cells)
             nb = [min(cur[0], r0), max(cur[1], r1), min(cur[2], c0), max(cur[3], c1)]
             cells_ = (nb[1] - nb[0]) * (nb[3] - nb[2]) * k
-            need = cells_ * cost[0] + (used + pieces[i]) * _PIECE_BYTES
+            need = cells_ * cost[0] + (used + cost_i) * _PIECE_BYTES
             if need <= cost[1]:
                 members.append(i)
-                cur, used = nb, used + float(pieces[i])
+                cur, used = nb, used + cost_i
                 continue
             out.append((members, cur))
-        members, cur, used = [i], [r0, r1, c0, c1], float(pieces[i])
+        members, cur, used = [i], [r0, r1, c0, c1], cost_i
     if members:
         out.append((members, cur))
     if not out:  # no zone covers a cell: one empty batch for all
@@ -378,7 +379,8 @@ def part(setup: Setup, zones: NDArray[np.int64], window: tuple[int, int, int, in
     grid = _grid_raster(setup.win, window, ks)
     geoms = setup.geoms[zones]
     cov = compute_coverage(geoms, grid.grid)
-    true_area = cell_areas_km2(grid)
+    areas = setup.area_weighted or bool({"area_km2", "coverage_area"} & set(setup.names))
+    true_area = cell_areas_km2(grid) if areas else np.zeros(0)
     row_area = true_area if setup.area_weighted else None
     w0 = mode_weights(cov, setup.mode, geoms, min_frac=setup.rules.min_coverage_frac)
     w = scaled(cov, w0, row_area)
