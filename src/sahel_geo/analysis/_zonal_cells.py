@@ -103,9 +103,8 @@ def zone_cells(
         extra["coverage_area"] = np.bincount(c.zone[ok], area[ok], n).astype(np.float64)
     wt = None
     if setup.wts is not None and setup.wts_valid is not None:
-        flat = c.flat[ok]
-        wv = setup.wts.reshape(-1)[flat].astype(np.float64)
-        wt = np.where(setup.wts_valid.reshape(-1)[flat], wv, np.nan)
+        wv = gather(setup.wts, row[ok], col[ok]).astype(np.float64)  # (a view: not copied)
+        wt = np.where(gather(setup.wts_valid, row[ok], col[ok]), wv, np.nan)
     zc = ZoneCells(
         n=n,
         zone=c.zone[ok],

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from typing import cast
 
 import numpy as np
 import shapely
@@ -48,7 +49,7 @@ _PIECE_BYTES = 220
 
 #: Estimated bytes per cell of a batch's window: base (none), weights gathered onto it,
 #: masks on a common grid, covered cells gathered for order statistics.
-_CELL_BYTES = {"weights": 10, "repeat": 2, "cells": 90}
+_CELL_BYTES = {"weights": 10, "repeat": 2, "cells": 40}
 
 
 @dataclass(frozen=True)
@@ -350,6 +351,8 @@ def _weight_arrays(
     dtype = np.result_type(weights.values.dtype, np.float32)
     if default_weight is not None and float(np.float32(default_weight)) != default_weight:
         dtype = np.dtype(np.float64)
+    if raw.dtype == dtype and wts_valid.all():  # all valid: the weights as they are
+        return cast("NDArray[np.floating]", raw), wts_valid
     wts = np.where(wts_valid, raw, 0).astype(dtype, copy=False)
     if default_weight is not None:
         wts[~wts_valid] = float(default_weight)
