@@ -180,6 +180,9 @@ def as_ns(dates: pd.Series) -> pd.Series:
     pandas.Series
         The dates in nanoseconds.
     """
+    low, high = dates.min(), dates.max()
+    if pd.isna(low) or (low >= pd.Timestamp.min and high <= pd.Timestamp.max):
+        return dates.astype("datetime64[ns]")  # all inside (the usual case): no mask
     inside = (dates >= pd.Timestamp.min) & (dates <= pd.Timestamp.max)
     return dates.where(inside).astype("datetime64[ns]")
 
