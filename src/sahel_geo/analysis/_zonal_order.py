@@ -108,7 +108,8 @@ def quantiles(
         return out
     i = np.arange(m) - np.repeat(starts, counts)
     csum = np.cumsum(w)
-    zone_base = np.repeat(csum[starts] - w[starts], counts)
+    first = np.minimum(starts, m - 1)  # (zones without values, last: start m, repeated 0x)
+    zone_base = np.repeat(csum[first] - w[first], counts)
     cum = csum - zone_base
     cum_prev = cum - w
     nz = np.repeat(counts, counts).astype(np.float64)
