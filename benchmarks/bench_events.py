@@ -102,21 +102,34 @@ def _frame_mib(frame: object) -> float:
     return total / 2**20
 
 
-def run(sizes: list[int], repeat: int) -> None:
+def run(sizes: list[int], repeat: int, csv: Path | None = None) -> None:
     import sahel_geo as sg
 
     for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"acled_{n}.csv"
-            t0 = time.perf_counter()
-            sg.demo_acled_table(n=n, seed=1).to_csv(path, index=False)
-            made = time.perf_counter() - t0
-            size_mb = path.stat().st_size / 1e6
-            print(f"n={n:,}: wrote {size_mb:,.0f} MB demo CSV in {made:.1f} s")
+            if csv is None:
+                path = Path(tmp) / f"acled_{n}.csv"
+                t0 = time.perf_counter()
+                sg.demo_acled_table(n=n, seed=1).to_csv(path, index=False)
+                made = time.perf_counter() - t0
+                size_mb = path.stat().st_size / 1e6
+                print(f"n={n:,}: wrote {size_mb:,.0f} MB demo CSV in {made:.1f} s")
+            else:
+                path = csv
+                print(f"{path}: {path.stat().st_size / 1e6:,.0f} MB")
+            methods = ("read_csv", "read_csv_pyarrow", "read_acled")
+            # interleaved (A B C A B C ...): a change in the machine's load hits all alike
+            runs: dict[str, list[dict[str, float]]] = {m: [] for m in methods}
+            for _ in range(repeat):
+                for method in methods:
+                    runs[method].append(_child_run(method, path))
             results = {}
-            for method in ("read_csv", "read_csv_pyarrow", "read_acled"):
-                runs = [_child_run(method, path) for _ in range(repeat)]
-                r = {k: statistics.median(x[k] for x in runs) for k in runs[0] if k != "method"}
+            for method in methods:
+                r = {
+                    k: statistics.median(x[k] for x in runs[method])
+                    for k in runs[method][0]
+                    if k != "method"
+                }
                 results[method] = r
                 print(
                     f"  {method:16s} {r['seconds']:7.2f} s  peak +{r['peak_mib']:,.0f} MiB  "
@@ -147,12 +160,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000])
     parser.add_argument("--repeat", type=int, default=3, help="fresh processes per method")
+    parser.add_argument("--csv", type=Path, help="an existing ACLED CSV instead of demo data")
     parser.add_argument("--child", nargs=2, metavar=("METHOD", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
     else:
-        run(args.sizes, args.repeat)
+        run([0] if args.csv else args.sizes, args.repeat, args.csv)
 
 
 if __name__ == "__main__":
