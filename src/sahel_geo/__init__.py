@@ -34,7 +34,13 @@ from sahel_geo.core.versions import show_versions
 from sahel_geo.io.boundaries import read_boundaries
 from sahel_geo.io.datasets import load_boundaries
 from sahel_geo.io.demo import demo_acled_table, demo_events
-from sahel_geo.io.demo_rasters import demo_spei, demo_wasting, write_demo_rasters
+from sahel_geo.io.demo_rasters import (
+    demo_population,
+    demo_spei,
+    demo_wasting,
+    write_demo_rasters,
+)
+from sahel_geo.io.event_blocks import read_events_dask
 from sahel_geo.io.events import read_acled, read_events, read_ucdp
 from sahel_geo.io.geojson import geojson_text, write_geojson
 from sahel_geo.io.indicators import read_indicators
@@ -57,6 +63,7 @@ from sahel_geo.analysis.hotspots import (
 )
 from sahel_geo.analysis.join import MATCH_TYPES, assign_admin
 from sahel_geo.analysis.knox import KnoxResult, knox_local, knox_test
+from sahel_geo.analysis.partitioned import compute
 from sahel_geo.analysis.road_borders import borderlands_by_road
 from sahel_geo.analysis.road_corridors import (
     corridor_exposure,
@@ -149,10 +156,12 @@ __all__ = [
     "conflict_drought_figure",
     "corridor_exposure",
     "corridor_layer",
+    "compute",
     "country_shares",
     "counts_by_country_figure",
     "demo_acled_table",
     "demo_events",
+    "demo_population",
     "demo_spei",
     "demo_wasting",
     "download_ucdp",
@@ -181,6 +190,7 @@ __all__ = [
     "read_acled",
     "read_boundaries",
     "read_events",
+    "read_events_dask",
     "read_indicators",
     "read_ucdp",
     "rejects",
