@@ -17,7 +17,7 @@ import re
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict, Unpack, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 __all__ = [
     "DATE_PATTERNS",
     "Chunks",
-    "LayerOptions",
     "Raster",
     "RasterLike",
     "as_raster",
@@ -66,14 +65,6 @@ _ZARR = {".zarr"}
 #: the file's own chunks, or sizes by dimension such as ``{"time": 365}``), or None
 #: to read into memory.
 Chunks = int | str | dict[str, int] | None
-
-
-class LayerOptions(TypedDict, total=False):
-    """Which layer of a file :func:`open_raster` reads (keyword arguments)."""
-
-    variable: str | None
-    band: int
-    date_pattern: str | None
 
 
 _LAT = ("lat", "latitude", "y")
@@ -573,7 +564,9 @@ def open_raster(
     stack: bool | None = None,
     nodata: float | None = None,
     chunks: Chunks = None,
-    **layer: Unpack[LayerOptions],
+    variable: str | None = None,
+    band: int = 1,
+    date_pattern: str | None = None,
 ) -> Raster:
     """Open a GeoTIFF/COG, NetCDF or Zarr raster, or a folder of dated GeoTIFFs as a stack.
 
@@ -600,15 +593,12 @@ def open_raster(
         chunks, or ``{"time": 365}``); a folder with one block per file (any value
         but None). A lazy raster reads nothing until a computation needs it; its
         all-nodata and fill-value warnings look at the first step only.
-    **layer
-        Which layer to read (:class:`LayerOptions`):
-
-        ``variable``
-            NetCDF/Zarr variable (default: the first with 2 or more dimensions).
-        ``band``
-            GeoTIFF band, 1-based (default 1).
-        ``date_pattern``
-            Regular expression for dates in file names (see :func:`parse_file_date`).
+    variable
+        NetCDF/Zarr variable (default: the first with 2 or more dimensions).
+    band
+        GeoTIFF band, 1-based (default 1).
+    date_pattern
+        Regular expression for dates in file names (see :func:`parse_file_date`).
 
     Returns
     -------
@@ -635,26 +625,25 @@ def open_raster(
     >>> daily = sg.open_raster("chirps_daily.zarr", chunks={"time": 365})  # doctest: +SKIP
     """
     p = _raster_path(path)
-    opts = _layer_options(layer)
     user_crs = CRS.from_user_input(crs) if crs is not None else None
     where: dict[str, Any] = {"crs": user_crs, "zones": zones}
     if p.suffix.lower() in _ZARR:
-        r = _open_zarr(p, variable=opts["variable"], stack=stack, chunks=chunks, **where)
+        r = _open_zarr(p, variable=variable, stack=stack, chunks=chunks, **where)
     elif p.is_dir():
         if chunks is not None:
             import_optional_dependency("dask.array", purpose="open_raster(folder, chunks=...)")
         r = _open_folder(
             p,
-            band=opts["band"],
-            date_pattern=opts["date_pattern"],
+            band=band,
+            date_pattern=date_pattern,
             nodata=nodata,
             lazy=chunks is not None,
             **where,
         )
     elif p.suffix.lower() in _NC:
-        r = _open_nc(p, variable=opts["variable"], stack=stack, chunks=chunks, **where)
+        r = _open_nc(p, variable=variable, stack=stack, chunks=chunks, **where)
     elif p.suffix.lower() in _TIF:
-        r = _open_tif(p, band=opts["band"], nodata=nodata, **where)
+        r = _open_tif(p, band=band, nodata=nodata, **where)
     else:
         raise InputFileError(
             f"{p}: unknown raster format {p.suffix!r}; use a GeoTIFF (.tif), NetCDF (.nc) "
@@ -682,17 +671,6 @@ def _raster_path(path: object) -> Path:
     if not p.exists():
         raise InputFileError(f"Raster {p} does not exist.")
     return p
-
-
-def _layer_options(layer: LayerOptions) -> dict[str, Any]:
-    """Return the layer options with their defaults; raise TypeError for an unknown one."""
-    unknown = sorted(set(layer) - set(LayerOptions.__annotations__))
-    if unknown:
-        raise TypeError(
-            f"open_raster() got unexpected keyword argument(s) {unknown}; it takes zones, "
-            "crs, stack, nodata, chunks, variable, band and date_pattern."
-        )
-    return {"variable": None, "band": 1, "date_pattern": None, **layer}
 
 
 def _warn_nodata(r: Raster, p: Path) -> None:
