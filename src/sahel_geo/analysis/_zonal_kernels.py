@@ -134,6 +134,7 @@ class Plan:
 
     block_rows: int
     cuts: list[int]  # runs of block b: cuts[b] .. cuts[b + 1]
+    cols: tuple[list[int], list[int]]  # columns of block b: cols[0][b] .. cols[1][b]
     idx: NDArray[np.int64]  # reduceat indices within the block: run starts and ends, interleaved
     run_w: NDArray[np.float64]
     run_zone: NDArray[np.int64]
@@ -181,18 +182,28 @@ def plan(
     block = max(1, min(height, _BLOCK_CELLS // max(width, 1)))
     block = max(ks[0], block - block % ks[0])
     ro = argsort_packed(cov.run_row * np.int64(width + 1) + cov.run_col0, height * (width + 1))
-    rows = cov.run_row[ro]
-    flat0 = rows * width + cov.run_col0[ro]
-    flat1 = rows * width + cov.run_col1[ro]
-    block_base = (rows - rows % block) * width
+    rows, c0s, c1s = cov.run_row[ro], cov.run_col0[ro], cov.run_col1[ro]
+    flat0 = rows * width + c0s
+    flat1 = rows * width + c1s
+    cuts_a = np.searchsorted(rows, np.arange(0, height + block, block))
+    # each block's columns: those its runs span (whole value cells on a common grid)
+    lo = np.zeros(len(cuts_a) - 1, dtype=np.int64)
+    hi = np.zeros(len(cuts_a) - 1, dtype=np.int64)
+    filled = np.flatnonzero(np.diff(cuts_a) > 0)
+    if len(filled):
+        kx = ks[1]
+        lo[filled] = np.minimum.reduceat(c0s, cuts_a[filled]) // kx * kx
+        hi[filled] = -(-np.maximum.reduceat(c1s, cuts_a[filled]) // kx) * kx
+    blk = rows // block
+    local0 = (rows - blk * block) * (hi - lo)[blk] - lo[blk]
     idx = np.empty(2 * len(ro), dtype=np.int64)
-    idx[0::2] = flat0 - block_base
-    idx[1::2] = flat1 - block_base
+    idx[0::2] = local0 + c0s
+    idx[1::2] = local0 + c1s
     run_w = w.run_w if row_area is None else w.run_w * row_area[cov.run_row]
-    cuts: list[int] = np.searchsorted(rows, np.arange(0, height + block, block)).tolist()
     return Plan(
         block_rows=block,
-        cuts=cuts,
+        cuts=cuts_a.tolist(),
+        cols=(lo.tolist(), hi.tolist()),
         idx=idx,
         run_w=run_w[ro],
         run_zone=cov.run_zone[ro],
@@ -379,11 +390,12 @@ def _run_sums(
         if i0 == i1:
             continue
         r1 = min(r0 + block, height)
-        size = (r1 - r0) * width
+        lo, hi = plan.cols[0][b], plan.cols[1][b]
+        size = (r1 - r0) * (hi - lo)
         idx = plan.idx[2 * i0 : 2 * i1]
-        raw = values[r0 // ky : r1 // ky]
+        raw = values[r0 // ky : r1 // ky, lo // kx : hi // kx]
         flat = buf[: size + 1]
-        block2d = flat[:size].reshape(r1 - r0, width)
+        block2d = flat[:size].reshape(r1 - r0, hi - lo)
         _fill_block(block2d, raw, (ky, kx))
         bad = _expand(_nodata_flat(raster, raw, full=not cheap), raw.shape[1], (ky, kx))
         if len(bad):
@@ -396,11 +408,14 @@ def _run_sums(
                 seg = np.add.reduceat(flat, idx)[0::2]
             run_sums["v"][i0:i1] = seg
         if "valid" in names and len(bad):
-            bads.append(bad + r0 * width)
-        wb = (wts[r0:r1], wts_valid[r0:r1]) if wts is not None and wts_valid is not None else None
+            r_b, c_b = np.divmod(bad, hi - lo)
+            bads.append((r0 + r_b) * width + lo + c_b)
+        wb = None
+        if wts is not None and wts_valid is not None:
+            wb = (wts[r0:r1, lo:hi], wts_valid[r0:r1, lo:hi])
         q = qbuf[: size + 1]
         for name in dense:  # (sh2 squares sh in place: sh comes first)
-            _block_quantity(name, q[:size].reshape(r1 - r0, width), block2d, bad, ref, wb)
+            _block_quantity(name, q[:size].reshape(r1 - r0, hi - lo), block2d, bad, ref, wb)
             run_sums[name][i0:i1] = np.add.reduceat(q, idx)[0::2]
     if "valid" in names:
         run_sums["valid"] = plan.run_len

@@ -42,7 +42,7 @@ __all__ = ["Part", "Setup", "part", "part_values", "parts", "prepare", "whole"]
 #: MB keeps the peak of a call within a few MB of its inputs and the work in the CPU cache.
 #: With weights, four times more: fewer, larger batches (the weights raster is itself
 #: several times a batch, and each batch costs a gather of its weights).
-_BATCH_BYTES = 3 << 20
+_BATCH_BYTES = 9 << 19  # 4.5 MB
 
 #: Estimated bytes per edge piece (the coverage kernel's arrays and the coverage kept).
 _PIECE_BYTES = 220
