@@ -75,6 +75,7 @@ from sahel_geo.analysis._zonal_statistics import (
 from sahel_geo.analysis._zonal_sums import step_stats
 from sahel_geo.core.deprecation import deprecated_keywords
 from sahel_geo.core.errors import EmptyResultError, NodataWarning, SchemaError
+from sahel_geo.core.progress import progress
 from sahel_geo.core.raster import Raster, check_crs
 from sahel_geo.io.rasters import RasterLike, as_raster
 
@@ -235,7 +236,8 @@ def _all_steps(setup: Setup) -> list[dict[str, object]]:
         return block_steps(win.values, lambda v: _one_step(setup, v), what=win.name or win.source)
     steps = [None] if not win.is_stack else list(range(win.values.shape[0]))
     # time steps of a stack; the coverage and its plan are reused
-    return [_one_step(setup, win.values if k is None else win.values[k]) for k in steps]
+    shown = progress(steps, desc=f"zonal statistics of {win.name or 'the raster'}", unit="steps")
+    return [_one_step(setup, win.values if k is None else win.values[k]) for k in shown]
 
 
 def _column(res: dict[str, object], name: str) -> object:
