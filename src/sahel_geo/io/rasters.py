@@ -29,6 +29,7 @@ from pyproj import CRS
 
 from sahel_geo.core.compat import import_optional_dependency
 from sahel_geo.core.errors import InputFileError, MissingCRSError, NodataWarning, SchemaError
+from sahel_geo.core.progress import progress
 from sahel_geo.core.raster import Raster, check_crs, normalise_nodata
 
 if TYPE_CHECKING:
@@ -495,7 +496,8 @@ def _open_folder(
         values = _lazy_layers([p for _, p in dated], spec)
     else:
         layers = [first]
-        for _, p in dated[1:]:
+        rest = progress(dated[1:], desc=f"reading {folder.name}/", unit="files")
+        for _, p in rest:
             layers.append(_open_tif(p, band=band, crs=crs, zones=zones, nodata=nodata))
             _check_same_grid(layers[-1], first, p, dated[0][1])
         values = np.stack([r.values for r in layers])
