@@ -6,8 +6,9 @@ coverage of its zones, each cell's weight, the plan of the row-block sums, the g
 covered cells and the weights raster's values, all on the batch's window of the grid
 the coverage is computed on (the common grid of the values and weights when the weights
 are on another grid). Working a batch at a time bounds the memory a call needs by the
-size of a batch, not of the raster or of all zones' coverage; a time stack keeps the
-parts and reuses them for every step. The module is private to the package.
+size of a batch, not of the raster or of all zones' coverage. A time stack is one batch
+(its coverage is kept and reused for every step, as the stack's steps outnumber the
+batches). The module is private to the package.
 """
 
 from __future__ import annotations
@@ -282,6 +283,8 @@ def prepare(
     if needs_cells(names, funcs):
         cell_bytes += _CELL_BYTES["cells"]
     budget = _BATCH_BYTES * (4 if wwin is not None else 1)
+    if win.is_stack:  # every part is kept for every step anyway: one batch, fewest calls
+        budget = 1 << 62
     fill = win if rules.default_value is not None else None
     return Setup(
         geoms=geoms,
