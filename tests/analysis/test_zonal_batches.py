@@ -4,8 +4,8 @@ Cutting the zones into many batches (a budget of a few bytes: one zone a batch) 
 the same answers as one batch of all zones, for every kind of statistic (sums, order,
 categorical, locations, user functions), for weights on the same and on a nested grid
 and for zones outside the raster or empty; a stack is one batch whatever the budget (its
-part is kept for every step). The grids have whole-number coordinates, so every batch window's coverage is the
-same to the last bit as the whole window's.
+part is kept for every step). The grids have whole-number coordinates, so every batch
+window's coverage is the same to the last bit as the whole window's.
 """
 
 from __future__ import annotations
