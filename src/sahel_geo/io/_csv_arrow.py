@@ -323,4 +323,8 @@ def read_regular_csv(
         return None
     del table
     frame: pd.DataFrame = typed.to_pandas(split_blocks=True, self_destruct=True)
+    del typed
+    # the parse's blocks and the text of the numeric columns are free now: mimalloc keeps
+    # freed memory for pyarrow, while the event build allocates from malloc; give it back
+    pa.default_memory_pool().release_unused()
     return frame

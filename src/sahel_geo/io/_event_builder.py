@@ -262,20 +262,25 @@ def _odd_ids(text: pd.Series) -> pd.Series:
 
 
 def _reject_duplicate_ids(ids: pd.Series, id_col: str, rows: np.ndarray, ledger: Ledger) -> None:
-    """Reject repeats of an id among rows that are otherwise fine, naming the first row."""
-    ok_ids = ids[ledger.ok()]
-    dup = ok_ids.duplicated(keep="first")
-    if not dup.any():
+    """Reject repeats of an id among rows that are otherwise fine, naming the first row.
+
+    The ids are factorised once (integer codes; no copy of the text): the first row of
+    each code among the rows that are fine is kept, its later rows are rejected.
+    """
+    ok = np.flatnonzero(ledger.ok())
+    codes = pd.factorize(ids)[0][ok]  # a missing id (code -1) is never fine here
+    present = codes >= 0
+    ok, codes = ok[present], codes[present]
+    seen, first = np.unique(codes, return_index=True)
+    if len(seen) == len(codes):
         return
-    dup_values = ok_ids[dup]
-    firsts = ok_ids[~dup & ok_ids.isin(set(dup_values))]
-    first_row = pd.Series(rows[firsts.index.to_numpy()], index=firsts.to_numpy())
-    where = dup_values.index.to_numpy()
-    text = (
-        "duplicate event_id (first at row "
-        + dup_values.map(first_row).astype("int64").astype("str")
-        + ")"
-    ).to_numpy(dtype=object)
+    dup = np.ones(len(codes), dtype=bool)
+    dup[first] = False
+    first_at = np.zeros(int(seen[-1]) + 1, dtype=np.int64)
+    first_at[seen] = ok[first]
+    where = ok[dup]
+    first_rows = rows[first_at[codes[dup]]]
+    text = np.array([f"duplicate event_id (first at row {r})" for r in first_rows.tolist()])
     n = len(ids)
     full = np.full(n, "", dtype=object)
     full[where] = text
