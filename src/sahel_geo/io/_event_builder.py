@@ -338,8 +338,13 @@ def _kept_events(
     source = _kept_columns(raw, kept_cols, rows, consume)
     geometry = gpd.points_from_xy(coords.lon[keep], coords.lat[keep], crs=WGS84)
     canonical = _kept_columns(canon, list(canon.columns), rows, False)
-    kept = pd.concat([canonical, source.rename(columns=rename)], axis=1)
-    return gpd.GeoDataFrame(kept, geometry=geometry, crs=WGS84)
+    columns = {
+        **{c: canonical[c] for c in canonical.columns},
+        **{rename[c]: source[c] for c in source.columns},
+        "geometry": geometry,
+    }
+    # from the columns, uncopied: a GeoDataFrame of a frame would consolidate (copy) them
+    return gpd.GeoDataFrame(columns, geometry="geometry", crs=WGS84, copy=False)
 
 
 #: Kept rows in at most this many runs are Arrow slices of the table's text (no copy).
