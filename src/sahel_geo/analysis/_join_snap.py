@@ -290,7 +290,11 @@ def _candidates(
             pos_parts.append(rows[p])
             seg_parts.append(sg)
             bar.update(hi - lo)
-    return np.concatenate(pos_parts), np.concatenate(seg_parts)
+    pos, seg = np.concatenate(pos_parts), np.concatenate(seg_parts)
+    if pos.size > 1 and not bool(np.all(pos[1:] >= pos[:-1])):  # by construction: sorted
+        order = np.argsort(pos, kind="stable")
+        pos, seg = pos[order], seg[order]
+    return pos, seg
 
 
 def snap_to_segments(
@@ -319,6 +323,12 @@ def snap_to_segments(
     km = map_chunks(geodesic_km, x[pos], y[pos], qx, qy, min_chunk=_MIN_GEODESICS)
     ok = km <= tol_km
     pos, unit, km = pos[ok], grid.unit[seg[ok]], km[ok]
-    order = np.lexsort((pcode_rank[unit], km, pos))
-    first = order[run_starts(pos[order])]
+    # pos is sorted (blocks in order, each by point): per point, the least distance,
+    # then among the units at that distance the smallest pcode rank
+    starts = np.flatnonzero(run_starts(pos))
+    group = np.repeat(np.arange(starts.size), np.diff(np.append(starts, pos.size)))
+    least = np.minimum.reduceat(km, starts) if starts.size else km[:0]
+    rank = np.where(km == least[group], pcode_rank[unit], np.iinfo(np.intp).max)
+    best = np.minimum.reduceat(rank, starts) if starts.size else rank[:0]
+    first = np.flatnonzero(rank == best[group])  # one per point: pcode ranks are unique
     return Snapped(pos=pos[first], unit=unit[first], km=km[first])
