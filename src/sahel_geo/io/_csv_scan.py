@@ -18,6 +18,8 @@ from typing import Any, Final
 
 import numpy as np
 
+from sahel_geo.core.progress import progress
+
 __all__ = ["Records", "count_records"]
 
 
@@ -112,7 +114,8 @@ def _structure(octets: np.ndarray, sep: int) -> _Structure:
     ends: list[np.ndarray] = []
     counts: list[np.ndarray] = []
     parity, seps, last, longest = 0, 0, -1, 0
-    for start in range(0, n, _SCAN_BLOCK):
+    blocks = range(0, n, _SCAN_BLOCK)
+    for start in progress(blocks, desc="scanning CSV records", unit="block"):
         block = octets[start : start + _SCAN_BLOCK]
         quotes = np.flatnonzero(block == _QUOTE)
         at_sep = np.flatnonzero(block == sep)
