@@ -41,8 +41,8 @@ __all__ = ["Part", "Setup", "part", "part_values", "parts", "prepare", "whole"]
 
 #: Memory one batch of zones may take, bytes (estimated from its window and edges): a few
 #: MB keeps the peak of a call within a few MB of its inputs and the work in the CPU cache.
-#: With weights, four times more: fewer, larger batches (the weights raster is itself
-#: several times a batch, and each batch costs a gather of its weights).
+#: With weights, eight times more: fewer, larger batches (the weights raster is itself
+#: many times a batch, and each batch costs a gather of its weights).
 _BATCH_BYTES = 9 << 19  # 4.5 MB
 
 #: Estimated bytes per edge piece (the coverage kernel's arrays and the coverage kept).
@@ -282,7 +282,7 @@ def prepare(
         cell_bytes += _CELL_BYTES["repeat"]
     if needs_cells(names, funcs):
         cell_bytes += _CELL_BYTES["cells"]
-    budget = _BATCH_BYTES * (4 if wwin is not None else 1)
+    budget = _BATCH_BYTES * (8 if wwin is not None else 1)
     if win.is_stack:  # every part is kept for every step anyway: one batch, fewest calls
         budget = 1 << 62
     fill = win if rules.default_value is not None else None
