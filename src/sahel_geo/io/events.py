@@ -178,6 +178,17 @@ What the readers take, whatever the file's suffix (told by its first bytes):
   the columns (numbers and spreadsheet letters);
 - a pandas DataFrame already in memory (``read_acled(df)``); anything else (None, a
   number) raises :class:`~sahel_geo.InputFileError` saying what is accepted.
+
+How a CSV file is read: a plain UTF-8 file whose records all have the header's field
+count (no blank lines, no ragged or cut-off rows) is parsed by ``pyarrow.csv``
+(multi-threaded, a block at a time, under a progress bar) and each column given the type
+pandas' C engine would infer; any other file (compressed, another encoding, blank lines,
+ragged rows, a file ending inside quotes, a column the two could type differently) is
+read the general way (decoded whole, its records scanned, parsed by pandas' C engine),
+which tells blank lines, short, long and cut-off rows apart for the rejects and notes.
+Both give the same table (tested). The readers then drop the table's columns as the
+events are built, and the kept rows share the table's text where they are a few runs
+of rows, so a large file is not held twice.
 """
 
 from __future__ import annotations
