@@ -145,3 +145,23 @@ def test_quantiles_when_the_last_zone_has_no_cells() -> None:
         out = zonal_stats(z, r, stats=["median", "percentile_25"])
     assert out.loc["A"].tolist() == [10.5, 8.75]  # cells 8, 9, 12, 13
     assert out.loc["B"].isna().all()
+
+
+@pytest.mark.parametrize("k", [1, 4])
+def test_weights_partly_outside_equal_weights_with_nodata_there(k: int) -> None:
+    full = _weights(k).values.copy()
+    full[: 2 * k] = -1  # the top two rows and left three columns: nodata ...
+    full[:, : 3 * k] = -1
+    whole = Raster.from_array(
+        full, transform=Affine(1 / k, 0, 0, 0, -1 / k, 12), crs="EPSG:4326", nodata=-1
+    )
+    part = Raster.from_array(  # ... or outside the weights raster
+        full[2 * k :, 3 * k :], transform=Affine(1 / k, 0, 3, 0, -1 / k, 10), crs="EPSG:4326"
+    )
+    stats = ["weighted_mean", "weighted_sum", "weights_nodata_frac", "weighted_frac"]
+    with pytest.warns(Warning):
+        a = zonal_stats(_zones(), _raster(), stats=stats, weights=whole)
+    with pytest.warns(Warning):
+        b = zonal_stats(_zones(), _raster(), stats=stats, weights=part)
+    pd.testing.assert_frame_equal(b, a, rtol=1e-13)
+    assert (a["weights_nodata_frac"] > 0).any()

@@ -329,6 +329,12 @@ def _weights_window(grid: Raster, weights: Raster) -> tuple[NDArray[np.generic],
     c0, r0 = int(np.floor(col0)), int(np.floor(row0))
     if same and min(c0, r0) >= 0 and c0 + w <= ww and r0 + h <= wh:
         return weights.values[r0 : r0 + h, c0 : c0 + w], True
+    if same:  # partly outside the weights: the part inside, NaN (nodata) around it
+        ra, rb, ca, cb = max(r0, 0), min(r0 + h, wh), max(c0, 0), min(c0 + w, ww)
+        out = np.full((h, w), np.nan, dtype=np.result_type(weights.values.dtype, np.float32))
+        if rb > ra and cb > ca:
+            out[ra - r0 : rb - r0, ca - c0 : cb - c0] = weights.values[ra:rb, ca:cb]
+        return out, False
     cols = np.floor((tc.c + (np.arange(w) + 0.5) * tc.a - tw.c) / tw.a).astype(np.int64)
     rows = np.floor((tc.f + (np.arange(h) + 0.5) * tc.e - tw.f) / tw.e).astype(np.int64)
     okc, okr = (cols >= 0) & (cols < ww), (rows >= 0) & (rows < wh)
