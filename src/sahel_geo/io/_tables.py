@@ -21,6 +21,10 @@ What is read, and how:
   skipped, rows with fewer or more fields than the header, and a last row cut off by a
   partial download (the file ends inside a quoted value, or mid-row without a line end).
 
+A plain UTF-8 CSV file whose records all have the header's field count is parsed by
+pyarrow (:mod:`sahel_geo.io._csv_arrow`), typed as pandas' C engine would; every other
+file takes the general path below, which gives the same table for the files both read.
+
 Its warnings point at the first line outside the ``sahel_geo`` package (the user's call
 of the public reader), never at this private module, whichever reader called it.
 """
