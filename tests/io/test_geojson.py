@@ -301,3 +301,19 @@ def test_high_precision_has_no_binary_noise(precision: int) -> None:
     lines = geojson_text(gdf, precision=precision).splitlines()[1:3]
     coords = [line.split('"coordinates":')[1].split("}")[0] for line in lines]
     assert coords == ["[179.123,-0.1]", "[0.00000025,10]"]
+
+
+def test_chunked_arrow_strings_are_written(tmp_path: Path) -> None:
+    """Arrow-backed text in several chunks (a multi-threaded CSV read) writes as one."""
+    import pyarrow as pa
+
+    chunked = pa.chunked_array([["Gao", "Mopti"], ['Ménaka "Est"']], type=pa.large_string())
+    gdf = gpd.GeoDataFrame(
+        {"name": pd.array(chunked, dtype="str")},
+        geometry=gpd.points_from_xy([0.0, 1.0, 2.0], [15.0, 14.0, 16.0]),
+        crs="EPSG:4326",
+    )
+    assert gdf["name"].array._pa_array.num_chunks == 2
+    plain = gdf.assign(name=gdf["name"].astype(object))
+    assert geojson_text(gdf) == geojson_text(plain)
+    assert '"Ménaka \\"Est\\""' in geojson_text(gdf)

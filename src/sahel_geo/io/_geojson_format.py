@@ -259,6 +259,16 @@ def _string_text(values: pa.Array, prefix: str = "") -> pa.Array:
     return pc.fill_null(quoted, lit(prefix + "null"))
 
 
+def string_array(values: object) -> pa.Array:
+    """Return text values as one Arrow large-string array.
+
+    pandas' Arrow-backed strings may hold several chunks (e.g. from a multi-threaded CSV
+    read): they are combined.
+    """
+    arr = pa.array(values, type=_STR)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
 def _python_text(values: np.ndarray) -> pa.Array:
     """JSON text of each value, one ``json.dumps`` call each (mixed or rare types)."""
     return binary([_dumps(_scalar(v)) for v in values.tolist()])
@@ -375,7 +385,7 @@ class PropertyColumn:
             return _category_text(part, self.categories)
         if self.kind == "string":
             try:
-                return _string_text(pa.array(part.array, type=_STR), self.prefix)
+                return _string_text(string_array(part.array), self.prefix)
             except (UnicodeError, pa.ArrowException):  # e.g. lone surrogates
                 pass
         if self.kind == "numpy":
