@@ -112,6 +112,14 @@ CASES: dict[str, tuple[bytes, bool]] = {
     "clean": (_csv([HEADER, *GOOD]), True),
     "crlf, no final line end": ("\r\n".join([HEADER, *GOOD]).encode(), True),
     "bom": (b"\xef\xbb\xbf" + _csv([HEADER, *GOOD]), True),
+    "cr line ends, quoted crlf": (
+        _csv([HEADER, *GOOD, _QUOTED_NL.replace("\n", "\r\n")], "\r"),
+        True,
+    ),
+    "mixed line ends": (
+        (HEADER + "\n" + GOOD[0] + "\r\n" + GOOD[1] + "\r" + GOOD[2]).encode(),
+        True,
+    ),
     "quoted newline": (_csv([HEADER, *GOOD, _QUOTED_NL]), True),
     "na strings": (_csv([HEADER, *GOOD, _NA]), True),
     "bad dates every format": (
