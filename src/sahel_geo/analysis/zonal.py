@@ -1,9 +1,11 @@
 """Zonal statistics: coverage-weighted (exactextract) or cell-centre/all-touched (rasterstats).
 
 One call computes every statistic for every zone, for a single raster or every step of a
-time stack. The cell coverage of all zones is computed once, in one vectorised pass
-(:mod:`sahel_geo.analysis._coverage`), as runs of whole cells along rows and boundary cells with
-their fraction; sums then cost one pass over the raster window (a block of rows at a
+time stack. The cell coverage is computed a batch of nearby zones at a time, each batch
+on its own window (``_zonal_setup``; a time stack is one batch, its coverage reused for
+every step), in one vectorised pass per batch (:mod:`sahel_geo.analysis._coverage`), as
+runs of whole cells along rows and boundary cells with their fraction, so peak memory
+is a batch's, not all zones'; sums then cost one pass over the raster window (a block of rows at a
 time: one ``numpy.add.reduceat`` over all runs) plus one gather of the boundary cells,
 and order statistics (min, max, median, percentiles, majority) one sort of the covered
 cells.
