@@ -8,6 +8,7 @@ the project; when the folder is absent, the tests that need it skip with the rea
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,3 +40,23 @@ def _no_progress_bars() -> None:
     import sahel_geo as sg
 
     sg.set_options(progress=False)
+
+
+@pytest.fixture(scope="module")
+def dask_client() -> Iterator[object]:
+    """A 2-worker in-process dask.distributed cluster, started and closed here.
+
+    dask keeps pandas' string dtypes (``dataframe.convert-string`` off), so lazy results
+    compare with the in-memory ones dtype for dtype; the dashboard takes a free port.
+    """
+    import dask
+    import distributed
+
+    with (
+        dask.config.set({"dataframe.convert-string": False}),
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client

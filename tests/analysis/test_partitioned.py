@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 
+import dask
+import dask.dataframe
+import dask_geopandas as dg
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -16,23 +18,6 @@ from sahel_geo import MissingDependencyError, SchemaError
 from sahel_geo.analysis.partitioned import compute, merge_reports
 from sahel_geo.core.raster import Raster
 from sahel_geo.core.reports import StepReport, empty_rejects
-
-dask = pytest.importorskip("dask")
-dg = pytest.importorskip("dask_geopandas")
-distributed = pytest.importorskip("distributed")
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[object]:
-    """A 2-worker in-process cluster, started and closed here; dask keeps pandas' strings."""
-    with (
-        dask.config.set({"dataframe.convert-string": False}),
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
-        ) as cluster,
-        distributed.Client(cluster) as c,
-    ):
-        yield c
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +38,7 @@ def _steps(frame: pd.DataFrame) -> list[str]:
 
 
 @pytest.mark.parametrize("coarse", ["keep", "drop"])
-def test_assign_admin_equals_in_memory(client, events, adm1, coarse) -> None:
+def test_assign_admin_equals_in_memory(dask_client, events, adm1, coarse) -> None:
     lazy = sg.assign_admin(dg.from_geopandas(events, npartitions=4), adm1, coarse=coarse)
     assert isinstance(lazy, dg.GeoDataFrame)
     got = compute(lazy)
@@ -68,7 +53,7 @@ def test_assign_admin_equals_in_memory(client, events, adm1, coarse) -> None:
         assert rep.rejects["row"].tolist() == [0, 1, 2]
 
 
-def test_plain_compute_gives_the_rows(client, events, adm1) -> None:
+def test_plain_compute_gives_the_rows(dask_client, events, adm1) -> None:
     lazy = sg.assign_admin(dg.from_geopandas(events, npartitions=3), adm1)
     pd.testing.assert_frame_equal(lazy.compute(), sg.assign_admin(events, adm1), check_exact=True)
 
@@ -81,7 +66,7 @@ def test_plain_compute_gives_the_rows(client, events, adm1) -> None:
         {"freq": "year", "units": "the first three units and XXX", "start": "2019", "end": "2021"},
     ],
 )
-def test_aggregate_equals_in_memory(client, events, adm1, options) -> None:
+def test_aggregate_equals_in_memory(dask_client, events, adm1, options) -> None:
     joined = sg.assign_admin(events, adm1)
     if "units" in options:
         options = {**options, "units": [*adm1["pcode"][:3], "XXX"]}
@@ -98,7 +83,7 @@ def test_aggregate_equals_in_memory(client, events, adm1, options) -> None:
     assert _steps(got) == [*_steps(joined), want.step]
 
 
-def test_aggregate_by_a_categorical_column(client, events, adm1) -> None:
+def test_aggregate_by_a_categorical_column(dask_client, events, adm1) -> None:
     joined = sg.assign_admin(events, adm1)
     present = sorted(joined["perpetrator_group"].dropna().unique(), reverse=True)
     joined["actor"] = pd.Categorical(joined["perpetrator_group"], categories=[*present, "none"])
@@ -111,7 +96,7 @@ def test_aggregate_by_a_categorical_column(client, events, adm1) -> None:
     assert names == [f"events_{v}" for v in present] + ["events_unknown"]
 
 
-def test_aggregate_of_a_lazy_join_adds_up(client, events, adm1) -> None:
+def test_aggregate_of_a_lazy_join_adds_up(dask_client, events, adm1) -> None:
     lazy = sg.assign_admin(dg.from_geopandas(events, npartitions=4), adm1)
     got = sg.aggregate(lazy, unit="adm1_pcode").compute()
     joined = sg.assign_admin(events, adm1)
@@ -120,7 +105,7 @@ def test_aggregate_of_a_lazy_join_adds_up(client, events, adm1) -> None:
     assert join_report.to_dict() == sg.reports(joined)[-1].to_dict()
 
 
-def test_aggregate_weighted_and_empty_partitions(client) -> None:
+def test_aggregate_weighted_and_empty_partitions(dask_client) -> None:
     frame = pd.DataFrame(
         {
             "u": ["A", None, "B", "A", "B", "A"],
@@ -140,7 +125,7 @@ def test_aggregate_weighted_and_empty_partitions(client) -> None:
     assert sg.reports(got)[-1].rejects["row"].tolist() == [1]
 
 
-def test_values_at_events_equals_in_memory(client) -> None:
+def test_values_at_events_equals_in_memory(dask_client) -> None:
     times = pd.date_range("2022-01-01", periods=6, freq="MS")
     stack = Raster.from_array(
         np.arange(48.0).reshape(6, 2, 4),
@@ -177,7 +162,7 @@ def test_compute_refuses_a_computed_frame(events) -> None:
         compute(events)
 
 
-def test_missing_dask_geopandas_names_the_extra(client, events, adm1, monkeypatch) -> None:
+def test_missing_dask_geopandas_names_the_extra(dask_client, events, adm1, monkeypatch) -> None:
     lazy = dg.from_geopandas(events, npartitions=2)
     monkeypatch.setitem(sys.modules, "dask_geopandas", None)
     with pytest.raises(MissingDependencyError, match=r"sahel_geo\[dask\]"):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
+import dask_geopandas as dg
 import pandas as pd
 import pytest
 
@@ -14,22 +14,6 @@ from sahel_geo import MissingDependencyError
 from sahel_geo.analysis.partitioned import compute
 from sahel_geo.io.demo import demo_acled_table
 from sahel_geo.io.event_blocks import read_events_dask
-
-dask = pytest.importorskip("dask")
-dg = pytest.importorskip("dask_geopandas")
-distributed = pytest.importorskip("distributed")
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[object]:
-    with (
-        dask.config.set({"dataframe.convert-string": False}),
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
-        ) as cluster,
-        distributed.Client(cluster) as c,
-    ):
-        yield c
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +36,7 @@ def _same_report(got: sg.StepReport, ref: sg.StepReport) -> None:
     assert dict(got.notes) == dict(ref.notes)
 
 
-def test_csv_blocks_equal_the_in_memory_reader(client, acled_csv) -> None:
+def test_csv_blocks_equal_the_in_memory_reader(dask_client, acled_csv) -> None:
     lazy = read_events_dask(acled_csv, blocksize=60_000)
     assert isinstance(lazy, dg.GeoDataFrame) and lazy.npartitions > 5
     assert lazy.known_divisions
@@ -64,7 +48,7 @@ def test_csv_blocks_equal_the_in_memory_reader(client, acled_csv) -> None:
     _same_report(report, sg.reports(ref)[-1])
 
 
-def test_duplicate_ids_found_across_blocks(client, acled_csv) -> None:
+def test_duplicate_ids_found_across_blocks(dask_client, acled_csv) -> None:
     lazy = read_events_dask(acled_csv, blocksize=60_000)
     got = compute(lazy)
     rej = sg.rejects(got)
@@ -76,7 +60,7 @@ def test_duplicate_ids_found_across_blocks(client, acled_csv) -> None:
     assert got["event_id"].is_unique
 
 
-def test_row_numbers_count_blank_lines(client, tmp_path) -> None:
+def test_row_numbers_count_blank_lines(dask_client, tmp_path) -> None:
     raw = demo_acled_table(n=40, seed=2).head(12).reset_index(drop=True)
     raw.loc[8, "latitude"] = "14.1N"
     text = raw.to_csv(index=False).splitlines()
@@ -98,7 +82,7 @@ def test_row_numbers_count_blank_lines(client, tmp_path) -> None:
     assert list(got.index) == [r - 1 for r in (1, 2, 3, 5, 6, 7, 8, 9, 11, 13)]
 
 
-def test_parquet_folder(client, acled_csv, tmp_path) -> None:
+def test_parquet_folder(dask_client, acled_csv, tmp_path) -> None:
     raw = pd.read_csv(acled_csv, low_memory=False)  # typed as the in-memory reader types it
     folder = tmp_path / "acled.parquet"
     folder.mkdir()
@@ -110,7 +94,7 @@ def test_parquet_folder(client, acled_csv, tmp_path) -> None:
     _same_report(sg.reports(got)[-1], sg.reports(ref)[-1])
 
 
-def test_joined_and_aggregated_from_blocks(client, acled_csv) -> None:
+def test_joined_and_aggregated_from_blocks(dask_client, acled_csv) -> None:
     adm1 = sg.load_boundaries(level=1)
     lazy = sg.assign_admin(read_events_dask(acled_csv, blocksize=60_000), adm1)
     table = sg.aggregate(lazy, unit="adm1_pcode", freq="year").compute()
@@ -133,7 +117,7 @@ def test_unknown_source(acled_csv) -> None:
         read_events_dask(acled_csv, source="gdelt")  # type: ignore[arg-type]
 
 
-def test_column_types_are_the_whole_files(client, tmp_path) -> None:
+def test_column_types_are_the_whole_files(dask_client, tmp_path) -> None:
     raw = demo_acled_table(n=300, seed=4).reset_index(drop=True)
     raw["code"] = [str(i) for i in range(len(raw))]
     raw.loc[len(raw) - 1, "code"] = "x7"  # text in the last block only: text everywhere
