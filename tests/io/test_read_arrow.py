@@ -286,3 +286,14 @@ def test_file_readers_consume_their_table_to_the_same_events(tmp_path: Path) -> 
     built = events.build_acled(raw, origin=str(path), step="read_acled")
     pd.testing.assert_frame_equal(raw, before)  # not consumed
     _same_events(sg.read_acled(path), built)
+
+
+def test_record_longer_than_a_block_takes_the_general_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "long.csv"
+    path.write_bytes(_csv([HEADER, *GOOD, GOOD[0].replace("a note", "n" * 500)]))
+    monkeypatch.setattr(_csv_arrow, "_BLOCK", 256)
+    fast, general, calls = _read_both(monkeypatch, path, sg.read_acled)
+    _same_events(fast, general)
+    assert calls == [False]
