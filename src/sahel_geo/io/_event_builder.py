@@ -340,11 +340,23 @@ def _kept_events(
     canonical = _kept_columns(canon, list(canon.columns), rows, False)
     columns = {
         **{c: canonical[c] for c in canonical.columns},
-        **{rename[c]: source[c] for c in source.columns},
+        **{rename[c]: _settled(source[c]) for c in source.columns},
         "geometry": geometry,
     }
     # from the columns, uncopied: a GeoDataFrame of a frame would consolidate (copy) them
     return gpd.GeoDataFrame(columns, geometry="geometry", crs=WGS84, copy=False)
+
+
+def _settled(column: pd.Series) -> pd.Series:
+    """Give a Python-object column of the kept rows the type its values now share.
+
+    A table given in memory can hold numbers and text in one column (a latitude such as
+    ``"14.1N"`` among floats); once the rows with text are rejected, the kept numbers
+    become a float column, as pandas would have read them from a file. Other columns are
+    returned as they are. Without this, a kept column of Python floats would change type
+    on a round trip through Parquet.
+    """
+    return column.infer_objects() if column.dtype == object else column
 
 
 #: Kept rows in at most this many runs are Arrow slices of the table's text (no copy).
