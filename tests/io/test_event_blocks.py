@@ -48,6 +48,37 @@ def test_csv_blocks_equal_the_in_memory_reader(dask_client, acled_csv) -> None:
     _same_report(report, sg.reports(ref)[-1])
 
 
+def test_readers_blocksize_reads_lazily(dask_client, acled_csv, tmp_path) -> None:
+    lazy = sg.read_acled(acled_csv, blocksize=60_000)
+    assert isinstance(lazy, dg.GeoDataFrame) and lazy.npartitions > 5
+    got = compute(lazy)
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), _in_memory(acled_csv))
+    with pytest.raises(sg.InputFileError, match="blocksize= reads a file lazily"):
+        sg.read_acled(demo_acled_table(n=30, seed=1), blocksize="1MB")
+    ucdp = tmp_path / "ged.csv"
+    pd.DataFrame(
+        {
+            "id": [1, 2],
+            "date_start": ["2019-01-02", "2019-02-03"],
+            "date_end": ["2019-01-02", "2019-02-03"],
+            "latitude": [14.1, 13.5],
+            "longitude": [-1.5, 2.1],
+            "country": ["Burkina Faso", "Niger"],
+            "type_of_violence": [1, 3],
+            "side_a": ["Government of Burkina Faso", "IS Sahel"],
+            "side_b": ["JNIM", "Civilians"],
+            "best": [3, 5],
+            "low": [3, 4],
+            "high": [4, 9],
+            "deaths_civilians": [0, 5],
+            "where_prec": [1, 2],
+            "date_prec": [1, 1],
+        }
+    ).to_csv(ucdp, index=False)
+    lazy_ucdp = compute(sg.read_ucdp(ucdp, blocksize="1MB")).reset_index(drop=True)
+    pd.testing.assert_frame_equal(lazy_ucdp, sg.read_ucdp(ucdp))
+
+
 def test_duplicate_ids_found_across_blocks(dask_client, acled_csv) -> None:
     lazy = read_events_dask(acled_csv, blocksize=60_000)
     got = compute(lazy)

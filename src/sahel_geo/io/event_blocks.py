@@ -576,4 +576,6 @@ def _meta_raw(dask: ModuleType, blocks: list[Any], spec: _Csv | None) -> Any:
         return ParquetPart(blocks[0].path, head=50)
     (data,) = dask.compute(blocks[0])
     lines = data.split(b"\n", 51)
+    if len(lines) <= 51:  # a block of 50 lines or fewer: itself (no blank line added)
+        return data
     return b"\n".join(lines[:51]) + b"\n"

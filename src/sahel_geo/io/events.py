@@ -197,7 +197,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, overload
 
 import geopandas as gpd
 import pandas as pd
@@ -496,9 +496,26 @@ def ucdp_records_frame(payload: Any, origin: str) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
+@overload
 def read_acled(
-    path: str | os.PathLike[str] | pd.DataFrame, *, encoding: str | None = None
-) -> gpd.GeoDataFrame:
+    path: str | os.PathLike[str] | pd.DataFrame,
+    *,
+    encoding: str | None = None,
+    blocksize: None = None,
+) -> gpd.GeoDataFrame: ...
+@overload
+def read_acled(
+    path: str | os.PathLike[str] | pd.DataFrame,
+    *,
+    encoding: str | None = None,
+    blocksize: str | int,
+) -> Any: ...
+def read_acled(
+    path: str | os.PathLike[str] | pd.DataFrame,
+    *,
+    encoding: str | None = None,
+    blocksize: str | int | None = None,
+) -> Any:
     """Read an ACLED export (CSV or XLSX) into the canonical events GeoDataFrame.
 
     Reads the current column set (``event_date`` as ``YYYY-MM-DD``, numeric ``iso``) and
@@ -537,11 +554,18 @@ def read_acled(
     encoding
         Text encoding of a CSV file; by default UTF-8, falling back to cp1252 with a
         warning.
+    blocksize
+        Read a file larger than memory lazily instead, into a ``dask_geopandas``
+        GeoDataFrame of blocks of about this size (``"64MB"``, or bytes): see
+        :func:`~sahel_geo.io.event_blocks.read_events_dask` (the ``sahel_geo[dask]``
+        extra; CSV or Parquet, the same rules per block, rejects with the file's row
+        numbers, duplicate ids found across blocks). None (default): read into memory.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        Canonical events (see the module docstring), with the step report attached.
+        Canonical events (see the module docstring), with the step report attached; a
+        ``dask_geopandas.GeoDataFrame`` with ``blocksize``.
 
     Raises
     ------
@@ -556,6 +580,8 @@ def read_acled(
     >>> events = sg.read_acled("acled_sahel.csv")  # doctest: +SKIP
     >>> sg.rejects(events)[["row", "reason"]]  # doctest: +SKIP
     """
+    if blocksize is not None:
+        return _in_blocks(path, "acled", blocksize=blocksize, encoding=encoding)
     raw, origin, _ = _table(path, encoding=encoding, sheet=None, reader="read_acled")
     spec = _acled_spec(raw, "acled")
     # a table read here is dropped column by column as the events are built (memory)
@@ -563,9 +589,26 @@ def read_acled(
     return build_events(raw, spec, origin=origin, step="read_acled", consume=consume)
 
 
+@overload
 def read_ucdp(
-    path: str | os.PathLike[str] | pd.DataFrame, *, encoding: str | None = None
-) -> gpd.GeoDataFrame:
+    path: str | os.PathLike[str] | pd.DataFrame,
+    *,
+    encoding: str | None = None,
+    blocksize: None = None,
+) -> gpd.GeoDataFrame: ...
+@overload
+def read_ucdp(
+    path: str | os.PathLike[str] | pd.DataFrame,
+    *,
+    encoding: str | None = None,
+    blocksize: str | int,
+) -> Any: ...
+def read_ucdp(
+    path: str | os.PathLike[str] | pd.DataFrame,
+    *,
+    encoding: str | None = None,
+    blocksize: str | int | None = None,
+) -> Any:
     """Read a UCDP GED file (CSV, or a saved API JSON page) into canonical events.
 
     ``event_id`` from ``id`` (``300380.0`` -> ``"300380"``), ``event_date``/``date_end``
@@ -595,11 +638,15 @@ def read_ucdp(
         as a pandas DataFrame (rows = its positions + 1, source ``"<DataFrame>"``).
     encoding
         Text encoding; by default UTF-8, falling back to cp1252 with a warning for CSV.
+    blocksize
+        Read a CSV or Parquet file larger than memory lazily, as :func:`read_acled` does
+        (a ``dask_geopandas`` GeoDataFrame; the ``sahel_geo[dask]`` extra).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        Canonical events with the step report attached.
+        Canonical events with the step report attached (a ``dask_geopandas``
+        GeoDataFrame with ``blocksize``).
 
     Examples
     --------
@@ -608,6 +655,8 @@ def read_ucdp(
     >>> events.groupby("country_iso3").size()  # doctest: +SKIP
     """
     check_source(path, "read_ucdp")
+    if blocksize is not None:
+        return _in_blocks(path, "ucdp", blocksize=blocksize, encoding=encoding)
     if isinstance(path, pd.DataFrame):
         return build_ucdp(path, origin=IN_MEMORY, step="read_ucdp")
     p = Path(path)
@@ -628,6 +677,24 @@ def read_ucdp(
         return build_ucdp(raw, origin=str(p), step="read_ucdp")
     raw, p = read_table(p, encoding=encoding, sheet=None, reader="read_ucdp")
     return build_events(raw, _ucdp_spec(raw), origin=str(p), step="read_ucdp", consume=True)
+
+
+def _in_blocks(path: object, source: str, *, blocksize: str | int, encoding: str | None) -> Any:
+    """Read a file lazily in blocks (:func:`~sahel_geo.io.event_blocks.read_events_dask`)."""
+    if not isinstance(path, str | os.PathLike):
+        raise InputFileError(
+            f"read_{source}: blocksize= reads a file lazily in blocks; give the path of a "
+            f"CSV or Parquet file, not a {type(path).__name__} (a table in memory is read "
+            "without blocksize)."
+        )
+    from sahel_geo.io.event_blocks import read_events_dask
+
+    return read_events_dask(
+        path,
+        source="acled" if source == "acled" else "ucdp",
+        blocksize=blocksize,
+        encoding=encoding or "utf-8",
+    )
 
 
 def _check_json(p: Path) -> Path:
