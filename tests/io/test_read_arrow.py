@@ -270,7 +270,7 @@ def test_messy_text_paths_agree(
 def test_fast_path_only_for_plain_utf8(tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
     path.write_bytes(b"a,b\n1,2\n")
-    sniff = _tables._sniff_delimiter
+    sniff = _tables.sniff_delimiter
     assert _csv_arrow.arrow_head(path, None, sniff) is not None
     assert _csv_arrow.arrow_head(path, "cp1252", sniff) is None
     path.write_bytes(b"a\n1\n")

@@ -51,7 +51,14 @@ from sahel_geo.core.errors import InputFileError, SahelGeoWarning, SchemaError
 from sahel_geo.io._csv_arrow import arrow_head, read_regular_csv
 from sahel_geo.io._csv_scan import Records, count_records
 
-__all__ = ["LAYOUT_KEY", "TableLayout", "check_source", "read_table", "table_layout"]
+__all__ = [
+    "LAYOUT_KEY",
+    "TableLayout",
+    "check_source",
+    "read_table",
+    "sniff_delimiter",
+    "table_layout",
+]
 
 #: Key of the :class:`TableLayout` in the ``attrs`` of a table read from a CSV file.
 LAYOUT_KEY: Final = "sahel_geo_table_layout"
@@ -289,8 +296,26 @@ def _check_text(text: str, p: Path, reader: str) -> None:
 # --------------------------------------------------------------------------------------
 
 
-def _sniff_delimiter(header: str, suffix: str) -> str:
-    """Return the delimiter the header line uses most (outside quotes); comma by default."""
+def sniff_delimiter(header: str, suffix: str) -> str:
+    """Return the delimiter the header line uses most (outside quotes); comma by default.
+
+    Parameters
+    ----------
+    header
+        The file's first line.
+    suffix
+        The file's suffix: ``.tsv``/``.tab`` prefer the tab when the header has one.
+
+    Returns
+    -------
+    str
+        One of ``,``, ``;``, tab and ``|`` (the first of equals, comma first).
+
+    Examples
+    --------
+    >>> sniff_delimiter('event_id;"a;b";date', ".csv")
+    ';'
+    """
     counts = dict.fromkeys(_DELIMITERS, 0)
     inside = False
     for ch in header:
@@ -374,7 +399,7 @@ def _parse_text(
 
 def _read_csv(p: Path, encoding: str | None, reader: str, *, as_text: bool = False) -> pd.DataFrame:
     """Read CSV text: the fast path for regular UTF-8 files, else the general one."""
-    head = arrow_head(p, encoding, _sniff_delimiter)
+    head = arrow_head(p, encoding, sniff_delimiter)
     if head is not None:
         names = _header_names(head.header, p, reader)
         frame = read_regular_csv(p, head, names, as_text=as_text)
@@ -403,7 +428,7 @@ def _read_csv_text(
         raise InputFileError(
             f"{reader}: {p} has no header row (only blank lines). Export the data again."
         )
-    sep = _sniff_delimiter(re.split(r"[\r\n]", stripped, maxsplit=1)[0], p.suffix.lower())
+    sep = sniff_delimiter(re.split(r"[\r\n]", stripped, maxsplit=1)[0], p.suffix.lower())
     rec = count_records(stripped, sep)
     names = _header_names(rec.header, p, reader)
     width = max(len(names), int(rec.fields.max()) if rec.fields.size else 0)

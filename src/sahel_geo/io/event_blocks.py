@@ -58,7 +58,7 @@ from numpy.typing import NDArray
 from sahel_geo.core.compat import import_optional_dependency
 from sahel_geo.core.errors import InputFileError, SchemaError
 from sahel_geo.core.reports import ATTRS_KEY, StepReport, reports
-from sahel_geo.io._tables import LAYOUT_KEY, TableLayout
+from sahel_geo.io._tables import LAYOUT_KEY, TableLayout, sniff_delimiter
 from sahel_geo.io.events import build_acled, build_ucdp
 
 __all__ = ["BLOCK_SOURCES", "KEPT_ROW_NOTES", "read_events_dask", "whole_file_types"]
@@ -70,7 +70,6 @@ BLOCK_SOURCES: Final[dict[str, tuple[str, str]]] = {
     "acled": ("read_acled", "event_id_cnty"),
     "ucdp": ("read_ucdp", "id"),
 }
-_DELIMITERS: Final = (",", ";", "\t", "|")
 #: Report notes of the builder that count kept rows only (the others count every row):
 #: a row rejected as a repeat of another block's id leaves them.
 KEPT_ROW_NOTES: Final = frozenset(
@@ -206,24 +205,11 @@ def _csv_blocks(
         header = fh.readline().lstrip("\ufeff").rstrip("\r\n")
     if not header.strip():
         raise InputFileError(f"read_events_dask: {p} has no header line. Export it again.")
-    sep = _sniff(header)
+    sep = sniff_delimiter(header, p.suffix.lower())
     names = tuple(next(csv.reader([header], delimiter=sep)))
     dask_bytes = import_optional_dependency("dask.bytes", purpose="read_events_dask")
     _, per_file = dask_bytes.read_bytes(str(p), delimiter=b"\n", blocksize=blocksize, sample=False)
     return list(per_file[0]), _Csv(names=names, sep=sep, encoding=encoding)
-
-
-def _sniff(header: str) -> str:
-    """Return the delimiter the header uses most (outside quotes); comma by default."""
-    counts = dict.fromkeys(_DELIMITERS, 0)
-    inside = False
-    for ch in header:
-        if ch == '"':
-            inside = not inside
-        elif not inside and ch in counts:
-            counts[ch] += 1
-    best = max(_DELIMITERS, key=lambda d: counts[d])
-    return best if counts[best] else ","
 
 
 @dataclass(frozen=True)
