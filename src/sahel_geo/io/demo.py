@@ -188,7 +188,8 @@ _GROUPS_EARLY: Final = np.array(
         "Ansar Dine",
         "MUJAO: Movement for Unity and Jihad in West Africa",
         "AQIM: Al Qaeda in the Islamic Maghreb",
-    ]
+    ],
+    dtype=object,  # looked up per row: pointers, not fixed-width copies of the text
 )
 _GROUPS_LATE: Final = np.array(
     [
@@ -196,7 +197,8 @@ _GROUPS_LATE: Final = np.array(
         "Islamic State (Sahel)",
         "JNIM: Group for Support of Islam and Muslims",
         "Unidentified Armed Group",
-    ]
+    ],
+    dtype=object,
 )
 
 ACLED_COLUMNS: Final = (
@@ -258,6 +260,18 @@ def demo_acled_table(*, n: int = 5000, seed: int = 20120117) -> pd.DataFrame:
     """
     _check_n(n)
     rng = np.random.default_rng(seed)
+    columns, order = _drawn_columns(rng, n)
+    table = pd.DataFrame(index=pd.RangeIndex(n))
+    for name in list(columns):  # one column at a time, each draw freed once converted
+        values = columns.pop(name)
+        table[name] = values if name == "event_id_cnty" else _in_order(values, order)
+        if table[name].dtype == object:
+            table[name] = table[name].astype("str")
+    return _add_flaws(table, rng)
+
+
+def _drawn_columns(rng: np.random.Generator, n: int) -> tuple[dict[str, Any], np.ndarray]:
+    """Draw every column (rows unsorted, ids sorted) and the rows' date order."""
     # the draws, always in this order: the same seed gives the same table
     when = _draw_dates(rng, n)
     place = _draw_places(rng, when.year_idx)
@@ -271,11 +285,7 @@ def demo_acled_table(*, n: int = 5000, seed: int = 20120117) -> pd.DataFrame:
     columns = _acled_columns(
         when, place, what, actors, fat, time_precision, text, _event_ids(place, actors, order)
     )
-    table = pd.DataFrame(
-        {k: v if k == "event_id_cnty" else _in_order(v, order) for k, v in columns.items()}
-    )
-    table = table.astype({c: "str" for c in table.columns if table[c].dtype == object})
-    return _add_flaws(table, rng)
+    return columns, order
 
 
 def _in_order(values: Any, order: np.ndarray) -> Any:
@@ -443,7 +453,7 @@ def _draw_actors(
     )
     # ACLED flags civilian targeting where civilians are the target (inter2 7): violence
     # against civilians and, here, the riots aimed at civilians (mob violence)
-    civ_target = np.where(inter2 == 7, "Civilian targeting", "")
+    civ_target = np.array(["", "Civilian targeting"], dtype=object)[(inter2 == 7).astype(np.intp)]
     return _Actors(c_idx, country, iso, actor1, actor2, inter1, inter2, interaction, civ_target)
 
 
@@ -546,7 +556,7 @@ def _add_flaws(table: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """Overwrite six rows drawn from ``rng`` with the flaws listed in the module docstring."""
     n = len(table)
     pos = np.sort(rng.choice(np.arange(10, n), size=_N_FLAWED, replace=False))
-    out = table.copy()
+    out = table  # this function's own table: flawed in place, not copied
     lat = out["latitude"].astype(object)
     lon = out["longitude"].astype(object)
     missing, text, bad_date, dup, null_island, swap = (int(p) for p in pos)
@@ -591,6 +601,6 @@ def demo_events(*, n: int = 5000, seed: int = 20120117) -> gpd.GeoDataFrame:
     (95, ['demo'])
     """
     table = demo_acled_table(n=n, seed=seed)
-    return build_acled(
-        table, source="demo", origin=f"demo_acled_table(n={n}, seed={seed})", step="demo_events"
-    )
+    origin = f"demo_acled_table(n={n}, seed={seed})"
+    # the table is this function's own: dropped column by column as the events are built
+    return build_acled(table, source="demo", origin=origin, step="demo_events", consume=True)

@@ -391,7 +391,7 @@ def _ucdp_spec(raw: pd.DataFrame) -> EventSpec:
 
 
 def build_acled(
-    raw: pd.DataFrame, *, source: str = "acled", origin: str, step: str
+    raw: pd.DataFrame, *, source: str = "acled", origin: str, step: str, consume: bool = False
 ) -> gpd.GeoDataFrame:
     """Build canonical events from an in-memory ACLED table.
 
@@ -401,13 +401,18 @@ def build_acled(
     Parameters
     ----------
     raw
-        An ACLED table as exported (current or pre-2023 columns), not modified.
+        An ACLED table as exported (current or pre-2023 columns), not modified unless
+        ``consume``.
     source
         Value of the canonical ``source`` column (``"demo"`` for the demo data).
     origin
         Where the table came from, for messages and the report.
     step
         Name of the step in the attached report.
+    consume
+        Drop each column of ``raw`` once its kept rows are taken, so that a large table
+        is not held twice (for a caller that no longer needs ``raw``, as the file
+        readers and the demo generator do). Default False: ``raw`` is left whole.
 
     Returns
     -------
@@ -421,7 +426,8 @@ def build_acled(
     >>> len(events)
     15
     """
-    return build_events(raw, _acled_spec(raw, source), origin=origin, step=step)
+    spec = _acled_spec(raw, source)
+    return build_events(raw, spec, origin=origin, step=step, consume=consume)
 
 
 def build_ucdp(raw: pd.DataFrame, *, origin: str, step: str) -> gpd.GeoDataFrame:
