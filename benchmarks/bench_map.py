@@ -93,7 +93,7 @@ def _case(kind: str, n: int) -> dict[str, object]:
         import logging
 
         logging.basicConfig(level=logging.WARNING)
-        mode = sg.maps.events_layer_mode(n)
+        mode = sg.events_layer_mode(n)
         fmap = sg.make_map(units, events=events)
     else:
         import folium
