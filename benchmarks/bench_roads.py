@@ -146,10 +146,9 @@ def run_size(n_events: int) -> dict[str, float]:
     ox.distance.nearest_edges(graph, x, y)
     t_ox_snap = time.perf_counter() - t0
 
-    lonlat = np.column_stack([towns.geometry.x, towns.geometry.y])
-    t_snap_towns = nw._snap(net, lonlat)
+    _, _, t_snap_towns = nw.snap_targets(towns, net, name_col="name", what="towns")
     t0 = time.perf_counter()
-    nw._distance_field(net, t_snap_towns.seg, t_snap_towns.along_m)
+    nw.distance_field(net, t_snap_towns)
     t_dijkstra = time.perf_counter() - t0
 
     sample = np.random.default_rng(2).choice(n_events, NAIVE_SAMPLE, replace=False)
