@@ -317,3 +317,17 @@ def test_chunked_arrow_strings_are_written(tmp_path: Path) -> None:
     plain = gdf.assign(name=gdf["name"].astype(object))
     assert geojson_text(gdf) == geojson_text(plain)
     assert '"Ménaka \\"Est\\""' in geojson_text(gdf)
+
+
+def test_features_report_each_chunk_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The progress bar of write_geojson is told each chunk's features, summing to all."""
+    from sahel_geo.io import geojson as gj
+
+    monkeypatch.setattr(gj, "_CHUNK", 3)
+    gdf = gpd.GeoDataFrame(
+        {"n": range(8)}, geometry=gpd.points_from_xy(range(8), range(8)), crs="EPSG:4326"
+    )
+    seen: list[int] = []
+    text = b"".join(gj._features(gdf, 6, done=seen.append)).decode()
+    assert seen == [3, 3, 2]
+    assert text == geojson_text(gdf)

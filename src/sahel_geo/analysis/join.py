@@ -128,8 +128,8 @@ def _check_boundaries(boundaries: gpd.GeoDataFrame) -> int:
 def _categories(values: NDArray[np.object_]) -> tuple[pd.Index, NDArray[np.intp]]:
     """Return the unique non-null values (sorted) and the code of each value (-1: null)."""
     codes, uniques = pd.factorize(pd.Series(values, dtype=object), sort=True)
-    # text categories as pandas' str dtype, as Parquet reads them back
-    return pd.Index(uniques.to_numpy(), dtype=None), codes.astype(np.intp)
+    # inferred: text categories as pandas' str dtype, as Parquet reads them back
+    return pd.Index(uniques.to_numpy()), codes.astype(np.intp)
 
 
 def _contains_xy(

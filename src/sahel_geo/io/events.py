@@ -197,7 +197,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final, overload
+from typing import Any, Final, Literal, overload
 
 import geopandas as gpd
 import pandas as pd
@@ -685,7 +685,9 @@ def read_ucdp(
     return build_events(raw, _ucdp_spec(raw), origin=str(p), step="read_ucdp", consume=True)
 
 
-def _in_blocks(path: object, source: str, *, blocksize: str | int, encoding: str | None) -> Any:
+def _in_blocks(
+    path: object, source: Literal["acled", "ucdp"], *, blocksize: str | int, encoding: str | None
+) -> Any:
     """Read a file lazily in blocks (:func:`~sahel_geo.io.event_blocks.read_events_dask`)."""
     if not isinstance(path, str | os.PathLike):
         raise InputFileError(
@@ -695,12 +697,7 @@ def _in_blocks(path: object, source: str, *, blocksize: str | int, encoding: str
         )
     from sahel_geo.io.event_blocks import read_events_dask
 
-    return read_events_dask(
-        path,
-        source="acled" if source == "acled" else "ucdp",
-        blocksize=blocksize,
-        encoding=encoding or "utf-8",
-    )
+    return read_events_dask(path, source=source, blocksize=blocksize, encoding=encoding or "utf-8")
 
 
 def _check_json(p: Path) -> Path:

@@ -234,8 +234,14 @@ def _in_order(func: Callable[[Any], memoryview], items: list[Any]) -> Iterator[m
             yield pending.popleft().result()
 
 
-def _features(gdf: gpd.GeoDataFrame, digits: int) -> Iterator[memoryview]:
-    """Yield the document's bytes, a chunk of features at a time."""
+def _features(
+    gdf: gpd.GeoDataFrame, digits: int, done: Callable[[int], object] | None = None
+) -> Iterator[memoryview]:
+    """Yield the document's bytes, a chunk of features at a time.
+
+    ``done`` is told how many features each chunk held once it is yielded (a progress
+    bar's ``update``).
+    """
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
     columns = [property_column(c, frame[c], first=i == 0) for i, c in enumerate(frame.columns)]
@@ -249,6 +255,8 @@ def _features(gdf: gpd.GeoDataFrame, digits: int) -> Iterator[memoryview]:
         else:  # no comma after the last feature
             yield data[:-2]
             yield memoryview(b"\n")
+        if done is not None:
+            done(bounds[i][1] - bounds[i][0])
     yield memoryview(_TAIL.encode())
 
 
@@ -349,10 +357,9 @@ def write_geojson(
     digits = _resolve_precision(precision)
     bar = progress(total=len(gdf), desc=f"writing {Path(path).name}", unit="features")
     with atomic_path(path) as tmp, open(tmp, "wb") as fh, bar:
-        for data in _features(gdf, digits):
+        for data in _features(gdf, digits, done=bar.update):
             _check_encodable(data)
             fh.write(data)
-            bar.update(min(_CHUNK, bar.total - bar.n))
         fh.flush()
         os.fsync(fh.fileno())
     return Path(path)

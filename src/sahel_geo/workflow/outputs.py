@@ -28,6 +28,7 @@ from pathlib import Path
 
 from sahel_geo.core.errors import ConfigError
 from sahel_geo.io._atomic import atomic_write_text, sweep_temp_files
+from sahel_geo.workflow.config import LAYER_FORMATS
 
 __all__ = [
     "INCOMPLETE_MARKER",
@@ -44,7 +45,7 @@ SUB_FOLDERS = ("tables", "figures")
 #: The files the run writes at the top of its folder (plus adm{L}_units.geojson).
 _TOP_FILES = ("map.html", "rejects.csv", "manifest.json")
 #: The layers (``<name>.<suffix>``, one file per configured format).
-_LAYER_SUFFIXES = (".geojson", ".parquet", ".gpkg", ".fgb", ".csv")
+_LAYER_SUFFIXES = tuple(LAYER_FORMATS.values())
 _OUTPUT_SUFFIXES = (".csv", ".png", ".geojson", ".html", ".json")
 
 

@@ -311,6 +311,8 @@ class _Overlay:
 def _unit_means(units: gpd.GeoDataFrame, raster: Raster, how: _Overlay) -> pd.DataFrame:
     """Area mean per unit (and step); with a population raster also the people's mean."""
     z = zonal_stats(units, raster, stats=("mean",), rules=how.rules)
+    # a second call, not one with weights=: cells whose population is nodata (water,
+    # outside the census raster) would leave the area mean too
     if how.population is not None:
         by_people = zonal_stats(
             units, raster, stats=("weighted_mean",), weights=how.population, rules=how.rules
