@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from sahel_geo.analysis._coverage import Coverage, argsort_packed, ranges
 from sahel_geo.core.raster import Raster
+from sahel_geo.core.threads import private_geometries
 
 __all__ = [
     "Cells",
@@ -67,8 +68,8 @@ def mode_weights(
         ``"fraction"``: the coverage fraction, rounded to float32 as exactextract does;
         ``"center"``: 1 where the cell's centre is in the zone; ``"all_touched"``: 1.
     geoms
-        The zones' polygons (``"center"`` tests the boundary cells' centres; prepared
-        in place).
+        The zones' polygons (``"center"`` tests the boundary cells' centres on prepared
+        copies: the zones may be shared between threads).
     min_frac
         Cells whose coverage fraction (as a 32-bit float, as exactextract compares it)
         is below this get no weight, whatever the mode (exactextract's
@@ -86,6 +87,7 @@ def mode_weights(
     elif mode == "center":
         xc = g.x0 + (cov.cell_col + 0.5) * g.dx
         yc = g.y0 - (cov.cell_row + 0.5) * g.dy
+        geoms = private_geometries(geoms)
         shapely.prepare(geoms)
         cell_w = shapely.contains_xy(geoms[cov.cell_zone], xc, yc).astype(np.float64)
         run_w = np.round(cov.run_value)

@@ -187,7 +187,8 @@ class _Assigned:
 
 def _units(boundaries: gpd.GeoDataFrame, events: gpd.GeoDataFrame) -> _Units:
     """Return the units' arrays: polygons, pcodes, pcode ranks and country codes."""
-    geoms = np.asarray(boundaries.geometry.to_numpy(), dtype=object)
+    # copies: the join prepares them, and the caller's may be shared between threads
+    geoms = threads.private_geometries(boundaries.geometry.to_numpy())
     pcodes = boundaries["pcode"].astype(str).to_numpy()
     # Rank of each unit's pcode in string order: the deterministic tie-break.
     pcode_rank = np.empty(len(pcodes), dtype=np.intp)

@@ -17,11 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
+import shapely
 from numpy.typing import NDArray
 
 from sahel_geo.core.options import get_option
 
-__all__ = ["MIN_CHUNK", "map_chunks", "n_threads"]
+__all__ = ["MIN_CHUNK", "map_chunks", "n_threads", "private_geometries"]
 
 #: Fewer items than this per thread are not worth a thread.
 MIN_CHUNK = 50_000
@@ -59,3 +60,17 @@ def map_chunks(
             pool.submit(func, *(a[lo:hi] for a in arrays)) for lo, hi in itertools.pairwise(cuts)
         ]
         return np.concatenate([p.result() for p in parts])
+
+
+def private_geometries(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
+    """Return copies of ``geoms`` that belong to the caller alone (same coordinates, Z kept).
+
+    A prepared geometry is not safe to share between threads: :func:`shapely.prepare`
+    stores its prepared form on the object, and GEOS builds that form's point index on
+    first use, so two threads preparing or first querying the same object at once
+    corrupt it (the process aborts). The caller's polygons may be shared that way, e.g.
+    by Dask running one function on several partitions in threads with the same
+    boundaries. Functions that prepare geometries they did not create prepare these
+    copies instead, which also leaves the caller's objects as they were.
+    """
+    return np.asarray(shapely.from_wkb(shapely.to_wkb(geoms)), dtype=object)
