@@ -182,3 +182,112 @@ def test_notebook_html_of_raster_report_and_network() -> None:
     net = sg.RoadNetwork.from_graph(sg.road_network(osm_file=sg.tri_border_roads_path()))
     net_html = net._repr_html_()
     assert f">{net.n_segments:,}</td>" in net_html and " km</td>" in net_html
+
+
+def _report_with_rejects(values: list[object]) -> StepReport:
+    rej = pd.DataFrame(
+        {
+            "row": list(range(1, len(values) + 1)),
+            "reason": ["bad"] * len(values),
+            "column": ["v"] * len(values),
+            "v": pd.Series(values, dtype=object),
+        }
+    )
+    return StepReport(step="s", source="f.csv", n_in=len(values) + 1, n_kept=1, rejects=rej)
+
+
+def test_report_json_form_is_built_when_read_and_is_the_whole_form(monkeypatch) -> None:
+    import json
+
+    from sahel_geo.core import reports as reports_module
+
+    values = [np.int64(3), 2.5, float("nan"), None, "x", pd.Timestamp("2012-01-17")]
+    expected = {
+        "sahel_geo_step_report": 1,
+        "step": "s",
+        "source": "f.csv",
+        "n_in": 7,
+        "n_kept": 1,
+        "notes": {},
+        "rejects": {
+            "columns": ["row", "reason", "column", "v"],
+            "rows": [
+                [1, "bad", "v", 3],
+                [2, "bad", "v", 2.5],
+                [3, "bad", "v", None],  # NaN is a missing cell
+                [4, "bad", "v", None],
+                [5, "bad", "v", "x"],
+                [6, "bad", "v", "2012-01-17 00:00:00"],
+            ],
+        },
+    }
+
+    def refuse(value: object) -> object:
+        raise AssertionError("the rejects' JSON form was built before it was read")
+
+    monkeypatch.setattr(reports_module, "_json_value", refuse)
+    rep = _report_with_rejects(values)  # no JSON cells built here
+    assert rep.n_rejected == 6 and "bad: 6" in rep.summary()
+    with pytest.raises(AssertionError, match="before it was read"):
+        rep.to_dict()
+    monkeypatch.undo()
+    # every way of reading the mapping sees the whole form, in the same key order
+    assert json.loads(json.dumps({"r": (_report_with_rejects(values),)}))["r"][0] == expected
+    assert json.dumps(_report_with_rejects(values)) == json.dumps(expected)
+    assert _report_with_rejects(values).to_dict() == expected
+    assert dict(_report_with_rejects(values)) == expected
+    assert list(_report_with_rejects(values)) == list(expected)
+    assert _report_with_rejects(values)["rejects"] == expected["rejects"]
+    assert "rejects" in _report_with_rejects(values)
+    assert len(_report_with_rejects(values)) == len(expected)
+    assert _report_with_rejects(values).get("rejects") == expected["rejects"]
+
+
+def test_reports_compare_by_their_rejects_and_pickle_as_their_fields() -> None:
+    import pickle
+
+    a, b = _report_with_rejects(["x", "y"]), _report_with_rejects(["x", "z"])
+    assert a != b  # same counts, other rejected values
+    assert a == _report_with_rejects(["x", "y"])
+    # pandas keeps attrs through concat only when they are equal
+    f1, f2 = pd.DataFrame({"k": [1]}), pd.DataFrame({"k": [2]})
+    f1.attrs["r"], f2.attrs["r"] = (a,), (b,)
+    assert "r" not in pd.concat([f1, f2]).attrs
+    f2.attrs["r"] = (_report_with_rejects(["x", "y"]),)
+    assert pd.concat([f1, f2]).attrs["r"] == (a,)
+    back = pickle.loads(pickle.dumps(a))
+    assert isinstance(back, StepReport) and back is not a
+    pd.testing.assert_frame_equal(back.rejects, a.rejects)
+    assert back.to_dict() == a.to_dict() and back.notes == a.notes
+    with pytest.raises(TypeError):
+        hash(a)
+
+
+def test_report_json_cells_equal_the_cell_by_cell_conversion() -> None:
+    from sahel_geo.core.reports import _json_value
+
+    n = 7
+    rej = pd.DataFrame(
+        {
+            "row": np.arange(1, n + 1),
+            "reason": pd.Series(["a", None, "b", "c", "d", "e", "f"], dtype="str"),
+            "column": pd.Series(["x", "y", np.nan, "z", pd.NA, "w", "v"], dtype=object),
+            "f": [1.5, np.nan, np.inf, -np.inf, 0.0, -0.0, 1e300],
+            "f32": np.array([1.1, np.nan, 2.5, 0, 0, 0, 0], dtype=np.float32),
+            "i8": np.array([1, -2, 3, 4, 5, 6, 7], dtype=np.int8),
+            "b": [True, False, True, True, False, False, True],
+            "Int64": pd.array([1, None, 3, 4, 5, 6, 7], dtype="Int64"),
+            "boolean": pd.array([True, None, False, True, True, True, True], dtype="boolean"),
+            "Float64": pd.array([0.5, None, 2.0, 1.0, 1.0, 1.0, 1.0], dtype="Float64"),
+            "when": pd.to_datetime(
+                ["2012-01-17", None, "2013-03-01T12:00", *["2020-01-01"] * 4], format="ISO8601"
+            ),
+            "cat": pd.Categorical(["p", "q", None, "p", "q", "p", "p"]),
+            "mixed": pd.Series([np.int64(3), 2.5, "14.1N", None, float("nan"), True, b"x"]),
+        }
+    )
+    rep = StepReport(step="s", source="f", n_in=n, n_kept=0, rejects=rej)
+    cells = rej.astype(object).where(rej.notna(), None).to_numpy().tolist()
+    reference = [[_json_value(v) for v in row] for row in cells]  # the former conversion
+    assert rep.to_dict()["rejects"]["rows"] == reference
+    assert [type(v) for v in rep.to_dict()["rejects"]["rows"][0]] == [type(v) for v in reference[0]]
