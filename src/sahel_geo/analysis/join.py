@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -55,6 +55,13 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from sahel_geo.analysis._join_columns import (
+    MATCH_TYPES,
+    check_boundaries,
+    coarse_mask,
+    drop_coarse,
+    new_columns,
+)
 from sahel_geo.analysis._join_index import EXACT, OUTSIDE, GridIndex
 from sahel_geo.analysis._join_snap import snap_to_segments
 from sahel_geo.core import threads
@@ -62,74 +69,12 @@ from sahel_geo.core.arrays import run_starts
 from sahel_geo.core.errors import SchemaError
 from sahel_geo.core.options import get_option
 from sahel_geo.core.reports import StepReport, attach_report, empty_rejects
-from sahel_geo.core.schema import LOCATION_LEVEL_RANK
 from sahel_geo.core.threads import map_chunks
 from sahel_geo.core.validation import check_geographic, point_xy_or_nan
 
 __all__ = ["MATCH_TYPES", "assign_admin"]
 
-_BLOCK = 1 << 18  # events per block where a full-size temporary is not worth it
-
 logger = logging.getLogger(__name__)
-
-#: The values of the ``adm{L}_match`` column, in the order of the rules above.
-MATCH_TYPES: tuple[str, ...] = (
-    "inside",
-    "border",
-    "overlap",
-    "snapped",
-    "unassigned",
-    "coarsened",
-)
-
-
-def _check_boundaries(boundaries: gpd.GeoDataFrame) -> int:
-    problems = []
-    missing = [c for c in ("pcode", "name", "admin_level") if c not in boundaries.columns]
-    if missing:
-        problems.append(
-            f"missing column(s) {missing} (found: {list(boundaries.columns)}); read the file "
-            "with sahel_geo.read_boundaries() to map it onto the canonical schema"
-        )
-        raise SchemaError("Boundaries: " + "; ".join(problems) + ".")
-    if boundaries.empty:
-        raise SchemaError("Boundaries: the table is empty; there is nothing to assign to.")
-    levels = pd.unique(boundaries["admin_level"])
-    if len(levels) != 1:
-        problems.append(
-            f"several admin levels {sorted(int(v) for v in levels)}; pass one level at a time, "
-            "e.g. boundaries[boundaries.admin_level == 1]"
-        )
-    pcodes = boundaries["pcode"]
-    if pcodes.isna().any():
-        rows = np.flatnonzero(pcodes.isna().to_numpy())[:10].tolist()
-        problems.append(f"null pcode in row(s) {rows}")
-    dup = pcodes[pcodes.duplicated(keep=False) & pcodes.notna()]
-    if not dup.empty:
-        problems.append(f"duplicate pcode(s) {sorted(set(dup.astype(str)))[:10]}")
-    geoms = boundaries.geometry.to_numpy()
-    kinds = shapely.get_type_id(geoms)
-    bad = np.flatnonzero(~np.isin(kinds, (3, 6)) | shapely.is_empty(geoms))
-    if bad.size:
-        problems.append(
-            f"row(s) {bad[:10].tolist()} are not (non-empty) Polygon/MultiPolygon geometries"
-        )
-    invalid = np.flatnonzero(~shapely.is_valid(geoms))
-    if invalid.size:
-        problems.append(
-            f"row(s) {invalid[:10].tolist()} have invalid geometries; repair them with "
-            "sahel_geo.read_boundaries() or 'boundaries.make_valid()'"
-        )
-    if problems:
-        raise SchemaError("Boundaries: " + "; ".join(problems) + ".")
-    return int(levels[0])
-
-
-def _categories(values: NDArray[np.object_]) -> tuple[pd.Index, NDArray[np.intp]]:
-    """Return the unique non-null values (sorted) and the code of each value (-1: null)."""
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), sort=True)
-    # inferred: text categories as pandas' str dtype, as Parquet reads them back
-    return pd.Index(uniques.to_numpy()), codes.astype(np.intp)
 
 
 def _contains_xy(
@@ -288,17 +233,6 @@ def _exact(
     return found, outside
 
 
-def _codes_of_units(code_of_unit: NDArray[np.intp], unit: NDArray[np.int32]) -> NDArray[Any]:
-    """Categorical codes per event from each unit's code (-1 for no unit), compact dtype."""
-    top = int(code_of_unit.max(initial=0))
-    dtype = np.int8 if top < 127 else np.int16 if top < 32_767 else np.int32
-    table = np.append(code_of_unit, -1).astype(dtype)  # unit -1 picks the -1
-    out = np.empty(len(unit), dtype=dtype)
-    for lo in range(0, len(unit), _BLOCK):  # blocks: no full-size index temporary
-        np.take(table, unit[lo : lo + _BLOCK], out=out[lo : lo + _BLOCK])
-    return out
-
-
 def _pick(
     point_idx: NDArray[np.intp],
     poly_idx: NDArray[np.intp],
@@ -414,85 +348,6 @@ def _answers(
     return unit, match, snap_km
 
 
-def _coarse_mask(events: gpd.GeoDataFrame, level: int) -> NDArray[np.bool_]:
-    """Return which events' location is known only to a level coarser than ``level``."""
-    if "location_level" not in events.columns:
-        return np.zeros(len(events), dtype=bool)
-    codes, uniques = pd.factorize(events["location_level"])
-    unknown = [v for v in uniques if v not in LOCATION_LEVEL_RANK]
-    if unknown:
-        raise SchemaError(
-            f"events column 'location_level' has unknown value(s) {unknown[:5]}; "
-            f"expected one of {list(LOCATION_LEVEL_RANK)} or null."
-        )
-    rank_of = np.array([LOCATION_LEVEL_RANK.get(v, 99) for v in uniques] + [99])
-    rank = rank_of[codes]  # code -1 (null) takes the last entry: a point
-    return np.asarray(rank < level)
-
-
-def _new_columns(
-    boundaries: gpd.GeoDataFrame,
-    units: _Units,
-    unit: NDArray[np.int32],
-    match: NDArray[np.int8],
-    is_coarse: NDArray[np.bool_],
-    *,
-    coarsen: bool,
-) -> tuple[dict[str, Any], int]:
-    """Return the pcode, name, parent_pcode and match columns, and the coarsened count.
-
-    Categorical columns built from codes: no per-event string work, little memory. With
-    ``coarsen``, coarse events lose their pcode and name (``match`` is updated in place).
-    """
-    parent = (
-        boundaries["parent_pcode"].astype(object).to_numpy()
-        if "parent_pcode" in boundaries.columns
-        else np.full(len(units.geoms), None, dtype=object)
-    )
-    names = boundaries["name"].astype(object).to_numpy()
-    pcode_codes = unit.copy() if coarsen else unit
-    name_cats, name_of_unit = _categories(names)
-    parent_cats, parent_of_unit = _categories(parent)
-    name_codes = _codes_of_units(name_of_unit, unit)
-    parent_codes = _codes_of_units(parent_of_unit, unit)
-    n_coarsened = 0
-    if coarsen:
-        to_parent = is_coarse & (unit >= 0)
-        pcode_codes[to_parent] = -1
-        name_codes[to_parent] = -1
-        match[to_parent] = MATCH_TYPES.index("coarsened")
-        n_coarsened = int(to_parent.sum())
-    columns = {
-        "pcode": pd.Categorical.from_codes(pcode_codes, categories=pd.Index(units.pcodes)),
-        "name": pd.Categorical.from_codes(name_codes, categories=name_cats),
-        "parent_pcode": pd.Categorical.from_codes(parent_codes, categories=parent_cats),
-        "match": pd.Categorical.from_codes(match, categories=pd.Index(MATCH_TYPES)),
-    }
-    return columns, n_coarsened
-
-
-def _drop_coarse(
-    out: gpd.GeoDataFrame, is_coarse: NDArray[np.bool_], level: int
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Remove the coarse events; return the rest and the rejects listing them."""
-    dropped = out.loc[is_coarse]
-    reasons = (
-        "location known only to "
-        + dropped["location_level"].astype(str)
-        + f" level, coarser than admin {level}; dropped as asked (coarse='drop')"
-    )
-    rejected = pd.concat(
-        [
-            pd.DataFrame(
-                {"row": dropped.index, "reason": reasons.to_numpy(), "column": "location_level"}
-            ),
-            pd.DataFrame(dropped.drop(columns=dropped.geometry.name)).reset_index(drop=True),
-        ],
-        axis=1,
-    )
-    return out.loc[~is_coarse], rejected
-
-
 def assign_admin(
     events: gpd.GeoDataFrame,
     boundaries: gpd.GeoDataFrame,
@@ -555,12 +410,12 @@ def assign_admin(
             events, boundaries, tolerance_km=tolerance_km, coarse=coarse
         )
     tol = _check_args(events, boundaries, coarse, tolerance_km)
-    level = _check_boundaries(boundaries)
+    level = check_boundaries(boundaries)
     prefix = f"adm{level}_"
     _check_no_clash(events, prefix, level)
     units = _units(boundaries, events)
     unit, match, snap_km, usable, grid_note = _locate(events, units, tol)
-    is_coarse = _coarse_mask(events, level)
+    is_coarse = coarse_mask(events, level)
     counts = [np.count_nonzero(match == k) for k in range(len(MATCH_TYPES))]
     notes: dict[str, int] = {f"match_{m}": int(c) for m, c in zip(MATCH_TYPES, counts, strict=True)}
     unassigned = match == MATCH_TYPES.index("unassigned")
@@ -568,8 +423,8 @@ def assign_admin(
     notes["unassigned_no_location"] = int(np.count_nonzero(unassigned & ~usable))
     notes["unassigned_beyond_tolerance"] = int(np.count_nonzero(unassigned & usable))
     notes["coarse_events"] = int(is_coarse.sum())
-    columns, n_coarsened = _new_columns(
-        boundaries, units, unit, match, is_coarse, coarsen=coarse == "coarsen"
+    columns, n_coarsened = new_columns(
+        boundaries, units.pcodes, unit, match, is_coarse, coarsen=coarse == "coarsen"
     )
     if coarse == "coarsen":
         notes["coarsened"] = n_coarsened
@@ -580,7 +435,7 @@ def assign_admin(
     out[prefix + "coarse"] = is_coarse
     rejected = empty_rejects()
     if coarse == "drop" and is_coarse.any():
-        out, rejected = _drop_coarse(out, is_coarse, level)
+        out, rejected = drop_coarse(out, is_coarse, level)
         notes["dropped_coarse"] = int(is_coarse.sum())
     report = StepReport(
         step=f"assign_admin[adm{level}]",
