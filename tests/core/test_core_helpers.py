@@ -241,6 +241,8 @@ def test_report_json_form_is_built_when_read_and_is_the_whole_form(monkeypatch) 
     assert "rejects" in _report_with_rejects(values)
     assert len(_report_with_rejects(values)) == len(expected)
     assert _report_with_rejects(values).get("rejects") == expected["rejects"]
+    assert list(reversed(_report_with_rejects(values))) == list(reversed(expected))
+    assert (_report_with_rejects(values) | {}) == expected
 
 
 def test_reports_compare_by_their_rejects_and_pickle_as_their_fields() -> None:

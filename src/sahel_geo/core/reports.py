@@ -131,6 +131,12 @@ class StepReport(dict[str, Any]):
     def __contains__(self, key: object) -> bool:
         return dict.__contains__(self._full(), key)
 
+    def __reversed__(self) -> Iterator[str]:
+        return dict.__reversed__(self._full())
+
+    def __or__(self, other: Any) -> dict[str, Any]:  # type: ignore[override]
+        return dict.copy(self._full()) | other  # type: ignore[no-any-return]
+
     def get(self, key: str, default: Any = None) -> Any:
         """Return the JSON form's ``key``, or ``default``."""
         return dict.get(self._full(), key, default)
