@@ -65,8 +65,8 @@ _CONCURRENT = textwrap.dedent(
 
 
 def test_concurrent_calls_on_shared_boundaries_agree_and_do_not_abort() -> None:
-    # Before the copies, this script (20 rounds) aborted 4 runs in 4, and the suite's
-    # Dask tests about one run in four.
+    # Before the copies, this script (20 rounds) aborted 4 runs in 4, and
+    # tests/analysis/test_partitioned.py crashed 5 runs in 10 (4 aborts, 1 segfault).
     done = subprocess.run(
         [sys.executable, "-c", _CONCURRENT], capture_output=True, text=True, timeout=600
     )
