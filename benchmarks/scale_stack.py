@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -51,9 +50,6 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("SAHEL_GEO_SHARED_DATA", ROOT.parent / "shared" / "data"))
-COMMUNES = SHARED / "boundaries" / "geoboundaries_lowest_units_mli_ner_bfa.geojson"
 RES = 0.05
 CHUNK_DAYS = 92  # steps per time chunk of the store (~65 MB)
 NAN_SHARE = 0.005  # cells that are always NaN (lakes, gaps)
@@ -72,22 +68,13 @@ def vmhwm_mb() -> float:
 
 
 def zones() -> tuple[Any, str]:
-    """The ~1,300 shared communes (or 1,000 seeded Voronoi polygons without them)."""
-    import geopandas as gpd
-    import shapely
+    """The ~1,300 shared communes (or 1,000 seeded Voronoi polygons without them).
 
-    if COMMUNES.is_file():
-        z = gpd.read_file(COMMUNES)[["geometry"]].set_crs(4326, allow_override=True)
-        src = f"{len(z)} geoBoundaries communes (real polygons)"
-    else:
-        rng = np.random.default_rng(7)
-        pts = shapely.multipoints(np.c_[rng.uniform(-12, 16, 1000), rng.uniform(9.3, 25, 1000)])
-        cells = shapely.get_parts(shapely.voronoi_polygons(pts))
-        cells = shapely.intersection(cells, shapely.box(-12, 9.3, 16, 25))
-        z = gpd.GeoDataFrame(geometry=cells, crs=4326)
-        src = "1000 seeded Voronoi polygons (shared data absent)"
-    z["pcode"] = [f"Z{i:05d}" for i in range(len(z))]
-    return z.reset_index(drop=True), src
+    Those of ``bench_zonal.py`` (this folder is on the path of a script run from it).
+    """
+    from bench_zonal import zones as bench_zones
+
+    return bench_zones()
 
 
 def grid(bounds: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray]:

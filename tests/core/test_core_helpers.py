@@ -293,3 +293,19 @@ def test_report_json_cells_equal_the_cell_by_cell_conversion() -> None:
     reference = [[_json_value(v) for v in row] for row in cells]  # the former conversion
     assert rep.to_dict()["rejects"]["rows"] == reference
     assert [type(v) for v in rep.to_dict()["rejects"]["rows"][0]] == [type(v) for v in reference[0]]
+
+
+def test_equal_reports_compare_without_their_json_forms(monkeypatch) -> None:
+    import pickle
+
+    from sahel_geo.core import reports as reports_module
+
+    a = _report_with_rejects(["x", 2.5, None])
+    copy = pickle.loads(pickle.dumps(a))  # what a partition holds after a process hop
+
+    def refuse(value: object) -> object:
+        raise AssertionError("a JSON form was built to compare")
+
+    monkeypatch.setattr(reports_module, "_json_value", refuse)
+    assert a == copy and not (a != copy)
+    assert a != _report_with_rejects(["x", 2.5])  # other counts: unequal at once

@@ -161,6 +161,12 @@ class StepReport(dict[str, Any]):
         if self is other:
             return True
         if isinstance(other, StepReport):
+            # the counts first, then the rejects as frames: the JSON forms only when
+            # equal rejects could be held in other dtypes (e.g. read back from Parquet)
+            if any(dict.get(self, k) != dict.get(other, k) for k in _HEADER):
+                return False
+            if self.rejects.equals(other.rejects):
+                return True
             other = other._full()
         return dict.__eq__(self._full(), other)
 
@@ -322,6 +328,10 @@ def rejects(obj: pd.DataFrame) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in base})
     return pd.concat(frames, ignore_index=True, sort=False)
+
+
+#: The keys of a report's JSON form stored when it is made (all but the rejects).
+_HEADER = ("sahel_geo_step_report", "step", "source", "n_in", "n_kept", "notes")
 
 
 def _json_column(col: pd.Series) -> list[Any]:
