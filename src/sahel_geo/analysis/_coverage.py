@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 from sahel_geo.core.arrays import run_starts
 from sahel_geo.core.raster import RasterGrid
 
-__all__ = ["Coverage", "argsort_packed", "compute_coverage", "ranges"]
+__all__ = ["Coverage", "argsort_packed", "compute_coverage"]
 
 logger = logging.getLogger("sahel_geo.analysis.zonal")  # a private kernel of zonal
 
@@ -83,34 +83,6 @@ class Coverage:
     cell_row: NDArray[np.int64]
     cell_col: NDArray[np.int64]
     cell_cover: NDArray[np.float64]
-
-
-def ranges(lo: NDArray[np.int64], hi: NDArray[np.int64]) -> tuple[NDArray[np.int64], ...]:
-    """Expand inclusive integer ranges ``lo..hi`` into (owner index, value) arrays.
-
-    Parameters
-    ----------
-    lo, hi
-        First and last value of each range (inclusive); a range with ``hi < lo`` is empty.
-
-    Returns
-    -------
-    tuple of numpy.ndarray
-        ``owner`` (the index of the range each value comes from) and ``value``, one
-        entry per value of every range, ranges in order.
-
-    Examples
-    --------
-    >>> owner, value = ranges(np.array([2, 7]), np.array([4, 7]))
-    >>> owner.tolist(), value.tolist()
-    ([0, 0, 0, 1], [2, 3, 4, 7])
-    """
-    n = np.maximum(hi - lo + 1, 0)
-    total = int(n.sum())
-    owner = np.repeat(np.arange(len(lo), dtype=np.int64), n)
-    start = np.cumsum(n) - n
-    value = np.arange(total, dtype=np.int64) - np.repeat(start, n) + np.repeat(lo, n)
-    return owner, value
 
 
 def _edges(

@@ -17,12 +17,11 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from sahel_geo.core.arrays import take_blocks
 from sahel_geo.core.errors import SchemaError
 from sahel_geo.core.schema import LOCATION_LEVEL_RANK
 
 __all__ = ["MATCH_TYPES", "check_boundaries", "coarse_mask", "drop_coarse", "new_columns"]
-
-_BLOCK = 1 << 18  # events per block where a full-size temporary is not worth it
 
 
 #: The values of the ``adm{L}_match`` column, in the order of the rules (see
@@ -92,10 +91,7 @@ def _codes_of_units(code_of_unit: NDArray[np.intp], unit: NDArray[np.int32]) -> 
     top = int(code_of_unit.max(initial=0))
     dtype = np.int8 if top < 127 else np.int16 if top < 32_767 else np.int32
     table = np.append(code_of_unit, -1).astype(dtype)  # unit -1 picks the -1
-    out = np.empty(len(unit), dtype=dtype)
-    for lo in range(0, len(unit), _BLOCK):  # blocks: no full-size index temporary
-        np.take(table, unit[lo : lo + _BLOCK], out=out[lo : lo + _BLOCK])
-    return out
+    return take_blocks(table, unit)  # blocks: no full-size index temporary
 
 
 def coarse_mask(events: gpd.GeoDataFrame, level: int) -> NDArray[np.bool_]:

@@ -12,7 +12,7 @@ import shapely
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from sahel_geo.core.arrays import run_starts
+from sahel_geo.core.arrays import ranges, run_starts, take_blocks
 
 __all__ = ["EXACT", "OUTSIDE", "GridIndex"]
 
@@ -102,7 +102,7 @@ class GridIndex:
         label = np.zeros(n_comp, dtype=np.int32)
         label[pi] = gi + 1
         comp_code = np.where(n_in == 1, label, np.where(n_in == 0, OUTSIDE, EXACT))
-        code = _take(np.concatenate(([EXACT], comp_code)).astype(np.int32), flat)
+        code = take_blocks(np.concatenate(([EXACT], comp_code)).astype(np.int32), flat)
         del comp, flat  # the labels go before the codes are filled in: less memory
         code[slot_cells] = -(2 + np.arange(len(slot_cells), dtype=np.int32))
         code[ambiguous] = EXACT
@@ -139,14 +139,11 @@ class GridIndex:
         r_hi = np.floor((self.y0 - bounds[:, 1]) / self.cell)
         c_lo, c_hi = (np.clip(v, 0, self.nx - 1).astype(np.int64) for v in (c_lo, c_hi))
         r_lo, r_hi = (np.clip(v, 0, self.ny - 1).astype(np.int64) for v in (r_lo, r_hi))
-        n_rows = r_hi - r_lo + 1
-        u = np.repeat(np.arange(nu), n_rows)
-        r = np.arange(u.size) - np.repeat(np.cumsum(n_rows) - n_rows, n_rows) + r_lo[u]
+        u, r = ranges(r_lo, r_hi)
         lo = np.searchsorted(cells, r * self.nx + c_lo[u], side="left")
         hi = np.searchsorted(cells, r * self.nx + c_hi[u], side="right")
-        count = hi - lo
-        q = np.repeat(u, count)
-        ci = np.arange(q.size) + np.repeat(lo - (np.cumsum(count) - count), count)
+        k, ci = ranges(lo, hi - 1)
+        q = u[k]
         new = cells[ci] * nu + q
         at = np.minimum(np.searchsorted(keys, new), keys.size - 1)
         fresh = keys[at] != new  # Q does not cross the cell
@@ -178,10 +175,7 @@ class GridIndex:
 
     def candidates(self, slots: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
         """Expand crossed-cell slots into (position in ``slots``, candidate unit) pairs."""
-        start = self.offsets[slots]
-        count = self.offsets[slots + 1] - start
-        pos = np.repeat(np.arange(len(slots)), count)
-        at = np.arange(len(pos)) + np.repeat(start - (np.cumsum(count) - count), count)
+        pos, at = ranges(self.offsets[slots], self.offsets[slots + 1] - 1)
         return pos, self.cand[at]
 
 
@@ -190,24 +184,13 @@ def _first_cells(labels: NDArray[np.int32], n: int) -> NDArray[np.intp]:
     # ndimage.label numbers components in scan order, so each one's first cell is where
     # the running maximum of the labels goes up; checked, with a general fallback.
     top = np.maximum.accumulate(labels)
-    first = np.flatnonzero(top[1:] != top[:-1]) + 1  # top never goes down
-    if top.size and top[0] > 0:
-        first = np.concatenate(([0], first))
+    first = np.flatnonzero(run_starts(top) & (top > 0))
     del top
     if first.size == n and np.array_equal(labels[first], np.arange(1, n + 1)):
         return first
     rep = np.zeros(n + 1, dtype=np.intp)
     rep[labels] = np.arange(labels.size)
     return rep[1:]
-
-
-def _take(table: NDArray[np.int32], index: NDArray[np.int32]) -> NDArray[np.int32]:
-    """Return ``table[index]`` by blocks (no full-size temporary of intp indices)."""
-    out = np.empty(index.shape, dtype=table.dtype)
-    flat_index, flat_out = index.ravel(), out.ravel()
-    for lo in range(0, flat_index.size, _BLOCK):
-        np.take(table, flat_index[lo : lo + _BLOCK], out=flat_out[lo : lo + _BLOCK])
-    return out
 
 
 def _drop_repeats(values: NDArray[np.int64]) -> NDArray[np.int64]:

@@ -24,7 +24,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from sahel_geo.core.arrays import run_starts
+from sahel_geo.core.arrays import ranges, run_starts
 from sahel_geo.core.geodesy import geodesic_km
 from sahel_geo.core.progress import progress
 from sahel_geo.core.threads import map_chunks
@@ -110,8 +110,7 @@ class SegmentGrid:
         ax, ay, bx, by = self.ax[lo:hi], self.ay[lo:hi], self.bx[lo:hi], self.by[lo:hi]
         length = np.maximum(np.abs(bx - ax), np.abs(by - ay))
         pieces = np.maximum(1, np.ceil(length / self.cell)).astype(np.int64)
-        s = np.repeat(np.arange(hi - lo), pieces)
-        j = np.arange(s.size) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+        s, j = ranges(np.zeros(hi - lo, dtype=np.int64), pieces - 1)
         t0, t1 = j / pieces[s], (j + 1) / pieces[s]
         dx, dy = bx - ax, by - ay
         xa, xb = ax[s] + t0 * dx[s], ax[s] + t1 * dx[s]
@@ -149,11 +148,10 @@ class SegmentGrid:
         for dr in (-1, 0, 1):
             for dc in (-1, 0, 1):
                 slot = self.slot[cells[on_grid] + dr * self.nx + dc]
-                start = self.offsets[slot]  # slot -1: any value, its count is 0
-                count = np.where(slot >= 0, self.offsets[slot + 1] - start, 0)
-                g = np.repeat(on_grid, count)
-                at = np.arange(g.size) + np.repeat(start - (np.cumsum(count) - count), count)
-                keys.append(g * len(self.ax) + self.cell_seg[at])
+                start = self.offsets[slot]  # slot -1: any value, its range is empty
+                stop = np.where(slot >= 0, self.offsets[slot + 1], start)
+                k, at = ranges(start, stop - 1)
+                keys.append(on_grid[k] * len(self.ax) + self.cell_seg[at])
         key = np.sort(np.concatenate(keys))
         key = key[run_starts(key)]
         g = key // max(len(self.ax), 1)
@@ -179,10 +177,8 @@ class NearSegments:
 
     def pairs(self, rows: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
         """Return (position in ``rows``, segment) pairs for the points ``rows``."""
-        start = self.offsets[self.group[rows]]
-        count = self.offsets[self.group[rows] + 1] - start
-        pos = np.repeat(np.arange(len(rows)), count)
-        at = np.arange(pos.size) + np.repeat(start - (np.cumsum(count) - count), count)
+        g = self.group[rows]
+        pos, at = ranges(self.offsets[g], self.offsets[g + 1] - 1)
         return pos, self.seg[at]
 
 
@@ -191,8 +187,8 @@ def _point_segment_distance(
     py: NDArray[np.float64],
     grid: SegmentGrid,
     seg: NDArray[np.intp],
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Return GEOS's ``Distance::pointToSegment`` and projection factor ``r``, pairwise."""
+) -> NDArray[np.float64]:
+    """Return GEOS's ``Distance::pointToSegment``, pairwise."""
     ax, ay, bx, by = grid.ax[seg], grid.ay[seg], grid.bx[seg], grid.by[seg]
     dx, dy = bx - ax, by - ay
     len2 = dx * dx + dy * dy
@@ -205,7 +201,7 @@ def _point_segment_distance(
     degenerate = len2 <= 0.0  # a repeated vertex: GEOS measures to the vertex
     dist = np.where(r <= 0.0, to_a, np.where(r >= 1.0, to_b, dist))
     dist[degenerate] = to_a[degenerate]
-    return dist, r
+    return np.asarray(dist, dtype=np.float64)
 
 
 def _closest_points(
@@ -260,7 +256,7 @@ def _nearest_segments(
     ``rows`` only, and the points returned are positions in ``rows``.
     """
     pos, seg = near.pairs(rows)
-    dist, _ = _point_segment_distance(x[pos], y[pos], grid, seg)
+    dist = _point_segment_distance(x[pos], y[pos], grid, seg)
     within = dist <= radius[pos]  # as ``dwithin``: a unit's distance is its least segment's
     pos, seg, dist = pos[within], seg[within], dist[within]
     if not pos.size:

@@ -25,7 +25,6 @@ __all__ = [
     "cell_areas_km2",
     "check_grid",
     "nest_factors",
-    "on_common_grid",
     "rescale_to_cells",
     "zones_window",
 ]
@@ -206,37 +205,6 @@ def nest_factors(raster: Raster, weights: Raster) -> tuple[int, int, int, int]:
         )
     ks = [_integral(x) for x in (-tv.e / sy, tv.a / sx, -tw.e / sy, tw.a / sx)]
     return cast(tuple[int, int, int, int], tuple(ks))
-
-
-def on_common_grid(
-    win: Raster, weights: Raster, ks: tuple[int, int, int, int]
-) -> tuple[Raster, Raster]:
-    """Return the window's values and the weights to be worked on their common grid.
-
-    Nothing is resampled here: both are returned as they are (the weights whole), and
-    :func:`sahel_geo.analysis._zonal_setup.prepare` builds the common grid a batch of
-    zones at a time, on the batch's window only. There each common cell takes the value
-    of the value cell it lies in and the weight of the weights cell it lies in (exact:
-    the grids nest), nodata outside the weights raster; the values are never repeated
-    over the whole window.
-
-    Parameters
-    ----------
-    win
-        The value raster's window.
-    weights
-        The whole weights raster.
-    ks
-        :func:`nest_factors` of the value and weights rasters (checked to be positive).
-
-    Returns
-    -------
-    tuple of Raster
-        The window's values and the whole weights raster.
-    """
-    if min(ks) < 1:  # pragma: no cover - nest_factors returns positive factors
-        raise ValueError(f"bad nest factors {ks}")
-    return win, weights
 
 
 #: Statistics counted in cells: on a common grid k times finer they are k times larger.

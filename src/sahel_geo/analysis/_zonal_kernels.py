@@ -15,7 +15,8 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from sahel_geo.analysis._coverage import Coverage, argsort_packed, ranges
+from sahel_geo.analysis._coverage import Coverage, argsort_packed
+from sahel_geo.core.arrays import ranges
 from sahel_geo.core.raster import Raster
 from sahel_geo.core.threads import private_geometries
 
@@ -227,14 +228,9 @@ def _quantity(
     ref: float,
     wv: NDArray[np.floating] | None,
     wok: NDArray[np.bool_] | None,
-    out: NDArray[np.float64] | None = None,
 ) -> NDArray[np.float64]:
-    """One quantity of :func:`moments` from values (0 on nodata), validity and weights.
-
-    Written into ``out`` (float64, the shape of ``v``) when given, else into a new array.
-    """
-    if out is None:
-        out = np.empty(v.shape)
+    """One quantity of :func:`moments` from values (0 on nodata), validity and weights."""
+    out = np.empty(v.shape)
     if name in ("valid", "v"):
         np.copyto(out, ok if name == "valid" else v)
     elif name in ("sh", "sh2"):

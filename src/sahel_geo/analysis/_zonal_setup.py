@@ -334,8 +334,8 @@ def _grid_raster(win: Raster, window: tuple[int, int, int, int], ks: tuple[int, 
     return replace(win, values=np.broadcast_to(np.zeros((), dtype=dtype), shape), transform=tc)
 
 
-def _weights_window(grid: Raster, weights: Raster) -> tuple[NDArray[np.generic], bool]:
-    """Return the weights raster's values on the grid's cells, and whether all lie in it.
+def _weights_window(grid: Raster, weights: Raster) -> NDArray[np.generic]:
+    """Return the weights raster's values on the grid's cells (NaN outside the weights).
 
     A view of the weights when the grid is the weights' own (the weights are the finer
     grid, or the same) and lies inside them; else each cell takes the weights cell its
@@ -349,20 +349,20 @@ def _weights_window(grid: Raster, weights: Raster) -> tuple[NDArray[np.generic],
     same = abs(tc.a - tw.a) <= 1e-9 * abs(tw.a) and abs(tc.e - tw.e) <= 1e-9 * abs(tw.e)
     c0, r0 = int(np.floor(col0)), int(np.floor(row0))
     if same and min(c0, r0) >= 0 and c0 + w <= ww and r0 + h <= wh:
-        return weights.values[r0 : r0 + h, c0 : c0 + w], True
+        return weights.values[r0 : r0 + h, c0 : c0 + w]
     if same:  # partly outside the weights: the part inside, NaN (nodata) around it
         ra, rb, ca, cb = max(r0, 0), min(r0 + h, wh), max(c0, 0), min(c0 + w, ww)
         out = np.full((h, w), np.nan, dtype=np.result_type(weights.values.dtype, np.float32))
         if rb > ra and cb > ca:
             out[ra - r0 : rb - r0, ca - c0 : cb - c0] = weights.values[ra:rb, ca:cb]
-        return out, False
+        return out
     cols = np.floor((tc.c + (np.arange(w) + 0.5) * tc.a - tw.c) / tw.a).astype(np.int64)
     rows = np.floor((tc.f + (np.arange(h) + 0.5) * tc.e - tw.f) / tw.e).astype(np.int64)
     okc, okr = (cols >= 0) & (cols < ww), (rows >= 0) & (rows < wh)
     raw = weights.values[np.ix_(np.clip(rows, 0, wh - 1), np.clip(cols, 0, ww - 1))]
     if okc.all() and okr.all():
-        return raw, True
-    return np.where(okr[:, None] & okc[None, :], raw, np.nan), False
+        return raw
+    return np.where(okr[:, None] & okc[None, :], raw, np.nan)
 
 
 def _weight_arrays(
@@ -376,7 +376,7 @@ def _weight_arrays(
     """
     if weights is None:
         return None, None
-    raw, _ = _weights_window(grid, weights)
+    raw = _weights_window(grid, weights)
     wts_valid = weights.valid_mask(raw)  # (cells outside the weights are NaN: invalid)
     dtype = np.result_type(weights.values.dtype, np.float32)
     if default_weight is not None and float(np.float32(default_weight)) != default_weight:

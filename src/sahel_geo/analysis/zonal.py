@@ -60,7 +60,6 @@ from sahel_geo.analysis._zonal_grids import (
     cell_areas_km2,
     check_grid,
     nest_factors,
-    on_common_grid,
     rescale_to_cells,
     zones_window,
 )
@@ -420,10 +419,10 @@ def zonal_stats(
     geoms = zone_polygons(zones.geometry.array, ids)
     r0, r1, c0, c1 = zones_window(geoms, raster)
     win = raster.crop(r0, r1, c0, c1)
-    wwin = weights.crop(r0, r1, c0, c1) if weights is not None else None
     ks = nest_factors(raster, weights) if weights is not None else (1, 1, 1, 1)
-    if weights is not None and ks != (1, 1, 1, 1):  # another grid: on the common grid
-        win, wwin = on_common_grid(win, weights, ks)
+    # weights on the values' grid: their window; on a nested grid: whole (prepare lays
+    # the common grid batch by batch, on each batch's window only)
+    wwin = weights.crop(r0, r1, c0, c1) if weights is not None and max(ks) == 1 else weights
     setup = prepare(
         geoms,
         win,

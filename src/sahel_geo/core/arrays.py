@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-__all__ = ["run_starts", "whole_counts"]
+__all__ = ["ranges", "run_starts", "take_blocks", "whole_counts"]
+
+_G = TypeVar("_G", bound=np.generic)
+
+#: Items per block of :func:`take_blocks` (small temporaries).
+_BLOCK = 1 << 18
 
 
 def run_starts(*keys: NDArray[np.generic]) -> NDArray[np.bool_]:
@@ -64,3 +71,49 @@ def whole_counts(values: pd.Series) -> pd.Series:
     out = pd.array(np.where(whole, x, 0).astype("int64"), dtype="Int64")
     out[~whole] = pd.NA
     return pd.Series(out, index=values.index, name=values.name)
+
+
+def ranges(lo: NDArray[np.int64], hi: NDArray[np.int64]) -> tuple[NDArray[np.int64], ...]:
+    """Expand inclusive integer ranges ``lo..hi`` into (owner index, value) arrays.
+
+    Parameters
+    ----------
+    lo, hi
+        First and last value of each range (inclusive); a range with ``hi < lo`` is empty.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``owner`` (the index of the range each value comes from) and ``value``, one
+        entry per value of every range, ranges in order.
+
+    Examples
+    --------
+    >>> owner, value = ranges(np.array([2, 7]), np.array([4, 7]))
+    >>> owner.tolist(), value.tolist()
+    ([0, 0, 0, 1], [2, 3, 4, 7])
+    """
+    n = np.maximum(hi - lo + 1, 0)
+    total = int(n.sum())
+    owner = np.repeat(np.arange(len(lo), dtype=np.int64), n)
+    start = np.cumsum(n) - n
+    value = np.arange(total, dtype=np.int64) - np.repeat(start, n) + np.repeat(lo, n)
+    return owner, value
+
+
+def take_blocks(table: NDArray[_G], index: NDArray[np.integer]) -> NDArray[_G]:
+    """Return ``table[index]`` (any shape of ``index``), a block of indices at a time.
+
+    ``np.take`` converts the whole index array to ``intp`` first; by blocks that
+    temporary stays small, which matters for narrow index types over millions of rows.
+
+    Examples
+    --------
+    >>> take_blocks(np.array([10, 20, 30]), np.array([[2, 0], [1, 1]], dtype=np.int8)).tolist()
+    [[30, 10], [20, 20]]
+    """
+    out = np.empty(index.shape, dtype=table.dtype)
+    flat_index, flat_out = index.reshape(-1), out.reshape(-1)
+    for lo in range(0, flat_index.size, _BLOCK):
+        np.take(table, flat_index[lo : lo + _BLOCK], out=flat_out[lo : lo + _BLOCK])
+    return out
