@@ -90,7 +90,7 @@ def test_show_versions(capsys: pytest.CaptureFixture[str]) -> None:
 def _pyproject_deps() -> dict[str, str]:
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     extras = meta["optional-dependencies"]
-    deps = list(meta["dependencies"]) + list(extras["test"]) + list(extras["dask"])
+    deps = list(meta["dependencies"]) + [d for extra in extras.values() for d in extra]
     out = {}
     for dep in deps:
         m = re.fullmatch(r"([A-Za-z0-9_.-]+)(\[[^]]*\])?\s*(>=\s*[^,;\s]+)?.*", dep)

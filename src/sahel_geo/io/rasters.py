@@ -593,8 +593,9 @@ def open_raster(
         open lazily, with dask (the ``sahel_geo[dask]`` extra): a NetCDF file or Zarr
         store with these xarray chunks (an int, ``"auto"``, ``{}`` for the file's own
         chunks, or ``{"time": 365}``); a folder with one block per file (any value
-        but None). A lazy raster reads nothing until a computation needs it; its
-        all-nodata and fill-value warnings look at the first step only.
+        but None). A lazy raster reads nothing until a computation needs it, but its
+        first step, read to look for an undeclared fill value (no all-nodata warning:
+        that would need every step).
     variable
         NetCDF/Zarr variable (default: the first with 2 or more dimensions).
     band
