@@ -162,3 +162,88 @@ def test_column_types_are_the_whole_files(dask_client, tmp_path) -> None:
     ref = sg.read_acled(path)
     assert str(ref["code"].dtype) == "str" and ref["size"].dtype == "float64"
     pd.testing.assert_frame_equal(got.reset_index(drop=True), ref, check_exact=True)
+
+
+def _blocks_equal_whole_file(path: Path, blocksize: int, reader=sg.read_acled) -> pd.DataFrame:
+    """Read ``path`` in blocks and whole; assert the same events, rejects, notes, counts."""
+    source = "acled" if reader is sg.read_acled else "ucdp"
+    lazy = read_events_dask(path, source=source, blocksize=blocksize)
+    assert lazy.npartitions > 3
+    got = compute(lazy)
+    ref = reader(path)
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), ref, check_exact=True)
+    (report,) = sg.reports(got)
+    _same_report(report, sg.reports(ref)[-1])
+    return report.rejects
+
+
+def _block_of(path: Path, blocksize: int, row: int) -> int:
+    """The partition holding a file row (the divisions are row - 1)."""
+    divisions = read_events_dask(path, blocksize=blocksize).divisions
+    return sum(d <= row - 1 for d in divisions[:-1]) - 1
+
+
+def test_repeat_across_blocks_with_swapped_coordinates(dask_client, tmp_path, caplog) -> None:
+    """A later block's repeat whose coordinates are swapped: rejected as a repeat, once."""
+    raw = demo_acled_table(n=400, seed=3).reset_index(drop=True)
+    raw.loc[380, "event_id_cnty"] = raw.loc[5, "event_id_cnty"]
+    raw.loc[380, ["latitude", "longitude"]] = raw.loc[380, ["longitude", "latitude"]].to_numpy()
+    path = tmp_path / "swapped_repeat.csv"
+    raw.to_csv(path, index=False)
+    assert _block_of(path, 20_000, 6) < _block_of(path, 20_000, 381)
+    with caplog.at_level("WARNING", logger="sahel_geo.io.events"):
+        rejects = _blocks_equal_whole_file(path, 20_000)
+    assert rejects.loc[rejects["row"] == 381, "reason"].tolist() == [
+        "duplicate event_id (first at row 6)"
+    ]
+    # each block is built once with its repeats rejected: no warning names the repeat
+    swaps = [r.getMessage() for r in caplog.records if "swaps" in r.getMessage()]
+    assert swaps and all("381" not in m for m in swaps)
+
+
+def test_repeat_across_blocks_rejected_for_its_own_reason(dask_client, tmp_path) -> None:
+    """Only a row otherwise fine is a repeat, and only of a row kept: as in memory."""
+    raw = demo_acled_table(n=400, seed=3).reset_index(drop=True)
+    ids = raw["event_id_cnty"]
+    raw.loc[370, "event_id_cnty"] = ids[5]
+    raw.loc[370, "latitude"] = "14.1N"  # the later copy is unusable anyway
+    raw.loc[375, "event_id_cnty"] = ids[8]
+    raw.loc[8, "event_date"] = "not a date"  # the first copy is unusable: the later kept
+    raw.loc[[390, 395], "event_id_cnty"] = ids[20]  # two repeats in one later block
+    path = tmp_path / "repeats.csv"
+    raw.to_csv(path, index=False)
+    rejects = _blocks_equal_whole_file(path, 20_000).set_index("row")["reason"]
+    assert rejects[371] == "latitude is not a number"
+    assert rejects[9] == "event_date could not be parsed" and 376 not in rejects.index
+    assert rejects[[391, 396]].tolist() == ["duplicate event_id (first at row 21)"] * 2
+
+
+def test_ucdp_ids_repeated_across_blocks_in_another_spelling(dask_client, tmp_path) -> None:
+    """UCDP ids read as numbers in one block, ``300380.0`` in another: one normaliser."""
+    n = 240
+    ids = [str(300000 + i) for i in range(n)]
+    ids[200], ids[230] = "300003.0", " 300004 "  # repeats of rows 4 and 5, spelt otherwise
+    pd.DataFrame(
+        {
+            "id": ids,
+            "date_start": ["2019-01-02"] * n,
+            "date_end": ["2019-01-02"] * n,
+            "latitude": [14.1] * n,
+            "longitude": [-1.5] * n,
+            "country": ["Burkina Faso"] * n,
+            "type_of_violence": [1] * n,
+            "side_a": ["Government of Burkina Faso"] * n,
+            "side_b": ["JNIM"] * n,
+            "best": [3] * n,
+            "low": [3] * n,
+            "high": [4] * n,
+            "deaths_civilians": [0] * n,
+            "where_prec": [1] * n,
+            "date_prec": [1] * n,
+        }
+    ).to_csv(tmp_path / "ged.csv", index=False)
+    rejects = _blocks_equal_whole_file(tmp_path / "ged.csv", 4_000, reader=sg.read_ucdp)
+    assert rejects[["row", "reason"]].values.tolist() == [
+        [201, "duplicate event_id (first at row 4)"],
+        [231, "duplicate event_id (first at row 5)"],
+    ]

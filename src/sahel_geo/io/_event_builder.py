@@ -19,6 +19,7 @@ counts (``_event_counts``) and the canonical columns from code tables, text and 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -45,7 +46,14 @@ from sahel_geo.io._event_ledger import Ledger, rows_text
 from sahel_geo.io._event_spec import CivilianRule, EventSpec, GroupRule
 from sahel_geo.io._tables import TableLayout, table_layout
 
-__all__ = ["CivilianRule", "EventSpec", "GroupRule", "build_events", "empty_reject_frame"]
+__all__ = [
+    "CivilianRule",
+    "EventSpec",
+    "GroupRule",
+    "build_events",
+    "empty_reject_frame",
+    "normalise_ids",
+]
 
 
 logger = logging.getLogger("sahel_geo.io.events")
@@ -93,6 +101,7 @@ def build_events(
     *,
     origin: str,
     step: str,
+    kept_before: Mapping[str, int] | None = None,
     consume: bool = False,
 ) -> gpd.GeoDataFrame:
     """Build the canonical events GeoDataFrame from a raw table; attach the step report.
@@ -104,6 +113,13 @@ def build_events(
     :func:`~sahel_geo.io._tables.read_table` (header excluded, blank lines counted: the
     spreadsheet row is ``row + 1``), else the 1-based positions in ``raw``.
 
+    ``kept_before`` is for a table that is one part of a file (a block of
+    :func:`~sahel_geo.io.event_blocks.read_events_dask`): the ids kept in the parts
+    before it. A row otherwise fine whose id is among them is rejected as the in-memory
+    read of the whole file rejects it, ``duplicate event_id (first at row N)``, before any
+    note counts the kept rows, so the part's rejects, notes and counts are the ones the
+    whole file gives these rows.
+
     Parameters
     ----------
     raw
@@ -114,6 +130,9 @@ def build_events(
         The file (or call) the table came from, for messages and the report.
     step
         Name of the step in the report (``"read_acled"``).
+    kept_before
+        Event ids (as :func:`normalise_ids` gives them) kept in an earlier part of the
+        file, each with the file row number that kept it. Default: none.
     consume
         Drop ``raw``'s columns as they are copied (``raw`` is emptied).
 
@@ -141,6 +160,7 @@ def build_events(
     ids, id_col = _event_ids(raw, spec, rows, ledger)
     counts = fatality_counts(raw, spec.columns, ledger)
     if id_col:
+        _reject_kept_before(ids, id_col, kept_before or {}, ledger)
         _reject_duplicate_ids(ids, id_col, rows, ledger)
     iso3 = _country_codes(raw, spec, ledger)
     bbox_swap, outside = bbox_flags(coords, iso3)
@@ -207,7 +227,7 @@ def _event_ids(
     """Return the event ids and their source column ("" when generated from row numbers)."""
     if "event_id" in spec.columns:
         id_col = spec.columns["event_id"]
-        ids = _normalise_ids(raw[id_col])
+        ids = normalise_ids(raw[id_col])
         ledger.reject(ids.isna().to_numpy(), "missing event_id", id_col)
         return ids, id_col
     ids = (spec.id_prefix + "-" + pd.Series(rows, index=raw.index).astype("str")).astype("str")
@@ -215,7 +235,30 @@ def _event_ids(
     return ids, ""
 
 
-def _normalise_ids(values: pd.Series) -> pd.Series:
+def normalise_ids(values: pd.Series) -> pd.Series:
+    """Return event ids as the readers store them: text, trimmed, ``300380.0`` -> ``300380``.
+
+    The one normaliser of event ids: the builder's ``event_id`` column, its duplicate
+    check and the cross-block check of :func:`~sahel_geo.io.event_blocks.read_events_dask`
+    all compare ids in this form.
+
+    Parameters
+    ----------
+    values
+        A raw id column (numbers or text).
+
+    Returns
+    -------
+    pandas.Series
+        Text ids, missing where the id is missing or blank.
+
+    Examples
+    --------
+    >>> normalise_ids(pd.Series([300380.0, None])).tolist()
+    ['300380', nan]
+    >>> normalise_ids(pd.Series([" MLI1 ", "7.0"])).tolist()
+    ['MLI1', '7']
+    """
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         # ids stored as numbers (UCDP CSV: 300380.0) -> "300380"; vectorised
         num = values.astype("float64")
@@ -230,6 +273,10 @@ def _normalise_ids(values: pd.Series) -> pd.Series:
         fixed = text[odd].str.strip().str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
         text = text.where(~odd, fixed)
     return text.where(values.notna() & (text != "")).astype("str")
+
+
+#: The former private name of :func:`normalise_ids` (a test imports it).
+_normalise_ids = normalise_ids
 
 
 def _plain_ascii(text: pd.Series) -> bool:
@@ -259,6 +306,28 @@ def _odd_ids(text: pd.Series) -> pd.Series:
         odd = ((np.strings.strip(u) != u) | tail) & present
         return pd.Series(odd, index=text.index)
     return text.str.contains(r"^\s|\s$|\.0+$", regex=True, na=False).astype(bool)
+
+
+def _reject_kept_before(
+    ids: pd.Series, id_col: str, kept_before: Mapping[str, int], ledger: Ledger
+) -> None:
+    """Reject the rows, fine so far, whose id was kept in an earlier part of the file.
+
+    The reason names the row that kept the id, as for a repeat within the table.
+    """
+    if not kept_before:
+        return
+    ok = np.flatnonzero(ledger.ok())
+    first = ids.iloc[ok].map(kept_before).to_numpy(dtype="float64", na_value=np.nan)
+    hit = ~np.isnan(first)
+    if not hit.any():
+        return
+    n = len(ids)
+    text = np.full(n, "", dtype=object)
+    text[ok[hit]] = [f"duplicate event_id (first at row {int(r)})" for r in first[hit].tolist()]
+    mask = np.zeros(n, dtype=bool)
+    mask[ok[hit]] = True
+    ledger.reject(mask, text, id_col)
 
 
 def _reject_duplicate_ids(ids: pd.Series, id_col: str, rows: np.ndarray, ledger: Ledger) -> None:

@@ -59,7 +59,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sahel_geo.core.errors import ConfigError
-from sahel_geo.io.events import build_acled
+from sahel_geo.io._event_builder import build_events
+from sahel_geo.io.events import acled_spec
 
 __all__ = ["DEMO_SOURCE_TEXT", "demo_acled_table", "demo_events"]
 
@@ -603,4 +604,5 @@ def demo_events(*, n: int = 5000, seed: int = 20120117) -> gpd.GeoDataFrame:
     table = demo_acled_table(n=n, seed=seed)
     origin = f"demo_acled_table(n={n}, seed={seed})"
     # the table is this function's own: dropped column by column as the events are built
-    return build_acled(table, source="demo", origin=origin, step="demo_events", consume=True)
+    spec = acled_spec(table, source="demo")
+    return build_events(table, spec, origin=origin, step="demo_events", consume=True)

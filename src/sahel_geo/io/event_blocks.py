@@ -4,9 +4,10 @@
 from one: a file, or a folder of files) into a lazy ``dask_geopandas.GeoDataFrame``: a
 CSV file is cut into byte blocks (``dask.bytes.read_bytes``, at line ends), a Parquet
 folder into its files (one block each, in name order), and each block goes
-through the same public builder as the in-memory reader
-(:func:`~sahel_geo.io.events.build_acled`, :func:`~sahel_geo.io.events.build_ucdp`),
-so every row is checked, rejected or kept by the same rules.
+through the same builder as the in-memory reader
+(:func:`~sahel_geo.io._event_builder.build_events` with the spec of
+:func:`~sahel_geo.io.events.read_acled` or :func:`~sahel_geo.io.events.read_ucdp`),
+once, so every row is checked, rejected or kept by the same rules.
 
 What stays true across blocks
 -----------------------------
@@ -19,9 +20,12 @@ What stays true across blocks
   file gives (whole numbers with gaps become floats, a column with text anywhere stays
   text), as the in-memory reader's parse of the whole file does.
 - Duplicate event ids are found across blocks: the first pass hashes each row's id
-  (trimmed, ``300380.0`` as ``300380``); ids met in more than one block are checked
-  again on the built blocks, and every repeat of an id but its first valid row is
-  rejected with the in-memory reason ``duplicate event_id (first at row N)``.
+  (as :func:`~sahel_geo.io._event_builder.normalise_ids` gives it, the builder's own
+  form); the blocks holding ids met in more than one block are built once more to find
+  the first valid row of each, and each block's build is then told the ids kept in the
+  blocks before it (``kept_before``): every repeat of an id but its first valid row is
+  rejected with the in-memory reason ``duplicate event_id (first at row N)``, and the
+  block's notes and counts are those of the whole file.
 - Each partition carries its step report (``read_acled`` or ``read_ucdp``); compute
   with :func:`sahel_geo.analysis.partitioned.compute` to get the frame with one
   combined report (rows in = kept + rejected over the whole file).
@@ -40,11 +44,12 @@ Limits (where the in-memory reader does more)
 
 from __future__ import annotations
 
+import contextvars
 import csv
 import io
 import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -57,11 +62,12 @@ from numpy.typing import NDArray
 
 from sahel_geo.core.compat import import_optional_dependency
 from sahel_geo.core.errors import InputFileError, SchemaError
-from sahel_geo.core.reports import ATTRS_KEY, StepReport, reports
+from sahel_geo.core.reports import ATTRS_KEY, reports
+from sahel_geo.io._event_builder import build_events, normalise_ids
 from sahel_geo.io._tables import LAYOUT_KEY, TableLayout, sniff_delimiter
-from sahel_geo.io.events import build_acled, build_ucdp
+from sahel_geo.io.events import acled_spec, ucdp_spec
 
-__all__ = ["BLOCK_SOURCES", "KEPT_ROW_NOTES", "read_events_dask", "whole_file_types"]
+__all__ = ["BLOCK_SOURCES", "read_events_dask", "whole_file_types"]
 
 logger = logging.getLogger(__name__)
 
@@ -70,17 +76,23 @@ BLOCK_SOURCES: Final[dict[str, tuple[str, str]]] = {
     "acled": ("read_acled", "event_id_cnty"),
     "ucdp": ("read_ucdp", "id"),
 }
-#: Report notes of the builder that count kept rows only (the others count every row):
-#: a row rejected as a repeat of another block's id leaves them.
-KEPT_ROW_NOTES: Final = frozenset(
-    {
-        "civilian_fatalities_from_civilian_targeting",
-        "civilian_fatalities_from_event_type",
-        "likely_latlon_swap",
-        "outside_country_bbox",
-        "fatality_estimates_out_of_order",
-    }
-)
+
+#: True while a block is built only to learn which of its rows are valid (the blocks
+#: with ids repeated across blocks, before the real build): the builder's log records
+#: are dropped then, so each warning is logged once, by the block's real build, and
+#: names only the rows it keeps.
+_PROBING: contextvars.ContextVar[bool] = contextvars.ContextVar("_PROBING", default=False)
+
+
+class _QuietWhileProbing(logging.Filter):
+    """Drop the builder's log records of a probing build (see ``_PROBING``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not _PROBING.get()
+
+
+# the builder and its step modules log under the public reader's module name
+logging.getLogger("sahel_geo.io.events").addFilter(_QuietWhileProbing())
 
 
 @dataclass(frozen=True)
@@ -315,30 +327,8 @@ def _blank(frame: pd.DataFrame) -> NDArray[np.bool_]:
     return np.asarray(frame.isna().all(axis=1).to_numpy(), dtype=bool)
 
 
-def normal_ids(values: pd.Series) -> pd.Series:
-    """Return event ids as the readers store them: text, trimmed, ``300380.0`` -> ``300380``.
-
-    Parameters
-    ----------
-    values
-        The raw id column of a block.
-
-    Returns
-    -------
-    pandas.Series
-        Text ids (missing where the id is missing or blank).
-    """
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
-        num = values.astype("float64")
-        whole = num.notna() & (num == np.floor(num)) & (num.abs() < 2**53)
-        text = num.where(whole).astype("Int64").astype("str").where(whole, values.astype("str"))
-    else:
-        text = values.astype("str").str.strip().str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
-    return text.where(values.notna() & (text != ""))
-
-
 def _hashes(ids: pd.Series) -> NDArray[np.uint64]:
-    hashed = pd.util.hash_pandas_object(ids.dropna(), index=False)
+    hashed = pd.util.hash_pandas_object(ids.dropna().astype(object), index=False)
     return np.unique(hashed.to_numpy(dtype=np.uint64))
 
 
@@ -365,7 +355,7 @@ def block_profile(data: Any, spec: _Csv | None, first: bool, job: _Job) -> _Prof
     return _Profile(
         n=len(frame),
         dtypes={str(c): str(t) for c, t in frame.dtypes.items()},
-        id_hashes=_hashes(normal_ids(frame[job.id_column])),
+        id_hashes=_hashes(normalise_ids(frame[job.id_column])),
     )
 
 
@@ -439,7 +429,11 @@ def _repeated_ids(
     data: Any, spec: _Csv | None, job: _Job, offset: int, repeated: NDArray[np.uint64]
 ) -> pd.DataFrame:
     """Return the kept rows of one block whose id hash is among ``repeated``."""
-    events, rows = _build(data, spec, job, offset)
+    token = _PROBING.set(True)
+    try:
+        events, rows = _build(data, spec, job, offset, {})
+    finally:
+        _PROBING.reset(token)
     ids = events["event_id"]
     hashed = pd.util.hash_pandas_object(ids.astype(object), index=False)
     mask = np.isin(hashed.to_numpy(dtype=np.uint64), repeated)
@@ -447,13 +441,18 @@ def _repeated_ids(
 
 
 def _build(
-    data: Any, spec: _Csv | None, job: _Job, offset: int
+    data: Any, spec: _Csv | None, job: _Job, offset: int, kept_before: Mapping[str, int]
 ) -> tuple[gpd.GeoDataFrame, NDArray[np.int64]]:
-    """Build one block with the in-memory builder; return the events and their file rows."""
+    """Build one block with the in-memory builder; return the events and their file rows.
+
+    ``kept_before`` holds the ids kept in the blocks before this one (id -> file row):
+    the builder rejects their repeats here, as the in-memory read of the file does.
+    """
     frame = parse_block(data, spec, offset == 0, job.origin)
     blank = _blank(frame) if spec is not None else np.zeros(len(frame), dtype=bool)
     rows = offset + np.arange(1, len(frame) + 1, dtype=np.int64)
     raw = frame.loc[~blank].reset_index(drop=True)
+    del frame
     n_header = len(raw.columns)
     raw.attrs[LAYOUT_KEY] = TableLayout(
         rows=tuple(rows[~blank].tolist()),
@@ -462,15 +461,18 @@ def _build(
         blank_lines=int(blank.sum()),
         delimiter=spec.sep if spec is not None else ",",
     )
-    builder: Callable[..., gpd.GeoDataFrame] = build_acled if job.source == "acled" else build_ucdp
-    events = builder(raw, origin=job.origin, step=job.step)
+    source = acled_spec(raw) if job.source == "acled" else ucdp_spec(raw)
+    # the block's table is this function's own: dropped column by column as it is built
+    events = build_events(
+        raw, source, origin=job.origin, step=job.step, kept_before=kept_before, consume=True
+    )
     rejected = reports(events)[-1].rejects["row"].to_numpy(dtype=np.int64)
     kept_rows = rows[~blank][~np.isin(rows[~blank], rejected)]
     return events, kept_rows
 
 
 def block_events(
-    data: Any, spec: _Csv | None, job: _Job, offset: int, firsts: dict[str, int]
+    data: Any, spec: _Csv | None, job: _Job, offset: int, firsts: Mapping[str, int]
 ) -> gpd.GeoDataFrame:
     """Build one block's canonical events, with cross-block duplicates rejected.
 
@@ -485,7 +487,7 @@ def block_events(
     offset
         Rows (blank lines included) in the blocks before this one.
     firsts
-        First valid row of each id kept in several blocks.
+        First valid row of each id kept in several blocks (normalised id -> file row).
 
     Returns
     -------
@@ -493,67 +495,12 @@ def block_events(
         The block's kept events, indexed by file row - 1, with the block's step report
         (rows in = kept + rejected, repeats of earlier blocks' ids among the rejected).
     """
-    events, rows = _build(data, spec, job, offset)
+    kept_before = {i: r for i, r in firsts.items() if r <= offset}  # in an earlier block
+    events, rows = _build(data, spec, job, offset, kept_before)
     report = reports(events)[-1]
-    if firsts:
-        first = events["event_id"].map(firsts).to_numpy(dtype=float)
-        repeat = ~np.isnan(first) & (first != rows)
-        if repeat.any():
-            raw = parse_block(data, spec, offset == 0, job.origin)
-            events, rows, report = _reject_repeats(
-                events, rows, report, raw, first, (repeat, offset, job)
-            )
     events.index = pd.Index(rows - 1)
     events.attrs[ATTRS_KEY] = (report,)
     return events
-
-
-def _reject_repeats(
-    events: gpd.GeoDataFrame,
-    rows: NDArray[np.int64],
-    report: StepReport,
-    raw: pd.DataFrame,
-    first: NDArray[np.float64],
-    where: tuple[NDArray[np.bool_], int, _Job],
-) -> tuple[gpd.GeoDataFrame, NDArray[np.int64], StepReport]:
-    """Move the kept rows whose id was first kept in another block to the rejects.
-
-    ``where`` holds the repeats among the kept rows, the block's offset and the job.
-    """
-    repeat, offset, job = where
-    cells = raw.iloc[rows[repeat] - offset - 1].astype("string")
-    clash = [c for c in cells.columns if c in {"row", "reason", "column"}]
-    cells = cells.rename(columns={c: f"{job.source}_{c}" for c in clash})
-    reason = [f"duplicate event_id (first at row {int(f)})" for f in first[repeat]]
-    head = pd.DataFrame(
-        {
-            "row": rows[repeat],
-            "reason": pd.array(reason, dtype="str"),
-            "column": pd.array([job.id_column] * len(reason), dtype="str"),
-        },
-        index=cells.index,
-    )
-    added = pd.concat([head, cells], axis=1).reset_index(drop=True)
-    parts = [f for f in (report.rejects, added) if len(f)]
-    rejects = pd.concat(parts, ignore_index=True, sort=False) if len(parts) > 1 else added
-    rejects = rejects.sort_values("row", kind="stable").reset_index(drop=True)
-    new = StepReport(
-        step=report.step,
-        source=report.source,
-        n_in=report.n_in,
-        n_kept=report.n_kept - int(repeat.sum()),
-        rejects=rejects,
-        notes=_notes_without(report.notes, raw.iloc[rows[repeat] - offset - 1], job),
-    )
-    return events.loc[~repeat].reset_index(drop=True), rows[~repeat], new
-
-
-def _notes_without(notes: Mapping[str, int], rows: pd.DataFrame, job: _Job) -> dict[str, int]:
-    """Return the notes less the rows now rejected, for the notes that count kept rows."""
-    raw = rows.reset_index(drop=True)
-    builder: Callable[..., gpd.GeoDataFrame] = build_acled if job.source == "acled" else build_ucdp
-    theirs = reports(builder(raw, origin=job.origin, step=job.step))[-1].notes
-    return {k: v - theirs.get(k, 0) if k in KEPT_ROW_NOTES else v for k, v in notes.items()}
 
 
 def _meta_raw(dask: ModuleType, blocks: list[Any], spec: _Csv | None) -> Any:

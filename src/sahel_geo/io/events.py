@@ -220,12 +220,14 @@ from sahel_geo.io._tables import check_source, read_table
 __all__ = [
     "GENERIC_FIELDS",
     "UCDP_VIOLENCE_TYPES",
+    "acled_spec",
     "build_acled",
     "build_ucdp",
     "read_acled",
     "read_events",
     "read_ucdp",
     "ucdp_records_frame",
+    "ucdp_spec",
 ]
 
 #: UCDP ``type_of_violence`` codes -> canonical ``event_type``.
@@ -320,7 +322,32 @@ def _table(
     return raw, str(p), p.stem
 
 
-def _acled_spec(raw: pd.DataFrame, source: str) -> EventSpec:
+def acled_spec(raw: pd.DataFrame, source: str = "acled") -> EventSpec:
+    """Return the builder's spec of an ACLED table: its columns, code tables and rules.
+
+    For callers of :func:`~sahel_geo.io._event_builder.build_events` that hand it a
+    table of their own (the demo generator, the blocks of
+    :func:`~sahel_geo.io.event_blocks.read_events_dask`).
+
+    Parameters
+    ----------
+    raw
+        An ACLED table as exported (current or pre-2023 columns; only its column names
+        are read).
+    source
+        Value of the canonical ``source`` column (``"demo"`` for the demo data).
+
+    Returns
+    -------
+    EventSpec
+        The spec :func:`read_acled` builds with.
+
+    Examples
+    --------
+    >>> from sahel_geo.io.demo import demo_acled_table
+    >>> acled_spec(demo_acled_table(n=20, seed=1)).reader
+    'read_acled'
+    """
     # Older ACLED files spell the same columns in capitals (EVENT_ID_CNTY, LATITUDE): the
     # names are matched case-insensitively and the file's own spelling is kept.
     exact = {str(c) for c in raw.columns}
@@ -366,7 +393,27 @@ def _acled_spec(raw: pd.DataFrame, source: str) -> EventSpec:
     )
 
 
-def _ucdp_spec(raw: pd.DataFrame) -> EventSpec:
+def ucdp_spec(raw: pd.DataFrame) -> EventSpec:
+    """Return the builder's spec of a UCDP GED table: its columns, code tables and rules.
+
+    For callers of :func:`~sahel_geo.io._event_builder.build_events` that hand it a
+    table of their own (the blocks of :func:`~sahel_geo.io.event_blocks.read_events_dask`).
+
+    Parameters
+    ----------
+    raw
+        A UCDP GED table (only its column names are read).
+
+    Returns
+    -------
+    EventSpec
+        The spec :func:`read_ucdp` builds with.
+
+    Examples
+    --------
+    >>> ucdp_spec(pd.DataFrame(columns=["id", "best"])).reader
+    'read_ucdp'
+    """
     # optional columns (side_a/side_b, deaths_civilians, source_headline) only when the
     # table has them: a trimmed GED extract or API record set gives missing values
     present = set(raw.columns)
@@ -391,7 +438,7 @@ def _ucdp_spec(raw: pd.DataFrame) -> EventSpec:
 
 
 def build_acled(
-    raw: pd.DataFrame, *, source: str = "acled", origin: str, step: str, consume: bool = False
+    raw: pd.DataFrame, *, source: str = "acled", origin: str, step: str
 ) -> gpd.GeoDataFrame:
     """Build canonical events from an in-memory ACLED table.
 
@@ -401,18 +448,13 @@ def build_acled(
     Parameters
     ----------
     raw
-        An ACLED table as exported (current or pre-2023 columns), not modified unless
-        ``consume``.
+        An ACLED table as exported (current or pre-2023 columns), not modified.
     source
         Value of the canonical ``source`` column (``"demo"`` for the demo data).
     origin
         Where the table came from, for messages and the report.
     step
         Name of the step in the attached report.
-    consume
-        Drop each column of ``raw`` once its kept rows are taken, so that a large table
-        is not held twice (for a caller that no longer needs ``raw``, as the file
-        readers and the demo generator do). Default False: ``raw`` is left whole.
 
     Returns
     -------
@@ -426,8 +468,7 @@ def build_acled(
     >>> len(events)
     15
     """
-    spec = _acled_spec(raw, source)
-    return build_events(raw, spec, origin=origin, step=step, consume=consume)
+    return build_events(raw, acled_spec(raw, source), origin=origin, step=step)
 
 
 def build_ucdp(raw: pd.DataFrame, *, origin: str, step: str) -> gpd.GeoDataFrame:
@@ -455,7 +496,7 @@ def build_ucdp(raw: pd.DataFrame, *, origin: str, step: str) -> gpd.GeoDataFrame
     --------
     >>> events = build_ucdp(table, origin="ged.csv", step="read_ucdp")  # doctest: +SKIP
     """
-    return build_events(raw, _ucdp_spec(raw), origin=origin, step=step)
+    return build_events(raw, ucdp_spec(raw), origin=origin, step=step)
 
 
 def ucdp_records_frame(payload: Any, origin: str) -> pd.DataFrame:
@@ -589,7 +630,7 @@ def read_acled(
     if blocksize is not None:
         return _in_blocks(path, "acled", blocksize=blocksize, encoding=encoding)
     raw, origin, _ = _table(path, encoding=encoding, sheet=None, reader="read_acled")
-    spec = _acled_spec(raw, "acled")
+    spec = acled_spec(raw, "acled")
     # a table read here is dropped column by column as the events are built (memory)
     consume = not isinstance(path, pd.DataFrame)
     return build_events(raw, spec, origin=origin, step="read_acled", consume=consume)
@@ -682,7 +723,7 @@ def read_ucdp(
             )
         return build_ucdp(raw, origin=str(p), step="read_ucdp")
     raw, p = read_table(p, encoding=encoding, sheet=None, reader="read_ucdp")
-    return build_events(raw, _ucdp_spec(raw), origin=str(p), step="read_ucdp", consume=True)
+    return build_events(raw, ucdp_spec(raw), origin=str(p), step="read_ucdp", consume=True)
 
 
 def _in_blocks(
