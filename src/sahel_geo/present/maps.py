@@ -97,7 +97,7 @@ EventsMode = Literal["auto", "markers", "clusters", "hexagons", "heatmap", "none
 
 _MARKER_LIMIT = 2_000
 _CLUSTER_LIMIT = 10_000
-#: Credit lines by data source (the events' ``source`` column; rasters by key).
+#: Credit lines by data source (the events' ``source`` column; ``naturalearth``: the basemap).
 CITATIONS: dict[str, str] = {
     "acled": "Events: Armed Conflict Location &amp; Event Data Project (ACLED), "
     "acleddata.com; Raleigh et al. 2010, Journal of Peace Research 47(5)",
@@ -105,7 +105,6 @@ CITATIONS: dict[str, str] = {
     "Journal of Peace Research 50(4); Davies, Pettersson &amp; \u00d6berg 2023",
     "demo": "Events: SYNTHETIC demo data (sahel_geo), not real events",
     "generic": "Events: user-supplied table",
-    "worldpop": "Population: WorldPop (www.worldpop.org), CC BY 4.0",
     "naturalearth": BASEMAP_CREDIT,
 }
 _UNITS_GROUP, _EVENTS_GROUP, _RASTER_GROUP, _BASE_GROUP = "Units", "Events", "Rasters", "Base"
@@ -403,6 +402,7 @@ def make_map(
     subtitle: str | None = None,
     style: LayerStyle | None = None,
     tiles: str | None = None,
+    tiles_attribution: str | None = None,
     layers: Mapping[str, str | LayerStyle] | None = None,
     periods: pd.DataFrame | None = None,
     period_value: str = "events",
@@ -457,7 +457,12 @@ def make_map(
         column (:func:`layer_style`).
     tiles
         A folium tile name or URL template, e.g. ``"OpenStreetMap"``; None (default) for
-        none: the map then needs no network, boundaries still show.
+        none: the map then needs no network, boundaries still show. The tiles are an
+        overlay of the Base group, shown and switched off on their own: they stay under
+        whichever unit layer is chosen (the unit layers are the radio choices).
+    tiles_attribution
+        Credit line of the tiles (HTML, as the provider gives it); required with a tile
+        URL, None for a provider name (folium knows its credit).
     layers
         More choropleths, ``{column: label or LayerStyle}`` (rates, change, drought,
         wasting, ``gi_z``), hidden until chosen in the layer control; each has its
@@ -518,8 +523,10 @@ def make_map(
     """
     units = _with_counts(units, events, value=value)
     _check_map_inputs(units, value=value, layers=layers or {}, assets=assets)
-    fmap = m if m is not None else _base_map(units, tiles=tiles)
+    fmap = m if m is not None else _base_map(units)
     groups: dict[str, str] = {}
+    if tiles:
+        _add_tiles(fmap, tiles, attribution=tiles_attribution, groups=groups)
     _add_panes(fmap)
     if basemap:
         _add_basemap(fmap, groups)
@@ -571,25 +578,26 @@ def _with_counts(
         return units
     levels = units["admin_level"].dropna().unique() if "admin_level" in units.columns else []
     level = int(levels[0]) if len(levels) == 1 else None
-    col = f"adm{level}_pcode" if level is not None else None
-    if col is not None and col in events.columns:
-        unit_of, how = events[col], f"their {col} column"
+    # the units' own level: a column of another level the events carry is not theirs
+    col = f"adm{level}_pcode"
+    if level is not None and col in events.columns:
+        joined, how = events, f"their {col} column"
     else:
         from sahel_geo.analysis.join import assign_admin
 
-        joined = assign_admin(events, units)
-        unit_col = next(c for c in joined.columns if c.startswith("adm") and c.endswith("_pcode"))
-        unit_of, how = joined[unit_col], "assigning them to the units (assign_admin)"
-    weights = events[value] if value == "fatalities" and value in events.columns else None
+        joined = assign_admin(events, units)  # raises unless the units have one level
+        how = "assigning them to the units (assign_admin)"
+    # codes and weights both from ``joined`` (assign_admin may drop events)
+    weights = joined[value] if value == "fatalities" and value in joined.columns else None
     frame = pd.DataFrame(
-        {"unit": unit_of.to_numpy(), "w": 1 if weights is None else weights.to_numpy()}
+        {"unit": joined[col].to_numpy(), "w": 1 if weights is None else weights.to_numpy()}
     )
     counts = frame.groupby("unit")["w"].sum()
     out = units.assign(**{value: counts.reindex(units["pcode"]).fillna(0).to_numpy()})
     logger.info(
         "make_map: counted %d events per admin-%s unit (column %r) by %s",
-        len(events),
-        level if level is not None else "?",
+        len(joined),
+        level,
         value,
         how,
     )
@@ -648,13 +656,13 @@ def _check_map_inputs(
             )
 
 
-def _base_map(units: gpd.GeoDataFrame, *, tiles: str | None) -> folium.Map:
+def _base_map(units: gpd.GeoDataFrame) -> folium.Map:
     """Return an empty map fitted to the units, with a zoom range (clusters need one)."""
     minx, miny, maxx, maxy = (float(v) for v in units.total_bounds)
     fmap = folium.Map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
         zoom_start=5,
-        tiles=tiles,
+        tiles=None,
         control_scale=True,
     )
     # without a tile layer Leaflet has no zoom range, and marker clusters need one
@@ -662,6 +670,22 @@ def _base_map(units: gpd.GeoDataFrame, *, tiles: str | None) -> folium.Map:
     fmap.options["minZoom"] = 2
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     return fmap
+
+
+def _add_tiles(
+    fmap: folium.Map, tiles: str, *, attribution: str | None, groups: dict[str, str]
+) -> None:
+    """Add the tiles as a shown overlay of the Base group, beneath every other layer.
+
+    An overlay, not a base layer: the unit layers are the layer control's radio choices,
+    and a base tile layer among them would be hidden whenever a unit layer is chosen.
+    """
+    is_url = "://" in tiles or "{" in tiles
+    name = "Background tiles" if is_url else f"Background tiles ({tiles})"
+    folium.TileLayer(
+        tiles, attr=attribution or None, name=html.escape(name), overlay=True, show=True
+    ).add_to(fmap)
+    groups[name] = _BASE_GROUP
 
 
 def _unique_labels(labels: Sequence[str]) -> list[str]:

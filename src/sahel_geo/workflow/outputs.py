@@ -43,7 +43,7 @@ INCOMPLETE_MARKER = "RUN_INCOMPLETE"
 #: The run's sub-folders.
 SUB_FOLDERS = ("tables", "figures")
 #: The files the run writes at the top of its folder (plus adm{L}_units.geojson).
-_TOP_FILES = ("map.html", "rejects.csv", "manifest.json")
+_TOP_FILES = ("map.html", "report.html", "rejects.csv", "manifest.json")
 #: The layers (``<name>.<suffix>``, one file per configured format).
 _LAYER_SUFFIXES = tuple(LAYER_FORMATS.values())
 _OUTPUT_SUFFIXES = (".csv", ".png", ".geojson", ".html", ".json")

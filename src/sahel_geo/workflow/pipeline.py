@@ -563,12 +563,15 @@ def _has_groups(events: pd.DataFrame) -> bool:
 
 
 def _write_events_tables(
-    ctx: _RunContext, inputs: RunInputs, joined: gpd.GeoDataFrame
+    ctx: _RunContext, inputs: RunInputs, joined: gpd.GeoDataFrame, shares: pd.DataFrame
 ) -> dict[str, Path]:
-    """Write the country tables, the events layer and the rejects; return ``{name: path}``."""
+    """Write the country tables, the events layer and the rejects; return ``{name: path}``.
+
+    ``shares`` is :func:`country_shares` of ``joined`` (the report page shows it too).
+    """
     tables = ctx.folder / "tables"
-    shares = readable_table(country_shares(joined, freq=ctx.freq), freq=ctx.freq)
-    files = {"table_country_shares": _write_csv(shares, tables / "country_shares.csv")}
+    readable = readable_table(shares, freq=ctx.freq)
+    files = {"table_country_shares": _write_csv(readable, tables / "country_shares.csv")}
     if _has_groups(joined) and len(joined):
         by_country = perpetrator_counts(
             joined,
@@ -696,14 +699,15 @@ def _run(ctx: _RunContext) -> RunResult:
     files = {name: p for result in levels.values() for name, p in result.files.items()}
     step = 3 + len(ctx.levels)
     ctx.tick(step, ctx.total, "writing events, tables and rejects")
-    files.update(_write_events_tables(ctx, inputs, joined))
+    shares = country_shares(joined, freq=ctx.freq)
+    files.update(_write_events_tables(ctx, inputs, joined, shares))
     ctx.tick(step + 1, ctx.total, "drawing the map")
     shown = levels[ctx.cfg["analysis"]["map_level"]]
     look = Presentation(cfg=ctx.cfg, folder=ctx.folder, freq=ctx.freq, inputs=inputs)
     files["map"], map_info = draw_map(look, joined, shown)
     ctx.tick(step + 2, ctx.total, "drawing the figures and the report page")
     files.update(draw_figures(look, joined, shown))
-    files["report"] = write_report_page(look, joined, shown, files)
+    files["report"] = write_report_page(look, joined, shown, files, shares=shares)
     steps = _step_reports(inputs, joined, [result.counts for result in levels.values()])
     manifest = build_manifest(
         ctx.cfg,

@@ -16,11 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import folium
 import geopandas as gpd
 import pandas as pd
 
-from sahel_geo.analysis.spread import country_shares
 from sahel_geo.core.periods import Freq, period_label
 from sahel_geo.core.raster import Raster
 from sahel_geo.io._atomic import atomic_path
@@ -147,7 +145,8 @@ def draw_map(
         events=joined,
         title=f"Events ({look.cfg['run']['title']})",
         subtitle=_subtitle(joined, level, look.freq),
-        tiles=None,
+        tiles=m["tiles"] or None,
+        tiles_attribution=m["attribution"] or None,
         layers={c: label for c, label in _MAP_LAYERS if c in level.layer.columns},
         periods=level.counts,
         period_freq=look.freq,
@@ -158,9 +157,6 @@ def draw_map(
         assets=m["assets"],
         **limits,
     )
-    if m["tiles"]:
-        # a tile URL needs its attribution, which make_map cannot take: the layer is added here
-        folium.TileLayer(m["tiles"], attr=m["attribution"] or None).add_to(fmap)
     path = look.folder / "map.html"
     with atomic_path(path) as tmp:
         fmap.save(str(tmp))
@@ -226,9 +222,18 @@ _FIGURE_CAPTIONS = {
 
 
 def write_report_page(
-    look: Presentation, joined: gpd.GeoDataFrame, level: LevelResult, files: Mapping[str, Path]
+    look: Presentation,
+    joined: gpd.GeoDataFrame,
+    level: LevelResult,
+    files: Mapping[str, Path],
+    *,
+    shares: pd.DataFrame,
 ) -> Path:
-    """Write ``report.html``: the findings, figures, map and tables of the map level."""
+    """Write ``report.html``: the findings, figures, map and tables of the map level.
+
+    ``shares`` is the run's :func:`sahel_geo.country_shares` of ``joined`` (computed
+    once, for ``tables/country_shares.csv`` too).
+    """
     layer = level.layer
     hotspots = None
     if "gi_z" in layer.columns:
@@ -244,7 +249,7 @@ def write_report_page(
         freq=look.freq,
         units=look.inputs.units[level.level],
         first_arrival=level.arrival,
-        country_shares=country_shares(joined, freq=look.freq),
+        country_shares=shares,
         conflict_drought=level.climate,
         hotspots=hotspots,
         inputs=inputs,
