@@ -307,5 +307,6 @@ def test_equal_reports_compare_without_their_json_forms(monkeypatch) -> None:
         raise AssertionError("a JSON form was built to compare")
 
     monkeypatch.setattr(reports_module, "_json_value", refuse)
-    assert a == copy and not (a != copy)
+    assert a == copy
+    assert (a != copy) is False
     assert a != _report_with_rejects(["x", 2.5])  # other counts: unequal at once

@@ -454,13 +454,13 @@ def test_mostly_swapped_file_raises(tmp_path: Path) -> None:
 
 
 def test_ucdp_float_ids_become_text() -> None:
-    from sahel_geo.io._event_builder import _normalise_ids
+    from sahel_geo.io._event_builder import normalise_ids
 
-    got = _normalise_ids(pd.Series([300380.0, np.nan, 12.0]))
+    got = normalise_ids(pd.Series([300380.0, np.nan, 12.0]))
     assert got.iloc[0] == "300380" and got.iloc[2] == "12" and pd.isna(got.iloc[1])
-    got = _normalise_ids(pd.Series(["MLI1", " 7.0 ", "7.5", "8.00", "80", None])).tolist()
+    got = normalise_ids(pd.Series(["MLI1", " 7.0 ", "7.5", "8.00", "80", None])).tolist()
     assert got[:5] == ["MLI1", "7", "7.5", "8", "80"] and pd.isna(got[5])
-    assert _normalise_ids(pd.Series(["x" * 100, " 9.0"])).tolist()[1] == "9"  # long ids
+    assert normalise_ids(pd.Series(["x" * 100, " 9.0"])).tolist()[1] == "9"  # long ids
 
 
 # --------------------------------------------------------------------------------------

@@ -72,3 +72,10 @@ def test_weights_come_with_the_joined_events(
         check_names=False,
         check_index_type=False,
     )
+
+
+def test_fatalities_without_a_fatalities_column_are_refused() -> None:
+    adm1 = sg.load_boundaries(level=1)
+    events = sg.demo_events(n=50, seed=2).drop(columns=["fatalities"])
+    with pytest.raises(sg.SchemaError, match="no 'fatalities' column"):
+        sg.make_map(adm1, value="fatalities", events=events)

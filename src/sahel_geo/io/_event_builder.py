@@ -275,10 +275,6 @@ def normalise_ids(values: pd.Series) -> pd.Series:
     return text.where(values.notna() & (text != "")).astype("str")
 
 
-#: The former private name of :func:`normalise_ids` (a test imports it).
-_normalise_ids = normalise_ids
-
-
 def _plain_ascii(text: pd.Series) -> bool:
     """Whether Arrow-backed text is all printable ASCII without blanks or dots (a byte scan)."""
     array = getattr(text.array, "_pa_array", None)

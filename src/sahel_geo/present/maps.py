@@ -587,8 +587,13 @@ def _with_counts(
 
         joined = assign_admin(events, units)  # raises unless the units have one level
         how = "assigning them to the units (assign_admin)"
+    if value == "fatalities" and value not in joined.columns:
+        raise SchemaError(
+            "make_map(value='fatalities', events=...): the events have no 'fatalities' "
+            "column to sum; read them with a sahel_geo reader, or map value='events'."
+        )
     # codes and weights both from ``joined`` (assign_admin may drop events)
-    weights = joined[value] if value == "fatalities" and value in joined.columns else None
+    weights = joined[value] if value == "fatalities" else None
     frame = pd.DataFrame(
         {"unit": joined[col].to_numpy(), "w": 1 if weights is None else weights.to_numpy()}
     )

@@ -34,9 +34,9 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from sahel_geo.analysis.timeseries import period_change
+from sahel_geo.analysis.weights import spatial_weights
 from sahel_geo.core.errors import SchemaError
 from sahel_geo.core.periods import Freq, period_label
 from sahel_geo.core.validation import check_columns
@@ -245,13 +245,11 @@ def unit_rises(inputs: ReportInputs, *, top: int = 3) -> list[str]:
 
 
 def _border_units(units: gpd.GeoDataFrame) -> set[str]:
-    """P-codes of units that touch a unit of another country."""
-    geoms = units.geometry.to_numpy()
-    tree = shapely.STRtree(geoms)
-    left, right = tree.query(geoms, predicate="intersects")
+    """P-codes of units that touch a unit of another country (queen contiguity)."""
+    touch = spatial_weights(units, "queen").tocoo()
     country = units["country_iso3"].astype(str).to_numpy()
-    cross = country[left] != country[right]
-    return set(units["pcode"].astype(str).to_numpy()[np.unique(left[cross])])
+    cross = country[touch.row] != country[touch.col]
+    return set(units["pcode"].astype(str).to_numpy()[np.unique(touch.row[cross])])
 
 
 def _period_text(value: object, freq: Freq) -> str:
