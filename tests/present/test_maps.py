@@ -348,3 +348,28 @@ def test_basemap_has_the_tri_border_towns() -> None:
     html = sg.make_map(sg.load_boundaries(1).assign(events=1), value="events").get_root().render()
     # the label as the map's script holds it (HTML in a JSON string: escaped twice)
     assert "\\u0026#8226;\\u0026nbsp;M\\u00e9naka" in html
+
+
+def test_a_lazy_stack_is_drawn_from_its_last_step_only(adm1: gpd.GeoDataFrame) -> None:
+    import dask.array as da
+
+    eager = sg.demo_spei()
+    steps = eager.values.shape[0]
+
+    def only_the_last(block: np.ndarray, block_info: dict | None = None) -> np.ndarray:
+        if block_info is not None and block_info[0]["chunk-location"][0] != steps - 1:
+            raise AssertionError("a step other than the last was computed")
+        return block
+
+    lazy_values = da.from_array(eager.values, chunks=(1, *eager.values.shape[1:]))
+    lazy = sg.Raster.from_array(
+        lazy_values.map_blocks(only_the_last, dtype=eager.values.dtype),
+        transform=eager.transform,
+        crs=eager.crs,
+        nodata=eager.nodata,
+        times=eager.times,
+    )
+    assert lazy.is_lazy
+    assert _html(make_map(adm1, rasters={"SPEI": lazy})) == _html(
+        make_map(adm1, rasters={"SPEI": eager})
+    )

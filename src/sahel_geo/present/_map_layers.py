@@ -37,6 +37,7 @@ __all__ = [
     "escaped_frame",
     "heatmap_layer",
     "hexagons_layer",
+    "last_step",
     "markers_layer",
     "raster_image",
     "scale_values",
@@ -321,18 +322,22 @@ def _mercator_rows(lat: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(np.log(np.tan(np.pi / 4 + rad / 2)), dtype=float)
 
 
+def last_step(raster: Raster) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Return a raster's last step (its only one if 2-D) as float64, and where it is data.
+
+    Only that step is read: a lazy (dask) stack computes one slice, not the whole stack.
+    """
+    raw = np.asarray(raster.values[-1] if raster.values.ndim == 3 else raster.values)
+    return raw.astype(np.float64), np.asarray(raster.valid_mask(raw), dtype=bool)
+
+
 def raster_image(
     raster: Raster, *, diverging: bool, max_pixels: int
 ) -> tuple[NDArray[np.uint8], list[list[float]], list[str], float, float]:
     """RGBA image (Web-Mercator rows), bounds and legend of a raster's last step."""
     from matplotlib import colormaps
 
-    values = np.asarray(raster.values, dtype=float)
-    if values.ndim == 3:
-        values = values[-1]
-    valid = np.isfinite(values)
-    if raster.nodata is not None:
-        valid &= values != raster.nodata
+    values, valid = last_step(raster)
     step = max(1, int(np.ceil(max(values.shape) / max_pixels)))
     values, valid = values[::step, ::step], valid[::step, ::step]
     minx, miny, maxx, maxy = raster.bounds

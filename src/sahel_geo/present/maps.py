@@ -66,6 +66,7 @@ from sahel_geo.present._map_layers import (
     escaped_frame,
     heatmap_layer,
     hexagons_layer,
+    last_step,
     markers_layer,
     raster_image,
     scale_values,
@@ -736,11 +737,7 @@ def _add_period_slider(
 
 def _crosses_zero(raster: Raster) -> bool:
     """Whether a raster's last step has values both below and above 0 (SPEI, anomalies)."""
-    values = np.asarray(raster.values, dtype=float)
-    values = values[-1] if values.ndim == 3 else values
-    ok = np.isfinite(values)
-    if raster.nodata is not None:
-        ok &= values != raster.nodata
+    values, ok = last_step(raster)
     return bool(ok.any() and values[ok].min() < 0 < values[ok].max())
 
 
