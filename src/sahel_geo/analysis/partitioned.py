@@ -182,7 +182,9 @@ def assign_admin_partitioned(
 
     Every event is assigned by the rules of :mod:`sahel_geo.analysis.join`, which
     depend on the event alone (no row-order effect), so partitioning does not change
-    any row. The boundaries are checked once, here, and sent to the workers once.
+    any row. The boundaries are checked here, before anything runs (the empty frame
+    that gives the result's columns goes through the whole join), sent to the workers
+    once, and checked again by each partition's call.
 
     Parameters
     ----------
