@@ -263,7 +263,7 @@ def border_arrivals(inputs: ReportInputs) -> list[str]:
     units, arrival = inputs.units, inputs.first_arrival
     if not isinstance(units, gpd.GeoDataFrame) or arrival is None or units.empty:
         return []
-    _, _, names = _names(inputs)
+    unit_name, _, names = _names(inputs)
     border = _border_units(units)
     first = arrival.set_index(arrival["unit"].astype(str))["first_period"]
     out = []
@@ -278,7 +278,8 @@ def border_arrivals(inputs: ReportInputs) -> list[str]:
             continue
         earliest = reached.sort_values(kind="stable")
         first_when = earliest.iloc[0]
-        firsts = sorted(_unit_name(inputs, str(p)) for p, v in earliest.items() if v == first_when)
+        at_first = [str(p) for p, v in earliest.items() if v == first_when]
+        firsts = sorted(unit_name.get(p, p) for p in at_first)
         when, last = (_period_text(v, inputs.freq) for v in (first_when, earliest.iloc[-1]))
         out.append(
             f"Violence first reached the border units of {where} in {when} "
@@ -288,21 +289,17 @@ def border_arrivals(inputs: ReportInputs) -> list[str]:
     return out
 
 
-def _unit_name(inputs: ReportInputs, pcode: str) -> str:
-    unit_name, _, _ = _names(inputs)
-    return unit_name.get(pcode, pcode)
-
-
 def hotspot_sentences(inputs: ReportInputs) -> list[str]:
     """Sentences: Gi* hot and cold spots at 95 % or more, emerging hot spot categories."""
     hs = inputs.hotspots
     if hs is None or hs.empty:
         return []
     out = []
+    unit_name, _, _ = _names(inputs)  # once: it is a table of every unit
     if "gi_z" in hs.columns:
         z = hs.set_index(hs["unit"].astype(str))["gi_z"].astype(float)
         for word, sel in (("hot", z >= 1.960), ("cold", z <= -1.960)):
-            units = sorted(_unit_name(inputs, u) for u in z.index[sel.to_numpy()])
+            units = sorted(unit_name.get(u, u) for u in z.index[sel.to_numpy()])
             if units:
                 out.append(
                     f"{len(units)} unit{'s are' if len(units) > 1 else ' is a'} {word} "
@@ -313,7 +310,7 @@ def hotspot_sentences(inputs: ReportInputs) -> list[str]:
         for cat, group in hs.groupby("ehsa_category", sort=True):
             if str(cat) == "no pattern detected":
                 continue
-            units = sorted(_unit_name(inputs, str(u)) for u in group["unit"])
+            units = sorted(unit_name.get(str(u), str(u)) for u in group["unit"])
             out.append(f"{str(cat).capitalize()}: {', '.join(units)}.")
     return out
 
