@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import dask
 import dask.array as da
@@ -108,6 +109,23 @@ def test_folder_lazy_equals_eager(folder: Path, zones: gpd.GeoDataFrame | None) 
     _same(sg.open_raster(folder, zones=zones), lazy)
     assert lazy.values.chunks[0] == (1,) * 6  # one block per file
     assert str(lazy.times[0].date()) == "2021-01-01"
+
+
+def test_folder_lazy_reads_each_file_once(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sahel_geo.io import rasters
+
+    opened: list[str] = []
+    real = rasters._open_tif
+
+    def counting(path: Path, **kwargs: Any) -> Raster:
+        opened.append(Path(path).name)
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(rasters, "_open_tif", counting)
+    lazy = sg.open_raster(folder, chunks={})
+    assert opened == ["pr_2021.01.01.tif"]  # the grid, type and first block (no warning read)
+    lazy.values.compute()
+    assert sorted(opened) == sorted(p.name for p in folder.iterdir())  # once each
 
 
 def test_folder_file_off_the_grid_raises_when_read(folder: Path) -> None:

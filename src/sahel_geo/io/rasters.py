@@ -460,7 +460,7 @@ def _dated_files(folder: Path, date_pattern: str | None) -> list[tuple[pd.Timest
     return dated
 
 
-def _check_same_grid(r: Raster, first: Raster, path: Path, first_path: Path) -> None:
+def _check_same_grid(r: Raster, first: _Grid, path: Path, first_path: Path) -> None:
     """Raise unless ``r`` (read from ``path``) lies on the grid of the stack's first file."""
     if r.shape != first.shape or r.transform != first.transform or r.crs != first.crs:
         raise InputFileError(
@@ -482,6 +482,7 @@ def _open_folder(
     """Open a folder of dated GeoTIFFs as a time stack (lazy: one dask block per file)."""
     dated = _dated_files(folder, date_pattern)
     first = _open_tif(dated[0][1], band=band, crs=crs, zones=zones, nodata=nodata)
+    grid = _Grid(first.shape, first.transform, first.crs, first.values.dtype)
     if lazy:
         spec = _LayerSpec(
             band=band,
@@ -489,17 +490,17 @@ def _open_folder(
             nodata=nodata,
             bounds=_bounds_of(zones),
             zones_crs=None if zones is None else zones.crs,
-            first=replace(first, values=np.empty((0, 0), dtype=first.values.dtype)),
+            first=grid,
             first_path=dated[0][1],
-            shape=first.shape,
         )
-        values = _lazy_layers([p for _, p in dated], spec)
+        # the first file, read above, is the first block; the others are read when needed
+        values = _lazy_layers(first.values, [p for _, p in dated[1:]], spec)
     else:
         layers = [first]
         rest = progress(dated[1:], desc=f"reading {folder.name}/", unit="files")
         for _, p in rest:
             layers.append(_open_tif(p, band=band, crs=crs, zones=zones, nodata=nodata))
-            _check_same_grid(layers[-1], first, p, dated[0][1])
+            _check_same_grid(layers[-1], grid, p, dated[0][1])
         values = np.stack([r.values for r in layers])
     return Raster.from_array(
         values,
@@ -513,6 +514,16 @@ def _open_folder(
 
 
 @dataclass(frozen=True)
+class _Grid:
+    """The window grid of a folder stack's first file, which every file must share."""
+
+    shape: tuple[int, int]
+    transform: Affine
+    crs: CRS | None
+    dtype: np.dtype[Any]
+
+
+@dataclass(frozen=True)
 class _LayerSpec:
     """What each lazily read file of a folder stack needs: the options and the first file."""
 
@@ -521,9 +532,8 @@ class _LayerSpec:
     nodata: float | None  # the nodata= given to open_raster
     bounds: tuple[float, float, float, float] | None  # of the zones
     zones_crs: Any
-    first: Raster  # the first file's grid, CRS, nodata and type (no values)
+    first: _Grid
     first_path: Path
-    shape: tuple[int, int]  # of the first file's window
 
 
 def _read_layer(path: Path, spec: _LayerSpec) -> NDArray[np.generic]:
@@ -532,26 +542,23 @@ def _read_layer(path: Path, spec: _LayerSpec) -> NDArray[np.generic]:
     if spec.bounds is not None:
         zones = gpd.GeoDataFrame(geometry=[shapely.box(*spec.bounds)], crs=spec.zones_crs)
     r = _open_tif(path, band=spec.band, crs=spec.crs, zones=zones, nodata=spec.nodata)
-    ghost = np.broadcast_to(np.zeros((), dtype=spec.first.values.dtype), spec.shape)
-    _check_same_grid(r, replace(spec.first, values=ghost), path, spec.first_path)
-    return np.asarray(r.values, dtype=spec.first.values.dtype)
+    _check_same_grid(r, spec.first, path, spec.first_path)
+    return np.asarray(r.values, dtype=spec.first.dtype)
 
 
-def _lazy_layers(paths: list[Path], spec: _LayerSpec) -> Any:
-    """Return a ``(time, rows, cols)`` dask array with one block per file, read when needed.
+def _lazy_layers(first: NDArray[np.generic], paths: list[Path], spec: _LayerSpec) -> Any:
+    """Return a ``(time, rows, cols)`` dask array: ``first``, then a block per file of ``paths``.
 
-    Each block reads the window of the zones, applies the file's scale, offset and mask
-    as :func:`open_raster` does, and raises :class:`InputFileError` when its file is not
-    on the first file's grid (when computed). The stack takes the first file's type.
+    Each file's block reads the window of the zones, applies the file's scale, offset and
+    mask as :func:`open_raster` does, and raises :class:`InputFileError` when its file is
+    not on the first file's grid (when computed). The stack takes the first file's type.
     """
     da = import_optional_dependency("dask.array", purpose="open_raster(folder, chunks=...)")
     dask = import_optional_dependency("dask", purpose="open_raster(folder, chunks=...)")
-    dtype = spec.first.values.dtype
-    blocks = [
+    blocks = [da.from_array(first, chunks=first.shape)]
+    blocks += [
         da.from_delayed(
-            dask.delayed(_read_layer)(p, spec),
-            shape=spec.shape,
-            dtype=dtype,
+            dask.delayed(_read_layer)(p, spec), shape=spec.first.shape, dtype=spec.first.dtype
         )
         for p in paths
     ]
