@@ -455,8 +455,8 @@ def _build(
     del frame
     n_header = len(raw.columns)
     raw.attrs[LAYOUT_KEY] = TableLayout(
-        rows=tuple(rows[~blank].tolist()),
-        fields=(n_header,) * len(raw),
+        rows=rows[~blank],
+        fields=np.full(len(raw), n_header, dtype=np.int64),
         n_header=n_header,
         blank_lines=int(blank.sum()),
         delimiter=spec.sep if spec is not None else ",",
