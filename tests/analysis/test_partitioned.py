@@ -125,6 +125,24 @@ def test_aggregate_weighted_and_empty_partitions(dask_client) -> None:
     assert sg.reports(got)[-1].rejects["row"].tolist() == [1]
 
 
+def test_aggregate_nan_weights_and_split_as_in_memory(dask_client) -> None:
+    # the partitions' sums are added as one frame's are: a NaN weight makes its bin NaN
+    frame = pd.DataFrame(
+        {
+            "u": ["A", "A", "B", "A", "B", "B", "A"],
+            "event_date": pd.to_datetime(["2024-01-03"] * 3 + ["2024-02-01"] * 4),
+            "fatalities": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
+            "w": [0.5, np.nan, 0.25, 1.0, 0.5, 1.0, 2.0],
+            "g": ["x", "y", None, "x", "x", "y", None],
+        }
+    )
+    lazy = dask.dataframe.from_pandas(frame, npartitions=3)
+    got = sg.aggregate(lazy, unit="u", weight="w", by="g").compute()
+    ref = sg.aggregate(frame, unit="u", weight="w", by="g")
+    pd.testing.assert_frame_equal(got, ref)
+    assert np.isnan(got.loc[0, "events"]) and got.loc[1, "events"] == 3.0
+
+
 def test_values_at_events_equals_in_memory(dask_client) -> None:
     times = pd.date_range("2022-01-01", periods=6, freq="MS")
     stack = Raster.from_array(

@@ -8,7 +8,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, box
 
-from sahel_geo.analysis.timeseries import aggregate, allocate_by_area, period_change
+from sahel_geo.analysis.timeseries import (
+    add_partial_sums,
+    aggregate,
+    aggregate_report,
+    aggregate_spec,
+    aggregate_table,
+    allocate_by_area,
+    partial_sums,
+    period_change,
+)
 from sahel_geo.core.errors import EmptyResultError, SchemaError
 from sahel_geo.core.periods import period_start
 from sahel_geo.core.reports import reports
@@ -236,3 +245,73 @@ def test_ucdp_low_best_high_carried_through(shared_data) -> None:  # type: ignor
     # carried as the source has them: UCDP GED 23.1 itself has rows with low > best or
     # best > high (13 of these 1,000), so no ordering is imposed on the sums
     assert ((ged["low"] > ged["best"]) | (ged["best"] > ged["high"])).sum() == 13
+
+
+def _many_events(n: int, n_units: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "cell": rng.integers(0, n_units, n),
+            "event_date": pd.Timestamp("2000-01-03")
+            + pd.to_timedelta(rng.integers(0, 7000, n), "D"),
+            "fatalities": rng.integers(0, 5, n).astype(float),
+            "kind": np.array(["a", "b", None], dtype=object)[rng.integers(0, 3, n)],
+        }
+    )
+
+
+@pytest.mark.parametrize("n_units", [3, 5000])  # few bins (counted densely) or many (numbered)
+def test_aggregate_matches_a_groupby(n_units: int) -> None:
+    ev = _many_events(400, n_units, seed=n_units)
+    out = aggregate(ev, unit="cell", freq="week", by="kind")
+    week = ev["event_date"].dt.to_period("W").dt.start_time
+    ref = ev.groupby(["cell", week])["fatalities"].agg(["size", "sum"])
+    got = out.set_index(["unit", "period"]).loc[ref.index]
+    assert got["events"].tolist() == ref["size"].tolist()
+    assert got["fatalities"].tolist() == ref["sum"].tolist()
+    assert out["events"].sum() == len(ev) and out["fatalities"].sum() == ev["fatalities"].sum()
+    split = out[["events_a", "events_b", "events_unknown"]].sum(axis=1)
+    assert (split == out["events"]).all()
+    assert len(out) == ev["cell"].nunique() * out["period"].nunique()
+
+
+def test_aggregate_is_the_table_of_added_partial_sums() -> None:
+    ev = _many_events(300, 4, seed=1)
+    ev.loc[[5, 50], "cell"] = None
+    ev["w"] = np.linspace(0.1, 1.0, len(ev))
+    for weight, by in ((None, "kind"), ("w", None)):
+        spec = aggregate_spec(
+            ev,
+            unit="cell",
+            freq="quarter",
+            units=None,
+            start="2001",
+            end=None,
+            weight=weight,
+            by=by,
+        )
+        pieces = [partial_sums(ev.iloc[i : i + 70], spec, positions=False) for i in (0, 70, 140)]
+        pieces.append(partial_sums(ev.iloc[210:], spec, positions=False))
+        got = aggregate_table(add_partial_sums(pieces), spec)
+        want = aggregate(ev, unit="cell", freq="quarter", start="2001", weight=weight, by=by)
+        pd.testing.assert_frame_equal(got, want, check_exact=weight is None)
+        rep, own = aggregate_report(add_partial_sums(pieces), spec), reports(want)[-1]
+        assert (rep.n_in, rep.n_kept, rep.n_rejected) == (own.n_in, own.n_kept, own.n_rejected)
+
+
+def test_aggregate_missing_dates_named_by_position_or_label() -> None:
+    ev = _events()
+    ev.index = [10, 11, 12, 13]
+    ev.loc[12, "event_date"] = pd.NaT
+    with pytest.raises(SchemaError, match=r"missing at positions \[2\]"):
+        aggregate(ev, unit="adm1_pcode")
+    spec = aggregate_spec(
+        ev, unit="adm1_pcode", freq="month", units=None, start=None, end=None, weight=None, by=None
+    )
+    with pytest.raises(SchemaError, match=r"missing at rows \[12\]"):
+        partial_sums(ev, spec)
+
+
+def test_aggregate_duplicate_units_raise() -> None:
+    with pytest.raises(SchemaError, match="units has duplicate values"):
+        aggregate(_events(), unit="adm1_pcode", units=["A", "B", "A"])

@@ -63,16 +63,14 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 
 from sahel_geo.analysis import timeseries
 from sahel_geo.analysis.event_values import values_at_events
 from sahel_geo.analysis.join import assign_admin
 from sahel_geo.core.compat import import_optional_dependency, is_dask_collection
-from sahel_geo.core.errors import EmptyResultError, SchemaError
-from sahel_geo.core.periods import Freq, check_freq
+from sahel_geo.core.errors import SchemaError
+from sahel_geo.core.periods import Freq
 from sahel_geo.core.reports import ATTRS_KEY, StepReport, reports
 from sahel_geo.core.validation import check_columns
 from sahel_geo.io.rasters import RasterLike, as_raster
@@ -410,39 +408,14 @@ def combine_reports(chains: Sequence[Sequence[StepReport]]) -> tuple[StepReport,
 
 
 @dataclass(frozen=True)
-class AggregateSpec:
-    """The options of one partitioned :func:`sahel_geo.aggregate` call, checked."""
-
-    unit: str
-    freq: str
-    alias: str
-    units: tuple[Any, ...] | None
-    start: pd.Period | None
-    end: pd.Period | None
-    weight: str | None
-    by: str | None
-    inherited: tuple[StepReport, ...] = ()  # the input's whole-frame reports
-    by_order: tuple[Any, ...] | None = None  # a categorical by column's categories
-
-
-@dataclass(frozen=True)
 class AggregatePart:
-    """Sums of one or more partitions, with what the final table needs to know.
+    """Partial sums of one or more partitions, with the partitions' own reports.
 
-    ``sums`` holds one row per (unit, period ordinal) met, with the summed measures
-    (``events``, the fatality columns, ``<measure>_<label>`` per ``by`` value).
+    The sums and the rules are :func:`sahel_geo.analysis.timeseries.partial_sums`'s, the
+    in-memory :func:`sahel_geo.aggregate`'s own.
     """
 
-    sums: pd.DataFrame
-    lo: int | None  # first and last period ordinal of the events with a unit
-    hi: int | None
-    units: frozenset[Any]  # units met (events with a unit)
-    by_values: frozenset[Any]  # non-missing values of the by column met
-    civilian: bool  # some event with a unit has a civilian_fatalities value
-    n_in: int
-    n_kept: int
-    no_unit: NDArray[Any]  # index labels of the events without a unit
-    outside: NDArray[Any]  # index labels of the events outside the units/periods asked
+    sums: timeseries.PartialSums
     chains: tuple[tuple[StepReport, ...], ...]  # the partitions' own reports
 
 
@@ -462,8 +435,10 @@ def aggregate_partitioned(
     Each partition is reduced to its sums per unit × period met (and what the table
     needs: the periods' span, the units and ``by`` values met); partial sums are added
     :data:`SPLIT_EVERY` at a time; the last task lays them on the complete unit ×
-    period grid exactly as the in-memory function does (same columns, order, zeros and
-    dtypes: ``events`` int64 unless weighted).
+    period grid. The reduction and the table are those of the in-memory function
+    (:func:`~sahel_geo.analysis.timeseries.partial_sums`,
+    :func:`~sahel_geo.analysis.timeseries.aggregate_table`), so the columns, order,
+    zeros and dtypes are the same (``events`` int64 unless weighted).
 
     Parameters
     ----------
@@ -500,41 +475,26 @@ def aggregate_partitioned(
         *([by] if by else []),
         *([weight] if weight else []),
     ]
-    check_columns(_meta_of(events, "aggregate"), needed, what="events")
-    alias = check_freq(freq)
-    unit_list = None if units is None else tuple(units)
-    if unit_list is not None and pd.Index(unit_list).has_duplicates:
-        raise SchemaError("units has duplicate values; pass each unit once.")
-    spec = AggregateSpec(
-        unit=unit,
-        freq=str(freq),
-        alias=alias,
-        units=unit_list,
-        start=None if start is None else pd.Period(start, alias),
-        end=None if end is None else pd.Period(end, alias),
-        weight=weight,
-        by=by,
-        inherited=whole_frame_reports(events),
-        by_order=_categories(_meta_of(events, "aggregate"), by),
+    meta = _meta_of(events, "aggregate")
+    check_columns(meta, needed, what="events")
+    spec = timeseries.aggregate_spec(
+        meta, unit=unit, freq=freq, units=units, start=start, end=end, weight=weight, by=by
     )
-    partials = [dask.delayed(aggregate_part)(p, spec) for p in events.to_delayed()]
+    if spec.units is not None:
+        timeseries.table_units((), spec.units)  # duplicates: raise before anything runs
+    inherited = whole_frame_reports(events)
+    partials = [dask.delayed(aggregate_part)(p, spec, inherited) for p in events.to_delayed()]
     while len(partials) > 1:
         partials = [
             dask.delayed(add_parts)(partials[i : i + SPLIT_EVERY])
             for i in range(0, len(partials), SPLIT_EVERY)
         ]
-    return dask.delayed(aggregate_table)(partials[0], spec)
+    return dask.delayed(aggregate_table)(partials[0], spec, inherited)
 
 
-def _categories(meta: pd.DataFrame, by: str | None) -> tuple[Any, ...] | None:
-    """Return the categories of a categorical ``by`` column (their order is the columns')."""
-    if by is None or not isinstance(meta[by].dtype, pd.CategoricalDtype):
-        return None
-    categories = meta[by].cat.categories
-    return None if categories is None else tuple(categories)
-
-
-def aggregate_part(part: pd.DataFrame, spec: AggregateSpec) -> AggregatePart:
+def aggregate_part(
+    part: pd.DataFrame, spec: timeseries.AggregateSpec, inherited: tuple[StepReport, ...]
+) -> AggregatePart:
     """Reduce one partition of events to its sums per unit × period.
 
     Parameters
@@ -543,76 +503,24 @@ def aggregate_part(part: pd.DataFrame, spec: AggregateSpec) -> AggregatePart:
         One partition (a pandas DataFrame or GeoDataFrame).
     spec
         The call's options.
+    inherited
+        The whole frame's reports (:func:`whole_frame_reports`), left out of the
+        partition's own.
 
     Returns
     -------
     AggregatePart
-        The partition's sums and bookkeeping.
+        The partition's sums and bookkeeping (rows named by index label).
 
     Raises
     ------
     SchemaError
         An event with a unit has no ``event_date``.
     """
-    has_unit = part[spec.unit].notna().to_numpy()
-    ev = part.loc[has_unit]
-    dates = pd.DatetimeIndex(ev["event_date"])
-    if dates.isna().any():
-        bad = ev.index[np.asarray(dates.isna())][:10].tolist()
-        raise SchemaError(f"events: event_date is missing at rows {bad}; fix or drop them.")
-    ords = np.asarray(dates.to_period(spec.alias).asi8, dtype=np.int64)
-    inside = np.ones(len(ev), dtype=bool)
-    if spec.units is not None:
-        inside &= ev[spec.unit].isin(spec.units).to_numpy()
-    if spec.start is not None:
-        inside &= ords >= spec.start.ordinal
-    if spec.end is not None:
-        inside &= ords <= spec.end.ordinal
-    civilian = "civilian_fatalities" in ev.columns and bool(ev["civilian_fatalities"].notna().any())
-    by_values = frozenset(ev[spec.by].dropna().unique()) if spec.by else frozenset()
     return AggregatePart(
-        sums=_part_sums(ev.loc[inside], ords[inside], spec),
-        lo=int(ords.min()) if len(ords) else None,
-        hi=int(ords.max()) if len(ords) else None,
-        units=frozenset(ev[spec.unit].unique()),
-        by_values=by_values,
-        civilian=civilian,
-        n_in=len(part),
-        n_kept=int(inside.sum()),
-        no_unit=part.index[~has_unit].to_numpy(),
-        outside=ev.index[~inside].to_numpy(),
-        chains=(partition_reports(part, spec.inherited),),
+        sums=timeseries.partial_sums(part, spec),
+        chains=(partition_reports(part, inherited),),
     )
-
-
-def _part_sums(ev: pd.DataFrame, ords: NDArray[np.int64], spec: AggregateSpec) -> pd.DataFrame:
-    """Return the sums of the measures per (unit, period ordinal) of the events inside."""
-    ucodes, uvals = pd.factorize(ev[spec.unit])
-    span = int(ords.max() - ords.min() + 1) if len(ords) else 1
-    key = ucodes.astype(np.int64) * span + (ords - (ords.min() if len(ords) else 0))
-    keys, flat = np.unique(key, return_inverse=True)
-    w = np.ones(len(ev)) if spec.weight is None else ev[spec.weight].to_numpy(dtype=float)
-    measures: dict[str, NDArray[np.float64]] = {"events": w}
-    for col, values in timeseries.fatality_measures(ev).items():
-        if values is not None:
-            measures[col] = values * w
-    if spec.by is not None:
-        codes, uniq = pd.factorize(ev[spec.by], sort=True)
-        labels = [*(str(v) for v in uniq), "unknown"]
-        codes = np.where(codes < 0, len(labels) - 1, codes)
-        for measure in ("events", "fatalities", "civilian_fatalities"):
-            if measure in measures:
-                for g, label in enumerate(labels):
-                    measures[f"{measure}_{label}"] = np.where(codes == g, measures[measure], 0.0)
-    sums = {k: np.bincount(flat, weights=v, minlength=len(keys)) for k, v in measures.items()}
-    index = pd.MultiIndex.from_arrays(
-        [
-            np.asarray(uvals, dtype=object)[keys // span],
-            keys % span + (ords.min() if len(ords) else 0),
-        ],
-        names=["unit", "ordinal"],
-    )
-    return pd.DataFrame(sums, index=index)
 
 
 def add_parts(parts: Sequence[AggregatePart]) -> AggregatePart:
@@ -628,26 +536,15 @@ def add_parts(parts: Sequence[AggregatePart]) -> AggregatePart:
     AggregatePart
         Their sums per unit × period and their bookkeeping together.
     """
-    sums = pd.concat([p.sums for p in parts], sort=False)
-    sums = sums.groupby(level=["unit", "ordinal"], sort=False).sum()
-    los = [p.lo for p in parts if p.lo is not None]
-    his = [p.hi for p in parts if p.hi is not None]
     return AggregatePart(
-        sums=sums,
-        lo=min(los) if los else None,
-        hi=max(his) if his else None,
-        units=frozenset().union(*(p.units for p in parts)),
-        by_values=frozenset().union(*(p.by_values for p in parts)),
-        civilian=any(p.civilian for p in parts),
-        n_in=sum(p.n_in for p in parts),
-        n_kept=sum(p.n_kept for p in parts),
-        no_unit=np.concatenate([p.no_unit for p in parts]),
-        outside=np.concatenate([p.outside for p in parts]),
+        sums=timeseries.add_partial_sums([p.sums for p in parts]),
         chains=tuple(c for p in parts for c in p.chains),
     )
 
 
-def aggregate_table(part: AggregatePart, spec: AggregateSpec) -> pd.DataFrame:
+def aggregate_table(
+    part: AggregatePart, spec: timeseries.AggregateSpec, inherited: tuple[StepReport, ...]
+) -> pd.DataFrame:
     """Lay the added-up sums on the complete unit × period table, reports attached.
 
     Parameters
@@ -656,6 +553,8 @@ def aggregate_table(part: AggregatePart, spec: AggregateSpec) -> pd.DataFrame:
         The sums of every partition (:func:`add_parts`).
     spec
         The call's options.
+    inherited
+        The whole frame's reports, listed first.
 
     Returns
     -------
@@ -668,77 +567,8 @@ def aggregate_table(part: AggregatePart, spec: AggregateSpec) -> pd.DataFrame:
     EmptyResultError
         No event has a unit and no ``start``/``end`` was given.
     """
-    lo = spec.start if spec.start is not None else _period(part.lo, spec.alias)
-    hi = spec.end if spec.end is not None else _period(part.hi, spec.alias)
-    if lo is None or hi is None:
-        raise EmptyResultError(
-            "aggregate: no events with a unit and no start/end given: pass start= and end= "
-            "to get a table of zeros."
-        )
-    periods = pd.period_range(lo, hi, freq=spec.alias)
-    unit_index = pd.Index(sorted(part.units) if spec.units is None else list(spec.units))
-    n_p = len(periods)
-    out = pd.DataFrame(
-        {
-            "unit": np.repeat(unit_index.to_numpy(), n_p),
-            "period": np.tile(periods.to_timestamp(how="start").to_numpy(), len(unit_index)),
-        }
-    )
-    flat = unit_index.get_indexer(part.sums.index.get_level_values("unit")) * n_p + (
-        part.sums.index.get_level_values("ordinal").to_numpy() - periods[0].ordinal
-    )
-
-    def dense(col: str, *, whole: bool) -> NDArray[Any]:
-        values = np.zeros(len(out))
-        if col in part.sums.columns:
-            values[flat] = np.nan_to_num(part.sums[col].to_numpy(dtype=float))
-        return values.round().astype(np.int64) if whole else values
-
-    unweighted = spec.weight is None
-    out["events"] = dense("events", whole=unweighted)
-    for col in ("fatalities", "fatalities_low", "fatalities_high"):
-        out[col] = dense(col, whole=False)
-    out["civilian_fatalities"] = (
-        dense("civilian_fatalities", whole=False) if part.civilian else np.nan
-    )
-    if spec.by is not None:
-        out = _by_columns(out, part, spec, dense)
-    _attach(out, part, spec)
-    return out
-
-
-def _period(ordinal: int | None, alias: str) -> pd.Period | None:
-    return None if ordinal is None else pd.Period(ordinal=ordinal, freq=alias)
-
-
-def _by_columns(out: pd.DataFrame, part: AggregatePart, spec: AggregateSpec, dense: Any) -> Any:
-    """Append the per-group columns of ``by`` (as :func:`sahel_geo.aggregate` orders them)."""
-    assert spec.by is not None
-    if spec.by_order is not None:  # categorical: in category order, as factorize sorts them
-        values = [v for v in spec.by_order if v in part.by_values]
-    else:
-        values = sorted(part.by_values)
-    labels = [str(v) for v in values]
-    timeseries.check_group_labels(labels, spec.by)
-    labels.append("unknown")
-    measures = ["events", "fatalities", *(["civilian_fatalities"] if part.civilian else [])]
-    split = {
-        f"{m}_{label}": dense(f"{m}_{label}", whole=m == "events" and spec.weight is None)
-        for m in measures
-        for label in labels
-    }
-    timeseries.check_group_names(split, out.columns, spec.by)
-    return pd.concat([out, pd.DataFrame(split, index=out.index)], axis=1)
-
-
-def _attach(out: pd.DataFrame, part: AggregatePart, spec: AggregateSpec) -> None:
-    """Attach the earlier steps' combined reports and aggregate's own report."""
-    own = StepReport(
-        step=f"aggregate[{spec.unit}, {spec.freq}]",
-        source=f"{part.n_in} events",
-        n_in=part.n_in,
-        n_kept=part.n_kept,
-        rejects=timeseries.aggregate_rejects(part.no_unit, part.outside, spec.unit),
-    )
-    out.attrs[ATTRS_KEY] = (*spec.inherited, *combine_reports(part.chains), own)
+    out = timeseries.aggregate_table(part.sums, spec)
+    own = timeseries.aggregate_report(part.sums, spec)
+    out.attrs[ATTRS_KEY] = (*inherited, *combine_reports(part.chains), own)
     logger.info("%s", own.summary())
+    return out

@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -36,13 +36,21 @@ from sahel_geo.core.validation import check_columns, check_geographic
 
 __all__ = [
     "TREND_CLASSES",
+    "AggregateSpec",
+    "PartialSums",
+    "add_partial_sums",
     "aggregate",
     "aggregate_rejects",
+    "aggregate_report",
+    "aggregate_spec",
+    "aggregate_table",
     "allocate_by_area",
     "check_group_labels",
     "check_group_names",
     "fatality_measures",
+    "partial_sums",
     "period_change",
+    "table_units",
 ]
 
 logger = logging.getLogger(__name__)
@@ -136,17 +144,379 @@ def aggregate(
             events, unit=unit, freq=freq, units=units, start=start, end=end, weight=weight, by=by
         )
     check_columns(events, [unit, "event_date", "fatalities", *([by] if by else [])], what="events")
+    spec = aggregate_spec(
+        events, unit=unit, freq=freq, units=units, start=start, end=end, weight=weight, by=by
+    )
+    # the whole frame is one partition: the same sums and table as on dask
+    part = partial_sums(events, spec, positions=True)
+    out = aggregate_table(part, spec)
+    attach_report(out, aggregate_report(part, spec))
+    return out
+
+
+@dataclass(frozen=True)
+class AggregateSpec:
+    """The options of one :func:`aggregate` call, checked (see :func:`aggregate_spec`)."""
+
+    unit: str
+    freq: str
+    alias: str  # the pandas period alias of freq
+    units: tuple[Any, ...] | None
+    start: pd.Period | None
+    end: pd.Period | None
+    weight: str | None
+    by: str | None
+    by_order: tuple[Any, ...] | None = None  # a categorical by column's categories
+
+
+def aggregate_spec(
+    events: pd.DataFrame,
+    *,
+    unit: str,
+    freq: Freq,
+    units: pd.Index | list[str] | tuple[Any, ...] | None,
+    start: str | pd.Timestamp | None,
+    end: str | pd.Timestamp | None,
+    weight: str | None,
+    by: str | None,
+) -> AggregateSpec:
+    """Return the options of :func:`aggregate`, checked, for :func:`partial_sums`.
+
+    Parameters
+    ----------
+    events
+        The events, or an empty frame with their columns and dtypes (a dask frame's
+        ``_meta``): a categorical ``by`` column orders the per-group columns by its
+        categories.
+    unit, freq, units, start, end, weight, by
+        As for :func:`aggregate`.
+
+    Returns
+    -------
+    AggregateSpec
+        The options, with ``start``/``end`` as periods of ``freq``.
+
+    Raises
+    ------
+    SchemaError
+        ``freq`` is not one of the periods :func:`aggregate` knows.
+    """
     alias = check_freq(freq)
-    has_unit = events[unit].notna().to_numpy()
+    by_order = None
+    if by is not None and isinstance(events[by].dtype, pd.CategoricalDtype):
+        by_order = tuple(events[by].cat.categories)  # as factorize(sort=True) orders them
+    return AggregateSpec(
+        unit=unit,
+        freq=str(freq),
+        alias=alias,
+        units=None if units is None else tuple(units),
+        start=None if start is None else pd.Period(start, alias),
+        end=None if end is None else pd.Period(end, alias),
+        weight=weight,
+        by=by,
+        by_order=by_order,
+    )
+
+
+@dataclass(frozen=True)
+class PartialSums:
+    """Sums of events per (unit, period) met, with what :func:`aggregate_table` needs.
+
+    ``sums`` holds one row per (``unit``, period ``ordinal``) met by the events inside the
+    units and periods asked for, with the summed measures (``events``, the fatality
+    columns, ``<measure>_<label>`` per ``by`` value).
+    """
+
+    sums: pd.DataFrame
+    lo: int | None  # first and last period ordinal of the events with a unit
+    hi: int | None
+    units: frozenset[Any]  # units met (events with a unit)
+    by_values: frozenset[Any]  # non-missing values of the by column met
+    civilian: bool  # some event with a unit has a civilian_fatalities value
+    n_in: int
+    n_kept: int
+    no_unit: NDArray[Any]  # rows (positions or index labels) of the events without a unit
+    outside: NDArray[Any]  # rows of the events outside the units/periods asked for
+
+
+def partial_sums(
+    events: pd.DataFrame, spec: AggregateSpec, *, positions: bool = False
+) -> PartialSums:
+    """Reduce events (a whole frame, or one partition of a dask frame) to partial sums.
+
+    :func:`aggregate` is ``aggregate_table(partial_sums(events))``; on a dask frame, the
+    partial sums of the partitions are added by :func:`add_partial_sums` before the
+    table is laid out, so both follow the same rules.
+
+    Parameters
+    ----------
+    events
+        Events with the columns :func:`aggregate` needs.
+    spec
+        The call's options (:func:`aggregate_spec`).
+    positions
+        Name rows (in the rejects and the missing-date error) by position, as the
+        in-memory :func:`aggregate` does; by default by index label, as for partitions.
+
+    Returns
+    -------
+    PartialSums
+        The sums per (unit, period) met and the bookkeeping of the table and report.
+
+    Raises
+    ------
+    SchemaError
+        An event with a unit has no ``event_date``.
+    """
+    has_unit = events[spec.unit].notna().to_numpy()
     if not has_unit.all():
-        logger.info("aggregate: %d events without %s left out", int((~has_unit).sum()), unit)
-    used = [unit, "event_date", "fatalities", "low", "high", "civilian_fatalities", by, weight]
+        logger.info("aggregate: %d events without %s left out", (~has_unit).sum(), spec.unit)
+    used = [spec.unit, "event_date", "fatalities", "low", "high", "civilian_fatalities"]
+    used += [c for c in (spec.by, spec.weight) if c is not None]
     # only the columns summed: a filter of every column copies all of an export's text
     ev = events.loc[has_unit, [c for c in dict.fromkeys(used) if c in events.columns]]
-    per = _event_periods(ev, alias)
-    periods = _period_range(per, start, end, alias)
-    unit_index = _unit_index(ev[unit], units)
-    bins = _bins(ev, unit=unit, unit_index=unit_index, per=per, periods=periods, weight=weight)
+    ords = _event_ordinals(ev, spec.alias, positions=positions)
+    ucodes, uvals = pd.factorize(ev[spec.unit])  # hash each event's unit once
+    inside = _inside(pd.Index(uvals), ucodes, ords, spec)
+    weight = None if spec.weight is None else ev[spec.weight].to_numpy(dtype=float)
+    bins = _bins(ucodes, ords, inside, weight, n_units=len(uvals))
+    measures = fatality_measures(ev)
+    sums = {"events": bins.sum(None)}
+    sums.update({col: bins.sum(v) for col, v in measures.items() if v is not None})
+    by_values: frozenset[Any] = frozenset()
+    if spec.by is not None:
+        by_values = _group_sums(ev[spec.by], measures, bins, sums)
+    if positions:
+        no_unit, outside = np.flatnonzero(~has_unit), np.flatnonzero(has_unit)[~inside]
+    else:
+        no_unit, outside = events.index[~has_unit].to_numpy(), ev.index[~inside].to_numpy()
+    return PartialSums(
+        sums=pd.DataFrame(sums, index=bins.index(uvals)),
+        lo=int(ords.min()) if len(ords) else None,
+        hi=int(ords.max()) if len(ords) else None,
+        units=frozenset(uvals),
+        by_values=by_values,
+        civilian=measures["civilian_fatalities"] is not None,
+        n_in=len(events),
+        n_kept=int(inside.sum()),
+        no_unit=no_unit,
+        outside=outside,
+    )
+
+
+def _event_ordinals(ev: pd.DataFrame, alias: str, *, positions: bool) -> NDArray[np.int64]:
+    """Return the period ordinal of each event, raising on missing dates."""
+    dates = pd.DatetimeIndex(ev["event_date"])
+    missing = np.asarray(dates.isna())
+    if missing.any():
+        where = "positions" if positions else "rows"
+        bad = (np.flatnonzero(missing) if positions else ev.index[missing])[:10].tolist()
+        raise SchemaError(f"events: event_date is missing at {where} {bad}; fix or drop them.")
+    return np.asarray(dates.to_period(alias).asi8, dtype=np.int64)
+
+
+def _inside(
+    uvals: pd.Index, ucodes: NDArray[np.intp], ords: NDArray[np.int64], spec: AggregateSpec
+) -> NDArray[np.bool_]:
+    """Return which events are inside the units and periods asked for."""
+    inside = np.ones(len(ords), dtype=bool)
+    if spec.units is not None:
+        inside &= np.asarray(uvals.isin(spec.units))[ucodes]
+    if spec.start is not None:
+        inside &= ords >= spec.start.ordinal
+    if spec.end is not None:
+        inside &= ords <= spec.end.ordinal
+    if not inside.all():
+        logger.info("aggregate: %d events outside the units/periods asked for", (~inside).sum())
+    return inside
+
+
+@dataclass(frozen=True)
+class _Bins:
+    """Each event's (unit, period) bin among those met, for weighted sums by bincount."""
+
+    flat: NDArray[np.int64]  # bin of each event inside
+    inside: NDArray[np.bool_] | None  # the events inside (None: all of them)
+    weight: NDArray[np.float64] | None  # weight of each event inside (None: each counts 1)
+    counts: NDArray[np.int64]  # events in each bin of flat
+    keys: NDArray[np.int64]  # unit code * span + period ordinal - lo, of each bin met
+    keep: NDArray[np.int64] | None  # the bins of flat met (None: all of them)
+    span: int
+    lo: int
+
+    def sum(self, values: NDArray[np.float64] | None) -> NDArray[np.float64]:
+        """Return the weighted sum of ``values`` (one per event; None: 1) in each bin met."""
+        if values is None:  # each event counts 1, or its weight
+            sums: NDArray[Any] = self.counts if self.weight is None else self._bincount(self.weight)
+        else:
+            v = values if self.inside is None else values[self.inside]
+            sums = self._bincount(v if self.weight is None else v * self.weight)
+        out: NDArray[np.float64] = np.asarray(sums, dtype=np.float64)
+        return out if self.keep is None else out[self.keep]
+
+    def _bincount(self, weights: NDArray[np.float64]) -> NDArray[np.float64]:
+        sums = np.bincount(self.flat, weights=weights, minlength=len(self.counts))
+        return np.asarray(sums, dtype=np.float64)  # float already (weighted): no copy
+
+    def index(self, uvals: pd.Index) -> pd.MultiIndex:
+        """Return the (unit, period ordinal) of each bin met."""
+        return pd.MultiIndex.from_arrays(
+            [
+                np.asarray(uvals, dtype=object)[self.keys // self.span],
+                self.keys % self.span + self.lo,
+            ],
+            names=["unit", "ordinal"],
+        )
+
+
+def _bins(
+    ucodes: NDArray[np.intp],
+    ords: NDArray[np.int64],
+    inside: NDArray[np.bool_],
+    weight: NDArray[np.float64] | None,
+    *,
+    n_units: int,
+) -> _Bins:
+    """Return the (unit, period) bin of each event inside, numbering only the bins met."""
+    every = bool(inside.all())
+    u = ucodes if every else ucodes[inside]
+    o = ords if every else ords[inside]
+    lo = int(o.min()) if len(o) else 0
+    span = int(o.max()) - lo + 1 if len(o) else 1
+    key = np.asarray(u, dtype=np.int64) * span + (o - lo)
+    w = weight if weight is None or every else weight[inside]
+    size = n_units * span
+    keep: NDArray[np.int64] | None = None
+    if size <= 2 * len(key) + 65_536:  # a dense bincount over every (unit, period) met or not
+        flat, counts = key, np.bincount(key, minlength=size)
+        keys = keep = np.flatnonzero(counts)
+    else:  # too many bins for that: number those met
+        keys, flat = np.unique(key, return_inverse=True)
+        counts = np.bincount(flat, minlength=len(keys))
+    return _Bins(
+        flat=flat,
+        inside=None if every else inside,
+        weight=w,
+        counts=counts,
+        keys=keys,
+        keep=keep,
+        span=span,
+        lo=lo,
+    )
+
+
+def _group_sums(
+    values: pd.Series,
+    measures: Mapping[str, NDArray[np.float64] | None],
+    bins: _Bins,
+    sums: dict[str, NDArray[np.float64]],
+) -> frozenset[Any]:
+    """Add ``<measure>_<label>`` per ``by`` value to ``sums``; return the values met."""
+    codes, uniq = pd.factorize(values, sort=True)  # missing values: code -1
+    labels = [*(str(v) for v in uniq), "unknown"]
+    codes = np.where(codes < 0, len(labels) - 1, codes)
+    split = {"events": np.ones(len(values)), "fatalities": measures["fatalities"]}
+    if measures["civilian_fatalities"] is not None:
+        split["civilian_fatalities"] = measures["civilian_fatalities"]
+    for measure, per_event in split.items():
+        assert per_event is not None
+        for g, label in enumerate(labels):
+            sums[f"{measure}_{label}"] = bins.sum(np.where(codes == g, per_event, 0.0))
+    return frozenset(uniq)
+
+
+def add_partial_sums(parts: Sequence[PartialSums]) -> PartialSums:
+    """Add up the partial sums of several frames (e.g. the partitions of a dask frame).
+
+    Parameters
+    ----------
+    parts
+        Results of :func:`partial_sums` (or of this function), in row order.
+
+    Returns
+    -------
+    PartialSums
+        Their sums per (unit, period) and their bookkeeping together; a sum is NaN
+        where one of its parts is (a NaN weight), as in one frame.
+    """
+    columns = list(dict.fromkeys(c for p in parts for c in p.sums.columns))
+    stacked = pd.concat([p.sums.reindex(columns=columns, fill_value=0.0) for p in parts])
+    levels = ["unit", "ordinal"]
+    sums = stacked.groupby(level=levels, sort=False).sum()
+    sums = sums.mask(stacked.isna().groupby(level=levels, sort=False).any())
+    los = [p.lo for p in parts if p.lo is not None]
+    his = [p.hi for p in parts if p.hi is not None]
+    return PartialSums(
+        sums=sums,
+        lo=min(los) if los else None,
+        hi=max(his) if his else None,
+        units=frozenset().union(*(p.units for p in parts)),
+        by_values=frozenset().union(*(p.by_values for p in parts)),
+        civilian=any(p.civilian for p in parts),
+        n_in=sum(p.n_in for p in parts),
+        n_kept=sum(p.n_kept for p in parts),
+        no_unit=np.concatenate([p.no_unit for p in parts]),
+        outside=np.concatenate([p.outside for p in parts]),
+    )
+
+
+def table_units(met: Iterable[Any], units: Iterable[Any] | None) -> pd.Index:
+    """Return the units of :func:`aggregate`'s table: ``units``, or those met, sorted.
+
+    Parameters
+    ----------
+    met
+        The units of the events.
+    units
+        The units asked for (``aggregate(units=...)``), or None.
+
+    Returns
+    -------
+    pandas.Index
+        The units, in table order.
+
+    Raises
+    ------
+    SchemaError
+        ``units`` has duplicate values.
+    """
+    unit_index: pd.Index = pd.Index(sorted(met) if units is None else list(units))
+    if unit_index.has_duplicates:
+        raise SchemaError("units has duplicate values; pass each unit once.")
+    return unit_index
+
+
+def aggregate_table(part: PartialSums, spec: AggregateSpec) -> pd.DataFrame:
+    """Lay partial sums on :func:`aggregate`'s complete unit × period table.
+
+    Parameters
+    ----------
+    part
+        The sums of all the events (:func:`partial_sums`, :func:`add_partial_sums`).
+    spec
+        The call's options.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table of :func:`aggregate`, without its report (:func:`aggregate_report`).
+
+    Raises
+    ------
+    EmptyResultError
+        No event has a unit and no ``start``/``end`` was given.
+    SchemaError
+        Duplicate ``units``, or ``by`` values whose column names clash.
+    """
+    lo = spec.start if spec.start is not None else _period(part.lo, spec.alias)
+    hi = spec.end if spec.end is not None else _period(part.hi, spec.alias)
+    if lo is None or hi is None:
+        raise EmptyResultError(
+            "aggregate: no events with a unit and no start/end given: pass start= and end= "
+            "to get a table of zeros."
+        )
+    periods = pd.period_range(lo, hi, freq=spec.alias)
+    unit_index = table_units(part.units, spec.units)
     n_p = len(periods)
     out = pd.DataFrame(
         {
@@ -154,98 +524,66 @@ def aggregate(
             "period": np.tile(periods.to_timestamp(how="start").to_numpy(), len(unit_index)),
         }
     )
-    counts = bins.sum(np.ones(len(ev)))
-    out["events"] = counts.round().astype(np.int64) if weight is None else counts
-    for col, values in _fatality_sums(ev, bins).items():
-        out[col] = values
-    if by is not None:
-        split = _group_sums(ev, bins, by=by, weighted=weight is not None)
-        check_group_names(split, out.columns, by)
-        out = pd.concat([out, pd.DataFrame(split, index=out.index)], axis=1)
-    attach_report(
-        out,
-        StepReport(
-            step=f"aggregate[{unit}, {freq}]",
-            source=f"{len(events)} events",
-            n_in=len(events),
-            n_kept=int(bins.inside.sum()),
-            rejects=_aggregate_rejects(has_unit, bins.inside, unit),
-        ),
+    at = unit_index.get_indexer(part.sums.index.get_level_values("unit")) * n_p + (
+        part.sums.index.get_level_values("ordinal").to_numpy() - (periods[0].ordinal if n_p else 0)
     )
-    return out
+
+    def dense(col: str, *, whole: bool) -> NDArray[Any]:
+        values = np.zeros(len(out))
+        if col in part.sums.columns:
+            values[at] = part.sums[col].to_numpy(dtype=float)
+        return values.round().astype(np.int64) if whole else values
+
+    unweighted = spec.weight is None
+    out["events"] = dense("events", whole=unweighted)
+    for col in ("fatalities", "fatalities_low", "fatalities_high"):
+        out[col] = dense(col, whole=False)
+    out["civilian_fatalities"] = (
+        dense("civilian_fatalities", whole=False) if part.civilian else np.nan
+    )
+    if spec.by is None:
+        return out
+    if spec.by_order is not None:  # categorical: in category order, as factorize sorts them
+        labels = [str(v) for v in spec.by_order if v in part.by_values]
+    else:
+        labels = [str(v) for v in sorted(part.by_values)]
+    check_group_labels(labels, spec.by)
+    measures = ["events", "fatalities", *(["civilian_fatalities"] if part.civilian else [])]
+    split = {
+        f"{m}_{label}": dense(f"{m}_{label}", whole=m == "events" and unweighted)
+        for m in measures
+        for label in [*labels, "unknown"]
+    }
+    check_group_names(split, out.columns, spec.by)
+    return pd.concat([out, pd.DataFrame(split, index=out.index)], axis=1)
 
 
-@dataclass(frozen=True)
-class _Bins:
-    """Each event's unit × period bin (flat index), for weighted sums by bincount."""
-
-    flat: NDArray[np.int64]  # bin of each event inside the table
-    inside: NDArray[np.bool_]  # events inside the units and periods asked for
-    weight: NDArray[np.float64]  # weight of each event inside
-    size: int  # number of bins (units × periods)
-
-    def sum(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Return the weighted sum of ``values`` (one per event) in each bin."""
-        sums = np.bincount(
-            self.flat, weights=values[self.inside] * self.weight, minlength=self.size
-        )
-        return np.asarray(sums, dtype=np.float64)  # float already (weighted): no copy
+def _period(ordinal: int | None, alias: str) -> pd.Period | None:
+    return None if ordinal is None else pd.Period(ordinal=ordinal, freq=alias)
 
 
-def _event_periods(ev: pd.DataFrame, alias: str) -> pd.PeriodIndex:
-    """Return the period of each event, raising on missing dates."""
-    dates = pd.DatetimeIndex(ev["event_date"])
-    if dates.isna().any():
-        bad = np.flatnonzero(dates.isna())[:10].tolist()
-        raise SchemaError(f"events: event_date is missing at positions {bad}; fix or drop them.")
-    return dates.to_period(alias)
+def aggregate_report(part: PartialSums, spec: AggregateSpec) -> StepReport:
+    """Return :func:`aggregate`'s step report: events in, kept, and the rows left out.
 
+    Parameters
+    ----------
+    part
+        The sums of all the events.
+    spec
+        The call's options.
 
-def _period_range(
-    per: pd.PeriodIndex,
-    start: str | pd.Timestamp | None,
-    end: str | pd.Timestamp | None,
-    alias: str,
-) -> pd.PeriodIndex:
-    """Return the periods of the table: ``start``..``end``, by default the events' span."""
-    lo = pd.Period(start, alias) if start is not None else (per.min() if len(per) else None)
-    hi = pd.Period(end, alias) if end is not None else (per.max() if len(per) else None)
-    if lo is None or hi is None:
-        raise EmptyResultError(
-            "aggregate: no events with a unit and no start/end given: pass start= and end= "
-            "to get a table of zeros."
-        )
-    return pd.period_range(lo, hi, freq=alias)
-
-
-def _unit_index(unit_values: pd.Series, units: pd.Index | list[str] | None) -> pd.Index:
-    """Return the units of the table: those given, or the sorted units of the events."""
-    unit_index = pd.Index(sorted(unit_values.unique()) if units is None else list(units))
-    if unit_index.has_duplicates:
-        raise SchemaError("units has duplicate values; pass each unit once.")
-    return unit_index
-
-
-def _bins(
-    ev: pd.DataFrame,
-    *,
-    unit: str,
-    unit_index: pd.Index,
-    per: pd.PeriodIndex,
-    periods: pd.PeriodIndex,
-    weight: str | None,
-) -> _Bins:
-    """Return the unit × period bin of each event (events outside are left out)."""
-    codes, uniq = pd.factorize(ev[unit])  # hash each event's unit once
-    ucode = unit_index.get_indexer(pd.Index(uniq))[codes]
-    pcode = (per.asi8 - periods[0].ordinal).astype(np.int64)
-    inside = (ucode >= 0) & (pcode >= 0) & (pcode < len(periods))
-    if not inside.all():
-        logger.info("aggregate: %d events outside the units/periods asked for", (~inside).sum())
-    n_p = len(periods)
-    flat = ucode[inside] * n_p + pcode[inside]
-    w = np.ones(len(ev)) if weight is None else ev[weight].to_numpy(dtype=float)
-    return _Bins(flat=flat, inside=inside, weight=w[inside], size=len(unit_index) * n_p)
+    Returns
+    -------
+    StepReport
+        ``aggregate[<unit>, <freq>]``, rejects from :func:`aggregate_rejects`.
+    """
+    return StepReport(
+        step=f"aggregate[{spec.unit}, {spec.freq}]",
+        source=f"{part.n_in} events",
+        n_in=part.n_in,
+        n_kept=part.n_kept,
+        rejects=aggregate_rejects(part.no_unit, part.outside, spec.unit),
+    )
 
 
 def fatality_measures(ev: pd.DataFrame) -> dict[str, NDArray[np.float64] | None]:
@@ -284,14 +622,6 @@ def fatality_measures(ev: pd.DataFrame) -> dict[str, NDArray[np.float64] | None]
     return out
 
 
-def _fatality_sums(ev: pd.DataFrame, bins: _Bins) -> dict[str, NDArray[np.float64] | float]:
-    """Return the fatality columns of the table: best, UCDP low/high and civilian."""
-    return {
-        col: np.nan if values is None else bins.sum(values)
-        for col, values in fatality_measures(ev).items()
-    }
-
-
 def _civilian_values(ev: pd.DataFrame) -> NDArray[np.float64] | None:
     """Civilian fatalities of each event (missing as 0), or None when none has a value."""
     if "civilian_fatalities" in ev.columns and ev["civilian_fatalities"].notna().any():
@@ -323,31 +653,6 @@ def check_group_labels(labels: list[str], by: str) -> None:
         )
 
 
-def _group_sums(
-    ev: pd.DataFrame, bins: _Bins, *, by: str, weighted: bool
-) -> dict[str, NDArray[np.float64] | NDArray[np.int64]]:
-    """Wide per-group columns: events, fatalities and civilian fatalities of each value."""
-    codes, uniq = pd.factorize(ev[by], sort=True)  # missing values: code -1
-    labels = [str(v) for v in uniq]
-    check_group_labels(labels, by)
-    labels.append("unknown")
-    codes = np.where(codes < 0, len(labels) - 1, codes)
-    measures: dict[str, NDArray[np.float64]] = {
-        "events": np.ones(len(ev)),
-        "fatalities": np.nan_to_num(ev["fatalities"].to_numpy(dtype=float)),
-    }
-    civilian = _civilian_values(ev)
-    if civilian is not None:
-        measures["civilian_fatalities"] = civilian
-    out: dict[str, NDArray[np.float64] | NDArray[np.int64]] = {}
-    for measure, values in measures.items():
-        for g, label in enumerate(labels):
-            sums = bins.sum(np.where(codes == g, values, 0.0))
-            exact = measure == "events" and not weighted
-            out[f"{measure}_{label}"] = sums.round().astype(np.int64) if exact else sums
-    return out
-
-
 def check_group_names(split: Mapping[str, object], columns: pd.Index, by: str) -> None:
     """Raise when a per-group column would overwrite a default column of the table.
 
@@ -371,13 +676,6 @@ def check_group_names(split: Mapping[str, object], columns: pd.Index, by: str) -
             f"aggregate: by={by!r} would make the column(s) {clash}, which the table "
             f"already has. Recode the {by!r} values (e.g. prefix them) and try again."
         )
-
-
-def _aggregate_rejects(
-    has_unit: NDArray[np.bool_], inside: NDArray[np.bool_], unit: str
-) -> pd.DataFrame:
-    """Return the rejects table of aggregate: events without a unit, events outside."""
-    return aggregate_rejects(np.flatnonzero(~has_unit), np.flatnonzero(has_unit)[~inside], unit)
 
 
 def aggregate_rejects(no_unit: NDArray[Any], outside: NDArray[Any], unit: str) -> pd.DataFrame:
