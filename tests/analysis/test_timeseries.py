@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, box
 
+import sahel_geo as sg
 from sahel_geo.analysis.timeseries import (
     add_partial_sums,
     aggregate,
@@ -315,3 +316,10 @@ def test_aggregate_missing_dates_named_by_position_or_label() -> None:
 def test_aggregate_duplicate_units_raise() -> None:
     with pytest.raises(SchemaError, match="units has duplicate values"):
         aggregate(_events(), unit="adm1_pcode", units=["A", "B", "A"])
+
+
+def test_aggregate_names_a_missing_weight_column() -> None:
+    ev = sg.demo_events(n=50, seed=4)
+    ev = sg.assign_admin(ev, sg.load_boundaries(level=1))
+    with pytest.raises(sg.SchemaError, match="w_missing"):
+        aggregate(ev, unit="adm1_pcode", freq="year", weight="w_missing")

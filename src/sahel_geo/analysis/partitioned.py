@@ -65,7 +65,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from sahel_geo.analysis import timeseries
+from sahel_geo.analysis import counts
 from sahel_geo.analysis.event_values import values_at_events
 from sahel_geo.analysis.join import assign_admin
 from sahel_geo.core.compat import import_optional_dependency, is_dask_collection
@@ -411,11 +411,11 @@ def combine_reports(chains: Sequence[Sequence[StepReport]]) -> tuple[StepReport,
 class AggregatePart:
     """Partial sums of one or more partitions, with the partitions' own reports.
 
-    The sums and the rules are :func:`sahel_geo.analysis.timeseries.partial_sums`'s, the
+    The sums and the rules are :func:`sahel_geo.analysis.counts.partial_sums`'s, the
     in-memory :func:`sahel_geo.aggregate`'s own.
     """
 
-    sums: timeseries.PartialSums
+    sums: counts.PartialSums
     chains: tuple[tuple[StepReport, ...], ...]  # the partitions' own reports
 
 
@@ -436,8 +436,8 @@ def aggregate_partitioned(
     needs: the periods' span, the units and ``by`` values met); partial sums are added
     :data:`SPLIT_EVERY` at a time; the last task lays them on the complete unit ×
     period grid. The reduction and the table are those of the in-memory function
-    (:func:`~sahel_geo.analysis.timeseries.partial_sums`,
-    :func:`~sahel_geo.analysis.timeseries.aggregate_table`), so the columns, order,
+    (:func:`~sahel_geo.analysis.counts.partial_sums`,
+    :func:`~sahel_geo.analysis.counts.aggregate_table`), so the columns, order,
     zeros and dtypes are the same (``events`` int64 unless weighted).
 
     Parameters
@@ -477,11 +477,11 @@ def aggregate_partitioned(
     ]
     meta = _meta_of(events, "aggregate")
     check_columns(meta, needed, what="events")
-    spec = timeseries.aggregate_spec(
+    spec = counts.aggregate_spec(
         meta, unit=unit, freq=freq, units=units, start=start, end=end, weight=weight, by=by
     )
     if spec.units is not None:
-        timeseries.table_units((), spec.units)  # duplicates: raise before anything runs
+        counts.table_units((), spec.units)  # duplicates: raise before anything runs
     inherited = whole_frame_reports(events)
     partials = [dask.delayed(aggregate_part)(p, spec, inherited) for p in events.to_delayed()]
     while len(partials) > 1:
@@ -493,7 +493,7 @@ def aggregate_partitioned(
 
 
 def aggregate_part(
-    part: pd.DataFrame, spec: timeseries.AggregateSpec, inherited: tuple[StepReport, ...]
+    part: pd.DataFrame, spec: counts.AggregateSpec, inherited: tuple[StepReport, ...]
 ) -> AggregatePart:
     """Reduce one partition of events to its sums per unit × period.
 
@@ -518,7 +518,7 @@ def aggregate_part(
         An event with a unit has no ``event_date``.
     """
     return AggregatePart(
-        sums=timeseries.partial_sums(part, spec),
+        sums=counts.partial_sums(part, spec),
         chains=(partition_reports(part, inherited),),
     )
 
@@ -537,13 +537,13 @@ def add_parts(parts: Sequence[AggregatePart]) -> AggregatePart:
         Their sums per unit × period and their bookkeeping together.
     """
     return AggregatePart(
-        sums=timeseries.add_partial_sums([p.sums for p in parts]),
+        sums=counts.add_partial_sums([p.sums for p in parts]),
         chains=tuple(c for p in parts for c in p.chains),
     )
 
 
 def aggregate_table(
-    part: AggregatePart, spec: timeseries.AggregateSpec, inherited: tuple[StepReport, ...]
+    part: AggregatePart, spec: counts.AggregateSpec, inherited: tuple[StepReport, ...]
 ) -> pd.DataFrame:
     """Lay the added-up sums on the complete unit × period table, reports attached.
 
@@ -567,8 +567,8 @@ def aggregate_table(
     EmptyResultError
         No event has a unit and no ``start``/``end`` was given.
     """
-    out = timeseries.aggregate_table(part.sums, spec)
-    own = timeseries.aggregate_report(part.sums, spec)
+    out = counts.aggregate_table(part.sums, spec)
+    own = counts.aggregate_report(part.sums, spec)
     out.attrs[ATTRS_KEY] = (*inherited, *combine_reports(part.chains), own)
     logger.info("%s", own.summary())
     return out
